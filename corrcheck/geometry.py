@@ -1,0 +1,182 @@
+"""Stride, padding, dilation and output size: the one place that owns the index arithmetic.
+
+Every other module (reference, mutants, checks, sweep) asks this module for
+output shapes and resolved paddings, so the formula exists once:
+
+    out = floor((n + before + after - d*(k-1) - 1) / s) + 1
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+OPS = ("correlate", "convolve")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot work; the message is one sentence naming the numbers."""
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Resolved per-axis geometry of one convolution (no symbolic 'same'/'valid' left)."""
+
+    stride: tuple[int, ...]
+    pad: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    op: str = "correlate"
+
+    @property
+    def ndim(self) -> int:
+        return len(self.stride)
+
+    def out_shape(self, in_spatial, k_spatial) -> tuple[int, ...]:
+        """Output spatial shape; raises ConfigError when the filter does not fit."""
+        in_spatial, k_spatial = tuple(in_spatial), tuple(k_spatial)
+        out = []
+        for axis, (n, k, s, (pb, pa), d) in enumerate(
+            zip(in_spatial, k_spatial, self.stride, self.pad, self.dilation)
+        ):
+            span = d * (k - 1) + 1
+            padded = n + pb + pa
+            if span > padded:
+                raise ConfigError(
+                    f"the filter spans {span} (size {k}, dilation {d}) on axis {axis} "
+                    f"but the padded input is only {padded} wide ({n} + {pb} + {pa})"
+                )
+            out.append((padded - span) // s + 1)
+        return tuple(out)
+
+    @property
+    def symmetric_pad(self) -> tuple[int, ...] | None:
+        """One pad per axis when before == after everywhere, else None."""
+        if all(b == a for b, a in self.pad):
+            return tuple(b for b, _ in self.pad)
+        return None
+
+    def with_pad(self, pad) -> "Geometry":
+        return Geometry(self.stride, _pairs(pad, self.ndim), self.dilation, self.op)
+
+    def describe(self) -> str:
+        return (
+            f"stride {format_axes(self.stride)}, pad {format_pad(self.pad)}"
+            + ("" if all(d == 1 for d in self.dilation) else f", dilation {format_axes(self.dilation)}")
+            + ("" if self.op == "correlate" else f", op {self.op}")
+        )
+
+
+def format_axes(values) -> str:
+    values = tuple(values)
+    return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
+
+
+def format_pad(pad) -> str:
+    if all(b == a for b, a in pad):
+        return format_axes([b for b, _ in pad])
+    return "x".join(f"{b},{a}" for b, a in pad)
+
+
+def per_axis(value, ndim: int, name: str, minimum: int) -> tuple[int, ...]:
+    """An int, a sequence of ints, or a string like '2' or '2x1' -> one int per axis."""
+    if isinstance(value, str):
+        parts = [p for p in re.split(r"[x×,]", value.strip().lower()) if p]
+        try:
+            value = [int(p) for p in parts]
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number or one per axis like 2x1, not {value!r}") from None
+    if isinstance(value, (int,)) and not isinstance(value, bool):
+        values = (int(value),) * ndim
+    else:
+        try:
+            values = tuple(int(v) for v in value)
+        except TypeError:
+            raise ConfigError(f"{name} must be a whole number or one per axis, not {value!r}") from None
+        if len(values) == 1:
+            values = values * ndim
+    if len(values) != ndim:
+        raise ConfigError(f"{name} has {len(values)} values but the input has {ndim} spatial axes")
+    for v in values:
+        if v < minimum:
+            raise ConfigError(f"{name} must be at least {minimum}, got {v}")
+    return values
+
+
+def _pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
+    """int | per-axis ints | per-axis (before, after) -> ((before, after), ...)."""
+    if isinstance(pad, (int,)) and not isinstance(pad, bool):
+        pairs = ((int(pad), int(pad)),) * ndim
+    else:
+        items = list(pad)
+        if len(items) == 2 and ndim == 1 and all(isinstance(i, int) for i in items):
+            items = [tuple(items)]
+        if len(items) == 1 and ndim > 1:
+            items = items * ndim
+        if len(items) != ndim:
+            raise ConfigError(f"pad has {len(items)} values but the input has {ndim} spatial axes")
+        pairs = tuple(
+            (int(i), int(i)) if isinstance(i, (int,)) else (int(i[0]), int(i[1])) for i in items
+        )
+    for b, a in pairs:
+        if b < 0 or a < 0:
+            raise ConfigError(f"pad must not be negative, got {format_pad(pairs)}")
+    return pairs
+
+
+def parse_pad(text: str, ndim: int):
+    """'1', '1x2', '1,0x1,0', 'same', 'valid' -> pairs or the symbolic mode string."""
+    text = str(text).strip().lower()
+    if text in ("same", "valid"):
+        return text
+    axes = [a for a in re.split(r"[x×]", text) if a]
+    pairs = []
+    try:
+        for a in axes:
+            nums = [int(v) for v in a.split(",")]
+            if len(nums) == 1:
+                pairs.append((nums[0], nums[0]))
+            elif len(nums) == 2:
+                pairs.append((nums[0], nums[1]))
+            else:
+                raise ValueError
+    except ValueError:
+        raise ConfigError(
+            f"pad must be a whole number, one per axis (1x2), before,after per axis (1,0x1,0), "
+            f"'same' or 'valid', not {text!r}"
+        ) from None
+    if len(pairs) == 1:
+        pairs = pairs * ndim
+    return _pairs(pairs, ndim)
+
+
+def same_pad(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """TensorFlow/PyTorch 'same': output ceil(n/s), extra padding after when odd."""
+    span = d * (k - 1) + 1
+    out = math.ceil(n / s)
+    total = max((out - 1) * s + span - n, 0)
+    return total // 2, total - total // 2
+
+
+def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int = 2,
+                  in_spatial=None, k_spatial=None) -> Geometry:
+    """Validate and resolve a user-facing configuration into a Geometry."""
+    if op not in OPS:
+        raise ConfigError(f"op must be correlate or convolve, not {op!r}")
+    stride_t = per_axis(stride, ndim, "stride", 1)
+    dil_t = per_axis(dilation, ndim, "dilation", 1)
+    if isinstance(pad, str) and pad.strip().lower() in ("same", "valid"):
+        mode = pad.strip().lower()
+        if mode == "valid":
+            pairs = ((0, 0),) * ndim
+        else:
+            if in_spatial is None or k_spatial is None:
+                raise ConfigError("pad 'same' needs the input and filter sizes")
+            pairs = tuple(same_pad(n, k, s, d) for n, k, s, d in zip(in_spatial, k_spatial, stride_t, dil_t))
+    elif isinstance(pad, str):
+        pairs = parse_pad(pad, ndim)
+    else:
+        pairs = _pairs(pad, ndim)
+    geom = Geometry(stride_t, pairs, dil_t, op)
+    if in_spatial is not None and k_spatial is not None:
+        geom.out_shape(in_spatial, k_spatial)  # raises ConfigError if the filter does not fit
+    return geom

@@ -1,0 +1,203 @@
+"""Plain, frozen results: what every check computes and every view renders.
+
+The JSON document, the Rich report and the Python API are three views of a
+RunResult; nothing here prints or knows about Rich.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+TARGETS = ("forward", "grad_input", "grad_filter", "grad_bias")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One wrong entry: index in the user's own array layout, values as floats (None for NaN)."""
+
+    index: tuple[int, ...]
+    expected: float | None
+    actual: float | None
+
+    def to_dict(self) -> dict:
+        return {"index": list(self.index), "expected": self.expected, "actual": self.actual}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One comparison: a user function's output against the reference or finite differences."""
+
+    target: str                     # forward | grad_input | grad_filter | grad_bias
+    against: str                    # reference | finite_differences
+    status: str                     # pass | fail | error | skipped
+    max_abs_error: float | None = None
+    mismatches: int | None = None
+    total: int | None = None
+    worst: tuple[Mismatch, ...] = ()
+    message: str | None = None
+    # Internal extras for the report (not all go to JSON).
+    error_map: Any = None           # bool array, True where wrong (user's layout), or None
+    mode: str | None = None         # exhaustive | directional | direct
+    traceback: str | None = None    # trimmed user traceback when the user's code raised
+    config_note: str | None = None  # e.g. "at pad 0" when the failure is from an extra config
+
+    def to_dict(self) -> dict:
+        d = {
+            "target": self.target,
+            "against": self.against,
+            "status": self.status,
+            "max_abs_error": self.max_abs_error,
+            "mismatches": self.mismatches,
+            "total": self.total,
+            "worst": [m.to_dict() for m in self.worst],
+        }
+        if self.message:
+            d["message"] = self.message
+        if self.mode:
+            d["mode"] = self.mode
+        if self.config_note:
+            d["config_note"] = self.config_note
+        return d
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    code: str
+    column: int | None = None
+    end_line: int | None = None
+
+    def to_dict(self) -> dict:
+        d = {"file": self.file, "line": self.line, "code": self.code}
+        if self.column is not None:
+            d["column"] = self.column
+        if self.end_line is not None:
+            d["end_line"] = self.end_line
+        return d
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    target: str
+    bug: str | None                 # catalogue id, or None when no known pattern matched
+    confidence: float
+    explanation: str
+    location: Location | None = None
+
+    def to_dict(self) -> dict:
+        d = {"target": self.target, "bug": self.bug, "confidence": round(float(self.confidence), 4),
+             "explanation": self.explanation}
+        if self.location is not None:
+            d["location"] = self.location.to_dict()
+        return d
+
+
+@dataclass(frozen=True)
+class FixResult:
+    verified: bool
+    diff: str
+    candidates_tried: int
+    message: str | None = None
+
+    def to_dict(self) -> dict:
+        d = {"verified": self.verified, "diff": self.diff, "candidates_tried": self.candidates_tried}
+        if self.message:
+            d["message"] = self.message
+        return d
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    configs: int
+    failed: int
+    smallest_failing: dict | None
+    rows: tuple = ()                # (config dict, passed: bool, failing targets tuple)
+    command: str | None = None      # exact command reproducing the smallest failure
+
+    def to_dict(self) -> dict:
+        return {"configs": self.configs, "failed": self.failed, "smallest_failing": self.smallest_failing}
+
+
+@dataclass(frozen=True)
+class CellTerm:
+    """One product in an output cell: input entry times filter entry (user's layout indices)."""
+
+    input_index: tuple[int, ...]
+    filter_index: tuple[int, ...]
+    coefficient: float = 1.0
+
+
+@dataclass(frozen=True)
+class CellExplanation:
+    target: str
+    cell: tuple[int, ...]
+    user_terms: tuple[CellTerm, ...]
+    expected_terms: tuple[CellTerm, ...]
+    note: str | None = None         # e.g. why it was skipped or truncated
+    left_name: str = "I"            # names used when rendering (I·F, dO·I, dO·F)
+    right_name: str = "F"
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    kind: str                       # usage | load | bind
+    message: str
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message}
+
+
+@dataclass(frozen=True)
+class RunResult:
+    version: str
+    verdict: str                    # pass | fail | error
+    files: tuple[str, ...] = ()
+    config: dict | None = None
+    bound: dict = field(default_factory=dict)
+    checks: tuple[CheckResult, ...] = ()
+    diagnoses: tuple[Diagnosis, ...] = ()
+    calls: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    fix: FixResult | None = None
+    sweep: SweepResult | None = None
+    error: ErrorInfo | None = None
+    # Report-only extras
+    notes: tuple[str, ...] = ()          # sentences: chosen convention/layout, tolerance, conclusions
+    conclusion: str | None = None        # the one-paragraph "what this means" story
+    explanations: tuple[CellExplanation, ...] = ()
+    command: str | None = None           # exact command that reproduces this run
+    inputs: dict | None = None           # small failing input arrays (nested lists) for --report
+    sources: dict = field(default_factory=dict)  # file -> source text, for highlighted locations
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == "pass"
+
+    def to_dict(self) -> dict:
+        d: dict[str, Any] = {
+            "corrcheck_version": self.version,
+            "verdict": self.verdict,
+            "file": self.files[0] if self.files else None,
+            "files": list(self.files),
+        }
+        if self.error is not None:
+            d["error"] = self.error.to_dict()
+            if self.config is not None:
+                d["config"] = self.config
+            return d
+        d.update({
+            "config": self.config,
+            "bound": dict(self.bound),
+            "checks": [c.to_dict() for c in self.checks],
+            "diagnoses": [x.to_dict() for x in self.diagnoses],
+            "calls": dict(self.calls),
+            "seconds": round(self.seconds, 4),
+        })
+        if self.fix is not None:
+            d["fix"] = self.fix.to_dict()
+        if self.sweep is not None:
+            d["sweep"] = self.sweep.to_dict()
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
