@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 OPS = ("correlate", "convolve")
 
@@ -26,6 +26,7 @@ class Geometry:
     pad: tuple[tuple[int, int], ...]
     dilation: tuple[int, ...]
     op: str = "correlate"
+    mode: str | None = field(default=None, compare=False)  # 'same'/'valid' when the pad came from a mode
 
     @property
     def ndim(self) -> int:
@@ -56,7 +57,7 @@ class Geometry:
         return None
 
     def with_pad(self, pad) -> "Geometry":
-        return Geometry(self.stride, _pairs(pad, self.ndim), self.dilation, self.op)
+        return replace(self, pad=_pairs(pad, self.ndim), mode=None)
 
     def describe(self) -> str:
         return (
@@ -157,8 +158,17 @@ def same_pad(n: int, k: int, s: int, d: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def holberton_same_pad(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """The Holberton curriculum's 'same': symmetric ((n - 1)*s + k - n) // 2 on both sides."""
+    p = max(((n - 1) * s + d * (k - 1) + 1 - n) // 2, 0)
+    return p, p
+
+
+SAME_RULES = {"tf": same_pad, "holberton": holberton_same_pad}
+
+
 def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int = 2,
-                  in_spatial=None, k_spatial=None) -> Geometry:
+                  in_spatial=None, k_spatial=None, same_rule: str = "tf") -> Geometry:
     """Validate and resolve a user-facing configuration into a Geometry."""
     if op not in OPS:
         raise ConfigError(f"op must be correlate or convolve, not {op!r}")
@@ -171,7 +181,11 @@ def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int 
         else:
             if in_spatial is None or k_spatial is None:
                 raise ConfigError("pad 'same' needs the input and filter sizes")
-            pairs = tuple(same_pad(n, k, s, d) for n, k, s, d in zip(in_spatial, k_spatial, stride_t, dil_t))
+            rule = SAME_RULES[same_rule]
+            pairs = tuple(rule(n, k, s, d) for n, k, s, d in zip(in_spatial, k_spatial, stride_t, dil_t))
+        geom = Geometry(stride_t, pairs, dil_t, op, mode)
+        geom.out_shape(in_spatial, k_spatial) if in_spatial is not None and k_spatial is not None else None
+        return geom
     elif isinstance(pad, str):
         pairs = parse_pad(pad, ndim)
     else:

@@ -1,0 +1,252 @@
+"""Which of the user's functions to check, and under which convention.
+
+Discovery reads names and signatures (roles.py); explicit --forward/--grad-*
+flags win; ambiguity is an error that lists the candidates and the flag.
+The result is a BindPlan: a convention, an impl factory and the layouts worth
+trying (the runner picks the layout by probing, see probe.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .conventions import Cs231nImpl, FunctionalImpl, HolbertonImpl
+from .errors import BindError
+from .layer_convention import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
+from .loader.functions import UserFunction
+from .roles import function_kind, param_role
+
+FLAGS = ("forward", "grad_input", "grad_filter", "grad_bias")
+LAYOUT_CANDIDATES = {
+    "functional_plain": ("hw", "w", "dhw", "chw", "nchw", "nhwc", "ncdhw"),
+    "functional_batched": ("nchw", "nhwc", "chw", "ncdhw", "hw", "w"),
+    "cs231n": ("nchw", "ncdhw", "nhwc"),
+    "holberton": ("nhwc",),
+    "layer": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w"),
+}
+
+
+@dataclass
+class BindPlan:
+    convention: str
+    make_impl: object                      # () -> impl
+    layouts: tuple[str, ...]
+    notes: list[str] = field(default_factory=list)
+
+
+def _lookup(ns: dict[str, UserFunction], name: str, flag: str) -> UserFunction:
+    if name in ns:
+        return ns[name]
+    matches = [k for k in ns if k.endswith("." + name) or k.lower() == name.lower()]
+    if len(matches) == 1:
+        return ns[matches[0]]
+    near = sorted(k for k in ns if not k.startswith("_"))
+    raise BindError(f"--{flag.replace('_', '-')} {name}: no such function in the file"
+                    + (f" (found: {', '.join(near[:12])})" if near else " (no functions found)"))
+
+
+def _free_functions(ns):
+    return {k: f for k, f in ns.items() if not f.is_class and "." not in k and not k.startswith("_")
+            and not f.extra.get("imported")}
+
+
+def _classes(ns):
+    return {k: f for k, f in ns.items() if f.is_class and not k.startswith("_")}
+
+
+# ---- candidates per convention ---------------------------------------------------
+
+def _holberton(ns):
+    funcs = _free_functions(ns)
+    fwd = [f for f in funcs.values() if {"activation", "a_prev"} & {p.name.lower() for p in f.params}
+           and function_kind(f.name)[0] == "forward"]
+    bwd = [f for f in funcs.values() if function_kind(f.name)[0] in ("backward", "grad_input")
+           and {p.name.lower() for p in f.params} >= {"a_prev"} and any(p.name.lower() in ("dz", "dout", "da", "dy")
+                                                                         for p in f.params)]
+    if not fwd and not bwd:
+        return None
+    return fwd, bwd
+
+
+def _cs231n(ns):
+    funcs = _free_functions(ns)
+    fwd = [f for f in funcs.values() if function_kind(f.name)[0] == "forward"
+           and any(p.name.lower() in ("conv_param", "conv_params") for p in f.params)]
+    bwd = [f for f in funcs.values() if function_kind(f.name)[0] in ("backward",)
+           and [p.name.lower() for p in f.params][1:2] == ["cache"]]
+    if not fwd:
+        return None
+    return fwd, bwd
+
+
+def _pair_cs231n(fwd, bwd):
+    """conv_forward_naive goes with conv_backward_naive: match by the name's suffix."""
+    pairs = []
+    for f in fwd:
+        suffix = f.name.lower().split("forward", 1)[-1]
+        partner = [b for b in bwd if b.name.lower().split("backward", 1)[-1] == suffix]
+        pairs.append((f, partner[0] if partner else (bwd[0] if len(bwd) == 1 else None)))
+    return pairs
+
+
+def _layers(ns):
+    out = []
+    for name, cls in _classes(ns).items():
+        if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS):
+            low = name.lower()
+            score = 2 if any(w in low for w in ("conv", "corr", "filter")) else 1
+            out.append((score, cls))
+    out.sort(key=lambda t: -t[0])
+    return [c for s, c in out if s == out[0][0]] if out else []
+
+
+def _functional(ns):
+    funcs = _free_functions(ns)
+    by_kind: dict[str, list[tuple[int, UserFunction]]] = {}
+    for f in funcs.values():
+        kind, score = function_kind(f.name)
+        if kind is None:
+            continue
+        in_grad = kind != "forward"
+        roles = {param_role(p.name, in_grad) for p in f.params}
+        if kind == "forward":
+            if not ({"input", "filter"} <= roles) and len([p for p in f.params if not p.has_default]) < 2:
+                continue
+            score += 2 if {"input", "filter"} <= roles else 0
+        elif "dout" not in roles and len(f.params) < 2:
+            continue
+        by_kind.setdefault(kind, []).append((score, f))
+    return by_kind
+
+
+def _best(cands, what, flag):
+    if not cands:
+        return None
+    cands = sorted(cands, key=lambda t: -t[0])
+    top = [f for s, f in cands if s == cands[0][0]]
+    if len(top) > 1:
+        raise BindError(f"several functions could be the {what}: {', '.join(f.signature() for f in top)}; "
+                        f"choose one with {flag} NAME")
+    return top[0]
+
+
+def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
+    """Decide the convention and the functions (see module doc)."""
+    explicit = {t: getattr(cfg, t) for t in FLAGS if getattr(cfg, t)}
+    conv = cfg.convention
+    if explicit:
+        return _plan_explicit(ns, explicit, conv)
+    found = {}
+    hb = _holberton(ns)
+    if hb and (hb[0] or hb[1]):
+        found["holberton"] = hb
+    cs = _cs231n(ns)
+    if cs:
+        found["cs231n"] = cs
+    layers = _layers(ns)
+    if layers:
+        found["layer"] = layers
+    fn = _functional(ns)
+    if fn.get("forward") or any(k in fn for k in ("grad_input", "grad_filter", "backward")):
+        found["functional"] = fn
+    if conv != "auto":
+        if conv not in found:
+            what = ", ".join(sorted(k for k in ns if not k.startswith("_"))[:15]) or "nothing callable"
+            raise BindError(f"found no {conv}-style functions (found: {what}); "
+                            f"try --convention auto or name them with --forward/--grad-input/--grad-filter")
+        return _make(conv, found[conv], ns)
+    if not found:
+        what = ", ".join(f.signature() for k, f in ns.items() if not k.startswith("_") and "." not in k)[:400]
+        raise BindError("no convolution function recognised"
+                        + (f" (found: {what})" if what else " (the file defines no functions)")
+                        + "; name them with --forward NAME, --grad-input NAME, --grad-filter NAME")
+    for specific in ("holberton", "cs231n", "layer"):
+        if specific in found:
+            others = [k for k in found if k not in (specific, "functional")]
+            if others:
+                raise BindError(f"this file fits several conventions ({', '.join(sorted([specific] + others))}); "
+                                f"choose one with --convention")
+            p = _make(specific, found[specific], ns)
+            p.notes.append(f"convention {specific} (picked automatically)")
+            return p
+    p = _make("functional", found["functional"], ns)
+    p.notes.append("convention functional (picked automatically)")
+    return p
+
+
+def _make(conv, found, ns) -> BindPlan:
+    if conv == "holberton":
+        fwd, bwd = found
+        if len(fwd) > 1 or len(bwd) > 1:
+            raise BindError(f"several holberton-style functions: {', '.join(f.name for f in fwd + bwd)}; "
+                            f"choose with --forward NAME --grad-input NAME")
+        f, b = (fwd[0] if fwd else None), (bwd[0] if bwd else None)
+        return BindPlan("holberton", lambda: HolbertonImpl(f, b), LAYOUT_CANDIDATES["holberton"])
+    if conv == "cs231n":
+        pairs = _pair_cs231n(*found)
+        if len(pairs) > 1:
+            names = ", ".join(f"{f.name}/{b.name if b else '-'}" for f, b in pairs)
+            raise BindError(f"several cs231n-style pairs: {names}; choose one with --forward NAME --grad-input NAME")
+        f, b = pairs[0]
+        return BindPlan("cs231n", lambda: Cs231nImpl(f, b), LAYOUT_CANDIDATES["cs231n"])
+    if conv == "layer":
+        if len(found) > 1:
+            raise BindError(f"several layer classes: {', '.join(c.name for c in found)}; "
+                            f"choose one with --forward CLASS")
+        cls = found[0]
+        return BindPlan("layer", lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+    by_kind = found
+    fwd = _best(by_kind.get("forward", []), "forward", "--forward")
+    grads = {}
+    for t in ("grad_input", "grad_filter", "grad_bias"):
+        g = _best(by_kind.get(t, []), t.replace("_", " "), "--" + t.replace("_", "-"))
+        if g:
+            grads[t] = g
+    if not grads.get("grad_input") or not grads.get("grad_filter"):
+        combined = _best(by_kind.get("backward", []), "backward", "--grad-input NAME --grad-filter")
+        if combined:
+            for t in ("grad_input", "grad_filter"):
+                grads.setdefault(t, combined)
+    return _functional_plan(fwd, grads)
+
+
+def _functional_plan(fwd, grads) -> BindPlan:
+    if fwd is None and not grads:
+        raise BindError("no forward or gradient function recognised; name them with --forward NAME")
+    has_bias = fwd is not None and any(param_role(p.name, False) == "bias" for p in fwd.params)
+    fns = [f for f in [fwd, *grads.values()] if f is not None]
+    batched = has_bias or any(param_role(p.name, False) == "conv_param" for f in fns for p in f.params)
+    # one backward returning (dx, dw, db) when the forward has a bias
+    if has_bias:
+        combined = [f for t, f in grads.items() if t != "grad_bias"]
+        if combined and all(c is combined[0] for c in combined):
+            grads.setdefault("grad_bias", combined[0])
+    layouts = LAYOUT_CANDIDATES["functional_batched" if batched else "functional_plain"]
+    return BindPlan("functional", lambda: FunctionalImpl(fwd, grads, has_bias), layouts)
+
+
+def _plan_explicit(ns, explicit, conv) -> BindPlan:
+    chosen = {t: _lookup(ns, n, t) for t, n in explicit.items()}
+    # A class named for --forward: the layer convention.
+    classes = [f for f in chosen.values() if f.is_class]
+    if classes or conv == "layer":
+        cls = classes[0] if classes else None
+        if cls is None:
+            owner = explicit.get("forward", "").rsplit(".", 1)[0]
+            if owner in ns and ns[owner].is_class:
+                cls = ns[owner]
+        if cls is None:
+            raise BindError("--convention layer needs a class: name it with --forward CLASS")
+        return BindPlan("layer", lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+    fwd = chosen.get("forward")
+    if conv == "holberton" or (conv == "auto" and fwd is not None and
+                               {"activation", "a_prev"} & {p.name.lower() for p in fwd.params}):
+        bwd = chosen.get("grad_input") or chosen.get("grad_filter") or chosen.get("grad_bias")
+        return BindPlan("holberton", lambda: HolbertonImpl(fwd, bwd), LAYOUT_CANDIDATES["holberton"])
+    bwd_any = next((chosen[t] for t in ("grad_input", "grad_filter", "grad_bias") if t in chosen), None)
+    if conv == "cs231n" or (conv == "auto" and bwd_any is not None and
+                            [p.name.lower() for p in bwd_any.params][1:2] == ["cache"]):
+        if fwd is None:
+            raise BindError("the cs231n convention needs the forward too (it makes the cache): add --forward NAME")
+        return BindPlan("cs231n", lambda: Cs231nImpl(fwd, bwd_any), LAYOUT_CANDIDATES["cs231n"])
+    grads = {t: f for t, f in chosen.items() if t != "forward"}
+    return _functional_plan(fwd, grads)

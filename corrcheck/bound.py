@@ -1,0 +1,251 @@
+"""BoundOp: the user's functions behind one canonical signature.
+
+Checks and diagnosis only ever see canonical float64 arrays (see
+docs/ARCHITECTURE.md). This module owns the round trip: canonical -> the
+user's layout and container (arrays or nested lists) -> a guarded call ->
+coercion of whatever came back -> canonical again. Conventions (functional,
+cs231n, holberton, layer) plug in as small "impl" objects that only know how
+to call the user's code with user-space values.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .arrays import to_float_array
+from .errors import UnusableOutput
+from .geometry import Geometry
+from .guard import call_user
+from .layouts import Layout
+
+GRAD_TARGETS = ("grad_input", "grad_filter", "grad_bias")
+
+
+@dataclass(frozen=True)
+class UserArgs:
+    """One call's inputs in the user's layout and container, plus the numbers conventions pass."""
+
+    x: object
+    w: object
+    b: object
+    dout: object
+    geom: Geometry
+    x_shape: tuple            # user-layout shapes
+    w_shape: tuple
+    out_shape: tuple
+    layout: Layout
+
+    @property
+    def stride(self):
+        s = self.geom.stride
+        return s[0] if len(set(s)) == 1 else tuple(s)
+
+    @property
+    def pad(self):
+        sym = self.geom.symmetric_pad
+        if sym is None:
+            return tuple(tuple(p) for p in self.geom.pad)
+        return sym[0] if len(set(sym)) == 1 else tuple(sym)
+
+    @property
+    def dilation(self):
+        d = self.geom.dilation
+        return d[0] if len(set(d)) == 1 else tuple(d)
+
+    def size_value(self, which: str):
+        """Filter or input size as learners pass it: int when square (or 1-D), else a tuple."""
+        if which == "filter":
+            full, spatial = self.w_shape, self.w_shape if not self.layout.channels else None
+        else:
+            full, spatial = self.x_shape, self.x_shape if not self.layout.channels else None
+        if spatial is None:
+            return tuple(full)
+        return spatial[0] if len(set(spatial)) == 1 else tuple(spatial)
+
+
+class BoundOp:
+    """Canonical-signature front of one convention implementation (see module doc)."""
+
+    def __init__(self, impl, layout: Layout, *, convention: str, container: str = "array",
+                 timeout: float | None = 5.0, user_files=(), language: str = "python"):
+        self.impl = impl
+        self.layout = layout
+        self.convention = convention
+        self.container = container
+        self.timeout = timeout
+        self.user_files = tuple(user_files)
+        self.language = language
+        self.calls: Counter = Counter()
+        self.mutations: list[str] = []
+        self.dtype_notes: dict[str, str] = {}
+        self._memo: tuple | None = None
+
+    # ---- what is bound ------------------------------------------------------
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.impl.targets
+
+    @property
+    def names(self) -> dict[str, str]:
+        return dict(self.impl.names)
+
+    @property
+    def has_bias(self) -> bool:
+        return self.impl.has_bias
+
+    def describe_binding(self) -> list[str]:
+        return list(getattr(self.impl, "binding_notes", []))
+
+    # ---- canonical entry points ----------------------------------------------
+    def forward(self, x, w, b, geom: Geometry) -> np.ndarray:
+        args = self._user_args(x, w, b, None, geom)
+        raw = self.impl.forward(args, self._caller("forward"))
+        return self._canonical("forward", raw, args)
+
+    def grad_input(self, dout, x, w, b, geom):
+        return self._gradient("grad_input", dout, x, w, b, geom)
+
+    def grad_filter(self, dout, x, w, b, geom):
+        return self._gradient("grad_filter", dout, x, w, b, geom)
+
+    def grad_bias(self, dout, x, w, b, geom):
+        return self._gradient("grad_bias", dout, x, w, b, geom)
+
+    def call(self, target: str, x, w, b, geom, dout=None) -> np.ndarray:
+        if target == "forward":
+            return self.forward(x, w, b, geom)
+        return self._gradient(target, dout, x, w, b, geom)
+
+    def user_index(self, target: str, canonical_index) -> tuple[int, ...]:
+        idx = tuple(int(i) for i in canonical_index)
+        if target in ("forward", "grad_input"):
+            return self.layout.act_index(idx)
+        if target == "grad_filter":
+            return self.layout.w_index(idx)
+        return self.impl.bias_index(idx) if hasattr(self.impl, "bias_index") else idx
+
+    def user_shape(self, target: str, canonical_shape) -> tuple[int, ...]:
+        shape = tuple(canonical_shape)
+        if target in ("forward", "grad_input"):
+            n, c, *s = shape
+            return self.layout.out_shape(n, c, s)
+        if target == "grad_filter":
+            f, c, *k = shape
+            return self.layout.w_shape(f, c, k)
+        return shape
+
+    # ---- internals -----------------------------------------------------------
+    def _gradient(self, target, dout, x, w, b, geom) -> np.ndarray:
+        key = _digest(dout, x, w, b, geom)
+        if self._memo is not None and self._memo[0] == key and target in self._memo[1]:
+            raws, args = self._memo[1], self._memo[2]
+        else:
+            args = self._user_args(x, w, b, dout, geom)
+            raws = self.impl.gradients(target, args, self._caller)
+            self._memo = (key, raws, args)
+        if target not in raws:
+            raise UnusableOutput(f"{self.names.get(target, target)} gave no {target.replace('_', ' ')}")
+        value = raws[target]
+        if isinstance(value, BaseException):
+            raise value
+        return self._canonical(target, value, args)
+
+    def _user_args(self, x, w, b, dout, geom) -> UserArgs:
+        L = self.layout
+        ux, uw = L.x_to_user(x), L.w_to_user(w)
+        udout = None if dout is None else L.out_to_user(dout)
+        n, c, *s = x.shape
+        f, _, *k = w.shape
+        out_spatial = geom.out_shape(s, k)
+        return UserArgs(
+            x=self._container(ux), w=self._container(uw),
+            b=None if b is None else self._container(np.array(b, dtype=np.float64)),
+            dout=None if udout is None else self._container(udout), geom=geom,
+            x_shape=tuple(ux.shape), w_shape=tuple(uw.shape),
+            out_shape=L.out_shape(n, f, out_spatial), layout=L,
+        )
+
+    def _container(self, a: np.ndarray):
+        return a.tolist() if self.container == "list" else np.array(a, dtype=np.float64, copy=True)
+
+    def _caller(self, target: str):
+        """A guarded call that counts, and watches the arguments for in-place writes."""
+        def call(fn, *args, **kwargs):
+            self.calls[target] += 1
+            before = [_snapshot(a) for a in args] + [_snapshot(v) for v in kwargs.values()]
+            value = call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name,
+                              user_files=self.user_files)
+            after = list(args) + list(kwargs.values())
+            names = [p.name for p in fn.params][:len(args)] + list(kwargs)
+            for i, (snap, now) in enumerate(zip(before, after)):
+                if snap is not None and not _same(snap, now):
+                    pname = names[i] if i < len(names) else f"#{i + 1}"
+                    msg = f"{fn.name} changes its argument `{pname}` in place (this corrupts training even when the result is right)"
+                    if msg not in self.mutations:
+                        self.mutations.append(msg)
+            return value
+        return call
+
+    def _canonical(self, target: str, raw, args: UserArgs) -> np.ndarray:
+        name = self.names.get(target, target)
+        arr, note = to_float_array(raw, name)
+        if note:
+            self.dtype_notes[target] = note
+        L = self.layout
+        if target == "forward":
+            want = args.out_shape
+        elif target == "grad_input":
+            want = args.x_shape
+        elif target == "grad_filter":
+            want = args.w_shape
+        else:
+            f = args.w_shape[-1] if L.channels_last else (args.w_shape[0] if L.channels else 1)
+            if arr.size == f:
+                return arr.reshape(f)
+            raise UnusableOutput(
+                f"{name} returned shape {tuple(arr.shape)} for the bias gradient, expected {f} values (one per filter)",
+                got_shape=tuple(arr.shape))
+        if tuple(arr.shape) != tuple(want):
+            if arr.size == int(np.prod(want)) and arr.squeeze().shape == tuple(s for s in want if s != 1):
+                arr = arr.reshape(want)
+            else:
+                raise UnusableOutput(
+                    f"{name} returned shape {tuple(arr.shape)}, expected {tuple(want)}",
+                    got_shape=tuple(arr.shape))
+        if target in ("forward", "grad_input"):
+            return L.out_from_user(arr)
+        return L.w_from_user(arr)
+
+
+def _snapshot(a):
+    if isinstance(a, np.ndarray):
+        return a.copy()
+    if isinstance(a, list):
+        return _deep_copy_lists(a)
+    return None
+
+
+def _deep_copy_lists(a):
+    return [_deep_copy_lists(v) if isinstance(v, list) else v for v in a]
+
+
+def _same(snap, now) -> bool:
+    if isinstance(snap, np.ndarray):
+        return isinstance(now, np.ndarray) and now.shape == snap.shape and np.array_equal(now, snap, equal_nan=True)
+    return snap == now
+
+
+def _digest(*arrays) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        if a is None:
+            h.update(b"none")
+        elif isinstance(a, np.ndarray):
+            h.update(str(a.shape).encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+        else:
+            h.update(repr(a).encode())
+    return h.digest()

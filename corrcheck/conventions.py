@@ -1,0 +1,328 @@
+"""How each convention calls the user's code, in user space (layout and container already applied).
+
+Each impl exposes `targets`, `names`, `has_bias`, `forward(args, caller)` and
+`gradients(target, args, caller) -> {target: raw value or exception}`; BoundOp
+(bound.py) does everything canonical around them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .arrays import to_float_array
+from .errors import BindError, UnusableOutput, UserCallError
+from .loader.functions import UserFunction
+from .roles import param_role
+
+ROLE_ORDER = {
+    "forward": ["input", "filter", "bias", "stride", "pad", "dilation"],
+    "grad_filter": ["dout", "input", "stride", "pad", "filter_size", "dilation"],
+    "grad_input": ["dout", "filter", "stride", "pad", "input_size", "dilation"],
+    "grad_bias": ["dout"],
+    "backward": ["dout", "input", "filter", "bias", "stride", "pad", "dilation"],
+}
+REQUIRED = {
+    "forward": {"input", "filter"},
+    "grad_filter": {"dout", "input"},
+    "grad_input": {"dout", "filter"},
+    "grad_bias": {"dout"},
+    "backward": {"dout"},
+}
+FLAG = {"forward": "--forward", "grad_input": "--grad-input", "grad_filter": "--grad-filter",
+        "grad_bias": "--grad-bias", "backward": "--grad-input/--grad-filter"}
+
+
+def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -> dict[str, str]:
+    """param name -> role, by name first, then by position for the unnamed rest."""
+    in_grad = kind != "forward"
+    params = [p for p in fn.params if p.kind in ("positional", "keyword_only")]
+    roles: dict[str, str] = {}
+    for p in params:
+        role = param_role(p.name, in_grad)
+        if role == "bias" and has_bias is False:
+            role = None
+        if role and role not in roles.values():
+            roles[p.name] = role
+    if "conv_param" in roles.values():
+        # stride and pad travel in the dict
+        order = [r for r in ROLE_ORDER[kind] if r not in ("stride", "pad", "dilation")]
+    else:
+        order = list(ROLE_ORDER[kind])
+    if has_bias is False or (kind == "forward" and has_bias is None and "bias" not in roles.values()):
+        order = [r for r in order if r != "bias"]
+    free = [r for r in order if r not in roles.values()]
+    for p in params:
+        if p.name in roles or p.has_default or not free:
+            continue
+        if p.kind != "positional":
+            continue
+        roles[p.name] = free.pop(0)
+    missing = REQUIRED[kind] - set(roles.values())
+    if missing:
+        raise BindError(
+            f"cannot tell which parameter of {fn.signature()} is the {' / '.join(sorted(missing))}; "
+            f"rename it or bind another function with {FLAG[kind]}")
+    return roles
+
+
+def role_values(args, kind: str) -> dict:
+    """The value corrcheck passes for each role, in user space."""
+    values = {
+        "input": args.x, "filter": args.w, "bias": args.b, "dout": args.dout,
+        "stride": args.stride, "pad": args.pad, "dilation": args.dilation,
+        "filter_size": args.size_value("filter"), "input_size": args.size_value("input"),
+        "conv_param": {"stride": args.stride, "pad": args.pad},
+    }
+    if args.geom.dilation != (1,) * args.geom.ndim:
+        values["conv_param"]["dilation"] = args.dilation
+    return values
+
+
+def build_call(fn: UserFunction, roles: dict[str, str], values: dict):
+    """Positional args in parameter order (JavaScript has no keywords), keywords for keyword-only."""
+    args, kwargs = [], {}
+    params = list(fn.params)
+    last = max((i for i, p in enumerate(params) if p.name in roles), default=-1)
+    for i, p in enumerate(params):
+        if p.name in roles:
+            v = values[roles[p.name]]
+            if p.kind == "keyword_only":
+                kwargs[p.name] = v
+            else:
+                args.append(v)
+        elif i < last and p.kind == "positional":
+            if not p.has_default:
+                args.append(None)
+            elif fn.language == "python":
+                args.append(p.default)
+            else:
+                args.append(None)
+    return args, kwargs
+
+
+def split_by_shape(value, want: dict[str, tuple], order: list[str], name: str) -> dict:
+    """A backward that returns several gradients: give each element to the target its shape fits."""
+    if isinstance(value, dict):
+        items = list(value.values())
+    elif isinstance(value, (tuple, list)) and value and not _is_numberish_list(value):
+        items = list(value)
+    else:
+        items = [value]
+    shapes = []
+    for item in items:
+        try:
+            shapes.append(tuple(to_float_array(item, name)[0].shape))
+        except UserCallError:
+            shapes.append(None)
+    out: dict = {}
+    used = set()
+    for target in order:
+        shape = want.get(target)
+        matches = [i for i, s in enumerate(shapes) if i not in used and s is not None and shape is not None
+                   and (s == tuple(shape) or (target == "grad_bias" and int(np.prod(s)) == int(np.prod(shape))))]
+        if len(matches) == 1 or (matches and sum(1 for t in order if want.get(t) == want.get(target)) == 1):
+            out[target] = items[matches[0]]
+            used.add(matches[0])
+    for target in order:                       # ambiguous shapes: fall back on the usual order (dx, dw, db)
+        if target not in out:
+            rest = [i for i in range(len(items)) if i not in used]
+            if rest and len(items) == len(order):
+                i = order.index(target)
+                if i not in used:
+                    out[target] = items[i]
+                    used.add(i)
+    for target in order:
+        if target not in out:
+            got = ", ".join(str(s) for s in shapes)
+            out[target] = UnusableOutput(
+                f"{name} returned {len(items)} value(s) with shapes {got}; none has the "
+                f"{target.replace('_', ' ')} shape {tuple(want.get(target) or ())}")
+    return out
+
+
+def _is_numberish_list(v) -> bool:
+    first = v[0]
+    return isinstance(first, (int, float)) or (isinstance(first, list) and first and isinstance(first[0], (int, float)))
+
+
+def grad_shapes(args, has_bias) -> dict[str, tuple]:
+    L = args.layout
+    f = args.w_shape[-1] if L.channels_last else (args.w_shape[0] if L.channels else 1)
+    d = {"grad_input": args.x_shape, "grad_filter": args.w_shape}
+    if has_bias:
+        d["grad_bias"] = (f,)
+    return d
+
+
+def _first_if_pair(value, want_shape):
+    """`return out, cache` from a forward: keep the output."""
+    if isinstance(value, tuple) and len(value) >= 2:
+        try:
+            arr = np.asarray(value[0], dtype=float)
+            if arr.shape == tuple(want_shape) or arr.ndim >= 1:
+                return value[0]
+        except (TypeError, ValueError):
+            return value
+    return value
+
+
+class FunctionalImpl:
+    """Free functions: forward(x, w, s, p), backward_filter(...), backward_input(...) or one backward."""
+
+    convention = "functional"
+
+    def __init__(self, forward: UserFunction | None, grads: dict[str, UserFunction], has_bias: bool):
+        self.forward_fn = forward
+        self.grads = dict(grads)
+        self.has_bias = has_bias
+        self.roles = {}
+        if forward is not None:
+            self.roles[forward.name] = assign_roles(forward, "forward", has_bias=has_bias)
+        for target, fn in self.grads.items():
+            if fn.name in self.roles:
+                continue
+            serving = [t for t, g in self.grads.items() if g is fn]
+            kind = target if len(serving) == 1 else "backward"
+            self.roles[fn.name] = assign_roles(fn, kind, has_bias=has_bias)
+        self.binding_notes = [
+            f"{fn.name}: " + ", ".join(f"{p} = {r.replace('_', ' ')}" for p, r in self.roles[fn.name].items())
+            for fn in self._functions()
+        ]
+
+    def _functions(self):
+        seen = []
+        for fn in [self.forward_fn, *self.grads.values()]:
+            if fn is not None and fn not in seen:
+                seen.append(fn)
+        return seen
+
+    @property
+    def targets(self):
+        t = (["forward"] if self.forward_fn else []) + [g for g in ("grad_input", "grad_filter", "grad_bias") if g in self.grads]
+        return tuple(t)
+
+    @property
+    def names(self):
+        d = {"forward": self.forward_fn.name} if self.forward_fn else {}
+        d.update({t: fn.name for t, fn in self.grads.items()})
+        return d
+
+    def forward(self, args, caller):
+        fn = self.forward_fn
+        a, kw = build_call(fn, self.roles[fn.name], role_values(args, "forward"))
+        return _first_if_pair(caller("forward")(fn, *a, **kw), args.out_shape)
+
+    def gradients(self, target, args, caller):
+        fn = self.grads[target]
+        serving = [t for t in ("grad_input", "grad_filter", "grad_bias") if self.grads.get(t) is fn]
+        a, kw = build_call(fn, self.roles[fn.name], role_values(args, target))
+        value = caller(serving[0])(fn, *a, **kw)
+        if len(serving) == 1 and not (isinstance(value, tuple) and len(value) > 1):
+            return {target: value}
+        return split_by_shape(value, grad_shapes(args, self.has_bias), serving, fn.name)
+
+
+class Cs231nImpl:
+    """conv_forward_*(x, w, b, conv_param) -> (out, cache); conv_backward_*(dout, cache) -> (dx, dw, db)."""
+
+    convention = "cs231n"
+    has_bias = True
+
+    def __init__(self, forward: UserFunction, backward: UserFunction | None):
+        self.forward_fn, self.backward_fn = forward, backward
+        self.fwd_roles = assign_roles(forward, "forward", has_bias=True)
+        self.binding_notes = [f"{forward.name}(x, w, b, conv_param) -> (out, cache)"] + (
+            [f"{backward.name}(dout, cache) -> (dx, dw, db)"] if backward else [])
+
+    @property
+    def targets(self):
+        return ("forward",) + (("grad_input", "grad_filter", "grad_bias") if self.backward_fn else ())
+
+    @property
+    def names(self):
+        d = {"forward": self.forward_fn.name}
+        if self.backward_fn:
+            d.update({t: self.backward_fn.name for t in ("grad_input", "grad_filter", "grad_bias")})
+        return d
+
+    def _forward_raw(self, args, caller):
+        a, kw = build_call(self.forward_fn, self.fwd_roles, role_values(args, "forward"))
+        return caller("forward")(self.forward_fn, *a, **kw)
+
+    def forward(self, args, caller):
+        value = self._forward_raw(args, caller)
+        if isinstance(value, tuple) and len(value) == 2:
+            return value[0]
+        return value
+
+    def gradients(self, target, args, caller):
+        value = self._forward_raw(args, caller)
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise UnusableOutput(f"{self.forward_fn.name} should return (out, cache) for the backward pass")
+        dout = args.dout
+        grads = caller("grad_input")(self.backward_fn, dout, value[1])
+        return split_by_shape(grads, grad_shapes(args, True), ["grad_input", "grad_filter", "grad_bias"],
+                              self.backward_fn.name)
+
+
+class HolbertonImpl:
+    """conv_forward(A_prev, W, b, activation, padding, stride); conv_backward(dZ, A_prev, W, b, padding, stride)."""
+
+    convention = "holberton"
+    has_bias = True
+
+    def __init__(self, forward: UserFunction | None, backward: UserFunction | None):
+        self.forward_fn, self.backward_fn = forward, backward
+        self.binding_notes = []
+        if forward:
+            self.binding_notes.append(f"{forward.name}(A_prev, W, b, activation=identity, padding, stride)")
+        if backward:
+            self.binding_notes.append(f"{backward.name}(dZ, A_prev, W, b, padding, stride) -> (dA_prev, dW, db)")
+
+    @property
+    def targets(self):
+        return (("forward",) if self.forward_fn else ()) + (
+            ("grad_input", "grad_filter", "grad_bias") if self.backward_fn else ())
+
+    @property
+    def names(self):
+        d = {"forward": self.forward_fn.name} if self.forward_fn else {}
+        if self.backward_fn:
+            d.update({t: self.backward_fn.name for t in ("grad_input", "grad_filter", "grad_bias")})
+        return d
+
+    def bias_index(self, idx):
+        return (0, 0, 0, idx[0])
+
+    @staticmethod
+    def _padding(args):
+        if args.geom.mode in ("same", "valid"):
+            return args.geom.mode
+        sym = args.geom.symmetric_pad
+        if sym is None:
+            raise UnusableOutput("the holberton convention takes one pad per axis (ph, pw); asymmetric padding cannot be passed")
+        return tuple(int(p) for p in sym)
+
+    @staticmethod
+    def _bias(args):
+        return np.asarray(args.b, dtype=np.float64).reshape(1, 1, 1, -1)
+
+    def _call(self, fn, caller_key, caller, *lead, args):
+        stride = tuple(int(s) for s in args.geom.stride)
+        params = [p.name for p in fn.params]
+        kw = {}
+        pos = list(lead)
+        if "padding" in params:
+            kw["padding"] = self._padding(args)
+        if "stride" in params:
+            kw["stride"] = stride
+        return caller(caller_key)(fn, *pos, **kw)
+
+    def forward(self, args, caller):
+        return self._call(self.forward_fn, "forward", caller, args.x, args.w, self._bias(args),
+                          (lambda z: z), args=args)
+
+    def gradients(self, target, args, caller):
+        value = self._call(self.backward_fn, "grad_input", caller, args.dout, args.x, args.w,
+                           self._bias(args), args=args)
+        return split_by_shape(value, grad_shapes(args, True), ["grad_input", "grad_filter", "grad_bias"],
+                              self.backward_fn.name)

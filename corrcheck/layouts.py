@@ -1,0 +1,119 @@
+"""Axis orders: moving arrays between the canonical layout and the user's.
+
+Canonical (PyTorch's): x (N, C, *S), w (F, C, *K), out (N, F, *O), b (F,).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    spatial: int
+    channels: bool
+    batch: bool
+    channels_last: bool = False
+
+    # ---- user -> canonical -------------------------------------------------
+    def x_from_user(self, a: np.ndarray) -> np.ndarray:
+        return self._act_from_user(a)
+
+    def out_from_user(self, a: np.ndarray) -> np.ndarray:
+        return self._act_from_user(a)
+
+    def w_from_user(self, a: np.ndarray) -> np.ndarray:
+        if not self.channels:
+            return a.reshape((1, 1) + a.shape)
+        if self.channels_last:                       # (*K, C, F) -> (F, C, *K)
+            return np.moveaxis(a, (-1, -2), (0, 1))
+        return a
+
+    # ---- canonical -> user -------------------------------------------------
+    def x_to_user(self, a: np.ndarray) -> np.ndarray:
+        return self._act_to_user(a)
+
+    def out_to_user(self, a: np.ndarray) -> np.ndarray:
+        return self._act_to_user(a)
+
+    def w_to_user(self, a: np.ndarray) -> np.ndarray:
+        if not self.channels:
+            return a[0, 0]
+        if self.channels_last:                       # (F, C, *K) -> (*K, C, F)
+            return np.moveaxis(a, (0, 1), (-1, -2))
+        return a
+
+    # ---- shapes ------------------------------------------------------------
+    def x_shape(self, n, c, spatial) -> tuple[int, ...]:
+        return self._act_shape(n, c, spatial)
+
+    def out_shape(self, n, f, spatial) -> tuple[int, ...]:
+        return self._act_shape(n, f, spatial)
+
+    def w_shape(self, f, c, kernel) -> tuple[int, ...]:
+        if not self.channels:
+            return tuple(kernel)
+        if self.channels_last:
+            return tuple(kernel) + (c, f)
+        return (f, c) + tuple(kernel)
+
+    def act_index(self, canonical: tuple[int, ...]) -> tuple[int, ...]:
+        """Canonical (n, c, *s) index -> the user's index of the same entry."""
+        n, c, *s = canonical
+        if not self.channels:
+            return tuple(s)
+        if not self.batch:
+            return (c, *s)
+        if self.channels_last:
+            return (n, *s, c)
+        return (n, c, *s)
+
+    def w_index(self, canonical: tuple[int, ...]) -> tuple[int, ...]:
+        f, c, *k = canonical
+        if not self.channels:
+            return tuple(k)
+        if self.channels_last:
+            return (*k, c, f)
+        return (f, c, *k)
+
+    # ---- helpers -----------------------------------------------------------
+    def _act_from_user(self, a):
+        if not self.channels:
+            return a.reshape((1, 1) + a.shape)
+        if not self.batch:
+            return a[None]
+        if self.channels_last:
+            return np.moveaxis(a, -1, 1)
+        return a
+
+    def _act_to_user(self, a):
+        if not self.channels:
+            return a[0, 0]
+        if not self.batch:
+            return a[0]
+        if self.channels_last:
+            return np.moveaxis(a, 1, -1)
+        return a
+
+    def _act_shape(self, n, c, spatial):
+        spatial = tuple(spatial)
+        if not self.channels:
+            return spatial
+        if not self.batch:
+            return (c,) + spatial
+        if self.channels_last:
+            return (n,) + spatial + (c,)
+        return (n, c) + spatial
+
+
+LAYOUTS = {
+    "w": Layout("w", 1, False, False),
+    "hw": Layout("hw", 2, False, False),
+    "dhw": Layout("dhw", 3, False, False),
+    "chw": Layout("chw", 2, True, False),
+    "nchw": Layout("nchw", 2, True, True),
+    "nhwc": Layout("nhwc", 2, True, True, channels_last=True),
+    "ncdhw": Layout("ncdhw", 3, True, True),
+}
