@@ -1,0 +1,358 @@
+"""The command line: thin Typer commands that build a RunConfig, run it and hand the result to a view.
+
+Exit codes: 0 every check passed, 1 a check failed, 2 corrcheck could not check.
+Heavy modules (numpy, the runner, the report) are imported inside the commands
+so `corrcheck --help` and `--version` stay instant. Every problem reaches the
+user as one sentence; corrcheck's own tracebacks only with CORRCHECK_DEBUG=1.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import __version__
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
+DEBUG_ENV = "CORRCHECK_DEBUG"
+
+
+class Convention(str, Enum):
+    auto = "auto"
+    functional = "functional"
+    cs231n = "cs231n"
+    holberton = "holberton"
+    layer = "layer"
+
+
+class Layout(str, Enum):
+    auto = "auto"
+    w = "w"
+    hw = "hw"
+    chw = "chw"
+    nchw = "nchw"
+    nhwc = "nhwc"
+    dhw = "dhw"
+    ncdhw = "ncdhw"
+
+
+class Op(str, Enum):
+    correlate = "correlate"
+    convolve = "convolve"
+
+
+BINDING, GEOMETRY, SHAPES, CHECKING, OUTPUT = "Binding", "Geometry", "Shapes", "Checking", "Output"
+
+
+def _opt(*names: str, panel: str, help: str, metavar: str | None = None, **kw):
+    return typer.Option(*names, help=help, rich_help_panel=panel, metavar=metavar, show_default=False, **kw)
+
+
+# Options shared by `run` and `demo`, declared once.
+Files = Annotated[list[str], typer.Argument(metavar="FILE", show_default=False,
+                                            help="Python (.py) or JavaScript (.js) files; several load as one namespace, in order.")]
+Forward = Annotated[Optional[str], _opt("--forward", panel=BINDING, metavar="NAME",
+                                        help="Bind this function as the forward (dotted names allowed: mylib.conv.forward).")]
+GradInput = Annotated[Optional[str], _opt("--grad-input", panel=BINDING, metavar="NAME",
+                                          help="Bind this function as the gradient w.r.t. the input.")]
+GradFilter = Annotated[Optional[str], _opt("--grad-filter", panel=BINDING, metavar="NAME",
+                                           help="Bind this function as the gradient w.r.t. the filter.")]
+GradBias = Annotated[Optional[str], _opt("--grad-bias", panel=BINDING, metavar="NAME",
+                                         help="Bind this function as the gradient w.r.t. the bias.")]
+ConventionOpt = Annotated[Convention, _opt("--convention", panel=BINDING,
+                                           help="How the functions are shaped. Default: auto.")]
+LayoutOpt = Annotated[Layout, _opt("--layout", panel=BINDING, help="Axis order of your arrays. Default: auto.")]
+Stride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
+                                       help="Stride: an int, or per axis like 2x1. Default: 1.")]
+Pad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
+                                    help="Padding: an int, per axis 1x2, before,after per axis 1,0x1,0, same or valid. Default: 0.")]
+Dilation = Annotated[Optional[str], _opt("--dilation", panel=GEOMETRY, metavar="D",
+                                         help="Dilation: an int, or per axis like 2x1. Default: 1.")]
+OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute. Default: correlate.")]
+InputSize = Annotated[Optional[str], _opt("--input-size", panel=SHAPES, metavar="N",
+                                          help="Spatial size of the random input, per axis like 7x5. Default: chosen per layout, non-square.")]
+FilterSize = Annotated[Optional[str], _opt("--filter-size", panel=SHAPES, metavar="K",
+                                           help="Spatial size of the filter, per axis like 3x2.")]
+Channels = Annotated[Optional[int], _opt("--channels", panel=SHAPES, metavar="C", help="Input channels.")]
+Filters = Annotated[Optional[int], _opt("--filters", panel=SHAPES, metavar="F", help="Number of filters (output channels).")]
+Batch = Annotated[Optional[int], _opt("--batch", panel=SHAPES, metavar="N", help="Batch size.")]
+Seed = Annotated[Optional[int], _opt("--seed", panel=CHECKING, metavar="N",
+                                     help="Seed of the random inputs; the same seed gives the same inputs. Default: 0.")]
+Rtol = Annotated[Optional[float], _opt("--rtol", panel=CHECKING, metavar="R",
+                                       help="Relative tolerance. Default suits float64, loosened for float32 results.")]
+Atol = Annotated[Optional[float], _opt("--atol", panel=CHECKING, metavar="A", help="Absolute tolerance.")]
+Sweep = Annotated[bool, _opt("--sweep", panel=CHECKING,
+                             help="Check many configs (strides, pads, odd/even/non-square sizes) and name the smallest failing one.")]
+Jobs = Annotated[Optional[int], _opt("--jobs", panel=CHECKING, metavar="N", min=1,
+                                     help="Processes for --sweep. Default: number of cores.")]
+Exhaustive = Annotated[bool, _opt("--exhaustive", panel=CHECKING,
+                                  help="Compare every gradient entry with finite differences, whatever it costs.")]
+ExplainCell = Annotated[Optional[str], _opt("--explain-cell", panel=CHECKING, metavar="I,J",
+                                            help="Explain this output cell term by term. Default: the worst mismatch.")]
+Fix = Annotated[bool, _opt("--fix", panel=CHECKING,
+                           help="Search for a source edit that makes every check pass, verify it, print it as a diff (never writes your files).")]
+Timeout = Annotated[Optional[float], _opt("--timeout", panel=CHECKING, metavar="SECONDS",
+                                          help="Limit for one call of a user function. Default: 5.")]
+JsonOut = Annotated[bool, _opt("--json", panel=OUTPUT, help="Print exactly one JSON document on stdout, nothing else.")]
+ReportFile = Annotated[Optional[Path], _opt("--report", panel=OUTPUT, metavar="FILE",
+                                            help="Also save the human report as .html, .svg or .txt.")]
+Quiet = Annotated[bool, _opt("--quiet", "-q", panel=OUTPUT, help="Print only the verdict line.")]
+Verbose = Annotated[int, _opt("--verbose", "-v", panel=OUTPUT, count=True,
+                              help="Show every check and every mismatch.")]
+
+RUN_EXAMPLES = """\
+[bold]Examples[/bold]
+
+  corrcheck run conv.py --stride 2 --pad 1
+
+  corrcheck run fwd.js bwd.js --forward corre --grad-filter backpropFilter
+
+  corrcheck run layers.py --convention cs231n --batch 2 --sweep
+
+  corrcheck run conv.py --stride 2 --pad 1 --fix --report report.html
+
+  corrcheck run conv.py --json > result.json
+
+Exit codes: 0 every check passed, 1 a check failed, 2 corrcheck could not check.
+"""
+DEMO_EXAMPLES = """\
+[bold]Examples[/bold]
+
+  corrcheck demo
+
+  corrcheck demo --stride 3 --pad 2 -v
+
+  corrcheck demo --fixed --report demo.html
+
+Exit codes: 0 when the last section (the fixed code) passes, 2 when corrcheck could not run it.
+"""
+SCHEMA_EXAMPLES = """\
+[bold]Examples[/bold]
+
+  corrcheck schema > corrcheck.schema.json
+
+  corrcheck run conv.py --json | check-jsonschema --schemafile corrcheck.schema.json -
+"""
+
+app = typer.Typer(
+    name="corrcheck",
+    help="Gradient checker and debugger for convolution layers with stride and padding: "
+         "runs your forward/backward code on random inputs, shows where it disagrees with a "
+         "reference and finite differences, and names the indexing mistake.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Run [bold]corrcheck COMMAND --help[/bold] for a command's options and examples.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"corrcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_version,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Gradient checker and debugger for strided, padded convolution layers."""
+
+
+@app.command(epilog=RUN_EXAMPLES)
+def run(
+    files: Files,
+    forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,
+    grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
+    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    input_size: InputSize = None, filter_size: FilterSize = None, channels: Channels = None,
+    filters: Filters = None, batch: Batch = None,
+    seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
+    exhaustive: Exhaustive = False, explain_cell: ExplainCell = None, fix: Fix = False, timeout: Timeout = None,
+    json_out: JsonOut = False, report: ReportFile = None, quiet: Quiet = False, verbose: Verbose = 0,
+) -> None:
+    """Check the convolution functions defined in FILE (.py or .js)."""
+    options = dict(locals())
+    output = {k: options.pop(k) for k in ("json_out", "report", "quiet", "verbose")}
+    raise typer.Exit(_guarded(_run, options, output, files=tuple(options.pop("files"))))
+
+
+@app.command(epilog=DEMO_EXAMPLES)
+def demo(
+    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    input_size: InputSize = None, filter_size: FilterSize = None,
+    seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
+    exhaustive: Exhaustive = False, explain_cell: ExplainCell = None, fix: Fix = False, timeout: Timeout = None,
+    fixed: Annotated[bool, _opt("--fixed", panel=OUTPUT, help="Show only the corrected code passing.")] = False,
+    json_out: JsonOut = False, report: ReportFile = None, quiet: Quiet = False, verbose: Verbose = 0,
+) -> None:
+    """The built-in example: the classic buggy stride/padding correlation, found, explained and fixed."""
+    options = dict(locals())
+    output = {k: options.pop(k) for k in ("json_out", "report", "quiet", "verbose")}
+    fixed_only = options.pop("fixed")
+    raise typer.Exit(_guarded(_demo, options, output, fixed_only=fixed_only))
+
+
+@app.command(epilog=SCHEMA_EXAMPLES)
+def schema() -> None:
+    """Print the JSON Schema of the --json document (validate your CI against it)."""
+    from importlib.resources import files
+
+    typer.echo(files("corrcheck").joinpath("report.schema.json").read_text(encoding="utf-8").rstrip())
+
+
+def main() -> None:
+    """Console-script entry point (`corrcheck`, `python -m corrcheck`)."""
+    app(prog_name="corrcheck")
+
+
+# ---------------------------------------------------------------- command bodies
+
+def _guarded(body, options: dict, output: dict, **extra) -> int:
+    """Run a command body; every failure becomes one sentence and exit code 2, never a traceback."""
+    from .errors import CorrcheckError
+    from .geometry import ConfigError
+
+    files = extra.get("files", ())
+    try:
+        return body(options, output, **extra)
+    except (ConfigError, CorrcheckError) as exc:
+        return _could_not_check(str(exc), getattr(exc, "kind", "usage"), files, output)
+    except KeyboardInterrupt:
+        _stderr_line("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, not a traceback
+        if os.environ.get(DEBUG_ENV):
+            import traceback
+
+            traceback.print_exc()
+        message = (f"internal error in corrcheck: {type(exc).__name__}: {exc}; please report it"
+                   + ("" if os.environ.get(DEBUG_ENV) else f" (set {DEBUG_ENV}=1 to see the traceback)"))
+        return _could_not_check(message, "internal", files, output)
+
+
+def _run(options: dict, output: dict, files: tuple[str, ...]) -> int:
+    config = _config(options, files=files)
+    _check_output_options(output)
+    for name in files:
+        if not Path(name).is_file():
+            from .errors import LoadError
+
+            raise LoadError(f"cannot read {name}: no such file")
+    from . import runner
+
+    with _protect_stdout(output["json_out"]):
+        result = runner.run(config)
+    return _emit([(None, result)], output)
+
+
+def _demo(options: dict, output: dict, fixed_only: bool) -> int:
+    config = _config(options)
+    _check_output_options(output)
+    from . import demo as demo_module
+
+    with _protect_stdout(output["json_out"]):
+        sections = demo_module.run_demo(config, fixed_only)
+    return _emit(list(sections), output)
+
+
+def _config(options: dict, **extra):
+    """RunConfig from the options actually given (RunConfig's own defaults for the rest), validated."""
+    from .config import RunConfig
+
+    given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
+    if "explain_cell" in given:
+        given["explain_cell"] = parse_cell(given["explain_cell"])
+    return RunConfig(**given, **extra).validate()
+
+
+def parse_cell(text: str) -> tuple[int, ...]:
+    """'1,2' -> (1, 2); any number of comma-separated whole numbers."""
+    from .geometry import ConfigError
+
+    parts = [p.strip() for p in str(text).strip().strip("()[]").split(",")]
+    if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
+        raise ConfigError(f"--explain-cell must be comma-separated whole numbers like 1,2, not {text!r}")
+    return tuple(int(p) for p in parts)
+
+
+def _check_output_options(output: dict) -> None:
+    from .errors import UsageError
+
+    if output["quiet"] and output["verbose"]:
+        raise UsageError("--quiet and --verbose cannot be used together")
+    if output["report"] is not None:
+        from .report import check_export_path
+
+        check_export_path(output["report"])
+
+
+def _verbosity(output: dict) -> int:
+    return -1 if output["quiet"] else min(int(output["verbose"] or 0), 1)
+
+
+@contextlib.contextmanager
+def _protect_stdout(json_mode: bool):
+    """With --json, whatever the user's code prints goes to stderr so stdout stays one JSON document."""
+    if not json_mode:
+        yield
+        return
+    with contextlib.redirect_stdout(sys.stderr):
+        yield
+
+
+def _emit(sections: list, output: dict) -> int:
+    """Show the results (JSON or the Rich report), save --report, and pick the exit code."""
+    from . import report as report_module
+
+    results = [body for _, body in sections if not isinstance(body, dict)]
+    if output["report"] is not None:
+        report_module.export_sections(sections, output["report"], _verbosity(output))
+    if output["json_out"]:
+        if len(sections) == 1:
+            document = results[0].to_dict()
+        else:
+            document = {"corrcheck_version": __version__,
+                        "sections": [{"title": title, "result": body.to_dict()}
+                                     for title, body in sections if not isinstance(body, dict)]}
+        sys.stdout.write(json.dumps(document) + "\n")
+    else:
+        console = report_module.make_console()
+        if len(sections) == 1 and sections[0][0] is None:
+            report_module.render(results[0], console, verbosity=_verbosity(output))
+        else:
+            report_module.render_sections(sections, console, verbosity=_verbosity(output))
+    if not results:
+        return EXIT_ERROR
+    if any(r.verdict == "error" for r in results):
+        return EXIT_ERROR
+    return EXIT_CODES.get(results[-1].verdict, EXIT_ERROR)
+
+
+def _could_not_check(message: str, kind: str, files, output: dict) -> int:
+    """Exit 2 with one sentence on stderr; with --json also the error document on stdout."""
+    _stderr_line(message)
+    if output.get("json_out"):
+        from .result import ErrorInfo, RunResult
+
+        doc = RunResult(__version__, "error", tuple(files), error=ErrorInfo(kind, message)).to_dict()
+        sys.stdout.write(json.dumps(doc) + "\n")
+    return EXIT_ERROR
+
+
+def _stderr_line(message: str) -> None:
+    try:
+        from .report import make_console, print_error
+
+        print_error(make_console(stderr=True), message)
+    except Exception:  # noqa: BLE001 - if Rich itself fails, plain text still tells the user
+        sys.stderr.write(f"error: {message}\n")

@@ -1,0 +1,287 @@
+"""The command-line surface: options, help, exit codes, one-sentence errors, one JSON document."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+import corrcheck
+from corrcheck import cli
+from corrcheck.result import CheckResult, RunResult
+
+from test_report import error_result, failing_result, passing_result
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = json.loads((ROOT / "corrcheck" / "report.schema.json").read_text())
+RUN_OPTIONS = ["--forward", "--grad-input", "--grad-filter", "--grad-bias", "--convention", "--layout", "--stride",
+               "--pad", "--dilation", "--input-size", "--filter-size", "--channels", "--filters", "--batch", "--op",
+               "--seed", "--rtol", "--atol", "--sweep", "--jobs", "--exhaustive", "--explain-cell", "--fix",
+               "--json", "--report", "--timeout", "--quiet", "--verbose"]
+HAS_RUNNER = importlib.util.find_spec("corrcheck.runner") is not None
+needs_runner = pytest.mark.skipif(not HAS_RUNNER, reason="corrcheck.runner is not written yet")
+
+
+@pytest.fixture
+def runner():
+    return CliRunner(env={"COLUMNS": "200", "NO_COLOR": "1"})
+
+
+@pytest.fixture
+def source(tmp_path):
+    path = tmp_path / "conv.py"
+    path.write_text("def forward(x, w, s, p):\n    return x\n")
+    return str(path)
+
+
+def _one_sentence_error(result, *needles):
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in result.output
+
+
+def fake_runner(monkeypatch, outcome):
+    """Stand-in for corrcheck.runner: returns a hand-made RunResult or raises."""
+    seen = {}
+
+    def run(config, progress=None):
+        seen["config"] = config
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome(config) if callable(outcome) else outcome
+
+    module = types.ModuleType("corrcheck.runner")
+    module.run = run
+    monkeypatch.setitem(sys.modules, "corrcheck.runner", module)
+    monkeypatch.setattr(corrcheck, "runner", module, raising=False)
+    return seen
+
+
+def test_version(runner):
+    result = runner.invoke(cli.app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"corrcheck {corrcheck.__version__}"
+
+
+def test_help_lists_commands(runner):
+    result = runner.invoke(cli.app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("run", "demo", "schema"):
+        assert command in result.stdout
+
+
+def test_run_help_lists_every_contract_option_grouped_with_examples(runner):
+    out = runner.invoke(cli.app, ["run", "--help"]).stdout
+    for option in RUN_OPTIONS:
+        assert option in out, option
+    for panel in ("Binding", "Geometry", "Shapes", "Checking", "Output"):
+        assert panel in out
+    assert "Examples" in out and "corrcheck run conv.py --stride 2 --pad 1" in out
+    assert "-q" in out and "-v" in out
+
+
+def test_demo_and_schema_help_have_examples(runner):
+    demo = runner.invoke(cli.app, ["demo", "--help"]).stdout
+    for option in ("--stride", "--pad", "--fixed", "--json", "--report", "--seed", "--fix"):
+        assert option in demo
+    assert "corrcheck demo --fixed --report demo.html" in demo
+    assert "corrcheck schema > corrcheck.schema.json" in runner.invoke(cli.app, ["schema", "--help"]).stdout
+
+
+def test_schema_prints_the_shipped_schema(runner):
+    result = runner.invoke(cli.app, ["schema"])
+    assert result.exit_code == 0
+    printed = json.loads(result.stdout)
+    assert printed == SCHEMA
+    jsonschema.Draft202012Validator.check_schema(printed)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--stride", "0"], "stride must be at least 1, got 0"),
+    (["--pad", "1,2,3"], "pad must be a whole number"),
+    (["--dilation", "1.5"], "dilation must be a whole number"),
+    (["--channels", "0"], "--channels must be at least 1"),
+    (["--rtol", "-1"], "--rtol must not be negative"),
+    (["--timeout", "0"], "--timeout must be positive"),
+    (["--explain-cell", "1,a"], "--explain-cell must be comma-separated whole numbers"),
+    (["--report", "out.pdf"], "--report must name a .html, .svg or .txt file"),
+    (["-q", "-v"], "--quiet and --verbose cannot be used together"),
+])
+def test_bad_option_values_exit_2_with_one_sentence(runner, source, args, needle):
+    result = runner.invoke(cli.app, ["run", source, *args])
+    _one_sentence_error(result, needle)
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
+
+
+def test_bad_choice_is_a_usage_error(runner, source):
+    result = runner.invoke(cli.app, ["run", source, "--layout", "xyz"])
+    _one_sentence_error(result, "xyz")
+    result = runner.invoke(cli.app, ["run", source, "--jobs", "0"])
+    _one_sentence_error(result, "--jobs")
+
+
+def test_bad_option_with_json_prints_an_error_document(runner, source):
+    result = runner.invoke(cli.app, ["run", source, "--stride", "0", "--json"])
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["verdict"] == "error" and doc["error"]["kind"] == "usage"
+    assert doc["files"] == [source]
+
+
+def test_missing_file_is_a_load_error(runner, tmp_path):
+    missing = str(tmp_path / "nope.py")
+    result = runner.invoke(cli.app, ["run", missing, "--json"])
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["error"]["kind"] == "load" and "nope.py" in doc["error"]["message"]
+
+
+def test_explain_cell_takes_any_number_of_ints():
+    assert cli.parse_cell("1,2") == (1, 2)
+    assert cli.parse_cell(" 0, 3 ,4") == (0, 3, 4)
+    assert cli.parse_cell("5") == (5,)
+
+
+def test_options_reach_the_run_config(runner, monkeypatch, source):
+    seen = fake_runner(monkeypatch, passing_result())
+    result = runner.invoke(cli.app, ["run", source, "--stride", "2x1", "--pad", "1", "--layout", "nchw",
+                                     "--convention", "cs231n", "--explain-cell", "0,1", "--seed", "7",
+                                     "--forward", "mylib.conv", "--fix", "--sweep", "--jobs", "2", "-q"])
+    assert result.exit_code == 0, result.output
+    config = seen["config"]
+    assert config.files == (source,) and config.stride == "2x1" and config.pad == "1"
+    assert config.layout == "nchw" and config.convention == "cs231n" and config.explain_cell == (0, 1)
+    assert config.seed == 7 and config.forward == "mylib.conv" and config.fix and config.sweep and config.jobs == 2
+    assert config.timeout == cli_default_timeout()      # untouched options keep RunConfig's defaults
+
+
+def cli_default_timeout():
+    from corrcheck.config import DEFAULT_TIMEOUT
+    return DEFAULT_TIMEOUT
+
+
+@pytest.mark.parametrize("make, code, last_line", [
+    (passing_result, 0, "PASS"),
+    (failing_result, 1, "FAIL: forward disagrees with the reference at 7 / 9 cells"),
+    (error_result, 2, "ERROR: cannot read missing.py"),
+])
+def test_exit_codes_follow_the_verdict(runner, monkeypatch, source, make, code, last_line):
+    fake_runner(monkeypatch, make())
+    result = runner.invoke(cli.app, ["run", source])
+    assert result.exit_code == code
+    assert result.stdout.rstrip().splitlines()[-1].startswith(last_line)
+    assert "\x1b[" not in result.stdout
+    quiet = runner.invoke(cli.app, ["run", source, "-q"])
+    assert quiet.stdout.strip().startswith(last_line) and len(quiet.stdout.strip().splitlines()) == 1
+
+
+def test_json_is_one_document_even_when_user_code_prints(runner, monkeypatch, source):
+    def noisy(config):
+        print("debug output from the user's forward")
+        return failing_result()
+
+    fake_runner(monkeypatch, noisy)
+    result = runner.invoke(cli.app, ["run", source, "--json"])
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["checks"][0]["mismatches"] == 7
+    assert "debug output" in result.stderr
+
+
+def test_report_file_is_written(runner, monkeypatch, source, tmp_path):
+    fake_runner(monkeypatch, failing_result())
+    path = tmp_path / "r.html"
+    result = runner.invoke(cli.app, ["run", source, "--report", str(path), "--json"])
+    assert result.exit_code == 1
+    json.loads(result.stdout)
+    assert "filter-indexed-by-output" in path.read_text()
+
+
+def test_internal_errors_are_one_sentence(runner, monkeypatch, source):
+    fake_runner(monkeypatch, RuntimeError("boom"))
+    result = runner.invoke(cli.app, ["run", source])
+    _one_sentence_error(result, "internal error in corrcheck: RuntimeError: boom; please report it")
+    debug = runner.invoke(cli.app, ["run", source], env={"CORRCHECK_DEBUG": "1", "NO_COLOR": "1"})
+    assert debug.exit_code == 2 and "Traceback" in debug.stderr
+
+
+def test_demo_sections_render_and_exit_by_last_section(runner, monkeypatch):
+    module = types.ModuleType("corrcheck.demo")
+    module.run_demo = lambda config, fixed_only: (
+        [("fixed", passing_result())] if fixed_only else
+        [("buggy", failing_result()), ("fixed", passing_result()), ("loss", {"buggy": [1, 2, 4], "fixed": [1, 0.5]})])
+    monkeypatch.setitem(sys.modules, "corrcheck.demo", module)
+    monkeypatch.setattr(corrcheck, "demo", module, raising=False)
+    result = runner.invoke(cli.app, ["demo", "--stride", "2", "--pad", "1"])
+    assert result.exit_code == 0, result.output
+    assert "filter-indexed-by-output" in result.stdout and "loss during training" in result.stdout
+    doc = json.loads(runner.invoke(cli.app, ["demo", "--json"]).stdout)
+    assert [s["title"] for s in doc["sections"]] == ["buggy", "fixed"]
+    for section in doc["sections"]:
+        jsonschema.validate(section["result"], SCHEMA)
+    fixed = runner.invoke(cli.app, ["demo", "--fixed", "--json"])
+    assert fixed.exit_code == 0 and json.loads(fixed.stdout)["verdict"] == "pass"
+
+
+def test_help_and_version_do_not_import_heavy_modules():
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "corrcheck", "--help"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0
+    imported = {line.rsplit("|", 1)[-1].strip().split(".")[0] for line in proc.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert not imported & {"numpy", "scipy", "torch", "mini_racer", "py_mini_racer", "hypothesis"}
+
+
+def test_python_dash_m_runs_the_cli():
+    proc = subprocess.run([sys.executable, "-m", "corrcheck", "--version"], capture_output=True, text=True,
+                          cwd=ROOT, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"corrcheck {corrcheck.__version__}"
+
+
+# ---------------------------------------------------------------- with the real runner
+
+SEED_STYLE_OK = '''
+def corre(a, f, s, p):
+    n = (len(a) - len(f) + 2 * p) // s + 1
+    out = [[0.0] * n for _ in range(n)]
+    for y in range(n):
+        for x in range(n):
+            total = 0.0
+            for j in range(len(f)):
+                for i in range(len(f[j])):
+                    r, c = y * s + j - p, x * s + i - p
+                    if 0 <= r < len(a) and 0 <= c < len(a[r]):
+                        total += a[r][c] * f[j][i]
+            out[y][x] = total
+    return out
+'''
+
+
+@needs_runner
+def test_real_run_passes_and_fails_with_json(runner, tmp_path):
+    good = tmp_path / "good.py"
+    good.write_text(SEED_STYLE_OK)
+    bad = tmp_path / "bad.py"
+    bad.write_text(SEED_STYLE_OK.replace("a[r][c] * f[j][i]", "a[r][c] * f[y][x]"))
+    args = ["--forward", "corre", "--stride", "2", "--pad", "1", "--input-size", "5", "--filter-size", "3",
+            "--layout", "hw", "--json"]
+    ok = runner.invoke(cli.app, ["run", str(good), *args])
+    assert ok.exit_code == 0, ok.output
+    jsonschema.validate(json.loads(ok.stdout), SCHEMA)
+    failed = runner.invoke(cli.app, ["run", str(bad), *args])
+    assert failed.exit_code == 1, failed.output
+    doc = json.loads(failed.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert any(c["target"] == "forward" and c["status"] == "fail" for c in doc["checks"])
+    human = runner.invoke(cli.app, ["run", str(bad), *args[:-1]])
+    assert human.exit_code == 1 and "FAIL: forward" in human.stdout and "Traceback" not in human.output
