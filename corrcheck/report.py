@@ -158,8 +158,11 @@ def _sections(result, verbosity: int, reproduce: bool = False):
         yield _header(result)
         if result.notes:
             yield Text("\n".join(str(n) for n in result.notes), style="dim")
+        if result.verdict == "error":
+            return                      # nothing was checked: the verdict line says why
         if result.checks:
             yield _summary(result, verbosity)
+            yield Text("")
         for check in result.checks:
             if check.status in ("fail", "error") or (verbosity >= VERBOSE and check.status != "skipped"):
                 yield _check_details(check, verbosity)
@@ -574,9 +577,18 @@ def _reproduce(result) -> Group | None:
     if result.command:
         parts.append(Text.assemble(("command: ", "bold"), result.command))
     for name, value in (result.inputs or {}).items():
-        parts.append(Text(f"{name} = {json.dumps(_plain(value))}", overflow="fold"))
+        parts.append(Text(f"{name} = {array_literal(_plain(value))}", overflow="fold"))
     parts.append(Text(""))
     return Group(*parts)
+
+
+def array_literal(value, indent: int = 0) -> str:
+    """Nested lists as a literal valid in Python and JavaScript, one innermost row per line."""
+    if not isinstance(value, list) or not value or not isinstance(value[0], list):
+        return json.dumps(value)
+    pad = "  " * (indent + 1)
+    rows = ",\n".join(pad + array_literal(v, indent + 1) for v in value)
+    return "[\n" + rows + "\n" + "  " * indent + "]"
 
 
 def _plain(value):

@@ -309,7 +309,21 @@ def test_export_formats_hold_diagnosis_command_and_inputs(tmp_path, suffix):
     assert "[1.0, 0.0]" in content                  # the small input, pasteable
     if suffix == ".txt":
         assert "\x1b[" not in content
-        assert "filter = [[1.0, 0.0], [0.0, -1.0]]" in content
+        assert "filter = [\n  [1.0, 0.0],\n  [0.0, -1.0]\n]" in content
+
+
+def test_array_literal_is_pasteable_python():
+    value = [[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, -8.5]]]
+    literal = report.array_literal(value)
+    assert eval(literal) == value                   # noqa: S307 - a literal we just built
+    assert literal.splitlines()[2] == "    [1.0, 2.0],"
+    assert report.array_literal([1.0, 2.0]) == "[1.0, 2.0]"
+
+
+def test_error_result_shows_only_the_reason():
+    out = text_of(error_result())
+    assert "user-function calls" not in out
+    assert out.rstrip().splitlines()[-1] == "ERROR: cannot read missing.py: no such file"
 
 
 def test_export_rejects_unknown_extension(tmp_path):
