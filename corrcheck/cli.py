@@ -237,7 +237,7 @@ def _guarded(body, options: dict, output: dict, **extra) -> int:
             traceback.print_exc()
         message = (f"internal error in corrcheck: {type(exc).__name__}: {exc}; please report it"
                    + ("" if os.environ.get(DEBUG_ENV) else f" (set {DEBUG_ENV}=1 to see the traceback)"))
-        return _could_not_check(message, "internal", files, output)
+        return _could_not_check(message, "usage", files, output, internal=True)
 
 
 def _run(options: dict, output: dict, files: tuple[str, ...]) -> int:
@@ -249,9 +249,10 @@ def _run(options: dict, output: dict, files: tuple[str, ...]) -> int:
 
             raise LoadError(f"cannot read {name}: no such file")
     from . import runner
+    from .report import progress_reporter
 
-    with _protect_stdout(output["json_out"]):
-        result = runner.run(config)
+    with _protect_stdout(output["json_out"]), progress_reporter(enabled=_verbosity(output) > -1) as progress:
+        result = runner.run(config, progress=progress)
     return _emit([(None, result)], output)
 
 
@@ -338,13 +339,19 @@ def _emit(sections: list, output: dict) -> int:
     return EXIT_CODES.get(results[-1].verdict, EXIT_ERROR)
 
 
-def _could_not_check(message: str, kind: str, files, output: dict) -> int:
-    """Exit 2 with one sentence on stderr; with --json also the error document on stdout."""
+def _could_not_check(message: str, kind: str, files, output: dict, internal: bool = False) -> int:
+    """Exit 2 with one sentence on stderr; with --json also the error document on stdout.
+
+    The schema allows only usage/load/bind as error.kind, so a bug of corrcheck's own is
+    reported as kind "usage" with an added `"internal": true`.
+    """
     _stderr_line(message)
     if output.get("json_out"):
         from .result import ErrorInfo, RunResult
 
         doc = RunResult(__version__, "error", tuple(files), error=ErrorInfo(kind, message)).to_dict()
+        if internal:
+            doc["error"]["internal"] = True
         sys.stdout.write(json.dumps(doc) + "\n")
     return EXIT_ERROR
 

@@ -9,6 +9,7 @@ never as markup, so brackets in code or messages print as written.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -28,7 +29,7 @@ from rich.text import Text
 from .errors import UsageError
 from .geometry import format_axes, format_pad
 
-__all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "render", "render_sections",
+__all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
            "render_loss_curves", "print_error", "export", "export_sections",
            "check_export_path", "plain_text", "verdict_line"]
 
@@ -70,6 +71,27 @@ def _env_width() -> int | None:
         return int(os.environ.get("COLUMNS", ""))
     except ValueError:
         return None
+
+
+@contextlib.contextmanager
+def progress_reporter(enabled: bool = True, console: Console | None = None):
+    """Yield `progress(message)` for the runner: a spinner on stderr when it is a terminal, else a no-op.
+
+    Off a terminal nothing is drawn, so CI logs and piped output stay clean.
+    """
+    console = console or make_console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield _no_progress
+        return
+    with console.status("checking…") as status:
+        def progress(*message, **_) -> None:
+            status.update(Text(" ".join(str(m) for m in message) or "checking…"))
+
+        yield progress
+
+
+def _no_progress(*_, **__) -> None:
+    return None
 
 
 def print_error(console: Console, message: str) -> None:

@@ -1,7 +1,7 @@
 """The command-line surface: options, help, exit codes, one-sentence errors, one JSON document."""
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import subprocess
 import sys
@@ -24,7 +24,17 @@ RUN_OPTIONS = ["--forward", "--grad-input", "--grad-filter", "--grad-bias", "--c
                "--pad", "--dilation", "--input-size", "--filter-size", "--channels", "--filters", "--batch", "--op",
                "--seed", "--rtol", "--atol", "--sweep", "--jobs", "--exhaustive", "--explain-cell", "--fix",
                "--json", "--report", "--timeout", "--quiet", "--verbose"]
-HAS_RUNNER = importlib.util.find_spec("corrcheck.runner") is not None
+
+
+def _runner_importable() -> bool:
+    try:
+        importlib.import_module("corrcheck.runner")
+    except Exception:  # noqa: BLE001 - any failure means the pipeline is not there yet
+        return False
+    return True
+
+
+HAS_RUNNER = _runner_importable()
 needs_runner = pytest.mark.skipif(not HAS_RUNNER, reason="corrcheck.runner is not written yet")
 
 
@@ -213,6 +223,10 @@ def test_internal_errors_are_one_sentence(runner, monkeypatch, source):
     _one_sentence_error(result, "internal error in corrcheck: RuntimeError: boom; please report it")
     debug = runner.invoke(cli.app, ["run", source], env={"CORRCHECK_DEBUG": "1", "NO_COLOR": "1"})
     assert debug.exit_code == 2 and "Traceback" in debug.stderr
+    as_json = runner.invoke(cli.app, ["run", source, "--json"])
+    doc = json.loads(as_json.stdout)
+    jsonschema.validate(doc, SCHEMA)                 # still valid against the published schema
+    assert doc["error"]["internal"] is True and "RuntimeError: boom" in doc["error"]["message"]
 
 
 def test_demo_sections_render_and_exit_by_last_section(runner, monkeypatch):

@@ -351,3 +351,11 @@ def test_demo_sections_and_loss_curves():
 def test_sparkline_downsamples_long_curves():
     assert len(report.sparkline(list(range(1000)), width=20)) == 20
     assert report.sparkline([3.0, 2.0, 1.0]) == "█▄▁"
+
+
+def test_progress_is_silent_off_a_terminal():
+    buffer = io.StringIO()
+    with report.progress_reporter(console=Console(file=buffer)) as progress:
+        progress("binding functions")
+        progress("checking", "grad_filter", step=2)
+    assert buffer.getvalue() == ""
