@@ -1,0 +1,382 @@
+"""The bug catalogue: one small entry per known mistake, each a mutant of one generic engine.
+
+Every forward and gradient is written once, as a gather over (output position o,
+filter tap k) pairs per axis:
+
+    forward      out[n,f,o]  = sum_{c,k} X[n,c,pos(o,k)] * W[f,c,tap(o,k)]
+    grad_filter  dW[f,c,tap] += sum_n dO[n,f,o] * X[n,c,pos(o,k)]
+    grad_input   dX[n,c,pos] += sum_f dO[n,f,o] * W[f,c,tap(o,k)]
+
+with pos = o*s + k*d - p and tap = k (reversed for convolution). A mistake is a
+few changed knobs of that `Spec` (pos = o + k*s - p, tap = o, '=' instead of
+'+=', ...), so mutants are exact, two mistakes compose by merging their knobs,
+and adding a mistake is adding one entry. Reads a learner's code would not
+survive (f[y][x] past the filter's edge: IndexError in Python, undefined in
+JavaScript) give NaN cells.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+from .draw import Draw
+from .geometry import Geometry
+
+__all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "correct",
+           "out_size"]
+
+READ, ZERO, UNDEFINED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Spec:
+    """The knobs of one (possibly buggy) convolution; the defaults are the correct op."""
+
+    out_mult: str = "stride"      # multiplies the output index: "stride" | "one"
+    tap_mult: str = "dilation"    # multiplies the filter tap: "dilation" | "stride" (times dilation)
+    offset: int = -1              # input position shift in units of the padding before: -1 | 0 | +1
+    flip: bool = False            # filter read in the other direction than geom.op asks
+    by_output: bool = False       # filter read at the output position, f[y][x]
+    swap_x: bool = False          # input's last two axes swapped when read (or written)
+    swap_w: bool = False          # filter's last two axes swapped when read (or written)
+    oob: str = "zero"             # out-of-range input: "zero" | "wrap" (negative wraps once, >= n is 0)
+    channels: str = "sum"         # forward: "sum" | "first" | "last"
+    overwrite: str | None = None  # forward: "tap" | "tap_channel" | "inside"; grad_input: "sum_f" | "last_f"
+    bias: bool = True             # forward adds the bias (when the draw has one)
+    size: str = "floor"           # forward output-size formula, see out_size()
+    batch: str = "sum"            # grad_filter over samples: "sum" | "first" | "last"
+    crop: str = "exact"           # grad_input crop of the padded gradient: "exact" | "p:-p"
+
+
+def out_size(n: int, k: int, s: int, pad: tuple[int, int], d: int, formula: str) -> int:
+    """The output length by the correct formula ("floor") or a learner's wrong one."""
+    span, total = d * (k - 1) + 1, pad[0] + pad[1]
+    return {
+        "floor": (n + total - span) // s + 1,
+        "no_plus_one": (n + total - span) // s,
+        "ceil": -(-(n + total - span) // s) + 1,
+        "no_pad": (n - span) // s + 1,
+        "no_stride": n + total - span + 1,
+    }[formula]
+
+
+# ----------------------------------------------------------------------------- index tables
+
+def _axis_table(o_len, k_len, n, axis, spec, geom):
+    """(pos, x_state, tap) arrays of shape (O, K) for one spatial axis."""
+    s, d, pb = geom.stride[axis], geom.dilation[axis], geom.pad[axis][0]
+    o, k = np.arange(o_len)[:, None], np.arange(k_len)[None, :]
+    pos = o * (s if spec.out_mult == "stride" else 1) + k * d * (s if spec.tap_mult == "stride" else 1)
+    pos = pos + spec.offset * pb
+    state = np.where((pos >= 0) & (pos < n), READ, ZERO)
+    if spec.oob == "wrap":
+        state = np.where(pos < -n, UNDEFINED, np.where(pos < 0, READ, state))
+        pos = np.where(pos < 0, pos + n, pos)
+    if spec.by_output:
+        tap = np.broadcast_to(o, pos.shape)
+    else:
+        tap = np.broadcast_to(k, pos.shape)
+        if (geom.op == "convolve") != spec.flip:
+            tap = k_len - 1 - tap
+    return pos, state, tap
+
+
+def _place(arr, axis, ndim):
+    """Put an (O, K) table of axis `axis` on the (O_0..O_D-1, K_0..K_D-1) grid."""
+    shape = [1] * (2 * ndim)
+    shape[axis], shape[ndim + axis] = arr.shape
+    return arr.reshape(shape)
+
+
+def _gather_index(tables, read_shape, ndim):
+    """Clipped index arrays into an array of spatial shape `read_shape`, and a per-cell state."""
+    idx, undefined, zero = [], False, False
+    for axis, (pos, st) in enumerate(tables):
+        pos, st = _place(pos, axis, ndim), _place(st, axis, ndim)
+        limit = read_shape[axis]
+        undefined = undefined | (st == UNDEFINED) | ((st == READ) & ((pos < 0) | (pos >= limit)))
+        zero = zero | (st == ZERO)
+        idx.append(np.clip(pos, 0, limit - 1))
+    # a bounds check that skips a position on any axis wins over an undefined read on another
+    return tuple(idx), np.where(zero, ZERO, np.where(undefined, UNDEFINED, READ))
+
+
+def _swap(a, yes):
+    return np.swapaxes(a, -1, -2) if yes else a
+
+
+def _swapped(shape, yes):
+    shape = tuple(shape)
+    return shape[:-2] + shape[-2:][::-1] if yes else shape
+
+
+@lru_cache(maxsize=512)
+def _tables(spec, geom, in_spatial, k_spatial, out_spatial):
+    """Index arrays and states for x and w; they depend on shapes only, so draws share them."""
+    ndim = geom.ndim
+    axes = [_axis_table(out_spatial[a], k_spatial[a], in_spatial[a], a, spec, geom) for a in range(ndim)]
+    x_shape, w_shape = _swapped(in_spatial, spec.swap_x), _swapped(k_spatial, spec.swap_w)
+    x_idx, x_state = _gather_index([(p, s) for p, s, _ in axes], x_shape, ndim)
+    w_tables = [(t, np.full(t.shape, READ)) for _, _, t in axes]
+    w_idx, w_state = _gather_index(w_tables, w_shape, ndim)
+    return x_idx, x_state, w_idx, w_state
+
+
+def _read(arr, idx, state):
+    """arr[:, :, idx...] with ZERO cells 0 and UNDEFINED cells NaN."""
+    g = arr[(slice(None), slice(None)) + idx]
+    return np.where(state == READ, g, np.where(state == ZERO, 0.0, np.nan))
+
+
+# ----------------------------------------------------------------------------- the three targets
+
+def _forward(spec: Spec, draw: Draw, geom: Geometry):
+    x, w = draw.x, draw.w
+    ndim, S, K = geom.ndim, x.shape[2:], w.shape[2:]
+    O = tuple(out_size(S[a], K[a], geom.stride[a], geom.pad[a], geom.dilation[a], spec.size) for a in range(ndim))
+    if min(O) < 1:
+        return None
+    x_idx, x_state, w_idx, w_state = _tables(spec, geom, S, K, O)
+    xg = _read(_swap(x, spec.swap_x), x_idx, x_state)            # (N, C, *O, *K)
+    wg = _read(_swap(w, spec.swap_w), w_idx, w_state)            # (F, C, *O, *K)
+    prod = xg[:, None] * wg[None]                                # (N, F, C, *O, *K)
+    prod = np.where(x_state == ZERO, 0.0, prod)                  # a guarded loop never reads f there
+    if spec.channels != "sum":
+        prod = prod[:, :, :1] if spec.channels == "first" else prod[:, :, -1:]
+    k_axes = tuple(range(3 + ndim, 3 + 2 * ndim))
+    if spec.overwrite is None:
+        out = prod.sum(axis=(2,) + k_axes)
+    else:
+        out = _last_tap(prod, x_state, spec.overwrite, ndim)
+    if spec.bias and draw.b is not None:
+        out = out + draw.b.reshape((1, -1) + (1,) * ndim)
+    return out
+
+
+def _last_tap(prod, x_state, mode, ndim):
+    """'=' instead of '+=': the last write in loop order (c outer, taps inner) survives."""
+    N, F, C = prod.shape[:3]
+    O = prod.shape[3:3 + ndim]
+    flat = prod.reshape(N, F, C, *O, -1)
+    if mode == "tap":                       # out = sum over channels of one tap: last tap wins
+        return flat[..., -1].sum(axis=2)
+    if mode == "tap_channel":               # out = x[c,k] * w[c,k]: last channel's last tap wins
+        return flat[:, :, -1, ..., -1]
+    # "inside": loop with a bounds check, out = ... only for in-range taps: last in-range tap wins
+    inside = (np.broadcast_to(x_state, O + prod.shape[3 + ndim:]) != ZERO).reshape(*O, -1)
+    k_count = inside.shape[-1]
+    last = k_count - 1 - np.argmax(inside[..., ::-1], axis=-1)
+    picked = np.take_along_axis(flat[:, :, -1], last[None, None, ..., None], axis=-1)[..., 0]
+    return np.where(inside.any(axis=-1), picked, 0.0)
+
+
+def _grad_filter(spec: Spec, draw: Draw, geom: Geometry):
+    x, dout, K = draw.x, draw.dout, draw.w.shape[2:]
+    ndim, S, O = geom.ndim, x.shape[2:], dout.shape[2:]
+    x_idx, x_state, w_idx, w_state = _tables(spec, geom, S, K, O)
+    if np.any(w_state == UNDEFINED):
+        return None                          # the learner's write would raise
+    xg = _read(_swap(x, spec.swap_x), x_idx, x_state)            # (N, C, *O, *K)
+    if spec.batch != "sum":
+        sl = slice(0, 1) if spec.batch == "first" else slice(-1, None)
+        xg, dout = xg[sl], dout[sl]
+    o_sub = "opq"[:ndim]
+    k_sub = "ijk"[:ndim]
+    contrib = np.einsum(f"nf{o_sub},nc{o_sub}{k_sub}->fc{o_sub}{k_sub}", dout, xg)
+    dw = np.zeros(_swapped(draw.w.shape, spec.swap_w))
+    np.add.at(dw, (slice(None), slice(None)) + w_idx, contrib)
+    return _swap(dw, spec.swap_w)
+
+
+def _grad_input(spec: Spec, draw: Draw, geom: Geometry):
+    w, dout, S = draw.w, draw.dout, draw.x.shape[2:]
+    ndim, K, O = geom.ndim, w.shape[2:], dout.shape[2:]
+    x_idx, x_state, w_idx, w_state = _tables(spec, geom, S, K, O)
+    if np.any(x_state == UNDEFINED):
+        return None                          # the learner's write would raise
+    wg = _read(_swap(w, spec.swap_w), w_idx, w_state)            # (F, C, *O, *K)
+    o_sub, k_sub = "opq"[:ndim], "ijk"[:ndim]
+    if spec.overwrite == "last_f":           # dx[window] = w[f] * dout[f]: the last filter wins
+        wg, dout = wg[-1:], dout[:, -1:]
+    contrib = np.einsum(f"nf{o_sub},fc{o_sub}{k_sub}->nc{o_sub}{k_sub}", dout, wg)
+    written = np.broadcast_to(x_state == READ, contrib.shape[2:])
+    if spec.overwrite is not None:           # only the last output position writing a cell survives
+        written = written & _last_writer(x_idx, written, O, ndim)
+    dx = np.zeros(_swapped(draw.x.shape, spec.swap_x))
+    idx = tuple(np.broadcast_to(i, written.shape)[written] for i in x_idx)
+    np.add.at(dx, (slice(None), slice(None)) + idx, contrib[..., written])
+    dx = _swap(dx, spec.swap_x)
+    if spec.crop == "p:-p":                  # dxp[p:-p] is dx itself when p > 0 and empty at p == 0
+        if any(pb != pa for pb, pa in geom.pad):
+            return None
+        dx = dx[(slice(None), slice(None)) + tuple(slice(None) if pb else slice(0, 0) for pb, _ in geom.pad)]
+    return dx
+
+
+def _last_writer(x_idx, written, O, ndim):
+    """True for the events written by the last output position (in loop order) touching their cell."""
+    o_order = np.arange(int(np.prod(O))).reshape(O + (1,) * ndim)
+    order = np.broadcast_to(o_order, written.shape)
+    cell = np.ravel_multi_index(tuple(np.broadcast_to(i, written.shape) for i in x_idx),
+                                tuple(int(i.max()) + 1 for i in x_idx))
+    best = np.full(cell.max() + 1, -1)
+    np.maximum.at(best, cell[written], order[written])
+    return order == best[cell]
+
+
+def _grad_bias(spec: Spec, draw: Draw, geom: Geometry):
+    return draw.dout.sum(axis=(0,) + tuple(range(2, draw.dout.ndim)))
+
+
+_ENGINES = {"forward": _forward, "grad_filter": _grad_filter, "grad_input": _grad_input,
+            "grad_bias": _grad_bias}
+
+
+def mutant(target: str, spec: Spec, draw: Draw, geom: Geometry) -> np.ndarray | None:
+    """The output of `target` computed with the knobs of `spec` (None: undefined in this config)."""
+    if geom.ndim < 2 and (spec.swap_x or spec.swap_w):
+        return None                          # nothing to swap on one axis
+    return _ENGINES[target](spec, draw, geom)
+
+
+def correct(target: str, draw: Draw, geom: Geometry) -> np.ndarray:
+    """The correct output by the same engine (the independent reference lives in reference.py)."""
+    return mutant(target, Spec(), draw, geom)
+
+
+# ----------------------------------------------------------------------------- the entries
+
+@dataclass(frozen=True)
+class Variant:
+    """One common learner form of a mistake: engine knobs, or a custom compute when not bilinear."""
+
+    form: str
+    knobs: dict = field(default_factory=dict)
+    custom: Callable[[Draw, Geometry], np.ndarray | None] | None = None
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str
+    target: str
+    explanation: str                 # one sentence naming the fix in a learner's terms
+    variants: tuple[Variant, ...]
+
+    def compute_variant(self, variant: Variant, draw: Draw, geom: Geometry, base: Spec = Spec()):
+        if variant.custom is not None:
+            return variant.custom(draw, geom)
+        return mutant(self.target, replace(base, **variant.knobs), draw, geom)
+
+    def compute(self, draw: Draw, geom: Geometry) -> np.ndarray | None:
+        """The first (most common) form of the mistake on this draw."""
+        return self.compute_variant(self.variants[0], draw, geom)
+
+
+def _v(form, **knobs):
+    return Variant(form, knobs)
+
+
+CATALOGUE: tuple[Mistake, ...] = (
+    # ---------------------------------------------------------------- forward
+    Mistake("filter-indexed-by-output", "forward",
+            "Read the filter at the tap, f[j][i], not at the output position f[y][x].",
+            (_v("filter read at the output position", by_output=True),)),
+    Mistake("stride-on-filter-index", "forward",
+            "Multiply the stride onto the output index, y*s + j - p, not onto the filter tap, y + j*s - p.",
+            (_v("stride multiplies the filter tap", out_mult="one", tap_mult="stride"),)),
+    Mistake("filter-transposed", "forward",
+            "Index the filter as f[j][i] (row tap, then column tap), not f[i][j].",
+            (_v("filter axes swapped", swap_w=True),)),
+    Mistake("input-transposed", "forward",
+            "Read the input as a[row][col]; the code swaps the two axes when it reads it.",
+            (_v("input axes swapped", swap_x=True),)),
+    Mistake("filter-flipped", "forward",
+            "Read the filter in the direction --op asks for: correlation uses f[j], convolution f[K-1-j].",
+            (_v("filter read backwards", flip=True),)),
+    Mistake("padding-ignored", "forward",
+            "Shift every window by the padding, reading the input at y*s + j - p, not y*s + j.",
+            (_v("windows not shifted by the padding", offset=0),)),
+    Mistake("padding-wrong-sign", "forward",
+            "Subtract the padding, reading the input at y*s + j - p, not y*s + j + p.",
+            (_v("shifted by +p", offset=1),)),
+    Mistake("negative-index-wraparound", "forward",
+            "Check that the input index is >= 0 before reading: a negative index wraps to the far edge "
+            "in Python instead of reading the zero padding.",
+            (_v("negative indices wrap", oob="wrap"),)),
+    Mistake("stride-ignored", "forward",
+            "Place window y at y*s - p: multiply the output index by the stride.",
+            (_v("stride treated as 1", out_mult="one"),)),
+    Mistake("overwrite-not-accumulate", "forward",
+            "Accumulate with sum += ..., not sum = ...: with = only the last tap survives.",
+            (_v("last tap survives, channels summed", overwrite="tap"),
+             _v("last tap of the last channel survives", overwrite="tap_channel"),
+             _v("last in-range tap survives", overwrite="inside"))),
+    Mistake("output-size", "forward",
+            "Compute the output size as floor((n + 2p - k) / s) + 1.",
+            (_v("missing +1", size="no_plus_one"), _v("ceil instead of floor", size="ceil"),
+             _v("padding left out of the formula", size="no_pad"), _v("stride left out", size="no_stride"))),
+    Mistake("channels-not-summed", "forward",
+            "Sum the products over every input channel c, not only over the filter taps.",
+            (_v("only channel 0", channels="first"), _v("only the last channel", channels="last"))),
+    Mistake("bias-missing", "forward",
+            "Add the bias b[f] to every output of filter f.",
+            (_v("bias not added", bias=False),)),
+    # ---------------------------------------------------------------- grad_filter
+    Mistake("grad-filter-stride-ignored", "grad_filter",
+            "In the filter gradient read the input at o*s + j - p: multiply the output index by the stride.",
+            (_v("stride treated as 1", out_mult="one"),)),
+    Mistake("grad-filter-padding-ignored", "grad_filter",
+            "In the filter gradient read the input at o*s + j - p, shifted by the padding, not at o*s + j.",
+            (_v("not shifted by the padding", offset=0),)),
+    Mistake("grad-filter-transposed", "grad_filter",
+            "Store the filter gradient as dF[j][i], in the filter's own axis order, not dF[i][j].",
+            (_v("filter-gradient axes swapped", swap_w=True),)),
+    Mistake("grad-filter-not-summed-over-batch", "grad_filter",
+            "Sum the filter gradient over every sample of the batch (dw += ..., not dw = ... inside the loop over n).",
+            (_v("only the last sample", batch="last"), _v("only the first sample", batch="first"))),
+    Mistake("grad-filter-wraparound", "grad_filter",
+            "In the filter gradient skip input indices < 0: a negative index wraps to the far edge "
+            "instead of reading the zero padding.",
+            (_v("negative indices wrap", oob="wrap"),)),
+    # ---------------------------------------------------------------- grad_input
+    Mistake("grad-input-filter-not-flipped", "grad_input",
+            "Rotate the filter by 180 degrees (f[K-1-j]) when correlating the spread-out output gradient; "
+            "equivalently add dO[o] * f[j] to input position o*s + j - p.",
+            (_v("filter not rotated", flip=True),)),
+    Mistake("grad-input-stride-ignored", "grad_input",
+            "Send dO[o] * f[j] to input position o*s + j - p: multiply the output index by the stride.",
+            (_v("stride treated as 1", out_mult="one"),)),
+    Mistake("grad-input-padding-offset", "grad_input",
+            "Send dO[o] * f[j] to input position o*s + j - p, that is crop the padded gradient with [p:p+H].",
+            (_v("padding offset left out", offset=0), _v("shifted by +p", offset=1))),
+    Mistake("grad-input-overwrite-not-accumulate", "grad_input",
+            "Accumulate with dx[...] += ..., not =: windows overlap, so every output position adds its share.",
+            (_v("last window wins", overwrite="sum_f"), _v("last window of the last filter wins", overwrite="last_f"))),
+    Mistake("grad-input-wraparound", "grad_input",
+            "Skip input positions < 0 instead of writing dx[-1], which Python wraps to the far edge.",
+            (_v("negative indices wrap", oob="wrap"),)),
+    Mistake("grad-input-unpad-empty-at-pad0", "grad_input",
+            "Crop the padded gradient with [p:p+H], not [p:-p], which is empty when p is 0.",
+            (_v("cropped with [p:-p]", crop="p:-p"),)),
+    # ---------------------------------------------------------------- grad_bias
+    Mistake("grad-bias-not-summed", "grad_bias",
+            "Sum the bias gradient over the batch and every output position: db[f] = dO[:, f].sum().",
+            (Variant("only the last sample", custom=lambda d, g: d.dout[-1].sum(axis=tuple(range(1, d.dout.ndim - 1)))),
+             Variant("only the first sample", custom=lambda d, g: d.dout[0].sum(axis=tuple(range(1, d.dout.ndim - 1)))),
+             Variant("not summed over positions", custom=lambda d, g: d.dout.sum(axis=tuple(range(2, d.dout.ndim)))),
+             Variant("summed over the batch only", custom=lambda d, g: d.dout.sum(axis=0)))),
+)
+
+
+def entries_for(target: str) -> tuple[Mistake, ...]:
+    return tuple(m for m in CATALOGUE if m.target == target)
+
+
+def by_id(bug_id: str) -> Mistake:
+    for m in CATALOGUE:
+        if m.id == bug_id:
+            return m
+    raise KeyError(bug_id)

@@ -1,0 +1,171 @@
+"""Name the mistake: which catalogue entry reproduces the user's output on every draw.
+
+Diagnosing is a loop over the catalogue (catalogue.py): compute each mutant on
+the same random draws the user's function saw and keep those that agree
+everywhere. When no single mistake fits, pairs are tried by merging the knobs
+of two entries in the engine, so a double slip (the seed's f[y][x] together
+with y + j*s - p) is named without anyone writing pair entries by hand.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import combinations
+
+import numpy as np
+
+from .catalogue import Mistake, Spec, Variant, by_id, correct, entries_for, mutant, out_size
+from .geometry import Geometry
+from .result import Diagnosis
+
+__all__ = ["match", "diagnose_shape"]
+
+PAIR_DISCOUNT = 0.95          # two slips at once are a little less likely than one
+VACUOUS_WEIGHT = 0.5          # cells a mutant leaves undefined match anything, so they count less
+
+
+def match(target: str, draws, user_outputs, geom: Geometry, *, rtol: float = 1e-6, atol: float = 1e-9,
+          has_bias: bool = True) -> list[Diagnosis]:
+    """Every catalogued mistake of `target` whose mutant equals the user's output on all draws, best first."""
+    draws = [d if has_bias else d.without_bias() for d in draws]
+    users = [None if u is None else np.asarray(u, dtype=float) for u in user_outputs]
+    if not draws or len(users) != len(draws) or any(u is None for u in users):
+        return []
+    if all(_agrees(u, correct(target, d, geom), rtol, atol) is not None for u, d in zip(users, draws)):
+        return []                                      # nothing to explain
+    base = 1.0 - 0.1 ** len(draws)
+    found = []                                         # (score, ids, variants)
+    for m in entries_for(target):
+        for v in m.variants:
+            vac = _fits(lambda d: m.compute_variant(v, d, geom), draws, users, rtol, atol)
+            if vac is not None:
+                found.append((base * (1 - VACUOUS_WEIGHT * vac), ((m, v),)))
+                break
+    if not found:
+        found = [(base * PAIR_DISCOUNT * (1 - VACUOUS_WEIGHT * vac), pair)
+                 for pair, vac in _pairs(target, draws, users, geom, rtol, atol)]
+    return _diagnoses(target, found)
+
+
+def _agrees(user, mut, rtol, atol):
+    """None when they differ; else the fraction of cells the mutant leaves undefined (NaN) but the user fills."""
+    if mut is None or user.shape != mut.shape:
+        return None
+    undefined = np.isnan(mut)
+    user_nan = np.isnan(user)
+    same = np.isclose(user, mut, rtol=rtol, atol=atol, equal_nan=True) | undefined
+    if not same.all() or (user_nan & ~undefined).any():
+        return None
+    if undefined.size and undefined.all():
+        return None                                    # nothing defined, nothing shown
+    return float((undefined & ~user_nan).sum()) / max(user.size, 1)
+
+
+def _fits(compute, draws, users, rtol, atol):
+    """Mean vacuous fraction when `compute` agrees with the user on every draw, else None."""
+    fractions = []
+    for d, u in zip(draws, users):
+        vac = _agrees(u, compute(d), rtol, atol)
+        if vac is None:
+            return None
+        fractions.append(vac)
+    return float(np.mean(fractions))
+
+
+def _pairs(target, draws, users, geom, rtol, atol):
+    """Compositions of two engine-expressible mistakes touching different knobs."""
+    singles = [(m, v) for m in entries_for(target) for v in m.variants if v.custom is None]
+    hits = []
+    for (m1, v1), (m2, v2) in combinations(singles, 2):
+        if m1.id == m2.id or set(v1.knobs) & set(v2.knobs):
+            continue
+        spec = replace(Spec(), **v1.knobs, **v2.knobs)
+        vac = _fits(lambda d: mutant(target, spec, d, geom), draws, users, rtol, atol)
+        if vac is not None:
+            hits.append((((m1, v1), (m2, v2)), vac))
+    return hits
+
+
+def _diagnoses(target, found) -> list[Diagnosis]:
+    """One Diagnosis per id; confidence shared among the alternatives that fit equally well."""
+    if not found:
+        return []
+    share = 1.0 / len(found)
+    best: dict[str, Diagnosis] = {}
+    order = {m.id: i for i, m in enumerate(entries_for(target))}
+    for score, group in found:
+        for i, (m, v) in enumerate(group):
+            partner = group[1 - i][0].id if len(group) == 2 else None
+            d = Diagnosis(target, m.id, round(score * share, 4), _sentence(m, v, partner))
+            if m.id not in best or d.confidence > best[m.id].confidence:
+                best[m.id] = d
+    return sorted(best.values(), key=lambda d: (-d.confidence, order[d.bug]))
+
+
+def _sentence(m: Mistake, v: Variant, partner: str | None) -> str:
+    text = m.explanation.rstrip(".")
+    if len(m.variants) > 1:
+        text += f" (here: {v.form})"
+    if partner:
+        text += f"; together with {partner} this explains every mismatch"
+    return text + "."
+
+
+# ----------------------------------------------------------------------------- shapes
+
+SIZE_FORMULAS = {
+    "no_plus_one": "missing +1",
+    "ceil": "ceil instead of floor",
+    "no_pad": "padding left out of the formula",
+    "no_stride": "stride left out",
+}
+
+
+def diagnose_shape(target: str, got_shape, expected_shape, in_spatial, k_spatial,
+                   geom: Geometry) -> Diagnosis | None:
+    """Name the mistake behind a wrong output shape, or None when no catalogued one fits."""
+    got, exp, nd = tuple(got_shape), tuple(expected_shape), geom.ndim
+    if got == exp or len(got) < nd:
+        return None
+    g_sp, e_sp = got[-nd:], exp[-nd:]
+    if target == "forward":
+        return _forward_shape(got, exp, g_sp, tuple(in_spatial), tuple(k_spatial), geom)
+    if target == "grad_input" and got[:-nd] == exp[:-nd]:
+        if any(n == 0 for n in g_sp) and all(n == 0 for n, (pb, _) in zip(g_sp, geom.pad) if pb == 0):
+            m = by_id("grad-input-unpad-empty-at-pad0")
+            return Diagnosis(target, m.id, 0.95, m.explanation)
+    if target == "grad_filter" and got[:-nd] == exp[:-nd] and nd >= 2 and g_sp == _swap2(e_sp) != e_sp:
+        m = by_id("grad-filter-transposed")
+        return Diagnosis(target, m.id, 0.8, m.explanation)
+    if target == "grad_bias" and len(exp) == 1:
+        f = exp[0]
+        if got[:1] == (f,) or got[1:2] == (f,):
+            m = by_id("grad-bias-not-summed")
+            return Diagnosis(target, m.id, 0.9,
+                             f"The bias gradient has shape {_fmt(got)} instead of ({f},): " + _lower(m.explanation))
+    return None
+
+
+def _forward_shape(got, exp, g_sp, S, K, geom):
+    m = by_id("output-size")
+    if got[:-geom.ndim] != exp[:-geom.ndim]:
+        return None
+    fits = [label for key, label in SIZE_FORMULAS.items()
+            if tuple(out_size(n, k, s, p, d, key) for n, k, s, p, d
+                     in zip(S, K, geom.stride, geom.pad, geom.dilation)) == g_sp]
+    head = f"The output is {_fmt(g_sp)} but should be {_fmt(exp[-geom.ndim:])}"
+    if not fits:
+        return Diagnosis("forward", m.id, 0.6, f"{head}: {_lower(m.explanation)}")
+    return Diagnosis("forward", m.id, 0.9 if len(fits) == 1 else 0.8,
+                     f"{head}, which fits the formula with {' or '.join(fits)}: {_lower(m.explanation)}")
+
+
+def _swap2(shape):
+    return shape[:-2] + shape[-2:][::-1]
+
+
+def _fmt(shape):
+    return "x".join(str(n) for n in shape) if shape else "()"
+
+
+def _lower(sentence):
+    return sentence[:1].lower() + sentence[1:]
