@@ -293,7 +293,7 @@ _FRAME = re.compile(r"^\s*at (?:(?P<fn>.*?) \()?(?P<file>.+?):(?P<line>\d+):(?P<
 
 def _trim_stack(stack: str, files: dict[str, _File]) -> tuple[str, tuple[str, int] | None]:
     """The stack cut to frames in the user's files; also the innermost (file, line)."""
-    head, frames, where = [], [], None
+    head, frames, where, repeated = [], [], None, 0
     for line in stack.splitlines():
         m = _FRAME.match(line)
         if m is None:
@@ -307,15 +307,29 @@ def _trim_stack(stack: str, files: dict[str, _File]) -> tuple[str, tuple[str, in
         if lineno == 1:
             col -= f.column_shift
         where = where or (f.path, lineno)
-        frames.append(f"    at {m.group('fn') + ' ' if m.group('fn') else ''}({f.path}:{lineno}:{col})")
+        frame = f"    at {m.group('fn') + ' ' if m.group('fn') else ''}({f.path}:{lineno}:{col})"
+        if frames and frames[-1] == frame:
+            repeated += 1
+            continue
+        if repeated:
+            frames.append(f"    [previous line repeated {repeated} more times]")
+            repeated = 0
+        frames.append(frame)
+    if repeated:
+        frames.append(f"    [previous line repeated {repeated} more times]")
     return "\n".join(head[:3] + frames), where
 
 
 def _raised(what: str, error: dict, files: dict[str, _File]) -> UserRaised:
     trace, where = _trim_stack(error.get("stack") or "", files)
-    at = f" (at {os.path.basename(where[0])} line {where[1]})" if where else ""
+    at = ""
+    if where:
+        lines = next((f.text for f in files.values() if f.path == where[0]), "").splitlines()
+        code = lines[where[1] - 1].strip() if where[1] <= len(lines) else ""
+        at = f" (at {os.path.basename(where[0])} line {where[1]}" + (f": `{code}`)" if code else ")")
     message = error.get("message", "")[:240]
-    return UserRaised(f"{what} threw {error.get('name', 'Error')}: {message}{at}", traceback=trace or None)
+    what_threw = f"{error['name']}: {message}" if error.get("name") else f"the value {message!r}"
+    return UserRaised(f"{what} threw {what_threw}{at}", traceback=trace or None)
 
 
 # ---------------------------------------------------------------- Python -> JavaScript
@@ -476,7 +490,10 @@ class JsRuntime:
         found = json.loads(_answer(self._eval(f"discover({json.dumps(lexical)},{json.dumps(exports)})"),
                                    "discovery", by_name))
         if not self.functions:
-            self.functions = {d["name"]: self._user_function(d) for d in found}
+            made = [self._user_function(d) for d in found]
+            order = {f.path: i for i, f in enumerate(self._files.values())}
+            made.sort(key=lambda u: (order.get(u.file, len(order)), u.line or 0))   # source order
+            self.functions = {u.name: u for u in made}
 
     def _script(self, f: _File) -> None:
         try:
@@ -627,7 +644,8 @@ def _positional(name: str, params: tuple, args: tuple, kwargs: dict) -> list:
 
 def _load_failure(path: str, where, error: dict) -> str:
     at = f"{where[0]}:{where[1]}" if where else path
-    return f"{at}: loading {os.path.basename(path)} threw {error.get('name', 'Error')}: {error.get('message', '')}"
+    thrown = f"{error['name']}: {error.get('message', '')}" if error.get("name") else repr(error.get("message", ""))
+    return f"{at}: loading {os.path.basename(path)} threw {thrown}"
 
 
 def load_javascript(paths: list[str], timeout: float | None, engine: str | None = None) -> dict[str, UserFunction]:

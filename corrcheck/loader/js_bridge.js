@@ -55,7 +55,7 @@
     }
     var text;
     try { text = String(e); } catch (_) { text = '(an unprintable value)'; }
-    return JSON.stringify({ name: 'thrown value', message: text, stack: '' });
+    return JSON.stringify({ name: '', message: text, stack: '' });
   }
 
   function answer(thunk) {

@@ -29,7 +29,7 @@ function errorJson(e) {
   if (e !== null && typeof e === 'object' && typeof e.stack === 'string') {
     return JSON.stringify({ name: String(e.name || 'Error'), message: String(e.message), stack: e.stack });
   }
-  return JSON.stringify({ name: 'thrown value', message: String(e), stack: '' });
+  return JSON.stringify({ name: '', message: String(e), stack: '' });
 }
 
 function handle(request) {
