@@ -119,6 +119,10 @@ class BoundOp:
             return self.forward(x, w, b, geom)
         return self._gradient(target, dout, x, w, b, geom)
 
+    def forget(self) -> None:
+        """Drop the memo of the last backward call, so the next call really runs the user's code."""
+        self._memo = None
+
     def user_index(self, target: str, canonical_index) -> tuple[int, ...]:
         idx = tuple(int(i) for i in canonical_index)
         if target in ("forward", "grad_input"):

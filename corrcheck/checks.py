@@ -1,0 +1,197 @@
+"""The checks on one problem: user vs reference, gradients vs finite differences of the user's forward.
+
+Pure apart from calling the user's code through the BoundOp: returns plain
+CheckResults plus the raw material diagnosis needs (draws, user outputs).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import reference
+from .compare import compare
+from .draw import Draw, random_draw
+from .errors import UnusableOutput, UserCallError
+from .finite_diff import Objective, directional, exhaustive
+from .problem import Problem
+from .result import CheckResult
+from .tolerances import tolerance_for
+
+GRADS = ("grad_input", "grad_filter", "grad_bias")
+EXHAUSTIVE_SECONDS = 1.5       # auto mode: per-entry differences when they cost less than this
+EXHAUSTIVE_MAX_ENTRIES = 4096
+
+
+@dataclass
+class TargetOutcome:
+    target: str
+    user: list = field(default_factory=list)          # per draw: canonical array, or None
+    expected: list = field(default_factory=list)      # per draw: reference result
+    error: UserCallError | None = None
+
+
+@dataclass
+class ProblemOutcome:
+    problem: Problem
+    draws: list[Draw]
+    checks: list[CheckResult] = field(default_factory=list)
+    targets: dict[str, TargetOutcome] = field(default_factory=dict)
+    fd_mode: str | None = None
+    tolerance_note: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status in ("fail", "error") for c in self.checks)
+
+    def failing_targets(self) -> list[str]:
+        seen = []
+        for c in self.checks:
+            if c.status in ("fail", "error") and c.target not in seen:
+                seen.append(c.target)
+        return seen
+
+
+def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
+    return random_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
+                       filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
+                       bias=has_bias)
+
+
+def expected_for(target: str, d: Draw, geom) -> np.ndarray:
+    if target == "forward":
+        return reference.forward(d.x, d.w, d.b, geometry=geom)
+    if target == "grad_input":
+        return reference.grad_input(d.dout, d.w, d.x.shape, geometry=geom)
+    if target == "grad_filter":
+        return reference.grad_filter(d.dout, d.x, d.w.shape, geometry=geom)
+    return reference.grad_bias(d.dout)
+
+
+def user_result(op, target: str, d: Draw, geom) -> np.ndarray:
+    if target == "forward":
+        return op.forward(d.x, d.w, d.b, geom)
+    return op.call(target, d.x, d.w, d.b, geom, dout=d.dout)
+
+
+def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
+    return CheckResult(target=target, against=against, status="error", message=err.message,
+                       traceback=err.traceback, config_note=note)
+
+
+def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_differences: bool = True,
+                  repeatability: bool = True) -> ProblemOutcome:
+    """All checks on one problem (see module doc). `draws` independent inputs feed diagnosis."""
+    note = None if problem.label in ("main",) else problem.label
+    ds = [make_draw(problem, rng, op.has_bias) for _ in range(draws)]
+    out = ProblemOutcome(problem, ds)
+    geom = problem.geom
+    for target in op.targets:
+        t = TargetOutcome(target)
+        out.targets[target] = t
+        for k, d in enumerate(ds):
+            t.expected.append(expected_for(target, d, geom))
+            try:
+                t.user.append(user_result(op, target, d, geom))
+            except UserCallError as err:
+                t.user.append(None)
+                if k == 0:
+                    t.error = err
+                    break
+        tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
+        if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
+            out.tolerance_note = (f"{op.names.get(target, target)} returned {op.dtype_notes[target]}: "
+                                  f"tolerances loosened to rtol={tol.rtol:g}, atol={tol.atol:g}")
+        if t.error is not None:
+            out.checks.append(error_check(target, "reference", t.error, note))
+            continue
+        out.checks.append(compare(target, "reference", t.user[0], t.expected[0], tol,
+                                  user_index=lambda i, tg=target: op.user_index(tg, i), mode="direct",
+                                  config_note=note))
+        if repeatability:
+            rep = _repeatability(op, target, ds[0], geom, t.user[0], note)
+            if rep is not None:
+                out.checks.append(rep)
+    if finite_differences and "forward" in op.targets and out.targets["forward"].error is None:
+        _fd_checks(op, out, cfg, rng, note)
+    for msg in op.mutations:
+        tgt = next((t for t, n in op.names.items() if msg.startswith(n + " ")), "forward")
+        out.checks.append(CheckResult(target=tgt, against="reference", status="fail", message=msg,
+                                      config_note=note))
+    op.mutations.clear()
+    return out
+
+
+def _repeatability(op, target, d, geom, first, note) -> CheckResult | None:
+    """Same inputs twice must give the same answer (hidden state, accumulating dW, stale caches)."""
+    op.forget()
+    try:
+        again = user_result(op, target, d, geom)
+    except UserCallError as err:
+        return error_check(target, "reference", err, note)
+    if np.array_equal(again, first, equal_nan=True):
+        return None
+    name = op.names.get(target, target)
+    diff = float(np.nanmax(np.abs(again - first))) if again.shape == first.shape else float("nan")
+    return CheckResult(
+        target=target, against="reference", status="fail", config_note=note,
+        message=(f"calling {name} twice on the same inputs gave different results (max difference {diff:.3g}): "
+                 f"hidden state, a gradient accumulated across calls (dW += ... never reset) or a stale cache"))
+
+
+def choose_mode(op, problem: Problem, cfg, seconds_per_call: float) -> str:
+    if cfg.exhaustive:
+        return "exhaustive"
+    entries = problem.batch * problem.channels * int(np.prod(problem.in_spatial)) + \
+        problem.filters * problem.channels * int(np.prod(problem.k_spatial))
+    if entries <= EXHAUSTIVE_MAX_ENTRIES and 2 * entries * seconds_per_call <= EXHAUSTIVE_SECONDS:
+        return "exhaustive"
+    return "directional"
+
+
+def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
+    d = out.draws[0]
+    geom = out.problem.geom
+    t0 = time.perf_counter()
+    try:
+        op.forward(d.x, d.w, d.b, geom)
+    except UserCallError:
+        return
+    per_call = time.perf_counter() - t0
+    mode = choose_mode(op, out.problem, cfg, per_call)
+    out.fd_mode = mode
+    for target in GRADS:
+        t = out.targets.get(target)
+        if t is None or (target == "grad_bias" and d.b is None):
+            continue
+        if t.error is not None:
+            out.checks.append(error_check(target, "finite_differences", t.error, note))
+            continue
+        tol = tolerance_for(op.dtype_notes.get("forward") or op.dtype_notes.get(target), cfg.rtol, cfg.atol)
+        obj = Objective(op, d, geom, target, tol)
+        grad = t.user[0]
+        idx = (lambda i, tg=target: op.user_index(tg, i))
+        try:
+            if mode == "exhaustive" or target == "grad_bias":
+                fd = exhaustive(obj)
+                out.checks.append(compare(target, "finite_differences", grad, fd, tol, user_index=idx,
+                                          mode="exhaustive", config_note=note))
+            else:
+                passed, wrong, complete = directional(obj, grad, rng)
+                expected = grad.copy().reshape(-1)
+                for i, v in wrong.items():
+                    expected[i] = v
+                res = compare(target, "finite_differences", grad, expected.reshape(grad.shape), tol,
+                              user_index=idx, mode="directional", config_note=note)
+                if not passed and res.status == "pass":
+                    res = CheckResult(**{**res.__dict__, "status": "fail",
+                                         "message": "a random-direction check disagreed but no single entry could be singled out"})
+                elif not complete:
+                    res = CheckResult(**{**res.__dict__, "message": "localisation stopped at its call budget: "
+                                                                    "more entries may be wrong (use --exhaustive)"})
+                out.checks.append(res)
+        except UnusableOutput as err:
+            out.checks.append(error_check(target, "finite_differences", err, note))
+        except UserCallError as err:
+            out.checks.append(error_check(target, "finite_differences", err, note))

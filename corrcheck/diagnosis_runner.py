@@ -1,0 +1,163 @@
+"""Glue between the checks and the pure diagnosis modules: which outputs to match, on which shapes.
+
+The catalogue matcher (diagnose.py), the pattern describer (patterns.py) and
+the cell explainer (explain.py) are pure; this module feeds them the user's
+outputs, re-running the user's function on probe shapes when it crashed on
+the main one (a forward reading f[y][x] only survives when the output is no
+larger than the filter).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import diagnose, patterns
+from .checks import expected_for, make_draw, user_result
+from .compare import wrong_mask
+from .errors import UnusableOutput, UserCallError
+from .problem import probe_variants
+from .result import Diagnosis
+from .tolerances import tolerance_for
+
+EXPLAIN_BUDGET = 400
+
+
+def canonical_shape(layout, target: str, shape) -> tuple | None:
+    """A shape the user returned, in the user's layout -> canonical axis order (best effort)."""
+    if shape is None:
+        return None
+    shape = tuple(shape)
+    if target in ("forward", "grad_input"):
+        if not layout.channels:
+            return (1, 1) + shape
+        if not layout.batch:
+            return (1,) + shape
+        if layout.channels_last and len(shape) >= 2:
+            return (shape[0], shape[-1]) + shape[1:-1]
+        return shape
+    if target == "grad_filter":
+        if not layout.channels:
+            return (1, 1) + shape
+        if layout.channels_last and len(shape) >= 2:
+            return (shape[-1], shape[-2]) + shape[:-2]
+        return shape
+    return shape
+
+
+def _match_on(op, target, outcome, tol):
+    t = outcome.targets[target]
+    users = [u for u in t.user if u is not None]
+    if len(users) < len(outcome.draws):
+        users = []
+        for d in outcome.draws:
+            try:
+                users.append(user_result(op, target, d, outcome.problem.geom))
+            except UserCallError:
+                return None
+    return diagnose.match(target, outcome.draws, users, outcome.problem.geom, rtol=tol.rtol, atol=tol.atol,
+                          has_bias=op.has_bias)
+
+
+def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
+    t = outcome.targets[target]
+    tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
+    p = outcome.problem
+    found: list[Diagnosis] = []
+    if t.error is not None:
+        if isinstance(t.error, UnusableOutput) and t.error.got_shape is not None:
+            expected = t.expected[0].shape
+            d = diagnose.diagnose_shape(target, canonical_shape(op.layout, target, t.error.got_shape), expected,
+                                        p.in_spatial, p.k_spatial, p.geom)
+            if d is not None:
+                return [d]
+        # Crashed or wrong shape here: the mistake may still be diagnosable on other shapes.
+        for variant in probe_variants(p):
+            draws = [make_draw(variant, rng, op.has_bias) for _ in range(2)]
+            try:
+                users = [user_result(op, target, d, variant.geom) for d in draws]
+            except UserCallError:
+                continue
+            from .checks import ProblemOutcome, TargetOutcome
+            vo = ProblemOutcome(variant, draws)
+            vo.targets[target] = TargetOutcome(target, users, [expected_for(target, d, variant.geom) for d in draws])
+            found = diagnose.match(target, draws, users, variant.geom, rtol=tol.rtol, atol=tol.atol,
+                                   has_bias=op.has_bias)
+            if found:
+                shape = "x".join(map(str, variant.in_spatial))
+                return [Diagnosis(x.target, x.bug, x.confidence,
+                                  f"{x.explanation} (on the main shapes it crashed: {t.error.message}; "
+                                  f"diagnosed on a {shape} input)", x.location) for x in found]
+            if not np.allclose(users[0], vo.targets[target].expected[0]):
+                bad = wrong_mask(users[0], vo.targets[target].expected[0], tol)
+                return [Diagnosis(target, None, 0.0, "no known mistake matched; " + patterns.describe(
+                    bad, variant.geom, vo.targets[target].expected[0], users[0]))]
+        return []
+    if t.user and t.user[0] is not None:
+        found = _match_on(op, target, outcome, tol) or []
+        if found:
+            return found
+        bad = wrong_mask(t.user[0], t.expected[0], tol)
+        if bad.any():
+            return [Diagnosis(target, None, 0.0, "no known mistake matched; " + patterns.describe(
+                bad, p.geom, t.expected[0], t.user[0]))]
+    return []
+
+
+def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
+    """Diagnoses for every target that fails against the reference, on the first config where it fails."""
+    out: list[Diagnosis] = []
+    done = set()
+    for outcome in outcomes:
+        for c in outcome.checks:
+            if c.against != "reference" or c.status == "pass" or c.target in done:
+                continue
+            if c.message and c.status == "fail" and c.mismatches is None:
+                continue                     # repeatability / in-place findings: already one sentence
+            done.add(c.target)
+            try:
+                found = _diagnose_target(op, c.target, outcome, cfg, rng)
+            except UserCallError:
+                found = []
+            for d in found:
+                if outcome.problem.label == "pad0" and d.bug:
+                    d = Diagnosis(d.target, d.bug, d.confidence, d.explanation + " (seen at pad 0)", d.location)
+                out.append(d)
+    return out
+
+
+def explain_worst(op, outcomes, cfg) -> list:
+    """Term-by-term explanation of the worst (or the requested) cell of the first failing target."""
+    try:
+        from . import explain
+    except ImportError:
+        return []
+    main = outcomes[0]
+    for target in ("forward", "grad_input", "grad_filter"):
+        t = main.targets.get(target)
+        if t is None or t.error is not None or not t.user or t.user[0] is None:
+            continue
+        tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
+        bad = wrong_mask(t.user[0], t.expected[0], tol)
+        if not bad.any() and not (cfg.explain_cell and target == "forward"):
+            continue
+        cell = _cell(op, target, t, bad, cfg)
+        if cell is None:
+            continue
+        try:
+            exp = explain.explain_target(op, target, main, cell, budget=EXPLAIN_BUDGET)
+        except UserCallError:
+            return []
+        return [exp] if exp is not None else []
+    return []
+
+
+def _cell(op, target, t, bad, cfg):
+    shape = t.expected[0].shape
+    if cfg.explain_cell and target == "forward":
+        want = tuple(cfg.explain_cell)
+        for idx in np.ndindex(*shape):
+            if op.user_index(target, idx) == want:
+                return idx
+        return None
+    with np.errstate(invalid="ignore"):
+        diff = np.where(bad, np.nan_to_num(np.abs(t.user[0] - t.expected[0]), nan=np.inf), -1.0)
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), shape))

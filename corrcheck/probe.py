@@ -1,0 +1,125 @@
+"""Picking the layout and container (arrays or nested lists) by trying what the signature allows.
+
+One call of the user's function per candidate: the first candidate whose result
+has the right shape and matches the reference wins; otherwise the closest
+shape-correct one. When the user named a layout that does not fit but another
+one does, that is reported as a layout mismatch, not as wrong values.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .bound import BoundOp
+from .checks import expected_for, make_draw, user_result
+from .errors import UsageError, UserCallError
+from .geometry import ConfigError
+from .layouts import LAYOUTS
+from .problem import Problem, build_problem
+
+
+@dataclass
+class Attempt:
+    layout: str
+    container: str
+    square: bool
+    error: str | None
+    rel_error: float
+    op: BoundOp | None = None
+    problem: Problem | None = None
+
+
+def _rel_error(u: np.ndarray, e: np.ndarray) -> float:
+    if u.shape != e.shape or not np.all(np.isfinite(u)):
+        return float("inf")
+    return float(np.linalg.norm(u - e) / (np.linalg.norm(e) + 1e-300))
+
+
+def _containers(language: str) -> tuple[str, ...]:
+    return ("list",) if language == "javascript" else ("array", "list")
+
+
+def _candidate_layouts(plan, cfg) -> list[str]:
+    if cfg.layout != "auto":
+        return [cfg.layout]
+    layouts = list(plan.layouts)
+    if cfg.input_size is not None and isinstance(cfg.input_size, str) and "x" in cfg.input_size.lower():
+        dims = len([p for p in cfg.input_size.lower().split("x") if p])
+        layouts = [l for l in layouts if LAYOUTS[l].spatial == dims] or layouts
+    if cfg.channels or cfg.filters:
+        layouts = [l for l in layouts if LAYOUTS[l].channels] or layouts
+    if cfg.batch and cfg.batch > 1:
+        layouts = [l for l in layouts if LAYOUTS[l].batch] or layouts
+    return layouts
+
+
+def _try(plan, cfg, layout, container, square, rng, language, user_files, same_rule) -> Attempt:
+    L = LAYOUTS[layout]
+    try:
+        problem = build_problem(cfg, L.spatial, L, square=square, same_rule=same_rule)
+    except ConfigError as exc:
+        return Attempt(layout, container, square, str(exc), float("inf"))
+    op = BoundOp(plan.make_impl(), L, convention=plan.convention, container=container, timeout=cfg.timeout,
+                 user_files=user_files, language=language)
+    target = "forward" if "forward" in op.targets else op.targets[0]
+    d = make_draw(problem, rng, op.has_bias)
+    try:
+        got = user_result(op, target, d, problem.geom)
+    except UserCallError as err:
+        return Attempt(layout, container, square, err.message, float("inf"), op, problem)
+    return Attempt(layout, container, square, None, _rel_error(got, expected_for(target, d, problem.geom)),
+                   op, problem)
+
+
+def choose(plan, cfg, rng, *, language: str, user_files) -> tuple[BoundOp, Problem, list[str]]:
+    """The BoundOp and main Problem to check, plus notes on what was chosen."""
+    same_rule = "holberton" if plan.convention == "holberton" else "tf"
+    attempts: list[Attempt] = []
+    layouts = _candidate_layouts(plan, cfg)
+
+    def run(layout_list):
+        for layout in layout_list:
+            for container in _containers(language):
+                for square in (False, True):
+                    a = _try(plan, cfg, layout, container, square, rng, language, user_files, same_rule)
+                    attempts.append(a)
+                    if a.error is None and a.rel_error < 1e-6:
+                        return a
+                    if a.error and "did not return within" in a.error:
+                        return a               # a hang: do not pay for it once per candidate
+                    if a.error is None:
+                        break                  # shape-correct: no need for the square variant
+        return None
+
+    best = run(layouts)
+    if best is None and cfg.layout != "auto":
+        # the named layout failed: does another fit? then say "layout mismatch"
+        others = [l for l in plan.layouts if l != cfg.layout]
+        found = run(others)
+        if found is not None and found.error is None:
+            first = attempts[0]
+            raise UsageError(
+                f"layout mismatch: with --layout {cfg.layout} the functions fail "
+                f"({first.error or 'wrong values'}), but they work as {found.layout}: use --layout {found.layout}")
+    if best is None:
+        ok = [a for a in attempts if a.error is None]
+        best = min(ok, key=lambda a: a.rel_error) if ok else next((a for a in attempts if a.op), None)
+    if best is None or best.op is None:
+        reasons = "; ".join(dict.fromkeys(a.error for a in attempts if a.error))
+        raise UsageError(f"could not run the functions in any layout ({reasons[:300]})")
+    op = best.op
+    if best.square:
+        # keep the user's (non-square) main problem: the failure there is the finding
+        op_main = build_problem(cfg, LAYOUTS[best.layout].spatial, LAYOUTS[best.layout], same_rule=same_rule)
+    else:
+        op_main = best.problem
+    for a in attempts:
+        if a.op is not None and a.op is not op:
+            op.calls.update(a.op.calls)
+    notes = []
+    if cfg.layout == "auto":
+        notes.append(f"layout {best.layout} (detected" + (", nested lists" if best.container == "list" else "") + ")")
+    elif best.container == "list":
+        notes.append(f"layout {best.layout}, nested lists")
+    return op, op_main, notes

@@ -1,0 +1,122 @@
+"""The configurations a run checks: the user's, plus the variants that expose common mistakes.
+
+Defaults are chosen to make bugs visible: non-square inputs and filters
+(H/W swaps), N >= 2 and C != F (batch and channel sums), a nonzero bias, and
+input sizes where the stride does not divide evenly (output-size formulas).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from .geometry import ConfigError, Geometry, make_geometry, per_axis
+
+DEFAULT_INPUT = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}
+DEFAULT_FILTER = {1: (3,), 2: (3, 2), 3: (3, 2, 2)}
+SQUARE_INPUT = {1: (11,), 2: (7, 7), 3: (5, 5, 5)}
+SQUARE_FILTER = {1: (3,), 2: (3, 3), 3: (3, 3, 3)}
+
+
+@dataclass(frozen=True)
+class Problem:
+    geom: Geometry
+    in_spatial: tuple[int, ...]
+    k_spatial: tuple[int, ...]
+    batch: int
+    channels: int
+    filters: int
+    label: str = "main"            # main | pad0 | square | probe
+
+    @property
+    def out_spatial(self):
+        return self.geom.out_shape(self.in_spatial, self.k_spatial)
+
+    def describe(self) -> str:
+        shape = "x".join(map(str, self.in_spatial))
+        fshape = "x".join(map(str, self.k_spatial))
+        return f"input {shape}, filter {fshape}, {self.geom.describe()}"
+
+
+def _uneven(sizes, k_spatial, geom_args, ndim):
+    """Grow each input axis until the stride does not divide the span evenly (when stride > 1)."""
+    stride = per_axis(geom_args["stride"], ndim, "stride", 1)
+    sizes = list(sizes)
+    for axis in range(ndim):
+        for _ in range(3):
+            try:
+                g = make_geometry(ndim=ndim, in_spatial=tuple(sizes), k_spatial=tuple(k_spatial), **geom_args)
+            except ConfigError:
+                break
+            (pb, pa), d = g.pad[axis], g.dilation[axis]
+            if stride[axis] == 1 or (sizes[axis] + pb + pa - d * (k_spatial[axis] - 1) - 1) % stride[axis]:
+                break
+            sizes[axis] += 1
+    return tuple(sizes)
+
+
+def build_problem(cfg, ndim: int, layout, *, square: bool = False, same_rule: str = "tf") -> Problem:
+    """The main problem for one layout, from the user's options and the defaults above."""
+    geom_args = {"stride": cfg.stride, "pad": cfg.pad, "dilation": cfg.dilation, "op": cfg.op,
+                 "same_rule": same_rule}
+    k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size is not None else \
+        (SQUARE_FILTER if square else DEFAULT_FILTER)[ndim]
+    if cfg.input_size is not None:
+        n = per_axis(cfg.input_size, ndim, "input size", 1)
+    else:
+        base = (SQUARE_INPUT if square else DEFAULT_INPUT)[ndim]
+        span = tuple(max(b, _span(kk, cfg.dilation, ndim, i) + 1) for i, (b, kk) in enumerate(zip(base, k)))
+        n = _uneven(span, k, geom_args, ndim)
+    geom = make_geometry(ndim=ndim, in_spatial=n, k_spatial=k, **geom_args)
+    channels = cfg.channels or (3 if layout.channels else 1)
+    filters = cfg.filters or (4 if layout.channels else 1)
+    batch = cfg.batch or (2 if layout.batch else 1)
+    if not layout.channels and (channels, filters) != (1, 1):
+        raise ConfigError(f"layout {layout.name} has no channel axis, so --channels/--filters must be 1")
+    if not layout.batch and batch != 1:
+        raise ConfigError(f"layout {layout.name} has no batch axis, so --batch must be 1")
+    return Problem(geom, tuple(n), tuple(k), batch, channels, filters, "square" if square else "main")
+
+
+def _span(k, dilation, ndim, axis):
+    d = per_axis(dilation, ndim, "dilation", 1)[axis]
+    return d * (k - 1) + 1
+
+
+def pad0_variant(p: Problem) -> Problem | None:
+    """The same problem at pad 0 (un-padding with [p:-p] is empty there), when that fits."""
+    if all(b == 0 and a == 0 for b, a in p.geom.pad):
+        return None
+    g = p.geom.with_pad(0)
+    try:
+        g.out_shape(p.in_spatial, p.k_spatial)
+    except ConfigError:
+        return None
+    return replace(p, geom=g, label="pad0")
+
+
+def probe_variants(p: Problem) -> list[Problem]:
+    """Shapes where mistakes that crash on the main problem still produce values to diagnose:
+    square input and filter, and an input sized so the output is exactly the filter's size
+    (a forward reading f[y][x] survives only there)."""
+    out = []
+    ndim = p.geom.ndim
+    k = tuple(p.k_spatial)
+    sq_k = (max(k),) * ndim
+    sq_n = (max(p.in_spatial),) * ndim
+    for n, kk in ((sq_n, sq_k),):
+        try:
+            p.geom.out_shape(n, kk)
+            out.append(replace(p, in_spatial=n, k_spatial=kk, label="probe"))
+        except ConfigError:
+            pass
+    # output size == filter size: n = (k-1)*s + span - pads
+    n_eq = []
+    for axis in range(ndim):
+        s, (pb, pa), d = p.geom.stride[axis], p.geom.pad[axis], p.geom.dilation[axis]
+        kk = sq_k[axis]
+        n_eq.append(max(1, (kk - 1) * s + d * (kk - 1) + 1 - pb - pa))
+    try:
+        if p.geom.out_shape(tuple(n_eq), sq_k) == sq_k:
+            out.append(replace(p, in_spatial=tuple(n_eq), k_spatial=sq_k, label="probe"))
+    except ConfigError:
+        pass
+    return out

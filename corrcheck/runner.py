@@ -1,0 +1,177 @@
+"""One run, end to end: load, bind, check the user's config and its variants, diagnose, conclude.
+
+Returns a RunResult; never prints. The CLI, the Python API and the demo all
+come through `run`.
+"""
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .binding import plan as bind_plan
+from .checks import ProblemOutcome, check_problem
+from .config import RunConfig
+from .errors import CorrcheckError
+from .geometry import ConfigError
+from .layouts import LAYOUTS
+from .problem import build_problem, pad0_variant
+from .result import ErrorInfo, RunResult
+from .story import conclusion, summary_notes
+
+
+def load_namespace(cfg: RunConfig):
+    """{dotted name: UserFunction}, the language, and the sources (for locations)."""
+    if cfg.callables:
+        from .loader.callables import from_callables
+        return from_callables(cfg.callables), "python", {}
+    if not cfg.files:
+        raise CorrcheckError("give a file to check: corrcheck run FILE.py")
+    suffixes = {Path(f).suffix.lower() for f in cfg.files}
+    for f in cfg.files:
+        p = Path(f)
+        if not p.exists():
+            raise _load_error(f"{f}: no such file")
+        if p.is_dir():
+            raise _load_error(f"{f} is a directory; give the .py or .js file(s) that define the functions")
+    if suffixes <= {".js", ".mjs", ".cjs"}:
+        from .loader.javascript import load_javascript
+        ns = load_javascript(list(cfg.files), timeout=cfg.timeout)
+        language = "javascript"
+    elif suffixes <= {".py"}:
+        from .loader.python_source import load_python
+        ns = load_python(list(cfg.files), timeout=cfg.timeout)
+        language = "python"
+    else:
+        odd = sorted(s or "(none)" for s in suffixes - {".py", ".js", ".mjs", ".cjs"})
+        if odd:
+            raise _load_error(f"corrcheck checks .py and .js files, not {', '.join(odd)}")
+        raise _load_error("give either Python or JavaScript files in one run, not both")
+    sources = {}
+    for f in cfg.files:
+        try:
+            sources[f] = Path(f).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            pass
+    return ns, language, sources
+
+
+def _load_error(msg):
+    from .errors import LoadError
+    return LoadError(msg)
+
+
+def config_dict(cfg: RunConfig, op, problem) -> dict:
+    g = problem.geom
+    return {
+        "op": g.op, "stride": list(g.stride), "pad": [list(p) for p in g.pad], "dilation": list(g.dilation),
+        "layout": op.layout.name if op else cfg.layout, "convention": op.convention if op else cfg.convention,
+        "input_shape": list(op.layout.x_shape(problem.batch, problem.channels, problem.in_spatial)),
+        "filter_shape": list(op.layout.w_shape(problem.filters, problem.channels, problem.k_spatial)),
+        "seed": int(cfg.seed),
+    }
+
+
+def reproduce_command(cfg: RunConfig, problem=None) -> str:
+    parts = ["corrcheck", "run", *cfg.files]
+    for flag in ("forward", "grad_input", "grad_filter", "grad_bias"):
+        if getattr(cfg, flag):
+            parts += [f"--{flag.replace('_', '-')}", getattr(cfg, flag)]
+    if cfg.convention != "auto":
+        parts += ["--convention", cfg.convention]
+    if cfg.layout != "auto":
+        parts += ["--layout", cfg.layout]
+    if problem is not None:
+        g = problem.geom
+        from .geometry import format_axes, format_pad
+        parts += ["--stride", format_axes(g.stride)]
+        parts += ["--pad", g.mode if g.mode else format_pad(g.pad)]
+        if any(d != 1 for d in g.dilation):
+            parts += ["--dilation", format_axes(g.dilation)]
+        parts += ["--input-size", "x".join(map(str, problem.in_spatial)),
+                  "--filter-size", "x".join(map(str, problem.k_spatial))]
+    else:
+        for opt in ("stride", "pad", "dilation"):
+            parts += [f"--{opt}", str(getattr(cfg, opt))]
+    for opt in ("channels", "filters", "batch"):
+        if getattr(cfg, opt):
+            parts += [f"--{opt}", str(getattr(cfg, opt))]
+    if cfg.op != "correlate":
+        parts += ["--op", cfg.op]
+    parts += ["--seed", str(cfg.seed)]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def error_result(cfg: RunConfig, exc: Exception, t0: float) -> RunResult:
+    kind = getattr(exc, "kind", "usage")
+    return RunResult(version=__version__, verdict="error", files=tuple(cfg.files),
+                     error=ErrorInfo(kind if kind in ("usage", "load", "bind") else "usage", str(exc)),
+                     seconds=time.perf_counter() - t0, command=reproduce_command(cfg))
+
+
+def run(cfg: RunConfig, progress=None) -> RunResult:
+    t0 = time.perf_counter()
+    try:
+        cfg = cfg.validate()
+        ns, language, sources = load_namespace(cfg)
+        plan = bind_plan(ns, cfg)
+        rng = np.random.default_rng(cfg.seed)
+        from .probe import choose
+        op, main, layout_notes = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
+    except (CorrcheckError, ConfigError) as exc:
+        return error_result(cfg, exc, t0)
+    return check_bound(cfg, op, main, plan_notes=plan.notes + layout_notes, sources=sources, t0=t0,
+                       language=language)
+
+
+def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python") -> RunResult:
+    """Everything after binding: checks on the main problem and its variants, diagnosis, story."""
+    from .diagnosis_runner import diagnose_outcomes, explain_worst
+    t0 = time.perf_counter() if t0 is None else t0
+    rng = np.random.default_rng(cfg.seed + 1)
+    outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng)]
+    extra = pad0_variant(main)
+    if extra is not None:
+        outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False))
+    if outcomes[0].failed and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
+        try:
+            square = build_problem(cfg, main.geom.ndim, op.layout, square=True,
+                                   same_rule="holberton" if op.convention == "holberton" else "tf")
+            outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False))
+        except ConfigError:
+            pass
+    checks = list(outcomes[0].checks)
+    for o in outcomes[1:]:
+        checks += [c for c in o.checks if c.status in ("fail", "error")]
+    diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
+    explanations = explain_worst(op, outcomes, cfg)
+    notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
+    failed = any(c.status in ("fail", "error") for c in checks)
+    verdict = "fail" if failed else "pass"
+    bad = next((o for o in outcomes if o.failed), outcomes[0])
+    inputs = _small_inputs(op, bad) if failed else None
+    return RunResult(
+        version=__version__, verdict=verdict, files=tuple(cfg.files),
+        config=config_dict(cfg, op, main), bound=op.names, checks=tuple(checks),
+        diagnoses=tuple(diagnoses), calls=dict(op.calls), seconds=time.perf_counter() - t0,
+        notes=tuple(notes), conclusion=conclusion(op, outcomes),
+        explanations=tuple(explanations), command=reproduce_command(cfg, bad.problem),
+        inputs=inputs, sources=sources or {},
+    )
+
+
+def _small_inputs(op, outcome: ProblemOutcome) -> dict | None:
+    d = outcome.draws[0]
+    L = op.layout
+    arrays = {"input": L.x_to_user(d.x), "filter": L.w_to_user(d.w)}
+    if d.b is not None:
+        arrays["bias"] = d.b
+    if any(a.size > 200 for a in arrays.values()):
+        return None
+    return {k: np.round(v, 4).tolist() for k, v in arrays.items()}
+
+
+__all__ = ["run", "check_bound", "LAYOUTS"]
