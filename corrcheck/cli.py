@@ -150,7 +150,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    epilog="Run [bold]corrcheck COMMAND --help[/bold] for a command's options and examples.",
+    epilog="[bold]Examples[/bold]\n\n  corrcheck demo\n\n  corrcheck run conv.py --stride 2 --pad 1\n\n"
+           "Run [bold]corrcheck COMMAND --help[/bold] for a command's options and examples.",
 )
 
 

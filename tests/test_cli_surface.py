@@ -84,6 +84,8 @@ def test_help_lists_commands(runner):
     assert result.exit_code == 0
     for command in ("run", "demo", "schema"):
         assert command in result.stdout
+    assert "corrcheck run conv.py --stride 2 --pad 1" in result.stdout
+    assert "--show-completion" in result.stdout      # Typer's shell completion stays on
 
 
 def test_run_help_lists_every_contract_option_grouped_with_examples(runner):
