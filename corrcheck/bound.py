@@ -102,7 +102,7 @@ class BoundOp:
     # ---- canonical entry points ----------------------------------------------
     def forward(self, x, w, b, geom: Geometry) -> np.ndarray:
         args = self._user_args(x, w, b, None, geom)
-        raw = self.impl.forward(args, self._caller("forward"))
+        raw = self.impl.forward(args, self._caller)
         return self._canonical("forward", raw, args)
 
     def grad_input(self, dout, x, w, b, geom):
