@@ -1,23 +1,27 @@
 """The vectorized NumPy reference: strided, padded, dilated correlation and its gradients.
 
 Every check compares the user's code with this module, so it must be right
-first and fast second. All three operations are the same im2col product,
+first and fast second. All three operations are one im2col matrix product,
 written side by side so each can be read against the others:
 
-    forward      out[n]  = W @ col(x)[n]                 (F, C*K) @ (C*K, P)
-    grad_input   dx      = col2im(W^T @ dout[n])         scatter-add per kernel tap
-    grad_filter  dW      = dout @ col(x)^T               (F, N*P) @ (N*P, C*K)
+    forward      out  = W @ col(x)             (F, C*K) @ (C*K, N*P)
+    grad_input   dx   = col^T(W^T @ dout)      scatter-add, one strided view per kernel tap
+    grad_filter  dW   = dout @ col(x)^T        (F, N*P) @ (N*P, C*K)
 
-col(x) stacks, for every kernel tap, the strided view of the padded input
-that tap reads (one NumPy copy per tap, no Python loop over output
-positions). op="convolve" is correlation with the filter flipped on every
-spatial axis. Output sizes and resolved paddings come from geometry.py, the
-one owner of that arithmetic.
+col(x) holds, for every kernel tap, the strided view of the input that tap
+reads; taps are clipped to the input instead of padding it, so padding costs
+nothing and zeros are written once. Samples go through in blocks small
+enough to stay in cache (no Python loop over output positions, only over
+blocks and taps). Tiny inputs, where NumPy's per-call overhead dominates,
+use one cached gather index instead. op="convolve" is correlation with the
+filter flipped on every spatial axis. Output sizes and resolved paddings
+come from geometry.py, the one owner of that arithmetic.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -26,6 +30,8 @@ from corrcheck.geometry import ConfigError, Geometry, make_geometry
 __all__ = ["forward", "grad_input", "grad_filter", "grad_bias"]
 
 _ALL = slice(None)
+BLOCK_ELEMENTS = 1 << 19  # column-buffer entries per block of samples (4 MiB in float64: cache-sized)
+SMALL_ELEMENTS = 1 << 14  # at most this many column entries: take the gather path (per-call overhead wins)
 
 
 @dataclass(frozen=True)
@@ -33,67 +39,110 @@ class _Plan:
     """Everything derived from (geometry, input size, filter size), computed once and cached."""
 
     geometry: Geometry
+    in_shape: tuple[int, ...]
+    k_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
-    padded: tuple[int, ...]
-    inner: tuple[slice, ...]  # where the unpadded input sits inside the padded one
-    taps: tuple[tuple[slice, ...], ...]  # per kernel tap: the strided window it reads
+    taps: tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]], ...]  # (tap, output part, input view)
+
+    @property
+    def n_taps(self) -> int:
+        return math.prod(self.k_shape)
 
     @property
     def positions(self) -> int:
-        return int(np.prod(self.out_shape, dtype=np.int64))
+        return math.prod(self.out_shape)
+
+    @cached_property
+    def gather(self) -> np.ndarray:
+        """(taps, P) index into the flattened input + one trailing zero: what each tap reads per output."""
+        return self._index(reading_input=True)
+
+    @cached_property
+    def scatter(self) -> np.ndarray:
+        """(taps, S) index into the flattened dout + one trailing zero: the output each input feeds per tap."""
+        return self._index(reading_input=False)
+
+    def _index(self, reading_input: bool) -> np.ndarray:
+        g = self.geometry
+        taps = np.indices(self.k_shape).reshape(len(self.k_shape), -1, 1)
+        grid = np.indices(self.out_shape if reading_input else self.in_shape).reshape(len(self.k_shape), 1, -1)
+        flat = np.zeros((taps.shape[1], grid.shape[2]), dtype=np.intp)
+        valid = np.ones(flat.shape, dtype=bool)
+        target = self.in_shape if reading_input else self.out_shape
+        for axis, (k, pos, s, (before, _), d, size) in enumerate(
+            zip(taps, grid, g.stride, g.pad, g.dilation, target)
+        ):
+            if reading_input:  # input read by output o through tap k
+                q = pos * s + k * d - before
+            else:  # output o with o*s + k*d - before == i, when the division is exact
+                num = pos + before - k * d
+                q = num // s
+                valid &= num % s == 0
+            valid &= (q >= 0) & (q < size)
+            flat = flat * size + q
+        return np.where(valid, flat, math.prod(target))
+
+
+def _clip(o: int, n: int, k: int, s: int, before: int, d: int):
+    """Outputs [lo, hi) whose tap-k read o*s + k*d - before lands inside [0, n), and that input view."""
+    offset = k * d - before
+    lo = max(0, -(offset // s) if offset < 0 else 0)
+    hi = min(o, (n - 1 - offset) // s + 1) if n - 1 - offset >= 0 else 0
+    if hi <= lo:
+        return None
+    start = lo * s + offset
+    return slice(lo, hi), slice(start, start + (hi - lo - 1) * s + 1, s)
 
 
 @lru_cache(maxsize=512)
-def _plan(geom: Geometry, in_spatial: tuple[int, ...], k_spatial: tuple[int, ...]) -> _Plan:
-    out = geom.out_shape(in_spatial, k_spatial)  # raises ConfigError when the filter does not fit
-    padded = tuple(n + b + a for n, (b, a) in zip(in_spatial, geom.pad))
-    inner = tuple(slice(b, b + n) for n, (b, _) in zip(in_spatial, geom.pad))
-    taps = tuple(
-        tuple(slice(k * d, k * d + (o - 1) * s + 1, s) for k, d, s, o in zip(tap, geom.dilation, geom.stride, out))
-        for tap in np.ndindex(*k_spatial)
-    )
-    return _Plan(geom, out, padded, inner, taps)
+def _plan(geom: Geometry, in_shape: tuple[int, ...], k_shape: tuple[int, ...]) -> _Plan:
+    out = geom.out_shape(in_shape, k_shape)  # raises ConfigError when the filter does not fit
+    taps = []
+    for t, tap in enumerate(np.ndindex(*k_shape)):
+        parts = [_clip(o, n, k, s, b, d)
+                 for o, n, k, s, (b, _), d in zip(out, in_shape, tap, geom.stride, geom.pad, geom.dilation)]
+        if all(parts):  # a tap that only ever reads padding contributes nothing
+            taps.append((t, tuple(p[0] for p in parts), tuple(p[1] for p in parts)))
+    return _Plan(geom, in_shape, k_shape, out, tuple(taps))
 
 
 def _freeze(value):
-    """Lists (also nested) -> tuples, so user-facing options can key a cache."""
+    """Lists (also nested, also arrays) -> tuples, so user-facing options can key a cache."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
     if isinstance(value, (list, tuple)):
         return tuple(_freeze(v) for v in value)
-    if isinstance(value, np.ndarray):
-        return _freeze(value.tolist())
     return value
 
 
 @lru_cache(maxsize=512)
-def _cached_geometry(stride, pad, dilation, op, ndim, in_spatial, k_spatial) -> Geometry:
-    return make_geometry(stride, pad, dilation, op, ndim, in_spatial, k_spatial)
+def _cached_geometry(*args) -> Geometry:
+    return make_geometry(*args)
 
 
-def _prepare(geometry, stride, pad, dilation, op, in_spatial, k_spatial) -> _Plan:
+def _prepare(geometry, stride, pad, dilation, op, in_shape, k_shape) -> _Plan:
     """Resolve the options (or take the given Geometry) and return the cached plan."""
-    in_spatial, k_spatial = tuple(in_spatial), tuple(k_spatial)
+    in_shape, k_shape = tuple(in_shape), tuple(k_shape)
     if geometry is None:
-        args = (_freeze(stride), _freeze(pad), _freeze(dilation), op, len(in_spatial), in_spatial, k_spatial)
+        args = (_freeze(stride), _freeze(pad), _freeze(dilation), op, len(in_shape), in_shape, k_shape)
         try:
             hash(args)
         except TypeError:  # something unhashable: let make_geometry name the problem
-            args = (stride, pad, dilation, op) + args[4:]
-            geometry = make_geometry(*args)
+            geometry = make_geometry(stride, pad, dilation, op, *args[4:])
         else:
             geometry = _cached_geometry(*args)
     elif not isinstance(geometry, Geometry):
         raise ConfigError(f"geometry must be a corrcheck.geometry.Geometry, not {type(geometry).__name__}")
-    elif geometry.ndim != len(in_spatial):
-        raise ConfigError(
-            f"the geometry has {geometry.ndim} spatial axes but the arrays have {len(in_spatial)}"
-        )
-    return _plan(geometry, in_spatial, k_spatial)
+    elif geometry.ndim != len(in_shape):
+        raise ConfigError(f"the geometry has {geometry.ndim} spatial axes but the arrays have {len(in_shape)}")
+    return _plan(geometry, in_shape, k_shape)
 
 
 def _dtype(*arrays):
     """float32 when every given array is float32 (keeps benchmarks honest), float64 otherwise."""
-    given = [a for a in arrays if a is not None]
-    return np.float32 if all(getattr(a, "dtype", None) == np.float32 for a in given) else np.float64
+    if all(getattr(a, "dtype", None) == np.float32 for a in arrays if a is not None):
+        return np.float32
+    return np.float64
 
 
 def _array(value, name: str, dtype, ndim: int | None = None) -> np.ndarray:
@@ -108,7 +157,7 @@ def _array(value, name: str, dtype, ndim: int | None = None) -> np.ndarray:
     return arr
 
 
-def _spatial(shape, ndim: int, name: str) -> tuple[tuple[int, ...], tuple[int, ...] | None]:
+def _spatial(shape, ndim: int, name: str):
     """A full (A, B, *spatial) shape or just the spatial part -> (spatial, (A, B) or None)."""
     try:
         shape = tuple(int(v) for v in shape)
@@ -126,6 +175,12 @@ def _same(what: str, got: int, expected: int, of: str):
         raise ConfigError(f"{what} is {got} but {of} has {expected}")
 
 
+def _check_out(dout: np.ndarray, plan: _Plan):
+    if dout.shape[2:] != plan.out_shape:
+        raise ConfigError(f"the output gradient's spatial shape {dout.shape[2:]} does not match the output "
+                          f"shape {plan.out_shape} of this geometry ({plan.geometry.describe()})")
+
+
 def _oriented(w: np.ndarray, op: str) -> np.ndarray:
     """The filter as correlation sees it: flipped on every spatial axis for a true convolution."""
     if op == "convolve":
@@ -133,28 +188,30 @@ def _oriented(w: np.ndarray, op: str) -> np.ndarray:
     return w
 
 
-def _padded(x: np.ndarray, plan: _Plan) -> np.ndarray:
-    """Zero-padded copy of x (x itself when there is no padding)."""
-    if plan.padded == x.shape[2:]:
-        return x
-    xp = np.zeros(x.shape[:2] + plan.padded, dtype=x.dtype)
-    xp[(_ALL, _ALL) + plan.inner] = x
-    return xp
+def _small(plan: _Plan, n: int, c: int) -> bool:
+    return n * c * plan.n_taps * max(plan.positions, math.prod(plan.in_shape)) <= SMALL_ELEMENTS
 
 
-def _columns(xp: np.ndarray, plan: _Plan, batch_last: bool) -> np.ndarray:
-    """im2col: (N, C, taps, *O) for the forward, (C, taps, N, *O) for the filter gradient."""
-    n, c = xp.shape[:2]
-    taps = len(plan.taps)
-    if batch_last:
-        col = np.empty((c, taps, n) + plan.out_shape, dtype=xp.dtype)
-        src = xp.swapaxes(0, 1)
-        for t, window in enumerate(plan.taps):
-            col[:, t] = src[(_ALL, _ALL) + window]
-    else:
-        col = np.empty((n, c, taps) + plan.out_shape, dtype=xp.dtype)
-        for t, window in enumerate(plan.taps):
-            col[:, :, t] = xp[(_ALL, _ALL) + window]
+def _with_zero(a: np.ndarray) -> np.ndarray:
+    """(N, C, *spatial) -> (N, C, prod(spatial) + 1): the extra last entry is the zero that padding reads."""
+    flat = np.zeros(a.shape[:2] + (math.prod(a.shape[2:]) + 1,), dtype=a.dtype)
+    flat[..., :-1] = a.reshape(a.shape[:2] + (-1,))
+    return flat
+
+
+def _blocks(n: int, per_sample: int):
+    step = max(1, BLOCK_ELEMENTS // max(per_sample, 1))
+    return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
+
+
+def _columns(x: np.ndarray, plan: _Plan, col: np.ndarray | None = None) -> np.ndarray:
+    """im2col of a block of samples in (C, taps, m, *O) layout; reuses `col` (zeros stay zero) when it fits."""
+    m, c = x.shape[:2]
+    if col is None or col.shape[2] != m:
+        col = np.zeros((c, plan.n_taps, m) + plan.out_shape, dtype=x.dtype)
+    src = x.swapaxes(0, 1)
+    for t, out_part, view in plan.taps:
+        col[(_ALL, t, _ALL) + out_part] = src[(_ALL, _ALL) + view]
     return col
 
 
@@ -169,10 +226,17 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
     w = _array(w, "the filter", dtype, x.ndim)
     _same("the filter's channel count", w.shape[1], x.shape[1], "the input")
     plan = _prepare(geometry, stride, pad, dilation, op, x.shape[2:], w.shape[2:])
-    n, f = x.shape[0], w.shape[0]
-    col = _columns(_padded(x, plan), plan, batch_last=False)
-    wk = _oriented(w, plan.geometry.op).reshape(f, -1)
-    out = np.matmul(wk, col.reshape(n, -1, plan.positions)).reshape((n, f) + plan.out_shape)
+    (n, c), f, p = x.shape[:2], w.shape[0], plan.positions
+    w2 = _oriented(w, plan.geometry.op).reshape(f, -1)
+    if _small(plan, n, c):
+        col = _with_zero(x)[..., plan.gather]  # (N, C, taps, P)
+        out = np.matmul(w2, col.reshape(n, -1, p))
+    else:
+        out, col = np.empty((n, f, p), dtype=dtype), None
+        for lo, hi in _blocks(n, c * plan.n_taps * p):
+            col = _columns(x[lo:hi], plan, col)
+            out[lo:hi] = (w2 @ col.reshape(w2.shape[1], -1)).reshape(f, hi - lo, p).swapaxes(0, 1)
+    out = out.reshape((n, f) + plan.out_shape)
     if b is not None:
         b = np.asarray(b, dtype=dtype).reshape(-1)
         _same("the bias length", b.size, f, "the filter")
@@ -182,7 +246,7 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
 
 def grad_input(dout, w, input_shape, *, stride=1, pad=0, dilation=1, op="correlate",
                geometry: Geometry | None = None):
-    """d(sum dout*out)/dx: each output's gradient spread back over the window it read.
+    """dx[n, c, i] = sum over (f, k, o) with o*s + k*d - p_before == i of dout[n, f, o] * w[f, c, k].
 
     Shapes: dout (N, F, *O), w (F, C, *K), input_shape (N, C, *S) or S -> (N, C, *S).
     """
@@ -190,58 +254,61 @@ def grad_input(dout, w, input_shape, *, stride=1, pad=0, dilation=1, op="correla
     w = _array(w, "the filter", dtype)
     dout = _array(dout, "the output gradient", dtype, w.ndim)
     spatial, lead = _spatial(input_shape, w.ndim, "input_shape")
-    n, f, c = dout.shape[0], w.shape[0], w.shape[1]
+    n, (f, c) = dout.shape[0], w.shape[:2]
     _same("the output gradient's channel count", dout.shape[1], f, "the filter")
     if lead is not None:
         _same("the batch size of input_shape", lead[0], n, "the output gradient")
         _same("the channel count of input_shape", lead[1], c, "the filter")
     plan = _prepare(geometry, stride, pad, dilation, op, spatial, w.shape[2:])
     _check_out(dout, plan)
-    wk = _oriented(w, plan.geometry.op).reshape(f, -1)
-    dcol = np.matmul(wk.T, dout.reshape(n, f, plan.positions))
-    dcol = dcol.reshape((n, c, len(plan.taps)) + plan.out_shape)
-    dxp = np.zeros((n, c) + plan.padded, dtype=dtype)
-    for t, window in enumerate(plan.taps):  # one tap's windows never overlap: += is exact
-        dxp[(_ALL, _ALL) + window] += dcol[:, :, t]
-    if plan.padded == spatial:
-        return dxp
-    return np.ascontiguousarray(dxp[(_ALL, _ALL) + plan.inner])
+    wk = _oriented(w, plan.geometry.op)
+    if _small(plan, n, c):  # gather, per input entry and tap, the one output it fed (or a zero)
+        g = _with_zero(dout)[..., plan.scatter]  # (N, F, taps, S)
+        wt = wk.reshape(f, c, -1).swapaxes(0, 1).reshape(c, -1)
+        return np.matmul(wt, g.reshape(n, -1, math.prod(spatial))).reshape((n, c) + spatial)
+    dx = np.zeros((n, c) + spatial, dtype=dtype)
+    wt = wk.reshape(f, -1).T
+    for lo, hi in _blocks(n, c * plan.n_taps * plan.positions):
+        d2 = dout[lo:hi].reshape(hi - lo, f, -1).swapaxes(0, 1).reshape(f, -1)
+        dcol = (wt @ d2).reshape((c, plan.n_taps, hi - lo) + plan.out_shape).swapaxes(0, 2)
+        target = dx[lo:hi]
+        for t, out_part, view in plan.taps:  # one tap's windows never overlap: += is exact
+            target[(_ALL, _ALL) + view] += dcol[(_ALL, t, _ALL) + out_part]
+    return dx
 
 
 def grad_filter(dout, x, filter_shape, *, stride=1, pad=0, dilation=1, op="correlate",
                 geometry: Geometry | None = None):
-    """d(sum dout*out)/dw: dW[f, c, k] = sum_{n, o} dout[n, f, o] * x[n, c, o*s + k*d - p_before].
+    """dw[f, c, k] = sum_{n, o} dout[n, f, o] * x[n, c, o*s + k*d - p_before], zero outside.
 
     Shapes: dout (N, F, *O), x (N, C, *S), filter_shape (F, C, *K) or K -> (F, C, *K).
     """
     dtype = _dtype(dout, x)
     x = _array(x, "the input", dtype)
     dout = _array(dout, "the output gradient", dtype, x.ndim)
-    k_spatial, lead = _spatial(filter_shape, x.ndim, "filter_shape")
-    n, c, f = x.shape[0], x.shape[1], dout.shape[1]
+    k_shape, lead = _spatial(filter_shape, x.ndim, "filter_shape")
+    (n, c), f = x.shape[:2], dout.shape[1]
     _same("the output gradient's batch size", dout.shape[0], n, "the input")
     if lead is not None:
         _same("the filter count of filter_shape", lead[0], f, "the output gradient")
         _same("the channel count of filter_shape", lead[1], c, "the input")
-    plan = _prepare(geometry, stride, pad, dilation, op, x.shape[2:], k_spatial)
+    plan = _prepare(geometry, stride, pad, dilation, op, x.shape[2:], k_shape)
     _check_out(dout, plan)
-    col = _columns(_padded(x, plan), plan, batch_last=True).reshape(c * len(plan.taps), -1)
-    d2 = dout.reshape(n, f, -1).swapaxes(0, 1).reshape(f, -1)
-    dw = np.matmul(d2, col.T).reshape((f, c) + k_spatial)
-    if plan.geometry.op == "convolve":
-        return np.ascontiguousarray(_oriented(dw, "convolve"))
-    return dw
+    p = plan.positions
+    if _small(plan, n, c):
+        col = _with_zero(x)[..., plan.gather].reshape(n, -1, p)  # (N, C*taps, P)
+        dw = np.matmul(dout.reshape(n, f, p), col.swapaxes(1, 2)).sum(axis=0)
+    else:
+        dw, col = np.zeros((f, c * plan.n_taps), dtype=dtype), None
+        for lo, hi in _blocks(n, c * plan.n_taps * p):
+            col = _columns(x[lo:hi], plan, col)
+            d2 = dout[lo:hi].reshape(hi - lo, f, p).swapaxes(0, 1).reshape(f, -1)
+            dw += d2 @ col.reshape(dw.shape[1], -1).T
+    dw = dw.reshape((f, c) + k_shape)
+    return np.ascontiguousarray(_oriented(dw, "convolve")) if plan.geometry.op == "convolve" else dw
 
 
 def grad_bias(dout):
     """d(sum dout*out)/db: dout summed over the batch and every spatial axis -> (F,)."""
     dout = _array(dout, "the output gradient", _dtype(dout))
     return dout.sum(axis=(0,) + tuple(range(2, dout.ndim)))
-
-
-def _check_out(dout: np.ndarray, plan: _Plan):
-    if dout.shape[2:] != plan.out_shape:
-        raise ConfigError(
-            f"the output gradient's spatial shape {dout.shape[2:]} does not match the output "
-            f"shape {plan.out_shape} of this geometry ({plan.geometry.describe()})"
-        )
