@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -113,22 +113,42 @@ def _swapped(shape, yes):
     return shape[:-2] + shape[-2:][::-1] if yes else shape
 
 
+class _Side(NamedTuple):
+    """How one operand is read on the (*O, *K) grid: indices, states and ready-made masks."""
+
+    idx: tuple                # per-axis clipped index arrays (broadcastable to *O, *K)
+    state: np.ndarray         # READ / ZERO / UNDEFINED per grid cell
+    flat: np.ndarray          # raveled index into the operand's spatial part
+    keep: np.ndarray          # 1.0 where READ, else 0.0
+    nan: np.ndarray | None    # NaN where the learner's code reads undefined memory, else 0.0
+
+
+def _side(idx, state, read_shape, nan_where):
+    grid = np.broadcast_shapes(*(i.shape for i in idx), state.shape)
+    flat = np.ravel_multi_index(tuple(np.broadcast_to(i, grid) for i in idx), read_shape)
+    keep = np.broadcast_to(state == READ, grid).astype(float)
+    nan = np.where(np.broadcast_to(nan_where, grid), np.nan, 0.0) if np.any(nan_where) else None
+    return _Side(idx, np.broadcast_to(state, grid), flat, keep, nan)
+
+
 @lru_cache(maxsize=512)
 def _tables(spec, geom, in_spatial, k_spatial, out_spatial):
-    """Index arrays and states for x and w; they depend on shapes only, so draws share them."""
+    """How x and w are read for every (output, tap) pair; shapes only, so all draws share them."""
     ndim = geom.ndim
     axes = [_axis_table(out_spatial[a], k_spatial[a], in_spatial[a], a, spec, geom) for a in range(ndim)]
     x_shape, w_shape = _swapped(in_spatial, spec.swap_x), _swapped(k_spatial, spec.swap_w)
     x_idx, x_state = _gather_index([(p, s) for p, s, _ in axes], x_shape, ndim)
-    w_tables = [(t, np.full(t.shape, READ)) for _, _, t in axes]
-    w_idx, w_state = _gather_index(w_tables, w_shape, ndim)
-    return x_idx, x_state, w_idx, w_state
+    w_idx, w_state = _gather_index([(t, np.full(t.shape, READ)) for _, _, t in axes], w_shape, ndim)
+    x = _side(x_idx, x_state, x_shape, x_state == UNDEFINED)
+    # a bounds-checked loop never reads the filter where it skipped the input
+    w = _side(w_idx, w_state, w_shape, (w_state == UNDEFINED) & (x_state != ZERO))
+    return x, w
 
 
-def _read(arr, idx, state):
-    """arr[:, :, idx...] with ZERO cells 0 and UNDEFINED cells NaN."""
-    g = arr[(slice(None), slice(None)) + idx]
-    return np.where(state == READ, g, np.where(state == ZERO, 0.0, np.nan))
+def _read(arr, side: _Side):
+    """arr[:, :, idx...] on the (*O, *K) grid, 0 where skipped and NaN where undefined."""
+    g = np.take(arr.reshape(arr.shape[:2] + (-1,)), side.flat, axis=2) * side.keep
+    return g if side.nan is None else g + side.nan
 
 
 # ----------------------------------------------------------------------------- the three targets
@@ -139,18 +159,18 @@ def _forward(spec: Spec, draw: Draw, geom: Geometry):
     O = tuple(out_size(S[a], K[a], geom.stride[a], geom.pad[a], geom.dilation[a], spec.size) for a in range(ndim))
     if min(O) < 1:
         return None
-    x_idx, x_state, w_idx, w_state = _tables(spec, geom, S, K, O)
-    xg = _read(_swap(x, spec.swap_x), x_idx, x_state)            # (N, C, *O, *K)
-    wg = _read(_swap(w, spec.swap_w), w_idx, w_state)            # (F, C, *O, *K)
-    prod = xg[:, None] * wg[None]                                # (N, F, C, *O, *K)
-    prod = np.where(x_state == ZERO, 0.0, prod)                  # a guarded loop never reads f there
+    xs, ws = _tables(spec, geom, S, K, O)
+    xg = _read(_swap(x, spec.swap_x), xs)                        # (N, C, *O, *K)
+    wg = _read(_swap(w, spec.swap_w), ws)                        # (F, C, *O, *K)
     if spec.channels != "sum":
-        prod = prod[:, :, :1] if spec.channels == "first" else prod[:, :, -1:]
-    k_axes = tuple(range(3 + ndim, 3 + 2 * ndim))
+        pick = slice(0, 1) if spec.channels == "first" else slice(-1, None)
+        xg, wg = xg[:, pick], wg[:, pick]
     if spec.overwrite is None:
-        out = prod.sum(axis=(2,) + k_axes)
+        n, f = xg.shape[0], wg.shape[0]
+        out = np.einsum("ncg,fcg->nfg", xg.reshape(n, xg.shape[1], -1), wg.reshape(f, wg.shape[1], -1))
+        out = out.reshape((n, f) + O + (-1,)).sum(axis=-1)
     else:
-        out = _last_tap(prod, x_state, spec.overwrite, ndim)
+        out = _last_tap(xg[:, None] * wg[None], xs.state, spec.overwrite, ndim)
     if spec.bias and draw.b is not None:
         out = out + draw.b.reshape((1, -1) + (1,) * ndim)
     return out
@@ -166,49 +186,54 @@ def _last_tap(prod, x_state, mode, ndim):
     if mode == "tap_channel":               # out = x[c,k] * w[c,k]: last channel's last tap wins
         return flat[:, :, -1, ..., -1]
     # "inside": loop with a bounds check, out = ... only for in-range taps: last in-range tap wins
-    inside = (np.broadcast_to(x_state, O + prod.shape[3 + ndim:]) != ZERO).reshape(*O, -1)
-    k_count = inside.shape[-1]
-    last = k_count - 1 - np.argmax(inside[..., ::-1], axis=-1)
+    inside = (x_state != ZERO).reshape(*O, -1)
+    last = inside.shape[-1] - 1 - np.argmax(inside[..., ::-1], axis=-1)
     picked = np.take_along_axis(flat[:, :, -1], last[None, None, ..., None], axis=-1)[..., 0]
     return np.where(inside.any(axis=-1), picked, 0.0)
+
+
+def _scatter(contrib, flat, mask, shape):
+    """Sum contrib[a, b, *grid] into an array of `shape` at raveled spatial index flat[grid], where mask."""
+    lead = contrib.shape[:2]
+    size = int(np.prod(shape[2:]))
+    pick = np.flatnonzero(mask)
+    out = np.zeros(lead + (size,))
+    vals = contrib.reshape(lead + (-1,))[:, :, pick]
+    np.add.at(out, (slice(None), slice(None), flat.reshape(-1)[pick]), vals)
+    return out.reshape(shape)
 
 
 def _grad_filter(spec: Spec, draw: Draw, geom: Geometry):
     x, dout, K = draw.x, draw.dout, draw.w.shape[2:]
     ndim, S, O = geom.ndim, x.shape[2:], dout.shape[2:]
-    x_idx, x_state, w_idx, w_state = _tables(spec, geom, S, K, O)
-    if np.any(w_state == UNDEFINED):
+    xs, ws = _tables(spec, geom, S, K, O)
+    if np.any(ws.state == UNDEFINED):
         return None                          # the learner's write would raise
-    xg = _read(_swap(x, spec.swap_x), x_idx, x_state)            # (N, C, *O, *K)
+    xg = _read(_swap(x, spec.swap_x), xs)                        # (N, C, *O, *K)
     if spec.batch != "sum":
         sl = slice(0, 1) if spec.batch == "first" else slice(-1, None)
         xg, dout = xg[sl], dout[sl]
-    o_sub = "opq"[:ndim]
-    k_sub = "ijk"[:ndim]
+    o_sub, k_sub = "opq"[:ndim], "ijk"[:ndim]
     contrib = np.einsum(f"nf{o_sub},nc{o_sub}{k_sub}->fc{o_sub}{k_sub}", dout, xg)
-    dw = np.zeros(_swapped(draw.w.shape, spec.swap_w))
-    np.add.at(dw, (slice(None), slice(None)) + w_idx, contrib)
+    dw = _scatter(contrib, ws.flat, np.ones(ws.flat.shape, bool), _swapped(draw.w.shape, spec.swap_w))
     return _swap(dw, spec.swap_w)
 
 
 def _grad_input(spec: Spec, draw: Draw, geom: Geometry):
     w, dout, S = draw.w, draw.dout, draw.x.shape[2:]
     ndim, K, O = geom.ndim, w.shape[2:], dout.shape[2:]
-    x_idx, x_state, w_idx, w_state = _tables(spec, geom, S, K, O)
-    if np.any(x_state == UNDEFINED):
+    xs, ws = _tables(spec, geom, S, K, O)
+    if np.any(xs.state == UNDEFINED):
         return None                          # the learner's write would raise
-    wg = _read(_swap(w, spec.swap_w), w_idx, w_state)            # (F, C, *O, *K)
-    o_sub, k_sub = "opq"[:ndim], "ijk"[:ndim]
+    wg = _read(_swap(w, spec.swap_w), ws)                        # (F, C, *O, *K)
     if spec.overwrite == "last_f":           # dx[window] = w[f] * dout[f]: the last filter wins
         wg, dout = wg[-1:], dout[:, -1:]
+    o_sub, k_sub = "opq"[:ndim], "ijk"[:ndim]
     contrib = np.einsum(f"nf{o_sub},fc{o_sub}{k_sub}->nc{o_sub}{k_sub}", dout, wg)
-    written = np.broadcast_to(x_state == READ, contrib.shape[2:])
+    written = xs.state == READ
     if spec.overwrite is not None:           # only the last output position writing a cell survives
-        written = written & _last_writer(x_idx, written, O, ndim)
-    dx = np.zeros(_swapped(draw.x.shape, spec.swap_x))
-    idx = tuple(np.broadcast_to(i, written.shape)[written] for i in x_idx)
-    np.add.at(dx, (slice(None), slice(None)) + idx, contrib[..., written])
-    dx = _swap(dx, spec.swap_x)
+        written = written & _last_writer(xs.flat, written, O, ndim)
+    dx = _swap(_scatter(contrib, xs.flat, written, _swapped(draw.x.shape, spec.swap_x)), spec.swap_x)
     if spec.crop == "p:-p":                  # dxp[p:-p] is dx itself when p > 0 and empty at p == 0
         if any(pb != pa for pb, pa in geom.pad):
             return None
@@ -216,15 +241,12 @@ def _grad_input(spec: Spec, draw: Draw, geom: Geometry):
     return dx
 
 
-def _last_writer(x_idx, written, O, ndim):
+def _last_writer(flat, written, O, ndim):
     """True for the events written by the last output position (in loop order) touching their cell."""
-    o_order = np.arange(int(np.prod(O))).reshape(O + (1,) * ndim)
-    order = np.broadcast_to(o_order, written.shape)
-    cell = np.ravel_multi_index(tuple(np.broadcast_to(i, written.shape) for i in x_idx),
-                                tuple(int(i.max()) + 1 for i in x_idx))
-    best = np.full(cell.max() + 1, -1)
-    np.maximum.at(best, cell[written], order[written])
-    return order == best[cell]
+    order = np.broadcast_to(np.arange(int(np.prod(O))).reshape(O + (1,) * ndim), flat.shape)
+    best = np.full(int(flat.max()) + 1, -1)
+    np.maximum.at(best, flat[written], order[written])
+    return order == best[flat]
 
 
 def _grad_bias(spec: Spec, draw: Draw, geom: Geometry):

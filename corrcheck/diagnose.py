@@ -9,6 +9,7 @@ with y + j*s - p) is named without anyone writing pair entries by hand.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from itertools import combinations
 
 import numpy as np
@@ -52,8 +53,9 @@ def _agrees(user, mut, rtol, atol):
         return None
     undefined = np.isnan(mut)
     user_nan = np.isnan(user)
-    same = np.isclose(user, mut, rtol=rtol, atol=atol, equal_nan=True) | undefined
-    if not same.all() or (user_nan & ~undefined).any():
+    with np.errstate(invalid="ignore"):
+        same = (np.abs(user - mut) <= atol + rtol * np.abs(mut)) | undefined
+    if not same.all():                                 # a user NaN where the mutant is defined fails here
         return None
     if undefined.size and undefined.all():
         return None                                    # nothing defined, nothing shown
@@ -73,16 +75,20 @@ def _fits(compute, draws, users, rtol, atol):
 
 def _pairs(target, draws, users, geom, rtol, atol):
     """Compositions of two engine-expressible mistakes touching different knobs."""
-    singles = [(m, v) for m in entries_for(target) for v in m.variants if v.custom is None]
     hits = []
-    for (m1, v1), (m2, v2) in combinations(singles, 2):
-        if m1.id == m2.id or set(v1.knobs) & set(v2.knobs):
-            continue
-        spec = replace(Spec(), **v1.knobs, **v2.knobs)
+    for (m1, v1), (m2, v2), spec in _compositions(target):
         vac = _fits(lambda d: mutant(target, spec, d, geom), draws, users, rtol, atol)
         if vac is not None:
             hits.append((((m1, v1), (m2, v2)), vac))
     return hits
+
+
+@lru_cache(maxsize=None)
+def _compositions(target):
+    """Every pair of engine-expressible variants of different mistakes touching different knobs."""
+    singles = [(m, v) for m in entries_for(target) for v in m.variants if v.custom is None]
+    return tuple((a, b, replace(Spec(), **a[1].knobs, **b[1].knobs)) for a, b in combinations(singles, 2)
+                 if a[0].id != b[0].id and not set(a[1].knobs) & set(b[1].knobs))
 
 
 def _diagnoses(target, found) -> list[Diagnosis]:
