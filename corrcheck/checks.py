@@ -40,6 +40,7 @@ class ProblemOutcome:
     targets: dict[str, TargetOutcome] = field(default_factory=dict)
     fd_mode: str | None = None
     tolerance_note: str | None = None
+    seconds_per_call: float = 0.0
 
     @property
     def failed(self) -> bool:
@@ -82,23 +83,29 @@ def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
 
 def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_differences: bool = True,
                   repeatability: bool = True) -> ProblemOutcome:
-    """All checks on one problem (see module doc). `draws` independent inputs feed diagnosis."""
-    note = None if problem.label in ("main",) else problem.label
+    """All checks on one problem (see module doc).
+
+    The user's functions run on the first draw; the other `draws` are made now
+    (so the random stream does not depend on the verdict) but only used, by
+    diagnosis, when a target fails: a passing check costs no extra calls.
+    """
+    note = problem.note
     ds = [make_draw(problem, rng, op.has_bias) for _ in range(draws)]
     out = ProblemOutcome(problem, ds)
     geom = problem.geom
     for target in op.targets:
         t = TargetOutcome(target)
         out.targets[target] = t
-        for k, d in enumerate(ds):
-            t.expected.append(expected_for(target, d, geom))
-            try:
-                t.user.append(user_result(op, target, d, geom))
-            except UserCallError as err:
-                t.user.append(None)
-                if k == 0:
-                    t.error = err
-                    break
+        d = ds[0]
+        t.expected.append(expected_for(target, d, geom))
+        started = time.perf_counter()
+        try:
+            t.user.append(user_result(op, target, d, geom))
+        except UserCallError as err:
+            t.user.append(None)
+            t.error = err
+        if target == "forward":
+            out.seconds_per_call = time.perf_counter() - started
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
             out.tolerance_note = (f"{op.names.get(target, target)} returned {op.dtype_notes[target]}: "
@@ -153,13 +160,7 @@ def choose_mode(op, problem: Problem, cfg, seconds_per_call: float) -> str:
 def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     d = out.draws[0]
     geom = out.problem.geom
-    t0 = time.perf_counter()
-    try:
-        op.forward(d.x, d.w, d.b, geom)
-    except UserCallError:
-        return
-    per_call = time.perf_counter() - t0
-    mode = choose_mode(op, out.problem, cfg, per_call)
+    mode = choose_mode(op, out.problem, cfg, out.seconds_per_call)
     out.fd_mode = mode
     for target in GRADS:
         t = out.targets.get(target)
@@ -169,7 +170,7 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
             out.checks.append(error_check(target, "finite_differences", t.error, note))
             continue
         tol = tolerance_for(op.dtype_notes.get("forward") or op.dtype_notes.get(target), cfg.rtol, cfg.atol)
-        obj = Objective(op, d, geom, target, tol)
+        obj = Objective(op, d, geom, target, tol, base=out.targets["forward"].user[0])
         grad = t.user[0]
         idx = (lambda i, tg=target: op.user_index(tg, i))
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import diagnose, patterns
+from . import diagnose
 from .checks import expected_for, make_draw, user_result
 from .compare import wrong_mask
 from .errors import UnusableOutput, UserCallError
@@ -45,16 +45,19 @@ def canonical_shape(layout, target: str, shape) -> tuple | None:
 
 def _match_on(op, target, outcome, tol):
     t = outcome.targets[target]
-    users = [u for u in t.user if u is not None]
-    if len(users) < len(outcome.draws):
-        users = []
-        for d in outcome.draws:
-            try:
-                users.append(user_result(op, target, d, outcome.problem.geom))
-            except UserCallError:
-                return None
+    users = list(t.user[:1])
+    for d in outcome.draws[len(users):]:            # later draws run only now that a check failed
+        try:
+            users.append(user_result(op, target, d, outcome.problem.geom))
+        except UserCallError:
+            return None
     return diagnose.match(target, outcome.draws, users, outcome.problem.geom, rtol=tol.rtol, atol=tol.atol,
                           has_bias=op.has_bias)
+
+
+def _describe(bad, geom, expected, actual) -> str:
+    from . import patterns
+    return "no known mistake matched; " + patterns.describe(bad, geom, expected, actual)
 
 
 def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
@@ -88,8 +91,8 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
                                   f"diagnosed on a {shape} input)", x.location) for x in found]
             if not np.allclose(users[0], vo.targets[target].expected[0]):
                 bad = wrong_mask(users[0], vo.targets[target].expected[0], tol)
-                return [Diagnosis(target, None, 0.0, "no known mistake matched; " + patterns.describe(
-                    bad, variant.geom, vo.targets[target].expected[0], users[0]))]
+                return [Diagnosis(target, None, 0.0,
+                                  _describe(bad, variant.geom, vo.targets[target].expected[0], users[0]))]
         return []
     if t.user and t.user[0] is not None:
         found = _match_on(op, target, outcome, tol) or []
@@ -97,8 +100,7 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
             return found
         bad = wrong_mask(t.user[0], t.expected[0], tol)
         if bad.any():
-            return [Diagnosis(target, None, 0.0, "no known mistake matched; " + patterns.describe(
-                bad, p.geom, t.expected[0], t.user[0]))]
+            return [Diagnosis(target, None, 0.0, _describe(bad, p.geom, t.expected[0], t.user[0]))]
     return []
 
 

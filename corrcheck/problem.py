@@ -30,6 +30,13 @@ class Problem:
     def out_spatial(self):
         return self.geom.out_shape(self.in_spatial, self.k_spatial)
 
+    @property
+    def note(self) -> str | None:
+        """How a failure on this variant is labelled next to the main config's."""
+        shape = "x".join(map(str, self.in_spatial))
+        return {"main": None, "pad0": "at pad 0", "square": f"on a square {shape} input",
+                "probe": f"on a {shape} input"}.get(self.label, self.label)
+
     def describe(self) -> str:
         shape = "x".join(map(str, self.in_spatial))
         fshape = "x".join(map(str, self.k_spatial))

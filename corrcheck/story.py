@@ -28,29 +28,42 @@ def conclusion(op, outcomes) -> str:
         parts.append(f"{names.get('forward')} does not compute the requested {op_word(outcomes)}.")
     elif fwd_ok:
         parts.append(f"{names.get('forward')} is right.")
+    cases: dict[str, list[str]] = {}
     for g in GRADS:
         ref, fd = _status(checks, g, "reference"), _status(checks, g, "finite_differences")
-        name, what = names.get(g), WORDS[g]
-        if ref is None:
+        if ref is None or (ref and fd is not False):
             continue
         if fwd_ok is False and ref and fd is False:
-            parts.append(
-                f"{name} is the true {what} of the correct {op_word(outcomes)}, but not of your forward: "
-                f"the two functions disagree, so a training step moves along the gradient of a different "
-                f"function than the one producing the loss. Gradient descent will not reliably descend — "
-                f"the loss may first go down, then up. Fix the forward.")
+            case = "true-of-reference"
         elif fwd_ok and ref is False and fd is False:
-            parts.append(f"{name} is not the {what} of your (correct) forward: descent follows a wrong "
-                         f"direction. Fix {name}.")
+            case = "wrong-gradient"
         elif fwd_ok is False and ref is False and fd:
-            parts.append(f"{name} is the exact {what} of your forward, so training will descend — but on the "
-                         f"wrong function, since the forward itself is wrong. Fix the forward, then its gradient.")
+            case = "consistent-with-wrong-forward"
         elif fwd_ok is False and ref is False and fd is False:
-            parts.append(f"{name} is wrong too, and not even the gradient of your own forward.")
-        elif ref is False and fd is None:
-            parts.append(f"{name} disagrees with the reference {what}.")
-        elif ref is False:
-            parts.append(f"{name} disagrees with the reference {what}.")
+            case = "both-wrong"
+        else:
+            case = "disagrees"
+        cases.setdefault(case, []).append(names.get(g, g))
+    for case, who in cases.items():
+        w = _join(who)
+        one = len(who) == 1
+        if case == "true-of-reference":
+            parts.append(
+                f"{w} {'is the true gradient' if one else 'are the true gradients'} of the correct "
+                f"{op_word(outcomes)}, but not of your forward: a training step moves along the gradient of a "
+                f"different function than the one producing the loss, so gradient descent will not reliably "
+                f"descend (the loss may first go down, then up). Fix the forward.")
+        elif case == "wrong-gradient":
+            parts.append(f"{w} {'is not the gradient' if one else 'are not the gradients'} of your (correct) "
+                         f"forward: descent follows a wrong direction. Fix {w}.")
+        elif case == "consistent-with-wrong-forward":
+            parts.append(f"{w} {'is the exact gradient' if one else 'are the exact gradients'} of your forward, "
+                         f"so training will descend, but on the wrong function. Fix the forward, then "
+                         f"{'its gradient' if one else 'its gradients'}.")
+        elif case == "both-wrong":
+            parts.append(f"{w} {'is' if one else 'are'} wrong too, and not even the gradient of your own forward.")
+        else:
+            parts.append(f"{w} {'disagrees' if one else 'disagree'} with the reference.")
     if fwd_ok is None:
         parts.append("No forward was bound, so the gradients were compared with the reference only "
                      "(bind one with --forward NAME to also check them against your own forward).")
@@ -69,7 +82,7 @@ def summary_notes(op, outcomes) -> list[str]:
     for o in outcomes[1:]:
         if o.failed and not main.failed:
             where = {"pad0": "at pad 0 (besides the pad you asked for, corrcheck always checks pad 0)",
-                     "square": "on non-square inputs"}.get(o.problem.label, o.problem.label)
+                     "square": "on non-square inputs"}.get(o.problem.label, o.problem.note)
             targets = ", ".join(op.names.get(t, t) for t in o.failing_targets())
             notes.append(f"{targets} fails only {where}: {o.problem.describe()}.")
         if o.problem.label == "square" and main.failed and not o.failed:
@@ -88,3 +101,8 @@ def summary_notes(op, outcomes) -> list[str]:
             notes.append(f"{op.names.get(target, target)} returned {note} values: results written into an "
                          f"integer array are truncated — create the output with dtype float.")
     return notes
+
+
+def _join(names) -> str:
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
