@@ -132,7 +132,15 @@ def explain_worst(op, outcomes, cfg) -> list:
         from . import explain
     except ImportError:
         return []
-    main = outcomes[0]
+    order = sorted(outcomes, key=lambda o: {"main": 0, "probe": 1}.get(o.problem.label, 2))
+    for main in order:
+        found = _explain_first(explain, op, main, cfg)
+        if found:
+            return found
+    return []
+
+
+def _explain_first(explain, op, main, cfg) -> list:
     for target in ("forward", "grad_input", "grad_filter"):
         t = main.targets.get(target)
         if t is None or t.error is not None or not t.user or t.user[0] is None:
@@ -145,11 +153,41 @@ def explain_worst(op, outcomes, cfg) -> list:
         if cell is None:
             continue
         try:
-            exp = explain.explain_target(op, target, main, cell, budget=EXPLAIN_BUDGET)
+            exp = _explain(explain, op, target, main, cell)
         except UserCallError:
             return []
         return [exp] if exp is not None else []
     return []
+
+
+def _explain(explain, op, target, outcome, cell):
+    """Run the bilinear prober on the user's function and the reference, then map to the user's layout."""
+    from dataclasses import replace
+
+    from . import reference
+    d, geom = outcome.draws[0], outcome.problem.geom
+    zero_b = None if d.b is None else np.zeros_like(d.b)
+    if target == "forward":
+        user = lambda a, b: op.forward(a, b, zero_b, geom)
+        ref = lambda a, b: reference.forward(a, b, geometry=geom)
+        shapes, maps = (d.x.shape, d.w.shape), ("act", "w")
+    elif target == "grad_input":
+        user = lambda a, b: op.grad_input(a, d.x, b, zero_b, geom)
+        ref = lambda a, b: reference.grad_input(a, b, d.x.shape, geometry=geom)
+        shapes, maps = (d.dout.shape, d.w.shape), ("act", "w")
+    else:
+        user = lambda a, b: op.grad_filter(a, b, d.w, zero_b, geom)
+        ref = lambda a, b: reference.grad_filter(a, b, d.w.shape, geometry=geom)
+        shapes, maps = (d.dout.shape, d.x.shape), ("act", "act")
+    ex = explain.explain_cell(target, user, ref, shapes[0], shapes[1], cell, budget=EXPLAIN_BUDGET)
+    L = op.layout
+    to_user = {"act": L.act_index, "w": L.w_index}
+
+    def terms(ts):
+        return tuple(replace(t, input_index=to_user[maps[0]](t.input_index),
+                             filter_index=to_user[maps[1]](t.filter_index)) for t in ts)
+    return replace(ex, cell=op.user_index(target, ex.cell), user_terms=terms(ex.user_terms),
+                   expected_terms=terms(ex.expected_terms))
 
 
 def _cell(op, target, t, bad, cfg):
@@ -161,5 +199,9 @@ def _cell(op, target, t, bad, cfg):
                 return idx
         return None
     with np.errstate(invalid="ignore"):
-        diff = np.where(bad, np.nan_to_num(np.abs(t.user[0] - t.expected[0]), nan=np.inf), -1.0)
+        diff = np.where(bad, np.abs(t.user[0] - t.expected[0]), -1.0)
+    if np.isfinite(diff[bad]).any():          # a finite wrong cell shows its terms; a NaN one has none
+        diff = np.where(np.isfinite(diff), diff, -1.0)
+    else:
+        diff = np.nan_to_num(diff, nan=1.0, posinf=1.0)
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), shape))
