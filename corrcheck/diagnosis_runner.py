@@ -202,6 +202,9 @@ def _cell(op, target, t, bad, cfg):
         diff = np.where(bad, np.abs(t.user[0] - t.expected[0]), -1.0)
     if np.isfinite(diff[bad]).any():          # a finite wrong cell shows its terms; a NaN one has none
         diff = np.where(np.isfinite(diff), diff, -1.0)
+        nonzero = bad & np.isfinite(diff) & (t.user[0] != 0)
+        if nonzero.any():                     # a cell where the user's code sums something shows more
+            diff = np.where(nonzero, diff, -1.0)
     else:
         diff = np.nan_to_num(diff, nan=1.0, posinf=1.0)
     return tuple(int(i) for i in np.unravel_index(int(np.argmax(diff)), shape))
