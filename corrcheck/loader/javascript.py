@@ -44,6 +44,9 @@ ENGINE_ENV = "CORRCHECK_JS_ENGINE"
 INSTALL_HINT = "running JavaScript files needs the js extra: pip install 'corrcheck[js]' (or Node.js on PATH)"
 _HERE = Path(__file__).resolve().parent
 _BRIDGE_NAME = "corrcheck-js-bridge"
+# Every open V8 engine is referenced from here until closed in the process that made it, so
+# garbage collection never runs mini-racer's finalizers, which would touch V8 from a forked child.
+_OPEN_ENGINES: list = []
 _NODE_GRACE = 2.0          # seconds node may answer after its own vm timeout before it is killed
 
 
@@ -84,6 +87,7 @@ class _MiniRacerEngine:
         self._cm = mini_racer(self._loop)
         self._mr = self._cm.__enter__()
         self._pid = os.getpid()
+        _OPEN_ENGINES.append(self)
         self.eval(_bridge_source() + f"\n//# sourceURL={_BRIDGE_NAME}", None)
 
     def eval(self, code: str, timeout: float | None) -> Any:
@@ -117,7 +121,8 @@ class _MiniRacerEngine:
                                            "stack": stack}) from None
 
     def close(self) -> None:
-        if os.getpid() == self._pid:
+        if os.getpid() == self._pid and self in _OPEN_ENGINES:
+            _OPEN_ENGINES.remove(self)
             self._cm.__exit__(None, None, None)
             self._loop.call_soon_threadsafe(self._loop.stop)
 
@@ -467,7 +472,14 @@ class JsRuntime:
 
     def _start(self) -> None:
         """Start an engine and run every file in it (again after a fork or a killed node)."""
+        if getattr(self, "_pid", os.getpid()) != os.getpid():
+            # V8's threads and locks do not survive fork(): the parent's engine is never touched
+            # again (see _OPEN_ENGINES), and a forked child (a sweep worker) uses node when it can
+            node = _node_executable() if self._factory is _MiniRacerEngine else None
+            if node:
+                self._factory = functools.partial(_NodeEngine, node)
         self._engine = self._factory()
+        weakref.finalize(self, self._engine.close)
         self._generation += 1
         self._pid = os.getpid()
         by_name = {f.path: f for f in self._files.values()}

@@ -1,0 +1,3 @@
+export function esForward(x, w) { return x.length + w.length }
+export const esArrow = (dout) => dout
+export { esForward as default }

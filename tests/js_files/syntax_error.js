@@ -1,0 +1,5 @@
+function ok() { return 1 }
+
+function broken(a {
+  return a
+}

@@ -1,0 +1,3 @@
+function ok() { return 1 }
+
+var table = makeTable()   // not defined anywhere
