@@ -67,7 +67,10 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
             ) from None
     note = None
     if arr.dtype.kind in "iub":
-        note = f"integer ({arr.dtype})"
+        # Only a typed integer array truncates: JSON numbers and Python ints that happen
+        # to be whole (a zero gradient) are just numbers.
+        if isinstance(value, np.ndarray) or _typed_int_items(value):
+            note = f"integer ({arr.dtype})"
     elif arr.dtype.kind == "f" and arr.dtype.itemsize < 8:
         note = str(arr.dtype)
     elif arr.dtype.kind == "c":
@@ -80,3 +83,12 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
 def to_user_lists(a: np.ndarray):
     """Canonical float64 -> nested Python lists of floats (for list-based code)."""
     return a.tolist()
+
+
+def _typed_int_items(value) -> bool:
+    """A list whose rows are numpy integer arrays (np.zeros(..., dtype=int) built row by row)."""
+    if isinstance(value, (list, tuple)) and value:
+        first = value[0]
+        return isinstance(first, np.ndarray) and first.dtype.kind in "iub" or _typed_int_items(first) \
+            if isinstance(first, (list, tuple, np.ndarray)) else isinstance(first, np.integer)
+    return False
