@@ -123,8 +123,12 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         op, main, layout_notes = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except (CorrcheckError, ConfigError) as exc:
         return error_result(cfg, exc, t0)
-    return check_bound(cfg, op, main, plan_notes=plan.notes + layout_notes, sources=sources, t0=t0,
-                       language=language)
+    result = check_bound(cfg, op, main, plan_notes=plan.notes + layout_notes, sources=sources, t0=t0,
+                         language=language)
+    if cfg.sweep:
+        from .sweep import attach
+        result = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
+    return result
 
 
 def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python") -> RunResult:

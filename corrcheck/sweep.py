@@ -1,0 +1,338 @@
+"""`--sweep`: the same bound functions checked over a grid of strides, pads, dilations and sizes.
+
+Many indexing mistakes hide at the user's one configuration (stride 1, pad 0,
+square sizes, a stride that divides evenly); the grid below makes each of them
+show somewhere. Every configuration gets the light check only (one draw, each
+target against the reference, no finite differences, no diagnosis): a sweep
+answers "where does it fail", the main run already explains "why".
+
+The grid only asks for what the bound functions can express: dilation 2 when a
+function takes a dilation, the asymmetric pad when the forward accepts one (one
+probe call). What the user asked for explicitly is always swept, and a config
+the functions cannot take then fails with the reason.
+
+Configs run in `--jobs` processes; each worker binds the files again from the
+RunConfig (only picklable Points travel), so a JavaScript engine is never
+shared across a fork. Every config draws from its own seeded generator, so the
+result does not depend on how configs are spread over processes.
+"""
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .geometry import ConfigError, Geometry, format_pad, parse_pad, per_axis
+from .problem import Problem
+from .result import SweepResult
+
+STRIDES = (1, 2, 3)
+PADS = (0, 1, 2)
+ASYMMETRIC_PAD = (1, 0)          # before, after on every axis
+DILATIONS = (1, 2)
+# (input, filter) spatial sizes: odd square, even square (even filter), non-square with a
+# remainder at stride 2 (n + 2p - k odd) and at stride 3 for pads 0 and 1.
+SIZES = {
+    1: (((7,), (3,)), ((6,), (2,)), ((8,), (3,))),
+    2: (((7, 7), (3, 3)), ((6, 6), (2, 2)), ((8, 5), (3, 2))),
+    3: (((5, 5, 5), (3, 3, 3)), ((4, 4, 4), (2, 2, 2)), ((6, 5, 4), (3, 2, 2))),
+}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One sweep configuration; plain tuples so it pickles to worker processes."""
+
+    stride: tuple[int, ...]
+    pad: tuple[tuple[int, int], ...]
+    dilation: tuple[int, ...]
+    in_spatial: tuple[int, ...]
+    k_spatial: tuple[int, ...]
+
+    def geometry(self, op: str) -> Geometry:
+        return Geometry(self.stride, self.pad, self.dilation, op)
+
+
+@dataclass(frozen=True)
+class Row:
+    """The outcome of one Point: report.py reads (config, passed, failing targets, reason)."""
+
+    index: int
+    config: dict
+    passed: bool
+    failing: tuple[str, ...]
+    reason: str | None
+    calls: dict
+
+    def as_tuple(self) -> tuple:
+        return (self.config, self.passed, self.failing, self.reason)
+
+
+# ---------------------------------------------------------------- the grid
+
+def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool) -> list[Point]:
+    """Every valid Point for the main problem's dimensionality (filters too big are left out)."""
+    ndim = main.geom.ndim
+    strides = [(s,) * ndim for s in STRIDES]
+    pads = [((p, p),) * ndim for p in PADS]
+    if asymmetric:
+        pads.append((ASYMMETRIC_PAD,) * ndim)
+    dilations = [(d,) * ndim for d in (DILATIONS if dilation else DILATIONS[:1])]
+    sizes = list(SIZES[ndim])
+    # What the user asked for is part of the sweep, whether or not the functions can take it.
+    _add(strides, _explicit_axes(cfg.stride, ndim, "stride"))
+    _add(pads, _explicit_pad(cfg.pad, ndim))
+    _add(dilations, _explicit_axes(cfg.dilation, ndim, "dilation"))
+    points = []
+    for s in strides:
+        for p in pads:
+            for d in dilations:
+                for n, k in sizes:
+                    point = Point(s, p, d, n, k)
+                    try:
+                        point.geometry(cfg.op).out_shape(n, k)
+                    except ConfigError:
+                        continue          # filter larger than the padded input: not a config at all
+                    points.append(point)
+    return points
+
+
+def _add(values: list, value) -> None:
+    if value is not None and value not in values:
+        values.append(value)
+
+
+def _explicit_axes(value, ndim: int, name: str):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return per_axis(value, ndim, name, 1)
+    except ConfigError:
+        return None
+
+
+def _explicit_pad(value, ndim: int):
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        if isinstance(value, str):
+            pairs = parse_pad(value, ndim)
+            return None if isinstance(pairs, str) else pairs    # same/valid depend on sizes: not a grid point
+        if isinstance(value, int):
+            return ((value, value),) * ndim
+        return parse_pad("x".join(",".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
+                                  for v in value), ndim)
+    except (ConfigError, TypeError, ValueError):
+        return None
+
+
+def takes_dilation(op) -> bool:
+    """Whether any bound function has a parameter that receives the dilation."""
+    impl = op.impl
+    tables = [getattr(impl, "roles", None), getattr(impl, "fwd_roles", None)]
+    for table in tables:
+        if not isinstance(table, dict):
+            continue
+        for v in table.values():
+            roles = v.values() if isinstance(v, dict) else [v]
+            if "dilation" in roles:
+                return True
+    return False
+
+
+def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:
+    """One forward call at pad (1, 0): does it come back with the right shape? (else: why not)"""
+    from .checks import make_draw, user_result
+    from .errors import UserCallError
+
+    target = "forward" if "forward" in op.targets else op.targets[0]
+    ndim = main.geom.ndim
+    n, k = SIZES[ndim][0]
+    geom = Geometry((1,) * ndim, (ASYMMETRIC_PAD,) * ndim, (1,) * ndim, cfg.op)
+    problem = Problem(geom, n, k, main.batch, main.channels, main.filters, label="sweep")
+    d = make_draw(problem, np.random.default_rng(cfg.seed), op.has_bias)
+    try:
+        user_result(op, target, d, geom)
+    except UserCallError as err:
+        return False, err.message
+    finally:
+        op.mutations.clear()
+    return True, None
+
+
+# ---------------------------------------------------------------- one config
+
+def describe_point(point: Point, op, main: Problem) -> dict:
+    """The config as JSON: geometry plus shapes in the user's own layout (like RunResult.config)."""
+    L = op.layout
+    return {
+        "stride": list(point.stride), "pad": [list(p) for p in point.pad], "dilation": list(point.dilation),
+        "input_shape": list(L.x_shape(main.batch, main.channels, point.in_spatial)),
+        "filter_shape": list(L.w_shape(main.filters, main.channels, point.k_spatial)),
+    }
+
+
+def check_point(op, main: Problem, cfg, index: int, point: Point) -> Row:
+    """The light check of one config, on inputs drawn from (seed, index) only."""
+    from .checks import check_problem
+
+    problem = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, main.batch, main.channels,
+                      main.filters, label="sweep")
+    before = dict(op.calls)
+    rng = np.random.default_rng([int(cfg.seed), index])
+    outcome = check_problem(op, problem, cfg, rng, draws=1, finite_differences=False, repeatability=False)
+    calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
+    bad = [c for c in outcome.checks if c.status in ("fail", "error")]
+    return Row(index, describe_point(point, op, main), not bad, tuple(outcome.failing_targets()),
+               _reason(bad[0], op) if bad else None, calls)
+
+
+def _reason(check, op) -> str:
+    name = op.names.get(check.target, check.target)
+    if check.message:
+        return f"{name}: {check.message}" if not check.message.startswith(name) else check.message
+    return (f"{name}: {check.mismatches} of {check.total} entries differ "
+            f"(max abs error {check.max_abs_error:.3g})")
+
+
+# ---------------------------------------------------------------- running the grid
+
+_WORKER: dict = {}
+
+
+def _bind_worker(cfg) -> None:
+    """Worker initializer: bind the user's files again, in this process, as the parent did."""
+    try:
+        from .probe import choose
+        from .runner import load_namespace
+        from .binding import plan as bind_plan
+
+        ns, language, _ = load_namespace(cfg)
+        plan = bind_plan(ns, cfg)
+        op, main, _ = choose(plan, cfg, np.random.default_rng(cfg.seed), language=language,
+                             user_files=tuple(cfg.files))
+        _WORKER.update(op=op, main=main, cfg=cfg, error=None)
+    except Exception as exc:  # noqa: BLE001 - reported per config by _work, never as a traceback
+        _WORKER.update(error=f"could not bind the functions in a sweep worker: {exc}")
+
+
+def _work(index: int, point: Point) -> Row:
+    if _WORKER.get("error"):
+        return Row(index, {}, False, (), _WORKER["error"], {})
+    op, main, cfg = _WORKER["op"], _WORKER["main"], _WORKER["cfg"]
+    row = check_point(op, main, cfg, index, point)
+    if not _WORKER.get("counted"):          # the re-binding's probe calls are real calls too
+        _WORKER["counted"] = True
+        extra = {t: n - row.calls.get(t, 0) for t, n in op.calls.items()}
+        row = replace(row, calls={t: row.calls.get(t, 0) + extra.get(t, 0) for t in op.calls})
+    return row
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, language: str,
+               progress=None) -> list[Row]:
+    """Rows in grid order, from `jobs` processes (or this one when jobs is 1 or the pool breaks)."""
+    progress = progress or (lambda *a, **k: None)
+    total = len(points)
+    rows: dict[int, Row] = {}
+
+    def tick():
+        progress(f"sweep: {len(rows)}/{total} configurations", completed=len(rows), total=total)
+
+    tick()
+    if jobs > 1 and total > 1:
+        try:
+            _run_pool(cfg, op, points, jobs, language, rows, tick)
+        except (BrokenProcessPool, OSError):
+            pass                             # finish the rest here, one by one
+    for i, point in enumerate(points):
+        if i not in rows:
+            rows[i] = check_point(op, main, cfg, i, point)
+            tick()
+    return [rows[i] for i in range(total)]
+
+
+def _run_pool(cfg, op, points, jobs, language, rows, tick) -> None:
+    import multiprocessing as mp
+
+    # fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork.
+    method = "fork" if language == "python" and "fork" in mp.get_all_start_methods() else "spawn"
+    bind_cfg = cfg.replace(layout=op.layout.name, convention=op.convention, sweep=False, fix=False)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=mp.get_context(method),
+                             initializer=_bind_worker, initargs=(bind_cfg,)) as pool:
+        futures = {pool.submit(_work, i, p): i for i, p in enumerate(points)}
+        for fut in as_completed(futures):
+            rows[futures[fut]] = fut.result()
+            tick()
+
+
+# ---------------------------------------------------------------- summary
+
+def _size_key(row: Row, point: Point):
+    c = row.config
+    return (math.prod(c["input_shape"]), math.prod(c["filter_shape"]), point.stride, point.pad, point.dilation)
+
+
+def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
+    """Counts, the smallest failing config (fewest input, then filter elements) and its command."""
+    from .runner import reproduce_command
+
+    failing = [(r, p) for r, p in zip(rows, points) if not r.passed]
+    smallest = command = None
+    if failing:
+        row, point = min(failing, key=lambda rp: _size_key(*rp))
+        smallest = dict(row.config, failing=list(row.failing))
+        if row.reason:
+            smallest["reason"] = row.reason
+        problem = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, 1, 1, 1, label="sweep")
+        command = reproduce_command(cfg.replace(layout=op.layout.name), problem)
+    return SweepResult(configs=len(rows), failed=len(failing), smallest_failing=smallest,
+                       rows=tuple(r.as_tuple() for r in rows), command=command)
+
+
+def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) -> tuple[SweepResult, dict, list[str]]:
+    """The whole sweep: (result, user calls it made, notes on what the grid left out)."""
+    notes = []
+    before = dict(op.calls)
+    dilation = takes_dilation(op)
+    if not dilation:
+        notes.append("sweep: dilation 2 left out, no bound function takes a dilation")
+    asymmetric, why = takes_asymmetric_pad(op, main, cfg)
+    if not asymmetric:
+        notes.append(f"sweep: asymmetric pad {format_pad((ASYMMETRIC_PAD,) * main.geom.ndim)} left out, "
+                     f"the forward could not take it ({why}); give --pad 1,0 to require it")
+    calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
+    points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
+    jobs = cfg.jobs if cfg.jobs else default_jobs()
+    rows = run_points(op, main, cfg, points, jobs=max(1, int(jobs)), language=language, progress=progress)
+    for r in rows:
+        for t, n in r.calls.items():
+            calls[t] = calls.get(t, 0) + n
+    return summarize(rows, points, cfg, op), calls, notes
+
+
+def attach(result, op, main: Problem, cfg, *, language: str = "python", progress=None, t0: float | None = None):
+    """The main run's RunResult with the sweep added: calls summed, verdict fail when a config fails."""
+    import time
+
+    sw, calls, notes = sweep(op, main, cfg, language=language, progress=progress)
+    merged = dict(result.calls)
+    for t, n in calls.items():
+        merged[t] = merged.get(t, 0) + n
+    verdict = "fail" if result.verdict == "fail" or sw.failed else result.verdict
+    return replace(result, sweep=sw, calls=merged, verdict=verdict, notes=tuple(result.notes) + tuple(notes),
+                   seconds=time.perf_counter() - t0 if t0 is not None else result.seconds)
+
+
+__all__ = ["Point", "Row", "attach", "build_grid", "check_point", "run_points", "summarize", "sweep", "takes_dilation",
+           "takes_asymmetric_pad", "default_jobs"]
