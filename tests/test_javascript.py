@@ -205,6 +205,28 @@ def test_floats_round_trip_exactly_and_containers_convert(engine):
     assert fs["strings"].call() == ["a", None, True]
 
 
+def test_writes_into_arguments_reach_the_callers_lists_and_arrays(engine):
+    fs = load(engine, "values.js")
+    a = [[1.0, 2.0], [3.0, 4.0]]
+    inner = a[0]
+    assert fs["padInPlace"].call(a, 9) == 2
+    assert a == [[0, 9, 2.0, 0], [0, 3.0, 4.0, 0]] and inner == [1.0, 2.0]
+    same = [[1.0, 2.0]]
+    fs["exact"].call(same)
+    assert same == [[1.0, 2.0]]
+    arr = np.ones((1, 2))
+    fs["padInPlace"].call(arr, 9)                   # the shape changed in JavaScript: the array stays
+    assert arr.tolist() == [[1.0, 1.0]]
+
+
+def test_keywords_reach_constructors_and_methods(engine):
+    fs = load(engine, "classes.js")
+    obj = fs["ConvLayer"].call([[1, 2], [3, 4]], [0], pad=1)
+    assert (obj.stride, obj.pad) == (1, 1)
+    assert obj.call_method("forward", x=[[0] * 5] * 5) == [6, 1, 1]
+    assert fs["ConvLayer.prototype.backward"].call(obj, dout=2) == 4
+
+
 # ---------------------------------------------------------------- failures
 
 def test_exception_message_and_stack_trimmed_to_user_lines(engine):

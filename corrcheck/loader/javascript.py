@@ -368,10 +368,32 @@ def _js_args(args) -> str:
     return text
 
 
-def _answer(text: str, what: str, files) -> Any:
+def _answer(text: str, what: str, files, args=()) -> Any:
     if text.startswith("R"):
         return json.loads(text[1:])
+    if text.startswith("M"):
+        value, changed = json.loads(text[1:])
+        for i, contents in changed:
+            _write_back(args[i], contents)
+        return value
     raise _raised(what, json.loads(text[1:]), files)
+
+
+def _write_back(target, contents) -> None:
+    """Give a Python argument the contents the JavaScript function wrote into its copy."""
+    if isinstance(target, list) and isinstance(contents, list):
+        target[:] = contents
+    elif isinstance(target, dict) and isinstance(contents, dict):
+        target.clear()
+        target.update(contents)
+    elif hasattr(target, "shape") and hasattr(target, "dtype"):
+        import numpy as np
+        try:
+            new = np.asarray(contents, dtype=target.dtype)
+            if new.shape == target.shape and target.flags.writeable:
+                np.copyto(target, new)
+        except (TypeError, ValueError):
+            pass
 
 
 # ---------------------------------------------------------------- the runtime
@@ -391,7 +413,10 @@ class JsObjectHandle:
         object.__setattr__(self, "_generation", runtime._generation)
         object.__setattr__(self, "class_name", class_name)
 
-    def call_method(self, name: str, *args) -> Any:
+    def call_method(self, name: str, *args, **kwargs) -> Any:
+        if kwargs:
+            method = self._runtime.functions.get(f"{self.class_name}.prototype.{name}")
+            args = _positional(f"{self.class_name}.{name}", method.params if method else (), args, kwargs)
         return self._runtime.call_method(self, name, args)
 
     def get(self, name: str) -> Any:
@@ -528,7 +553,7 @@ class JsRuntime:
             raise LoadError(f"{what} did not finish loading within {timeout:g} s") from None
 
     # -- calling ----------------------------------------------------------------
-    def _request(self, bridge_call: str, what: str) -> Any:
+    def _request(self, bridge_call: str, what: str, args=()) -> Any:
         """One round trip under the time limit; a fork or a dead node process is healed by reloading."""
         with self._lock:
             if self._pid != os.getpid() or getattr(self._engine, "broken", False):
@@ -540,13 +565,13 @@ class JsRuntime:
                 text = self._engine.eval("__corrcheck." + bridge_call, self.timeout)
             except _Timeout:
                 raise UserTimeout(f"{what} did not return within {self.timeout:g} s") from None
-        return _answer(text, what, {f.path: f for f in self._files.values()})
+        return _answer(text, what, {f.path: f for f in self._files.values()}, args)
 
-    def _object_op(self, handle: JsObjectHandle, bridge_call: str, what: str) -> Any:
+    def _object_op(self, handle: JsObjectHandle, bridge_call: str, what: str, args=()) -> Any:
         if handle._runtime is not self or handle._generation != self._generation:
             raise UserRaised(f"{what}: this JavaScript object is gone (the engine restarted after a "
                              "timeout); construct a new one")
-        return self._request(bridge_call, what)
+        return self._request(bridge_call, what, args)
 
     def construct(self, cls_name: str, args=()) -> JsObjectHandle:
         """`new Cls(...args)` in the engine; a handle to the instance."""
@@ -558,7 +583,7 @@ class JsRuntime:
 
     def call_method(self, handle: JsObjectHandle, name: str, args=()) -> Any:
         return self._object_op(handle, f"callMethod({handle._id},{json.dumps(name)},{_js_args(args)})",
-                               f"{handle.class_name}.{name}")
+                               f"{handle.class_name}.{name}", args)
 
     def close(self) -> None:
         if self._engine is not None:
@@ -576,8 +601,8 @@ class JsRuntime:
             if d.get(key):
                 extra[key] = d[key]
         if kind == "class":
-            def call(*args, _name=name):
-                return self.construct(_name, args)
+            def call(*args, _name=name, _params=params, **kwargs):
+                return self.construct(_name, _positional(_name, _params, args, kwargs) if kwargs else args)
         elif kind == "method":
             call = functools.partial(self._call_unbound, name, d["method_of"])
         else:
@@ -589,13 +614,13 @@ class JsRuntime:
     def _call_function(self, name: str, fid: int, params: tuple, *args, **kwargs) -> Any:
         if kwargs:
             args = _positional(name, params, args, kwargs)
-        return self._request(f"call({fid},{_js_args(args)})", name)
+        return self._request(f"call({fid},{_js_args(args)})", name, args)
 
-    def _call_unbound(self, name: str, owner: str, handle=None, *args) -> Any:
+    def _call_unbound(self, name: str, owner: str, handle=None, *args, **kwargs) -> Any:
         if not isinstance(handle, JsObjectHandle):
             raise BindError(f"{name} is a method of {owner}: call it with an instance first "
                             f"(construct {owner} and call {name.rsplit('.', 1)[-1]} on it)")
-        return self.call_method(handle, name.rsplit(".", 1)[-1], args)
+        return handle.call_method(name.rsplit(".", 1)[-1], *args, **kwargs)
 
     def _locate(self, source: str) -> tuple[str | None, int | None, str | None]:
         """The file and line where a function's source text sits, and the /** doc */ right above it."""

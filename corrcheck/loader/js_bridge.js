@@ -62,6 +62,31 @@
     try { return 'R' + enc(thunk(), 0, true); } catch (e) { return 'E' + describeError(e); }
   }
 
+  // Arrays are passed by reference in JavaScript: a function that writes into its
+  // argument changes the caller's array. Python sent copies, so report the
+  // arguments that changed ("M" + [value, [[index, new contents], ...]]) and let
+  // the Python side write them back into its own lists.
+  function snapshot(a) {
+    if (a === null || typeof a !== 'object') return null;
+    try { return enc(a, 0, false); } catch (_) { return null; }
+  }
+
+  function callTracking(fn, self, args) {
+    try {
+      var before = args.map(snapshot);
+      var value = enc(fn.apply(self, args), 0, true);
+      var changed = [];
+      for (var i = 0; i < args.length; i++) {
+        if (before[i] === null) continue;
+        var now = snapshot(args[i]);
+        if (now !== null && now !== before[i]) changed.push('[' + i + ',' + now + ']');
+      }
+      return changed.length ? 'M[' + value + ',[' + changed.join(',') + ']]' : 'R' + value;
+    } catch (e) {
+      return 'E' + describeError(e);
+    }
+  }
+
   // ---- CommonJS: modules are factories defined by corrcheck, run on require
   function makeRequire(fromPath) {
     return function require(spec) {
@@ -286,15 +311,11 @@
       return answer(function () { return JSON.stringify(discover(lexicalNames, exportPaths)); });
     },
     h: function (id) { return objects[id]; },
-    call: function (id, args) {
-      return answer(function () { return objects[id].apply(owners[id], args); });
-    },
+    call: function (id, args) { return callTracking(objects[id], owners[id], args); },
     callMethod: function (objId, name, args) {
-      return answer(function () {
-        var obj = objects[objId], fn = obj[name];
-        if (typeof fn !== 'function') throw new TypeError(name + ' is not a method of this object');
-        return fn.apply(obj, args);
-      });
+      var obj = objects[objId];
+      if (typeof obj[name] !== 'function') return 'E' + describeError(new TypeError(name + ' is not a method of this object'));
+      return callTracking(obj[name], obj, args);
     },
     construct: function (id, args) {
       return answer(function () { return register(construct(objects[id], args), null); });
