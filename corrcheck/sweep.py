@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
@@ -34,6 +35,8 @@ STRIDES = (1, 2, 3)
 PADS = (0, 1, 2)
 ASYMMETRIC_PAD = (1, 0)          # before, after on every axis
 DILATIONS = (1, 2)
+# Measured start-up of one worker (start, import, bind the files again), in seconds.
+WORKER_START_SECONDS = {"fork": 0.15, "spawn": 1.5}
 # (input, filter) spatial sizes: odd square, even square (even filter), non-square with a
 # remainder at stride 2 (n + 2p - k odd) and at stride 3 for pads 0 and 1.
 SIZES = {
@@ -240,39 +243,64 @@ def default_jobs() -> int:
 
 
 def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, language: str,
-               progress=None) -> list[Row]:
-    """Rows in grid order, from `jobs` processes (or this one when jobs is 1 or the pool breaks)."""
+               progress=None, auto: bool = False) -> list[Row]:
+    """Rows in grid order, from `jobs` processes (or this one when jobs is 1 or the pool breaks).
+
+    With `auto` (no --jobs given) the first config is timed here and processes are
+    started only when they would save more than they cost to start.
+    """
     progress = progress or (lambda *a, **k: None)
     total = len(points)
     rows: dict[int, Row] = {}
+    method = start_method(language)
 
     def tick():
         progress(f"sweep: {len(rows)}/{total} configurations", completed=len(rows), total=total)
 
+    def here(i):
+        rows[i] = check_point(op, main, cfg, i, points[i])
+        tick()
+
     tick()
-    if jobs > 1 and total > 1:
+    if jobs > 1 and total > 1 and auto:
+        started = time.perf_counter()
+        here(0)
+        rest = (total - 1) * (time.perf_counter() - started)
+        if rest * (1 - 1 / jobs) < WORKER_START_SECONDS[method]:
+            jobs = 1
+    if jobs > 1 and total - len(rows) > 1:
         try:
-            _run_pool(cfg, op, points, jobs, language, rows, tick)
+            _run_pool(cfg, op, points, jobs, method, rows, tick)
         except (BrokenProcessPool, OSError):
             pass                             # finish the rest here, one by one
-    for i, point in enumerate(points):
+    for i in range(total):
         if i not in rows:
-            rows[i] = check_point(op, main, cfg, i, point)
-            tick()
+            here(i)
     return [rows[i] for i in range(total)]
 
 
-def _run_pool(cfg, op, points, jobs, language, rows, tick) -> None:
+def start_method(language: str) -> str:
+    """fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork."""
     import multiprocessing as mp
 
-    # fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork.
-    method = "fork" if language == "python" and "fork" in mp.get_all_start_methods() else "spawn"
+    return "fork" if language == "python" and "fork" in mp.get_all_start_methods() else "spawn"
+
+
+def _run_pool(cfg, op, points, jobs, method, rows, tick) -> None:
+    import multiprocessing as mp
+
+    todo = [i for i in range(len(points)) if i not in rows]
     bind_cfg = cfg.replace(layout=op.layout.name, convention=op.convention, sweep=False, fix=False)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(points)), mp_context=mp.get_context(method),
+    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context(method),
                              initializer=_bind_worker, initargs=(bind_cfg,)) as pool:
-        futures = {pool.submit(_work, i, p): i for i, p in enumerate(points)}
+        futures = {pool.submit(_work, i, points[i]): i for i in todo}
         for fut in as_completed(futures):
-            rows[futures[fut]] = fut.result()
+            try:
+                rows[futures[fut]] = fut.result()
+            except BrokenProcessPool:
+                raise
+            except Exception:  # noqa: BLE001 - redone in this process, where it fails the same way as --jobs 1
+                continue
             tick()
 
 
@@ -314,7 +342,8 @@ def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) ->
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
     jobs = cfg.jobs if cfg.jobs else default_jobs()
-    rows = run_points(op, main, cfg, points, jobs=max(1, int(jobs)), language=language, progress=progress)
+    rows = run_points(op, main, cfg, points, jobs=max(1, int(jobs)), language=language, progress=progress,
+                      auto=not cfg.jobs)
     for r in rows:
         for t, n in r.calls.items():
             calls[t] = calls.get(t, 0) + n
@@ -323,8 +352,6 @@ def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) ->
 
 def attach(result, op, main: Problem, cfg, *, language: str = "python", progress=None, t0: float | None = None):
     """The main run's RunResult with the sweep added: calls summed, verdict fail when a config fails."""
-    import time
-
     sw, calls, notes = sweep(op, main, cfg, language=language, progress=progress)
     merged = dict(result.calls)
     for t, n in calls.items():
