@@ -198,7 +198,7 @@ def _sections(result, verbosity: int, reproduce: bool = False):
         if result.fix is not None:
             yield _fix(result.fix)
         if result.sweep is not None:
-            yield _sweep(result.sweep)
+            yield _sweep(result.sweep, verbosity)
         curves = getattr(result, "loss_curves", None)
         if curves:
             yield render_loss_curves(curves)
@@ -509,12 +509,18 @@ def _fix(fix) -> Panel:
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
 
 
-def _sweep(sweep) -> Group:
+def _sweep(sweep, verbosity: int = NORMAL) -> Group:
     parts: list = [Rule(Text("sweep", style="bold"), align="left"),
                    Text(f"{sweep.failed} of {sweep.configs} configurations fail")]
     matrix = _sweep_matrix(sweep.rows)
     if matrix is not None:
         parts.append(matrix)
+    if verbosity >= VERBOSE or matrix is None:
+        for config, passed, *rest in sweep.rows:
+            if not passed:
+                failing = ", ".join(rest[0]) if rest and rest[0] else ""
+                reason = f" ({rest[1]})" if len(rest) > 1 and rest[1] else ""
+                parts.append(Text(f"{BAD_MARK} {config_words(config)}: {failing}{reason}", style="red"))
     if sweep.smallest_failing:
         parts.append(Text.assemble(("smallest failing config: ", "bold"), config_words(sweep.smallest_failing)))
     if sweep.command:

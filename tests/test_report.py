@@ -359,3 +359,13 @@ def test_progress_is_silent_off_a_terminal():
         progress("binding functions")
         progress("checking", "grad_filter", step=2)
     assert buffer.getvalue() == ""
+
+
+def test_verbose_sweep_lists_each_failing_config_with_reason():
+    result = failing_result()
+    rows = result.sweep.rows + (({"stride": [3, 3], "pad": [[0, 0], [0, 0]], "input_shape": [4, 4],
+                                  "filter_shape": [3, 3]}, False, ("grad_input",), "your forward raised"),)
+    swept = RunResult(**{**result.__dict__, "sweep": SweepResult(5, 4, result.sweep.smallest_failing, rows)})
+    out = text_of(swept, report.VERBOSE)
+    assert "✗ stride 3, pad 0 · input 4x4, filter 3x3: grad_input (your forward raised)" in out
+    assert "✗ stride 3" not in text_of(swept)
