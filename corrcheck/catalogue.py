@@ -357,7 +357,7 @@ CATALOGUE: tuple[Mistake, ...] = (
             "Store the filter gradient as dF[j][i], in the filter's own axis order, not dF[i][j].",
             (_v("filter-gradient axes swapped", swap_w=True),)),
     Mistake("grad-filter-not-summed-over-batch", "grad_filter",
-            "Sum the filter gradient over every sample of the batch (dw += ..., not dw = ... inside the loop over n).",
+            "Sum the filter gradient over every sample of the batch: accumulate with dw += in the loop over n, not dw =.",
             (_v("only the last sample", batch="last"), _v("only the first sample", batch="first"))),
     Mistake("grad-filter-wraparound", "grad_filter",
             "In the filter gradient skip input indices < 0: a negative index wraps to the far edge "

@@ -443,3 +443,99 @@ def test_shape_bias_and_transposed_filter_gradient():
     assert diagnose_shape("grad_filter", (4, 3, 2, 3), (4, 3, 3, 2), (7, 6), (3, 2), geom).bug == \
         "grad-filter-transposed"
     assert diagnose_shape("grad_input", (2, 3, 7, 6), (2, 3, 7, 6), (7, 6), (3, 2), geom) is None
+
+
+# ----------------------------------------------------------------------------- other learner forms
+
+def fwd_js_overwrite(x, w, b, s, p):
+    """Seed-style loop with a bounds check and `sum = ...`: the last in-range tap of the last channel wins."""
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    out = np.zeros((N, F, osize(H, KH, s, p), osize(W, KW, s, p)))
+    for n in range(N):
+        for f in range(F):
+            for y in range(out.shape[2]):
+                for xx in range(out.shape[3]):
+                    acc = 0.0
+                    for c in range(C):
+                        for j in range(KH):
+                            for i in range(KW):
+                                r, q = y * s + j - p, xx * s + i - p
+                                if 0 <= r < H and 0 <= q < W:
+                                    acc = x[n, c, r, q] * w[f, c, j, i]
+                    out[n, f, y, xx] = acc + b[f]
+    return out
+
+
+def gx_overwrite_per_filter(dout, w, x_shape, s, p):
+    N, C, H, W = x_shape
+    F, _, KH, KW = w.shape
+    dxp = np.zeros((N, C, H + 2 * p, W + 2 * p))
+    for n in range(N):
+        for f in range(F):
+            for y in range(dout.shape[2]):
+                for xx in range(dout.shape[3]):
+                    dxp[n, :, y * s:y * s + KH, xx * s:xx * s + KW] = w[f] * dout[n, f, y, xx]
+    return dxp[:, :, p:p + H, p:p + W]
+
+
+def gx_loops_plus_p(dout, w, x_shape, s, p):
+    """Scatter loops with the padding added instead of subtracted."""
+    N, C, H, W = x_shape
+    F, _, KH, KW = w.shape
+    dx = np.zeros(x_shape)
+    for n in range(N):
+        for f in range(F):
+            for y in range(dout.shape[2]):
+                for xx in range(dout.shape[3]):
+                    for j in range(KH):
+                        for i in range(KW):
+                            r, q = y * s + j + p, xx * s + i + p
+                            if 0 <= r < H and 0 <= q < W:
+                                dx[n, :, r, q] += dout[n, f, y, xx] * w[f, :, j, i]
+    return dx
+
+
+def gw_first_sample(dout, x, w_shape, s, p):
+    return gw_loops(dout[:1], x[:1], w_shape, s, p)
+
+
+OTHER_FORMS = [
+    ("forward", "overwrite-not-accumulate", fwd_js_overwrite, "last in-range tap"),
+    ("forward", "channels-not-summed", lambda x, w, b, s, p: fwd_cs231n(x[:, -1:], w[:, -1:], b, s, p),
+     "only the last channel"),
+    ("grad_input", "grad-input-overwrite-not-accumulate", gx_overwrite_per_filter, "last filter"),
+    ("grad_input", "grad-input-padding-offset", lambda d, w, xs, s, p: gx_loops_plus_p(d, w, xs, s, p),
+     "shifted by +p"),
+    ("grad_filter", "grad-filter-not-summed-over-batch", gw_first_sample, "first sample"),
+    ("grad_bias", "grad-bias-not-summed", lambda d: d.sum(axis=(2, 3)), "not summed over positions"),
+    ("grad_bias", "grad-bias-not-summed", lambda d: d[0].sum(axis=(1, 2)), "first sample"),
+]
+
+
+@pytest.mark.parametrize("target,bug,fn,form", OTHER_FORMS, ids=[f[3] for f in OTHER_FORMS])
+def test_other_learner_forms_name_the_same_id_and_their_form(target, bug, fn, form):
+    found = run(target, fn, NONSQUARE)
+    assert found and found[0].bug == bug and form in found[0].explanation
+
+
+def test_double_slip_in_the_input_gradient_gets_both_ids():
+    def unflipped_and_unshifted(d, w, xs, s, p):
+        return gx_scatter(d, w, xs, s, p, flip=True, crop="from0")
+    found = run("grad_input", unflipped_and_unshifted, NONSQUARE)
+    assert {x.bug for x in found[:2]} == {"grad-input-filter-not-flipped", "grad-input-padding-offset"}
+
+
+def test_convolution_asked_but_correlation_given():
+    geom = make_geometry(2, 1, 1, "convolve", 2, (7, 6), (3, 2))
+    rng = np.random.default_rng(3)
+    draws = [random_draw(rng, geom, batch=2, channels=3, filters=4, **NONSQUARE) for _ in range(2)]
+    outs = [fwd_correct(d.x, d.w, d.b, 2, 1) for d in draws]
+    assert match("forward", draws, outs, geom)[0].bug == "filter-flipped"
+
+
+def test_user_without_bias_and_failed_draws():
+    geom, draws = draws_for(NONSQUARE)
+    outs = [fwd_cs231n(d.x, d.w, np.zeros(4), 2, 1, slip="flip") for d in draws]
+    assert match("forward", draws, outs, geom, has_bias=False)[0].bug == "filter-flipped"
+    assert match("forward", draws, [outs[0], None], geom) == []
