@@ -23,6 +23,7 @@ Python None arguments arrive as `undefined`, so JavaScript defaults apply.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import json
 import os
@@ -91,13 +92,11 @@ class _MiniRacerEngine:
         self.eval(_bridge_source() + f"\n//# sourceURL={_BRIDGE_NAME}", None)
 
     def eval(self, code: str, timeout: float | None) -> Any:
-        coro = self._mr.eval_cancelable(code)
-        if timeout is not None:
-            coro = asyncio.wait_for(coro, timeout)
-        future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._mr.eval_cancelable(code), self._loop)
         try:
-            return future.result()
-        except (asyncio.TimeoutError, TimeoutError):
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()                 # cancelling the task terminates the JavaScript
             raise _Timeout() from None
         except BaseException:               # an outer time limit or Ctrl-C: stop the JavaScript too
             future.cancel()
@@ -445,12 +444,7 @@ class JsObjectHandle:
     @property
     def __dict__(self) -> dict:
         """The object's data properties, so `vars(handle)` works as for a Python object."""
-        out = {}
-        for key in self.keys():
-            value = self.get(key)
-            if not (isinstance(value, dict) and ("__corrcheck_method__" in value or "__corrcheck_missing__" in value)):
-                out[key] = value
-        return out
+        return self._runtime._object_op(self, f"fields({self._id})", self.class_name)
 
     def __repr__(self) -> str:
         return f"<JavaScript {self.class_name} object #{self._id}>"

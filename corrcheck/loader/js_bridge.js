@@ -331,6 +331,13 @@
     set: function (objId, name, value) {
       return answer(function () { objects[objId][name] = value; return null; });
     },
+    fields: function (objId) {
+      return answer(function () {
+        var obj = objects[objId], out = {};
+        for (var k in obj) if (typeof obj[k] !== 'function') out[k] = obj[k];
+        return out;
+      });
+    },
     keys: function (objId) {
       return answer(function () {
         var names = [];
