@@ -114,9 +114,8 @@ def _swapped(shape, yes):
 
 
 class _Side(NamedTuple):
-    """How one operand is read on the (*O, *K) grid: indices, states and ready-made masks."""
+    """How one operand is read on the (*O, *K) grid: states, flat indices and ready-made masks."""
 
-    idx: tuple                # per-axis clipped index arrays (broadcastable to *O, *K)
     state: np.ndarray         # READ / ZERO / UNDEFINED per grid cell
     flat: np.ndarray          # raveled index into the operand's spatial part
     keep: np.ndarray          # 1.0 where READ, else 0.0
@@ -128,7 +127,7 @@ def _side(idx, state, read_shape, nan_where):
     flat = np.ravel_multi_index(tuple(np.broadcast_to(i, grid) for i in idx), read_shape)
     keep = np.broadcast_to(state == READ, grid).astype(float)
     nan = np.where(np.broadcast_to(nan_where, grid), np.nan, 0.0) if np.any(nan_where) else None
-    return _Side(idx, np.broadcast_to(state, grid), flat, keep, nan)
+    return _Side(np.broadcast_to(state, grid), flat, keep, nan)
 
 
 @lru_cache(maxsize=512)

@@ -173,7 +173,7 @@ def _edges(m, names, geom):
                     return ""
                 if size == 2 * nd:
                     pads = {pb for pb, _ in geom.pad} | {pa for _, pa in geom.pad}
-                    note = f", the padding width" if pads == {width} else ""
+                    note = ", the padding width" if pads == {width} else ""
                     return (f"only a border {width} wide is affected{note}: "
                             f"check how the code handles the padded edge")
                 verb = "is" if size == 1 and width == 1 else "are"
