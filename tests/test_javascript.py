@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from corrcheck.errors import BindError, LoadError, UserRaised, UserTimeout
+from corrcheck.errors import BindError, LoadError, UnusableOutput, UserRaised, UserTimeout
 from corrcheck.loader import javascript as js
 from corrcheck.loader.javascript import JsDefault, JsObjectHandle, load_javascript
 
@@ -228,6 +228,16 @@ def test_keywords_reach_constructors_and_methods(engine):
 
 
 # ---------------------------------------------------------------- failures
+
+def test_a_promise_is_an_unusable_result(engine):
+    with pytest.raises(UnusableOutput, match="later returned a Promise"):
+        load(engine, "params.js")["later"].call([1])
+
+
+def test_a_file_given_twice_loads_once(engine):
+    fs = load_javascript([str(HERE / "multi_a.js"), str(HERE / "." / "multi_a.js")], 1.0, engine=engine)
+    assert list(fs) == ["zeros2d", "OUT"]
+
 
 def test_exception_message_and_stack_trimmed_to_user_lines(engine):
     fs = load(engine, "problems.js")

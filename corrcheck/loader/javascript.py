@@ -36,7 +36,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from ..errors import BindError, LoadError, UserRaised, UserTimeout
+from ..errors import BindError, LoadError, UnusableOutput, UserRaised, UserTimeout
 from .functions import Param, UserFunction
 
 __all__ = ["load_javascript", "JsRuntime", "JsObjectHandle", "JsDefault", "ENGINE_ENV", "engine_choice"]
@@ -370,6 +370,9 @@ def _js_args(args) -> str:
 def _answer(text: str, what: str, files, args=()) -> Any:
     if text.startswith("R"):
         return json.loads(text[1:])
+    if text.startswith("P"):
+        raise UnusableOutput(f"{what} returned a Promise (an async function or a .then chain); corrcheck "
+                             "calls functions synchronously, so make it return the array itself")
     if text.startswith("M"):
         value, changed = json.loads(text[1:])
         for i, contents in changed:
@@ -464,7 +467,7 @@ class JsRuntime:
         self._files: dict[str, _File] = {}           # normalised path -> file, in load order
         for p in paths:
             self._add_file(p, given=True)
-        self._listed = [os.path.normpath(p) for p in paths]
+        self._listed = list(dict.fromkeys(os.path.normpath(p) for p in paths))
         self._lock = threading.RLock()
         self._released: list[int] = []
         self._generation = 0

@@ -74,7 +74,9 @@
   function callTracking(fn, self, args) {
     try {
       var before = args.map(snapshot);
-      var value = enc(fn.apply(self, args), 0, true);
+      var result = fn.apply(self, args);
+      if (result !== null && typeof result === 'object' && typeof result.then === 'function') return 'P';
+      var value = enc(result, 0, true);
       var changed = [];
       for (var i = 0; i < args.length; i++) {
         if (before[i] === null) continue;
