@@ -12,8 +12,6 @@ same facts.
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
 from dataclasses import dataclass, field
 
 from .result import Diagnosis, Location
@@ -78,6 +76,7 @@ class Facts:
     source: str
     func: ast.AST
     layout: str
+    module: ast.AST | None = None                     # the whole file, for attributes set elsewhere
     env: dict = field(default_factory=dict)           # name -> V
     loops: list = field(default_factory=list)
     reads: list = field(default_factory=list)
@@ -103,19 +102,33 @@ class Facts:
         return [n for lp in loops if lp.kind == kind and (axis is None or lp.axis == axis) for n in lp.names[:1]]
 
     def role_name(self, role) -> str | None:
-        """Source text of a name holding this scalar role (stride, pad) or array role, as written."""
+        """Source text of a name holding exactly this scalar role (stride, pad) or array role, as written."""
         for node in ast.walk(self.func):
-            if isinstance(node, (ast.Name, ast.Attribute)) and role in _roles_of(self, node):
-                return ast.get_source_segment(self.source, node)
+            if isinstance(node, (ast.Name, ast.Attribute)) and not isinstance(getattr(node, "ctx", None), ast.Store):
+                v = self.value(node)
+                if v.toks == {role} or (v.arr and v.arr[0] == role and v.arr[1] == 0 and not v.toks):
+                    return ast.get_source_segment(self.source, node)
+        args = self.func.args
+        for a in args.posonlyargs + args.args + args.kwonlyargs:      # a parameter the body never uses
+            v = _role_value(a.arg, self)
+            if v.toks == {role} or (v.arr and v.arr[0] == role):
+                return a.arg
+        if self.module is not None and args.args and args.args[0].arg == "self":
+            for node in ast.walk(self.module):                        # self.b set in __init__
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "self":
+                    v = _role_value(node.attr, self)
+                    if v.toks == {role} or (v.arr and v.arr[0] == role):
+                        return f"self.{node.attr}"
         return None
 
-
-def _roles_of(facts, node) -> set:
-    v = facts.value(node)
-    out = {t for t in v.toks if t in ("stride", "pad")}
-    if v.arr and v.arr[1] == 0:
-        out.add(v.arr[0])
-    return out
+    def size_name(self, role, axis) -> str | None:
+        """A name in scope holding exactly the size of this spatial axis (H for axis 0 of the input)."""
+        for name, v in self.env.items():
+            if len(v.toks) == 1 and not name.startswith("self."):
+                (t,) = v.toks
+                if t.startswith(f"D:{role}:") and _axis_kind(self.layout, role, int(t.split(":")[2])) == ("s", axis):
+                    return name
+        return None
 
 
 def _axis_kind(layout, role, axis):
@@ -318,8 +331,8 @@ def _first_spatial(layout, role):
 
 # ----------------------------------------------------------------------------- walking a function
 
-def function_facts(file: str, source: str, func: ast.AST, layout: str) -> Facts:
-    facts = Facts(file=file, source=source, func=func, layout=layout or "hw")
+def function_facts(file: str, source: str, func: ast.AST, layout: str, module=None) -> Facts:
+    facts = Facts(file=file, source=source, func=func, layout=layout or "hw", module=module)
     _Walker(facts).run()
     return facts
 
@@ -595,17 +608,17 @@ def loop_var_nodes(facts, expr, kind):
 def size_formulas(facts) -> list[ast.stmt]:
     """Assignments (outside loops) computing a size from the stride: the output-size formulas."""
     out = []
-    for stmt, loops in facts.assigns:
+    for stmt, loops in facts.assigns + facts.returns:
         if loops or stmt.value is None:
             continue
-        t = facts.toks(stmt.value)
-        if "stride" in t and any(x.startswith("D:") for x in t):
+        if any(x.startswith("D:") for x in facts.toks(stmt.value)) and _divides_by_stride(facts, stmt.value):
             out.append(stmt)
-    for ret, loops in facts.returns:
-        if ret.value is not None and "stride" in facts.toks(ret.value) and not loops and \
-                any(x.startswith("D:") for x in facts.toks(ret.value)):
-            out.append(ret)
-    return out
+    return sorted(out, key=lambda s: (s.lineno, s.col_offset))
+
+
+def _divides_by_stride(facts, expr) -> bool:
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Div, ast.FloorDiv)) and
+               "stride" in facts.toks(n.right) for n in ast.walk(expr))
 
 
 def upper_only_tests(facts) -> list[ast.AST]:
@@ -1003,10 +1016,13 @@ def python_candidates(bug: str, target: str, dotted: str, file: str, source: str
     tree = _parse(source)
     if rule is None or tree is None:
         return []
-    out = []
+    out, seen = [], set()
     for fn in functions_to_search(tree, dotted):
-        facts = function_facts(file, source, fn, layout)
-        out.extend((facts, n) for n in rule(facts, target))
+        facts = function_facts(file, source, fn, layout, tree)
+        for n in rule(facts, target):
+            if id(n) not in seen:
+                seen.add(id(n))
+                out.append((facts, n))
     return out
 
 

@@ -1,0 +1,480 @@
+"""Candidate source edits, as data: for each catalogue id, the rewrites that undo that mistake.
+
+A rewrite takes the node that locate.py's rule for the id points at and returns
+text edits at that node's position (never a re-printed file), so a diff shows
+only the expression that changed. `candidates()` walks the bound functions and
+yields Candidate objects in the order worth trying: the diagnosed ids first,
+every node of one function at once before each node alone (a slip is usually
+made on both axes), then the rest of the catalogue.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+from . import locate as L
+
+__all__ = ["Edit", "Candidate", "REWRITES", "candidates", "apply_edits"]
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: int                       # character offsets into the file's text
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Candidate:
+    file: str
+    edits: tuple[Edit, ...]
+    rule: str                        # the catalogue id this rewrite undoes
+    what: str                        # a few words for messages
+
+    @property
+    def size(self) -> int:
+        return sum(len(e.text) + (e.end - e.start) for e in self.edits)
+
+    def overlaps(self, other: "Candidate") -> bool:
+        return self.file == other.file and any(a.start < b.end and b.start < a.end
+                                               for a in self.edits for b in other.edits)
+
+
+def apply_edits(source: str, edits) -> str:
+    for e in sorted(edits, key=lambda e: e.start, reverse=True):
+        source = source[:e.start] + e.text + source[e.end:]
+    return source
+
+
+# ----------------------------------------------------------------------------- positions
+
+class _Text:
+    """ast (line, byte column) -> character offsets, and source segments."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.starts, pos = [], 0
+        for line in source.splitlines(keepends=True):
+            self.starts.append(pos)
+            pos += len(line)
+        self.starts.append(pos)
+        self.lines = source.splitlines(keepends=True)
+
+    def offset(self, line: int, col: int) -> int:
+        raw = self.lines[line - 1] if line - 1 < len(self.lines) else ""
+        return self.starts[line - 1] + len(raw.encode("utf-8")[:col].decode("utf-8", errors="replace"))
+
+    def span(self, node) -> tuple[int, int]:
+        return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)
+
+    def seg(self, node) -> str:
+        a, b = self.span(node)
+        return self.source[a:b]
+
+    def replace(self, node, text) -> Edit:
+        a, b = self.span(node)
+        return Edit(a, b, text)
+
+    def insert_after(self, node, text) -> Edit:
+        b = self.span(node)[1]
+        return Edit(b, b, text)
+
+    def insert_before(self, node, text) -> Edit:
+        a = self.span(node)[0]
+        return Edit(a, a, text)
+
+
+def _paren(facts, node, text) -> str:
+    """Parenthesize text that replaces a node sitting under a tighter operator."""
+    return f"({text})" if isinstance(node, (ast.BinOp, ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp)) else text
+
+
+def _scaled(text, name_node, factor, parent) -> str:
+    expr = f"{text} * {factor}"
+    if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)) \
+            or isinstance(parent, ast.UnaryOp):
+        return f"({expr})"
+    return expr
+
+
+def _parents(root) -> dict:
+    return {id(c): p for p in ast.walk(root) for c in ast.iter_child_nodes(p)}
+
+
+# ----------------------------------------------------------------------------- one rewrite per mistake
+
+def _filter_at_taps(facts, t, node):
+    """f[y][x] / at(f, y, x) -> the tap variables of the enclosing tap loops, axis by axis."""
+    read = next((r for r in facts.reads if r.node is node), None)
+    if read is None:
+        return []
+    loops = facts.enclosing.get(id(node), ()) or tuple(facts.loops)
+    edits = []
+    for axis, idx in L.spatial_indices(facts, read):
+        if L._has(facts, idx, "L:out"):
+            taps = facts.names_of_kind("tap", axis, loops) or facts.names_of_kind("tap", axis)
+            if not taps:
+                return []
+            edits.append(t.replace(idx, taps[0]))
+    return [edits] if edits else []
+
+
+def _move_stride(facts, t, node):
+    """y + j*s - p -> y*s + j - p: the stride factor moves from the tap to the output index."""
+    parents = _parents(node)
+    for mult, factor, other in L.stride_products(facts, node):
+        outs = L.loop_var_nodes(facts, node, "out")
+        if not L._has(facts, other, "L:tap") or len(outs) != 1:
+            continue
+        o = outs[0]
+        return [[t.replace(mult, t.seg(other)),
+                 t.replace(o, _scaled(t.seg(o), o, t.seg(factor), parents.get(id(o))))]]
+    return []
+
+
+def _swap_axes(facts, t, node):
+    """Swap the two spatial index expressions of a read or write (or two letters of an einsum output)."""
+    read = next((r for r in facts.reads if r.node is node), None)
+    if read is not None:
+        sp = L.spatial_indices(facts, read)
+        if len(sp) >= 2:
+            (_, a), (_, b) = sp[-2], sp[-1]
+            return [[t.replace(a, t.seg(b)), t.replace(b, t.seg(a))]]
+        return []
+    spec = L._einsum_spec(node) if isinstance(node, ast.Call) else None
+    if spec is None:
+        return []
+    ins, res = spec
+    out = []
+    for operand in ins:
+        common = [ch for ch in operand if ch in res]
+        if len(common) >= 2:
+            x, y = common[-2], common[-1]
+            swapped = res.translate(str.maketrans({x: y, y: x}))
+            text = ",".join(ins) + "->" + swapped
+            quote = t.seg(node.args[0])[0]
+            out.append([t.replace(node.args[0], f"{quote}{text}{quote}")])
+            break
+    return out
+
+
+def _rotation(facts, text) -> list[str]:
+    """The filter rotated by 180 degrees over its spatial axes, in the array's own layout."""
+    axes = L.FILTER_AXES.get(facts.layout, "01")
+    nd = sum(ch.isdigit() for ch in axes)
+    flips = ", ".join("::-1" for _ in range(nd))
+    forms = []
+    if axes[0].isdigit():
+        forms.append(f"{text}[{flips}]")
+    else:
+        forms.append(f"{text}[..., {flips}]")
+    if nd == 2:
+        forms.append(f"[row[::-1] for row in {text}[::-1]]")
+    elif nd == 1:
+        forms.append(f"{text}[::-1]")
+    return forms
+
+
+def _rotate_filter(facts, t, node):
+    """Use the filter rotated by 180 degrees at this call (or read) instead of the filter itself."""
+    out = []
+    args = node.args if isinstance(node, ast.Call) else []
+    for a in args:
+        v = facts.value(a)
+        if v.arr and v.arr[0] == "filter" and v.arr[1] == 0:
+            for form in _rotation(facts, t.seg(a)):
+                out.append([t.replace(a, form)])
+    return out
+
+
+def _swap_conv_corr(facts, t, node):
+    """signal.convolve2d <-> signal.correlate2d (and the same for any *convolve*/*correlate* call)."""
+    if not isinstance(node, ast.Call):
+        return _rotate_filter(facts, t, node)
+    text = t.seg(node.func)
+    if "convolve" in text:
+        return [[t.replace(node.func, text.replace("convolve", "correlate"))]] + _rotate_filter(facts, t, node)
+    if "correlate" in text:
+        return [[t.replace(node.func, text.replace("correlate", "convolve"))]] + _rotate_filter(facts, t, node)
+    return _rotate_filter(facts, t, node)
+
+
+def _subtract_pad(facts, t, node):
+    """i*s + j -> i*s + j - p."""
+    pad = facts.role_name("pad")
+    return [[t.insert_after(node, f" - {pad}")]] if pad else []
+
+
+def _pad_sign(facts, t, node):
+    """... + p -> ... - p."""
+    edits = []
+    for n in ast.walk(node):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and facts.toks(n.right) == {"pad"}:
+            a, b = t.span(n.left)[1], t.span(n.right)[0]
+            between = t.source[a:b]
+            if "+" in between:
+                i = a + between.index("+")
+                edits.append(Edit(i, i + 1, "-"))
+    return [edits] if edits else []
+
+
+def _lower_bound(facts, t, node):
+    """r < H -> 0 <= r < H for every upper-only comparison of a position."""
+    edits = []
+    for c in ast.walk(node):
+        if isinstance(c, ast.Compare) and len(c.ops) == 1:
+            a, op, b = c.left, c.ops[0], c.comparators[0]
+            if isinstance(op, (ast.Lt, ast.LtE)) and L._has(facts, a, "L:"):
+                edits.append(t.insert_before(a, "0 <= "))
+            elif isinstance(op, (ast.Gt, ast.GtE)) and L._has(facts, b, "L:"):
+                edits.append(t.insert_after(b, " >= 0"))
+    return [edits] if edits else []
+
+
+def _scale_output(facts, t, node):
+    """Multiply every output variable not yet under the stride by it: i:i + K -> i * s:i * s + K."""
+    stride = facts.role_name("stride")
+    if not stride:
+        return []
+    scaled = {id(o) for _, _, other in L.stride_products(facts, node) for o in L.loop_var_nodes(facts, other, "out")}
+    parents = _parents(node)
+    edits = [t.replace(o, _scaled(t.seg(o), o, stride, parents.get(id(o))))
+             for o in L.loop_var_nodes(facts, node, "out") if id(o) not in scaled]
+    return [edits] if edits else []
+
+
+def _accumulate(facts, t, node):
+    """target = value -> target += value."""
+    if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+        return []
+    a, b = t.span(node.targets[0])[1], t.span(node.value)[0]
+    between = t.source[a:b]
+    if between.strip() != "=":
+        return []
+    i = a + between.index("=")
+    return [[Edit(i, i + 1, "+=")]]
+
+
+def _size_formula(facts, t, node):
+    """Output size: add the missing + 1, or the missing 2 * p next to the input size."""
+    value = node.value
+    out = []
+    if not L._adds_one(value):
+        out.append([t.insert_after(value, " + 1")] if not isinstance(value, (ast.IfExp, ast.Compare)) else [])
+    pad = facts.role_name("pad")
+    if pad and "pad" not in facts.toks(value):
+        parents = _parents(value)
+        for n in ast.walk(value):
+            if isinstance(n, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)) and \
+                    any(x.startswith("D:input") for x in facts.toks(n)) and not isinstance(parents.get(id(n)), (ast.Call, ast.Attribute, ast.Subscript)):
+                p = parents.get(id(n))
+                text = f"{t.seg(n)} + 2 * {pad}"
+                if isinstance(p, ast.BinOp) and not isinstance(p.op, (ast.Add, ast.Sub)):
+                    text = f"({text})"
+                out.append([t.replace(n, text)])
+                break
+    for n in ast.walk(value):
+        if isinstance(n, ast.Call) and t.seg(n.func).endswith("ceil") and len(n.args) == 1 and \
+                isinstance(n.args[0], ast.BinOp) and isinstance(n.args[0].op, ast.Div):
+            d = n.args[0]
+            out.append([t.replace(n, f"({t.seg(d.left)}) // {t.seg(d.right)}")])
+    return [e for e in out if e]
+
+
+def _sum_channels(facts, t, node):
+    """Inside the channel loop, index every channel axis with ':' so the window covers all channels."""
+    loops = facts.enclosing.get(id(node), ())
+    chans = [lp for lp in loops if lp.kind == "chan"]
+    if not chans:
+        return _accumulate(facts, t, node)
+    var = chans[-1].names[0]
+    edits = []
+    for n in ast.walk(chans[-1].node):
+        if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Tuple):
+            for e in n.slice.elts:
+                if isinstance(e, ast.Name) and e.id == var:
+                    edits.append(t.replace(e, ":"))
+    return ([edits] if edits else []) + _accumulate(facts, t, node)
+
+
+def _add_bias(facts, t, node):
+    """return out -> return out + b (broadcast over the layout's channel axis)."""
+    b = facts.role_name("bias")
+    if not b or not isinstance(node, ast.Return) or node.value is None:
+        return []
+    forms = {"nchw": [f"{b}.reshape(1, -1, 1, 1)"], "ncdhw": [f"{b}.reshape(1, -1, 1, 1, 1)"],
+             "chw": [f"{b}.reshape(-1, 1, 1)"]}.get(facts.layout, []) + [b]
+    text = t.seg(node.value)
+    if isinstance(node.value, (ast.IfExp, ast.BoolOp, ast.Compare, ast.Lambda)):
+        return [[t.replace(node.value, f"({text}) + {form}")] for form in forms]
+    return [[t.insert_after(node.value, f" + {form}")] for form in forms]
+
+
+def _batch_sum(facts, t, node):
+    """Sum over the batch: hoist `g = zeros(...)` above the batch loop, or `g = ...` -> `g += ...` from 0."""
+    loops = [lp for lp in facts.enclosing.get(id(node), ()) if lp.kind == "batch"]
+    if not loops or not isinstance(node, ast.Assign) or not isinstance(loop_stmt := loops[-1].node, ast.For):
+        return []
+    indent = t.lines[loop_stmt.lineno - 1][:loop_stmt.col_offset]
+    head = t.offset(loop_stmt.lineno, 0)
+    fn = node.value.func if isinstance(node.value, ast.Call) else None
+    fname = (fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")) if fn is not None else ""
+    if fname in ("zeros", "zeros_like", "empty", "empty_like", "full", "full_like") and \
+            node.lineno == node.end_lineno:
+        start = t.offset(node.lineno, 0)
+        end = t.starts[node.lineno] if node.lineno < len(t.starts) else len(t.source)
+        line = t.source[start:end].lstrip()
+        return [[Edit(head, head, indent + line), Edit(start, end, "")]]
+    acc = _accumulate(facts, t, node)
+    if not acc:
+        return []
+    name = t.seg(node.targets[0])
+    return [[Edit(head, head, f"{indent}{name} = 0\n")] + acc[0]]
+
+
+def _crop(facts, t, node):
+    """dxp[p:-p] -> dxp[p:p + H] (and dxp[:H] -> dxp[p:p + H]): crop exactly the input's extent."""
+    pad = facts.role_name("pad")
+    if not isinstance(node, ast.Subscript) or not pad:
+        return []
+    elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    base = t.seg(node.value)
+    by_name, by_shape = [], []
+    spatial = 0
+    for k, e in enumerate(elts):
+        if not isinstance(e, ast.Slice):
+            continue
+        if L._is_neg_pad_slice(facts, e) or (e.lower is None and e.upper is not None and L._has(facts, e.upper, "D:")):
+            axis = _slice_axis(facts, elts, k)
+            size = facts.size_name("input", axis) if axis is not None else None
+            if e.lower is None:
+                size = t.seg(e.upper)
+            if size:
+                by_name.append(t.replace(e, f"{pad}:{pad} + {size}"))
+            by_shape.append(t.replace(e, f"{pad}:{base}.shape[{k}] - {pad}"))
+            spatial += 1
+    out = [c for c in (by_name, by_shape) if c and len(c) == spatial]
+    return out
+
+
+def _slice_axis(facts, elts, k):
+    table = L.IN_AXES.get(facts.layout, "01")
+    offset = len(table) - len(elts)
+    pos = k + offset
+    return int(table[pos]) if 0 <= pos < len(table) and table[pos].isdigit() else None
+
+
+def _pad_offset(facts, t, node):
+    if isinstance(node, ast.Subscript):
+        return _crop(facts, t, node)
+    return _subtract_pad(facts, t, node)
+
+
+# Per catalogue id: the rewrites that undo it, applied at the nodes its locate rule finds.
+REWRITES = {
+    "filter-indexed-by-output": (_filter_at_taps,),
+    "stride-on-filter-index": (_move_stride,),
+    "filter-transposed": (_swap_axes,),
+    "input-transposed": (_swap_axes,),
+    "filter-flipped": (_swap_conv_corr,),
+    "padding-ignored": (_subtract_pad,),
+    "padding-wrong-sign": (_pad_sign,),
+    "negative-index-wraparound": (_lower_bound,),
+    "stride-ignored": (_scale_output,),
+    "overwrite-not-accumulate": (_accumulate,),
+    "output-size": (_size_formula,),
+    "channels-not-summed": (_sum_channels,),
+    "bias-missing": (_add_bias,),
+    "grad-filter-stride-ignored": (_scale_output,),
+    "grad-filter-padding-ignored": (_subtract_pad,),
+    "grad-filter-transposed": (_swap_axes,),
+    "grad-filter-not-summed-over-batch": (_batch_sum,),
+    "grad-filter-wraparound": (_lower_bound,),
+    "grad-input-filter-not-flipped": (_rotate_filter,),
+    "grad-input-stride-ignored": (_scale_output,),
+    "grad-input-padding-offset": (_pad_offset,),
+    "grad-input-overwrite-not-accumulate": (_accumulate,),
+    "grad-input-wraparound": (_lower_bound,),
+    "grad-input-unpad-empty-at-pad0": (_crop,),
+    "grad-bias-not-summed": (_batch_sum,),
+}
+
+
+def _merge(edit_lists):
+    """One candidate from several node edits, or None when two of them touch the same text."""
+    edits = [e for lst in edit_lists for e in lst]
+    spans = sorted((e.start, e.end) for e in edits)
+    for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
+        if b0 < a1 or (a0 == a1 == b0 == b1):
+            return None
+    return tuple(edits)
+
+
+def candidates_for(bug: str, target: str, dotted: str, file: str, source: str, layout: str) -> list[Candidate]:
+    """Candidates undoing `bug` in the function bound for `target`: all nodes of a function at once, then each."""
+    rewrites = REWRITES.get(bug, ())
+    found = L.python_candidates(bug, target, dotted, file, source, layout)
+    if not found or not rewrites:
+        return []
+    t = _Text(source)
+    per_node: list[tuple[int, list]] = []            # (function id, [edit lists]) per node
+    for facts, node in found:
+        for rw in rewrites:
+            try:
+                options = rw(facts, t, node)
+            except (AttributeError, IndexError, ValueError, TypeError):
+                options = []
+            if options:
+                per_node.append((id(facts.func), node, options))
+    out: list[Candidate] = []
+    seen = set()
+
+    def add(edits, what):
+        if edits and edits not in seen:
+            seen.add(edits)
+            out.append(Candidate(file, edits, bug, what))
+
+    by_func: dict = {}
+    for fid, node, options in per_node:
+        by_func.setdefault(fid, []).append(options)
+    for fid, groups in by_func.items():
+        if len(groups) > 1:
+            for choice in range(max(len(g) for g in groups)):
+                merged = _merge([g[min(choice, len(g) - 1)] for g in groups])
+                add(merged, bug)
+    for _, node, options in per_node:
+        for opt in options:
+            add(_merge([opt]), bug)
+    return out
+
+
+def candidates(diagnoses, bound: dict, sources: dict, layout: str) -> list[Candidate]:
+    """Candidates for the diagnosed ids first, then every other catalogue id on the failing targets."""
+    failing = [d for d in diagnoses]
+    targets = list(dict.fromkeys(d.target for d in failing))
+    order = [(d.bug, d.target) for d in failing if d.bug]
+    for target in targets:
+        order += [(bug, target) for bug in REWRITES if _target_of(bug) == target and (bug, target) not in order]
+    out, seen = [], set()
+    for bug, target in order:
+        name = bound.get(target)
+        if not name:
+            continue
+        for file, source in sources.items():
+            if not file.endswith(".py"):
+                continue
+            for c in candidates_for(bug, target, name, file, source, layout):
+                if (c.file, c.edits) not in seen:
+                    seen.add((c.file, c.edits))
+                    out.append(c)
+    return out
+
+
+def _target_of(bug: str) -> str:
+    if bug.startswith("grad-filter"):
+        return "grad_filter"
+    if bug.startswith("grad-input"):
+        return "grad_input"
+    if bug.startswith("grad-bias"):
+        return "grad_bias"
+    return "forward"
