@@ -18,7 +18,15 @@ What the user's files may look like, and how their callables are named:
 Values cross as JSON: arrays as nested lists, typed arrays as lists, objects as
 dicts, NaN and `undefined` inside arrays as float('nan') (a read outside an
 array). A top-level `undefined` (no return statement) comes back as None.
-Python None arguments arrive as `undefined`, so JavaScript defaults apply.
+Python None arguments arrive as `undefined`, so JavaScript defaults apply;
+keywords are placed by the parameter names read from the source. What a
+function writes into an array argument is written back into the caller's
+list, as JavaScript's by-reference arrays would do, so in-place edits show.
+
+A time limit stops the JavaScript itself (V8 termination, or node's vm
+timeout; a node process that does not answer is killed and reloaded). After
+fork() a runtime reloads the files in a fresh engine (node when available:
+V8 does not survive fork).
 """
 from __future__ import annotations
 
@@ -256,7 +264,7 @@ class _File:
         if _IMPORT.search(code):
             raise LoadError(f"{path}: ES module imports are not supported; load the imported files "
                             "together (corrcheck run a.js b.js) or use require('./name.js')")
-        self.is_module = bool(_COMMONJS.search(code)) and not _UMD.search(code)
+        self.is_module = path.endswith(".cjs") or (bool(_COMMONJS.search(code)) and not _UMD.search(code))
         self.requires = {m.group(2) for m in _REQUIRE.finditer(code)}
         self.lexical = [] if self.is_module else list(dict.fromkeys(_LEXICAL.findall(code)))
         self.require_map: dict[str, str] = {}     # spec -> path of the sibling, filled by the runtime
