@@ -205,6 +205,11 @@ def test_floats_round_trip_exactly_and_containers_convert(engine):
     assert fs["strings"].call() == ["a", None, True]
 
 
+def test_console_output_is_swallowed(engine, capfd):
+    assert load(engine, "values.js")["chatty"].call(1) == 2
+    assert "debug" not in capfd.readouterr().out
+
+
 def test_writes_into_arguments_reach_the_callers_lists_and_arrays(engine):
     fs = load(engine, "values.js")
     a = [[1.0, 2.0], [3.0, 4.0]]

@@ -10,3 +10,4 @@ function padInPlace(a, p) {            // writes into its argument, as JavaScrip
   a[0][1] = p
   return a.length
 }
+function chatty(x) { console.log('debug', x); console.error('oops'); return x + 1 }
