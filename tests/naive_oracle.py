@@ -76,7 +76,11 @@ def forward(x, w, b=None, stride=1, pad=0, dilation=1, op="correlate"):
 
 
 def grad_input(dout, w, input_shape, stride=1, pad=0, dilation=1, op="correlate"):
-    """dx[n, c, i] = sum over (f, o, k) with source(o, k) == i of dout[n, f, o] * w[f, c, k]."""
+    """dx[n, c, i] = sum over (f, k) of dout[n, f, o] * w[f, c, k], for the o that reads i through k.
+
+    Output o reads input i through tap k when o*s + k*d - p_before == i, so per
+    axis o = (i + p_before - k*d) / s, which must be a whole number in range.
+    """
     dout, w = np.asarray(dout, float), np.asarray(w, float)
     if op == "convolve":
         w = _flip(w)
@@ -87,11 +91,16 @@ def grad_input(dout, w, input_shape, stride=1, pad=0, dilation=1, op="correlate"
     for n, c in itertools.product(range(N), range(C)):
         for i in itertools.product(*map(range, S)):
             total = 0.0
-            for f in range(F):
-                for o in itertools.product(*map(range, O)):
-                    for k in itertools.product(*map(range, K)):
-                        if _source(o, k, s, p, d) == i:
-                            total += dout[(n, f) + o] * w[(f, c) + k]
+            for k in itertools.product(*map(range, K)):
+                o = []
+                for ii, ki, si, pi, di in zip(i, k, s, p, d):
+                    num = ii + pi[0] - ki * di
+                    if num % si == 0 and 0 <= num // si:
+                        o.append(num // si)
+                if len(o) != len(i) or not all(oi < Oi for oi, Oi in zip(o, O)):
+                    continue
+                for f in range(F):
+                    total += dout[(n, f) + tuple(o)] * w[(f, c) + k]
             dx[(n, c) + i] = total
     return dx
 
