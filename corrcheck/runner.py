@@ -128,6 +128,10 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     if cfg.sweep:
         from .sweep import attach
         result = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
+    if cfg.fix and result.verdict == "fail":
+        from dataclasses import replace as _replace
+        from .fix import search_fix
+        result = _replace(result, fix=search_fix(cfg, result), seconds=time.perf_counter() - t0)
     return result
 
 
@@ -166,6 +170,8 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
         checks += new
         failing |= {c.target for c in new}
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
+    from .locate import locate_all
+    diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})
     explanations = explain_worst(op, outcomes, cfg)
     notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
     failed = any(c.status in ("fail", "error") for c in checks)

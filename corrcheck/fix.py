@@ -1,0 +1,225 @@
+"""A verified fix: try candidate edits on a patched copy, keep one with which every check passes.
+
+Candidates come from rewrites.py (diagnosed ids first). Each one is written to a
+temporary copy of the user's directory (siblings symlinked, so imports between
+the user's files still work) and checked by the same runner with the same seed
+and options; only a copy that passes everything is reported as verified. Two
+edits are combined when the file has two mistakes. The user's files are never
+written. The search stops at a time budget and a candidate cap.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from itertools import combinations
+from pathlib import Path
+
+from .rewrites import Candidate, apply_edits, candidates
+from .result import FixResult
+
+__all__ = ["search_fix", "unified_diff", "DEFAULT_SECONDS", "DEFAULT_MAX_CANDIDATES"]
+
+DEFAULT_SECONDS = 8.0               # wall-time budget of one search
+DEFAULT_MAX_CANDIDATES = 60         # and at most this many re-runs
+CANDIDATE_TIMEOUT = 2.0             # seconds per user call while checking a candidate
+MIRROR_LIMIT = 2000                 # directory entries symlinked into the copy; beyond, sys.path does it
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """`--- path` / `+++ path` headers, so `patch -p0` (and `git apply -p0`) work from the user's cwd."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    for lines in (a, b):
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n\\ No newline at end of file\n"
+    return "".join(difflib.unified_diff(a, b, fromfile=path, tofile=path))
+
+
+def search_fix(cfg, result, *, seconds: float = DEFAULT_SECONDS,
+               max_candidates: int = DEFAULT_MAX_CANDIDATES) -> FixResult:
+    """Search edits that make every check of `result`'s run pass; verified only when one does."""
+    try:
+        return _search(cfg, result, seconds, max_candidates)
+    except Exception as exc:                           # the report must survive a failed search
+        return FixResult(False, "", 0, f"the fix search stopped on an internal error ({type(exc).__name__}); "
+                                       "no fix is suggested")
+
+
+def _search(cfg, result, seconds, max_candidates) -> FixResult:
+    from .runner import run
+    t0 = time.perf_counter()
+    sources = {}
+    for f in cfg.files:
+        try:
+            sources[f] = Path(f).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return FixResult(False, "", 0, f"could not read {f} to patch a copy of it")
+    if not any(f.endswith(".py") for f in sources):
+        return FixResult(False, "", 0, "--fix edits Python sources only for now; no edit was tried")
+    layout = (result.config or {}).get("layout", "hw")
+    pool = candidates(result.diagnoses, result.bound, sources, layout)
+    if not pool:
+        return FixResult(False, "", 0, "no candidate edit applies to the bound functions; no fix found")
+    base_score = _score(result)
+    check_cfg = cfg.replace(fix=False, sweep=False, timeout=min(cfg.timeout or CANDIDATE_TIMEOUT, CANDIDATE_TIMEOUT))
+    tried, scored = 0, []                          # (score, edits by file, description)
+
+    with _Mirror(cfg.files) as mirror:
+        def attempt(combo: tuple[Candidate, ...]):
+            nonlocal tried
+            patched = {}
+            for c in combo:
+                patched.setdefault(c.file, []).extend(c.edits)
+            texts = {f: apply_edits(sources[f], e) for f, e in patched.items()}
+            tried += 1
+            res = mirror.run(run, check_cfg, texts)
+            score = _score(res)
+            scored.append((score, combo, texts, res))
+            return res is not None and res.verdict == "pass"
+
+        for combo in _schedule(pool, result.diagnoses, scored, base_score):
+            if tried >= max_candidates or time.perf_counter() - t0 > seconds:
+                break
+            if attempt(combo):
+                texts = scored[-1][2]
+                return FixResult(True, _diff(sources, texts), tried, _describe(combo))
+    return _unverified(sources, scored, base_score, tried, time.perf_counter() - t0 > seconds)
+
+
+def _schedule(pool, diagnoses, scored, base_score):
+    """Singles of diagnosed ids, pairs across diagnosed ids, pairs with an improving single, then the rest."""
+    diagnosed = [d.bug for d in diagnoses if d.bug]
+    own = [c for c in pool if c.rule in diagnosed]
+    rest = [c for c in pool if c.rule not in diagnosed]
+    done = set()
+
+    def fresh(combo):
+        key = frozenset((c.file, c.edits) for c in combo)
+        if key in done or any(a.overlaps(b) for a, b in combinations(combo, 2)):
+            return False
+        done.add(key)
+        return True
+
+    for c in own:
+        if fresh((c,)):
+            yield (c,)
+    for a, b in combinations(own, 2):
+        if a.rule != b.rule and fresh((a, b)):
+            yield (a, b)
+    for c in rest:
+        if fresh((c,)):
+            yield (c,)
+    improving = [combo[0] for s, combo, _, _ in sorted(scored, key=lambda x: x[0])
+                 if len(combo) == 1 and s < base_score][:4]
+    for a in improving:
+        for b in pool:
+            if b.rule != a.rule and fresh((a, b)):
+                yield (a, b)
+
+
+def _score(res) -> tuple:
+    """Lower is closer to passing: failing checks, then wrong entries."""
+    if res is None or res.verdict == "error":
+        return (10 ** 6, 0)
+    bad = [c for c in res.checks if c.status in ("fail", "error")]
+    return (len(bad), sum((c.mismatches if c.mismatches is not None else (c.total or 1)) for c in bad))
+
+
+def _diff(sources, texts) -> str:
+    return "".join(unified_diff(f, sources[f], texts[f]) for f in sources if f in texts)
+
+
+def _describe(combo) -> str:
+    ids = list(dict.fromkeys(c.rule for c in combo))
+    return "undoes " + " and ".join(ids) + ("" if len(combo) == 1 else f" ({len(combo)} edits)")
+
+
+def _unverified(sources, scored, base_score, tried, out_of_time) -> FixResult:
+    why = "the time budget ran out" if out_of_time else "no candidate made every check pass"
+    better = [s for s in scored if s[0] < base_score]
+    if not better:
+        return FixResult(False, "", tried, f"no verified fix: {why} (none of {tried} candidate edits "
+                                           "got closer to passing either)")
+    score, combo, texts, res = min(better, key=lambda s: (s[0], sum(c.size for c in s[1])))
+    failing = [f"{c.target} against {c.against.replace('_', ' ')}" for c in res.checks
+               if c.status in ("fail", "error")]
+    return FixResult(False, _diff(sources, texts), tried,
+                     f"no verified fix: {why}; the closest edit ({_describe(combo)}) still fails "
+                     f"{', '.join(failing) or 'some checks'}")
+
+
+class _Mirror:
+    """A temp copy of each user directory: the files to patch written, their siblings symlinked."""
+
+    def __init__(self, files):
+        self.files = list(files)
+        self.tmp = None
+
+    def __enter__(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="corrcheck-fix-")
+        self.dirs = {}
+        for i, d in enumerate(dict.fromkeys(str(Path(f).resolve().parent) for f in self.files)):
+            mirror = Path(self.tmp.name) / f"d{i}"
+            mirror.mkdir()
+            self.dirs[d] = mirror
+            _link_siblings(Path(d), mirror, {Path(f).name for f in self.files if str(Path(f).resolve().parent) == d})
+        return self
+
+    def __exit__(self, *exc):
+        self.tmp.cleanup()
+
+    def path(self, f) -> Path:
+        return self.dirs[str(Path(f).resolve().parent)] / Path(f).name
+
+    def run(self, run, cfg, texts: dict):
+        """Check the copy with `texts` patched in; None when the runner itself fails."""
+        copies = []
+        for f in self.files:
+            p = self.path(f)
+            text = texts.get(f)
+            if text is None:
+                text = Path(f).read_text(encoding="utf-8")
+            p.write_text(text, encoding="utf-8")
+            copies.append(str(p))
+        with _isolated(list(self.dirs)):
+            try:
+                return run(cfg.replace(files=tuple(copies)))
+            except Exception:                          # a candidate must never take the report down
+                return None
+
+
+def _link_siblings(src: Path, dst: Path, skip: set) -> None:
+    try:
+        entries = [e for e in os.scandir(src) if e.name not in skip and e.name != "__pycache__"]
+    except OSError:
+        return
+    for e in entries[:MIRROR_LIMIT]:
+        try:
+            os.symlink(e.path, dst / e.name, target_is_directory=e.is_dir())
+        except OSError:
+            return                                     # no symlinks here: sys.path still finds the siblings
+
+
+@contextmanager
+def _isolated(original_dirs):
+    """Original directories on sys.path (after the copy's), no bytecode written, user modules forgotten."""
+    saved_path, saved_flag = list(sys.path), sys.dont_write_bytecode
+    before = set(sys.modules)
+    sys.path.extend(d for d in original_dirs if d not in sys.path)
+    sys.dont_write_bytecode = True
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_flag
+        for name in set(sys.modules) - before:        # sibling modules imported by the copy
+            mod = sys.modules.get(name)
+            if _from_temp(getattr(mod, "__file__", None)):
+                sys.modules.pop(name, None)
+
+
+def _from_temp(path) -> bool:
+    return bool(path) and "corrcheck-fix-" in str(path)
