@@ -104,6 +104,35 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
     return []
 
 
+def _pad_offset(op, target, outcome, cfg) -> list[Diagnosis]:
+    """A backward that pads differently from the forward (a real bug in Holberton code: its 'same'
+    padding is one more than the forward's) equals the reference gradient with the pad shifted."""
+    from dataclasses import replace
+
+    from .checks import expected_for
+    t = outcome.targets[target]
+    if t.error is not None or not t.user or t.user[0] is None:
+        return []
+    g = outcome.problem.geom
+    tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
+    for delta in (1, -1, 2):
+        pads = tuple((b + delta, a - delta) for b, a in g.pad)
+        if any(b < 0 or a < 0 for b, a in pads):
+            continue
+        shifted = replace(g, pad=pads, mode=None)
+        want = expected_for(target, outcome.draws[0], shifted)
+        if want.shape == t.user[0].shape and not wrong_mask(t.user[0], want, tol).any():
+            fwd = op.names.get("forward", "the forward")
+            mode = f" for padding='{g.mode}'" if g.mode else ""
+            words = "one more" if delta == 1 else ("one less" if delta == -1 else f"{delta} more")
+            bug = {"grad_input": "grad-input-padding-offset", "grad_filter": "grad-filter-padding-ignored"}.get(target)
+            return [Diagnosis(target, bug if target == "grad_input" else None, 0.9,
+                              f"{op.names.get(target, target)} pads {words} than {fwd}{mode} "
+                              f"(it reads the input shifted by {delta}): compute the padding in the backward "
+                              f"exactly as in the forward.")]
+    return []
+
+
 def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
     """Diagnoses for every target that fails against the reference, on the first config where it fails."""
     out: list[Diagnosis] = []
@@ -117,6 +146,8 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
             done.add(c.target)
             try:
                 found = _diagnose_target(op, c.target, outcome, cfg, rng)
+                if c.target != "forward" and not any(d.bug for d in found):
+                    found = _pad_offset(op, c.target, outcome, cfg) or found
             except UserCallError:
                 found = []
             for d in found:
