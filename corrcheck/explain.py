@@ -4,13 +4,17 @@ The forward is bilinear in (input, filter), grad_input in (dout, filter) and
 grad_filter in (dout, input), so one black-box prober serves all three, for the
 user's function and for the reference alike (one mechanism, two runs).
 
-The prober tags entries with powers of two, which add up exactly in float64:
-with B all ones and A[a] = 2^(w*i) on a chunk of A, the cell's value spells in
-base 2^w how often each A entry is used (its support); the same with the roles
-swapped gives B's support; then A[a_i] = 2^(w*i), B[b_j] = 2^(w*p*j) puts the
-coefficient of every pair (a_i, b_j) in its own digit. A random call verifies
-the recovered terms; carries (coefficients >= 2^w) or float32 arithmetic
-fail that check and the prober retries with wider digits or fewer bits.
+The prober tags entries with powers of two, which add up exactly in float64.
+One call with both operands all ones gives T, the sum of all coefficients.
+With B all ones and A[a] = 2^(w*i) on a chunk of A, the cell's value spells
+how often each A entry is used (its support); a carry would make the digits
+sum to less than T, and then the digits are widened to bit_length(T) bits,
+which cannot carry. The same with the roles swapped gives B's support. An
+entry used once is paired by giving the other operand the values 1, 2, 3...:
+its digit is then the partner's number. Entries used more often get one digit
+per pair: A[a_i] = 2^(w*i), B[b_j] = 2^(w*p*j). The coefficients must again
+sum to T, and a random call verifies the terms; float32 arithmetic fails that
+check and the prober retries with fewer bits per call.
 """
 from __future__ import annotations
 
@@ -21,8 +25,8 @@ from .result import CellExplanation, CellTerm
 __all__ = ["bilinear_terms", "explain_cell", "OPERANDS"]
 
 DEFAULT_BUDGET = 200
-# (bits the output keeps exactly, bits per digit): float64 first, then wider digits, then float32
-ATTEMPTS = ((52, 1), (52, 2), (23, 1), (23, 2))
+# bits a probe value keeps exactly: float64 first, then float32
+ATTEMPTS = (52, 23)
 OPERANDS = {"forward": ("I", "F"), "grad_input": ("dO", "F"), "grad_filter": ("dO", "I")}
 
 
@@ -34,9 +38,13 @@ class _Undecodable(Exception):
     """A probe value is not a sum of the tags: retry with other digits."""
 
 
+class _Carry(_Undecodable):
+    """A digit overflowed past the last tag: the digits are too narrow."""
+
+
 class _Prober:
     def __init__(self, fn, a_shape, b_shape, cell, budget):
-        self.fn, self.a_shape, self.b_shape = fn, tuple(a_shape), tuple(b_shape)
+        self.fn, self.shapes = fn, (tuple(a_shape), tuple(b_shape))
         self.cell, self.budget, self.calls = tuple(cell), budget, 0
 
     def value(self, a, b) -> float:
@@ -55,59 +63,112 @@ class _Prober:
             raise _Stop("this cell is NaN: the code reads outside an array there (undefined in JavaScript)")
         return v
 
-    def support(self, tags_on_a: bool, bits: int, width: int) -> list[tuple[int, ...]]:
-        """Indices of the operand whose entries reach the cell, with the other operand all ones."""
-        shape = self.a_shape if tags_on_a else self.b_shape
-        other = np.ones(self.b_shape if tags_on_a else self.a_shape)
-        flat = list(np.ndindex(*shape))
-        per_call, found = bits // width, []
-        for start in range(0, len(flat), per_call):
-            chunk = flat[start:start + per_call]
-            tagged = np.zeros(shape)
-            for i, idx in enumerate(chunk):
-                tagged[idx] = 2.0 ** (width * i)
-            v = self.value(tagged, other) if tags_on_a else self.value(other, tagged)
-            found += [chunk[i] for i, digit in enumerate(_digits(v, width, len(chunk))) if digit]
-        return found
+    def side_value(self, side: int, mine, other) -> float:
+        """The cell's value with operand `side` (0: A, 1: B) set to `mine` and the other to `other`."""
+        return self.value(mine, other) if side == 0 else self.value(other, mine)
 
-    def pairs(self, a_sup, b_sup, bits: int, width: int) -> list[tuple[tuple, tuple, float]]:
-        """Coefficient of every (a, b) pair of the supports, one digit per pair."""
+    def tagged(self, side: int, keys, width: int, start: int = 0):
+        arr = np.zeros(self.shapes[side])
+        for i, idx in enumerate(keys):
+            arr[idx] = 2.0 ** (width * (start + i))
+        return arr
+
+    def support(self, side: int, bits: int, total: int) -> dict[tuple[int, ...], int]:
+        """{index: how often it is used} for one operand, the other all ones.
+
+        One-bit digits first; a carry always lowers the digit sum below the
+        total, and then the digits are widened so that none can carry.
+        """
+        keys = list(np.ndindex(*self.shapes[side]))
+        ones = np.ones(self.shapes[1 - side])
+        for width in sorted({1, max(1, total.bit_length())}):
+            found = {}
+            try:
+                for chunk in _chunks(keys, bits // width):
+                    v = self.side_value(side, self.tagged(side, chunk, width), ones)
+                    found.update((chunk[i], d) for i, d in enumerate(_digits(v, width, len(chunk))) if d)
+            except _Carry:
+                continue
+            if sum(found.values()) == total:
+                return found
+        raise _Undecodable
+
+    def used_once(self, side: int, keys, partners, bits: int):
+        """Pairs for keys used exactly once: the partner side holds index + 1, one digit per key."""
+        width = len(partners).bit_length()
+        other = np.zeros(self.shapes[1 - side])
+        for j, idx in enumerate(partners):
+            other[idx] = j + 1
+        pairs = []
+        for chunk in _chunks(keys, bits // width):
+            v = self.side_value(side, self.tagged(side, chunk, width), other)
+            for key, d in zip(chunk, _digits(v, width, len(chunk))):
+                if not 1 <= d <= len(partners):
+                    raise _Undecodable
+                pairs.append((key, partners[d - 1], 1.0))
+        return pairs
+
+    def positional(self, side: int, keys, partners, bits: int, width: int):
+        """Coefficient of every (key, partner) pair, one digit each: key i, partner j -> digit i + p*j."""
         slots = bits // width
-        p = min(len(a_sup), slots)
+        p = min(len(keys), slots)
         q = max(1, slots // p)
-        terms = []
-        for a0 in range(0, len(a_sup), p):
-            a_chunk = a_sup[a0:a0 + p]
-            a = np.zeros(self.a_shape)
-            for i, idx in enumerate(a_chunk):
-                a[idx] = 2.0 ** (width * i)
-            for b0 in range(0, len(b_sup), q):
-                b_chunk = b_sup[b0:b0 + q]
-                b = np.zeros(self.b_shape)
-                for j, idx in enumerate(b_chunk):
-                    b[idx] = 2.0 ** (width * p * j)
-                digits = _digits(self.value(a, b), width, p * len(b_chunk))
-                terms += [(a_chunk[s % p], b_chunk[s // p], float(d))
-                          for s, d in enumerate(digits) if d and s % p < len(a_chunk)]
-        return terms
+        pairs = []
+        for k_chunk in _chunks(keys, p):
+            mine = self.tagged(side, k_chunk, width)
+            for o_chunk in _chunks(partners, q):
+                other = np.zeros(self.shapes[1 - side])
+                for j, idx in enumerate(o_chunk):
+                    other[idx] = 2.0 ** (width * p * j)
+                digits = _digits(self.side_value(side, mine, other), width, p * len(o_chunk))
+                pairs += [(k_chunk[s % p], o_chunk[s // p], float(d))
+                          for s, d in enumerate(digits) if d and s % p < len(k_chunk)]
+        return pairs
+
+    def terms(self, a_sup: dict, b_sup: dict, bits: int, total: int):
+        """(a, b, coefficient) for every pair, probing from the side with more once-used entries."""
+        sides = (a_sup, b_sup)
+        side = 0 if sum(c == 1 for c in a_sup.values()) >= sum(c == 1 for c in b_sup.values()) else 1
+        keys, partners = sides[side], list(sides[1 - side])
+        once = [k for k, c in keys.items() if c == 1]
+        more = [k for k, c in keys.items() if c > 1]
+        pairs = self.used_once(side, once, partners, bits) if once else []
+        if more:
+            width = max(1, min(max(keys[k] for k in more), max(sides[1 - side].values())).bit_length())
+            pairs += self.positional(side, more, partners, bits, width)
+        if sum(c for _, _, c in pairs) != total:
+            raise _Undecodable
+        return [(k, o, c) if side == 0 else (o, k, c) for k, o, c in pairs]
 
     def verify(self, terms, rng, bits: int) -> bool:
-        a, b = rng.standard_normal(self.a_shape), rng.standard_normal(self.b_shape)
+        a, b = rng.standard_normal(self.shapes[0]), rng.standard_normal(self.shapes[1])
         want = sum(c * a[ai] * b[bi] for ai, bi, c in terms)
         got = self.value(a, b)
         scale = sum(abs(c * a[ai] * b[bi]) for ai, bi, c in terms) + 1.0
         return abs(got - want) <= (1e-9 if bits > 23 else 1e-4) * scale
 
 
+def _chunks(items, size):
+    size = max(1, size)
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
 def _digits(v: float, width: int, count: int) -> list[int]:
     """Base-2^width digits of a probe value that must be a whole number below 2^(width*count)."""
-    if v < 0 or v != np.floor(v) or v >= 2.0 ** (width * count):
-        raise _Undecodable
-    n, base, out = int(v), 1 << width, []
+    n, base, out = _whole(v), 1 << width, []
     for _ in range(count):
         n, d = divmod(n, base)
         out.append(d)
+    if n:
+        raise _Carry
     return out
+
+
+def _whole(v: float, bits: int | None = None) -> int:
+    """A probe value as an exact whole number (below 2^bits when given)."""
+    if v < 0 or v != np.floor(v) or (bits is not None and v >= 2.0 ** bits):
+        raise _Undecodable
+    return int(v)
 
 
 def bilinear_terms(fn, a_shape, b_shape, cell, *, budget: int = DEFAULT_BUDGET, seed: int = 0):
@@ -120,11 +181,13 @@ def bilinear_terms(fn, a_shape, b_shape, cell, *, budget: int = DEFAULT_BUDGET, 
     prober = _Prober(fn, a_shape, b_shape, cell, budget)
     rng = np.random.default_rng(seed)
     try:
-        for bits, width in ATTEMPTS:
+        total = prober.value(np.ones(prober.shapes[0]), np.ones(prober.shapes[1]))
+        for bits in ATTEMPTS:
             try:
-                a_sup = prober.support(True, bits, width)
-                b_sup = prober.support(False, bits, width)
-                terms = prober.pairs(a_sup, b_sup, bits, width) if a_sup and b_sup else []
+                t = _whole(total, bits)
+                terms = []
+                if t:
+                    terms = prober.terms(prober.support(0, bits, t), prober.support(1, bits, t), bits, t)
             except _Undecodable:
                 continue
             if prober.verify(terms, rng, bits):

@@ -125,3 +125,17 @@ def test_gradients_multichannel():
     terms, calls2, note = bilinear_terms(gf, dout_shape, x_shape, (3, 1, 0, 1))
     assert note is None and all(a[1] == 3 and b[1] == 1 for a, b, _ in terms)
     assert calls + calls2 < 60
+
+
+def test_filter_entry_used_many_times_is_not_lost_to_a_carry():
+    # 5x5 input, cell (0, 0): the seed reads f[0][0] four times; one-bit digits would carry
+    small = lambda x, w: np.asarray(seed_corre(x[0, 0].tolist(), w[0, 0].tolist(), S, P))[None, None]  # noqa: E731
+    terms, calls, note = bilinear_terms(small, (1, 1, 5, 5), (1, 1, 3, 3), (0, 0, 0, 0))
+    assert note is None
+    assert terms == [((0, 0, r, c), (0, 0, 0, 0), 1.0) for r in (1, 3) for c in (1, 3)]
+    assert calls <= 8
+
+
+def test_zero_cell_has_no_terms():
+    terms, calls, note = bilinear_terms(lambda x, w: 0 * ref_fn(x, w), A_SHAPE, B_SHAPE, CELL)
+    assert terms == [] and note is None and calls == 2
