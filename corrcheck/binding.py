@@ -162,6 +162,8 @@ def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     for specific in ("holberton", "cs231n", "layer"):
         if specific in found:
             others = [k for k in found if k not in (specific, "functional")]
+            if "functional" in found and _separate_functional(found["functional"], found[specific]):
+                others.append("functional")
             if others:
                 raise BindError(f"this file fits several conventions ({', '.join(sorted([specific] + others))}); "
                                 f"choose one with --convention")
@@ -171,6 +173,17 @@ def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     p = _make("functional", found["functional"], ns)
     p.notes.append("convention functional (picked automatically)")
     return p
+
+
+def _separate_functional(by_kind, specific_found) -> bool:
+    """Free functions that form a forward + gradient pair of their own, besides the specific convention's."""
+    used = set()
+    for item in (specific_found if isinstance(specific_found, (list, tuple)) else [specific_found]):
+        for f in (item if isinstance(item, (list, tuple)) else [item]):
+            used.add(getattr(f, "name", None))
+    fwd = [f for _, f in by_kind.get("forward", []) if f.name not in used]
+    grads = [f for k in ("grad_input", "grad_filter", "backward") for _, f in by_kind.get(k, []) if f.name not in used]
+    return bool(fwd and grads)
 
 
 def _make(conv, found, ns) -> BindPlan:
