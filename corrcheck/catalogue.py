@@ -25,8 +25,8 @@ import numpy as np
 from .draw import Draw
 from .geometry import Geometry
 
-__all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "correct",
-           "out_size"]
+__all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "mutant_shape",
+           "correct", "out_size"]
 
 READ, ZERO, UNDEFINED = 0, 1, 2
 
@@ -261,6 +261,21 @@ def mutant(target: str, spec: Spec, draw: Draw, geom: Geometry) -> np.ndarray | 
     if geom.ndim < 2 and (spec.swap_x or spec.swap_w):
         return None                          # nothing to swap on one axis
     return _ENGINES[target](spec, draw, geom)
+
+
+def mutant_shape(target: str, spec: Spec, draw: Draw, geom: Geometry) -> tuple[int, ...]:
+    """The shape mutant() returns, without computing it (to skip mutants that cannot match)."""
+    if target == "forward":
+        S, K = draw.x.shape[2:], draw.w.shape[2:]
+        return draw.x.shape[:1] + draw.w.shape[:1] + tuple(
+            out_size(S[a], K[a], geom.stride[a], geom.pad[a], geom.dilation[a], spec.size) for a in range(geom.ndim))
+    if target == "grad_input":
+        if spec.crop == "p:-p":
+            return draw.x.shape[:2] + tuple(n if pb else 0 for n, (pb, _) in zip(draw.x.shape[2:], geom.pad))
+        return draw.x.shape
+    if target == "grad_filter":
+        return draw.w.shape
+    return draw.w.shape[:1]
 
 
 def correct(target: str, draw: Draw, geom: Geometry) -> np.ndarray:

@@ -14,7 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .catalogue import Mistake, Spec, Variant, by_id, correct, entries_for, mutant, out_size
+from .catalogue import Mistake, Spec, Variant, by_id, correct, entries_for, mutant, mutant_shape, out_size
 from .geometry import Geometry
 from .result import Diagnosis
 
@@ -77,6 +77,8 @@ def _pairs(target, draws, users, geom, rtol, atol):
     """Compositions of two engine-expressible mistakes touching different knobs."""
     hits = []
     for (m1, v1), (m2, v2), spec in _compositions(target):
+        if mutant_shape(target, spec, draws[0], geom) != users[0].shape:
+            continue
         vac = _fits(lambda d: mutant(target, spec, d, geom), draws, users, rtol, atol)
         if vac is not None:
             hits.append((((m1, v1), (m2, v2)), vac))

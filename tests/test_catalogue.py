@@ -4,7 +4,7 @@ import itertools
 import numpy as np
 import pytest
 
-from corrcheck.catalogue import CATALOGUE, Spec, by_id, correct, entries_for, mutant, out_size
+from corrcheck.catalogue import CATALOGUE, Spec, by_id, correct, entries_for, mutant, mutant_shape, out_size
 from corrcheck.draw import random_draw
 from corrcheck.geometry import make_geometry
 
@@ -157,3 +157,14 @@ def test_swaps_are_undefined_in_one_dimension_and_work_in_three():
         for v in m.variants:
             got = m.compute_variant(v, draw, geom)
             assert got is None or np.isfinite(got).any(), m.id
+
+
+def test_mutant_shape_predicts_every_mutant():
+    for stride, pad in ((2, 1), (3, 0), (4, 2)):
+        geom, draw = setup(stride=stride, pad=pad)
+        for m in CATALOGUE:
+            for v in m.variants:
+                if v.custom is None:
+                    got = m.compute_variant(v, draw, geom)
+                    spec = Spec(**v.knobs)
+                    assert got is None or got.shape == mutant_shape(m.target, spec, draw, geom), (m.id, v.form)
