@@ -28,7 +28,7 @@ def match(target: str, draws, user_outputs, geom: Geometry, *, rtol: float = 1e-
           has_bias: bool = True) -> list[Diagnosis]:
     """Every catalogued mistake of `target` whose mutant equals the user's output on all draws, best first."""
     draws = [d if has_bias else d.without_bias() for d in draws]
-    users = [None if u is None else np.asarray(u, dtype=float) for u in user_outputs]
+    users = [_as_array(u) for u in user_outputs]
     if not draws or len(users) != len(draws) or any(u is None for u in users):
         return []
     if all(_agrees(u, correct(target, d, geom), rtol, atol) is not None for u, d in zip(users, draws)):
@@ -45,6 +45,16 @@ def match(target: str, draws, user_outputs, geom: Geometry, *, rtol: float = 1e-
         found = [(base * PAIR_DISCOUNT * (1 - VACUOUS_WEIGHT * vac), pair)
                  for pair, vac in _pairs(target, draws, users, geom, rtol, atol)]
     return _diagnoses(target, found)
+
+
+def _as_array(value):
+    """The user's output as float64, or None when it is not a regular numeric array."""
+    if value is None:
+        return None
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return None
 
 
 def _agrees(user, mut, rtol, atol):
@@ -131,6 +141,8 @@ SIZE_FORMULAS = {
 def diagnose_shape(target: str, got_shape, expected_shape, in_spatial, k_spatial,
                    geom: Geometry) -> Diagnosis | None:
     """Name the mistake behind a wrong output shape, or None when no catalogued one fits."""
+    if got_shape is None or expected_shape is None:
+        return None
     got, exp, nd = tuple(got_shape), tuple(expected_shape), geom.ndim
     if got == exp or len(got) < nd:
         return None

@@ -539,3 +539,11 @@ def test_user_without_bias_and_failed_draws():
     outs = [fwd_cs231n(d.x, d.w, np.zeros(4), 2, 1, slip="flip") for d in draws]
     assert match("forward", draws, outs, geom, has_bias=False)[0].bug == "filter-flipped"
     assert match("forward", draws, [outs[0], None], geom) == []
+
+
+def test_unusable_user_outputs_match_nothing():
+    geom, draws = draws_for(NONSQUARE)
+    ragged = [[1.0, 2.0], [3.0]]
+    assert match("forward", draws, [ragged, ragged], geom) == []
+    assert match("forward", draws, ["text", "text"], geom) == []
+    assert diagnose_shape("forward", None, (2, 4, 4, 4), (7, 6), (3, 2), geom) is None
