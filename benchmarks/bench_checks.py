@@ -19,6 +19,8 @@ Part 2, the targets of issue 6:
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
 import time
 from pathlib import Path
@@ -154,6 +156,50 @@ def conv_backward_fast(dout, cache):
 
 # ---------------------------------------------------------------- measuring
 
+# Where a user call comes from: the innermost corrcheck frame that names a phase.
+PHASES = (("finite_diff.py", None, "finite differences"), ("checks.py", "_repeatability", "repeatability"),
+          ("checks.py", "_fd_checks", "fd: timing call"), ("probe.py", None, "layout probing"),
+          ("explain.py", None, "diagnosis"), ("diagnose.py", None, "diagnosis"),
+          ("diagnosis_runner.py", None, "diagnosis"), ("fix.py", None, "fix"), ("sweep.py", None, "sweep"))
+
+
+def _phase(frame) -> str:
+    while frame is not None:
+        path, name = frame.f_code.co_filename, frame.f_code.co_name
+        if f"{os.sep}corrcheck{os.sep}" in path:
+            base = os.path.basename(path)
+            for file, func, phase in PHASES:
+                if base == file and func in (None, name):
+                    return phase
+            if base == "checks.py" and name == "check_problem":
+                problem = frame.f_locals.get("problem")
+                return f"check: {getattr(problem, 'label', '?')} config"
+        frame = frame.f_back
+    return "other"
+
+
+def attributed(fns: dict):
+    """The same functions, wrapped to count each call by the corrcheck phase that made it."""
+    counts: dict = {}
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            key = (fn.__name__, _phase(sys._getframe(1)))
+            counts[key] = counts.get(key, 0) + 1
+            return fn(*args, **kwargs)
+        return wrapper
+
+    return {k: wrap(f) for k, f in fns.items()}, counts
+
+
+def print_attribution(counts: dict) -> None:
+    for name in dict.fromkeys(n for n, _ in counts):
+        parts = ", ".join(f"{phase} {n}" for (fn, phase), n in sorted(counts.items(), key=lambda kv: -kv[1])
+                          if fn == name)
+        print(f"    {name}: {parts}")
+
+
 def check(fns, **options):
     started = time.perf_counter()
     result = corrcheck.check(**fns, **options)
@@ -168,9 +214,12 @@ def forward_seconds(fns, n: int) -> float:
     rng = np.random.default_rng(0)
     x, w = rng.standard_normal((n, n)), rng.standard_normal((3, 3))
     args = (x.tolist(), w.tolist()) if fns is SEED else (x, w)
-    started = time.perf_counter()
-    fns["forward"](*args, 1, 1)
-    return time.perf_counter() - started
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        fns["forward"](*args, 1, 1)
+        best = min(best, time.perf_counter() - started)
+    return best
 
 
 def calls_text(calls: dict) -> str:
@@ -179,36 +228,41 @@ def calls_text(calls: dict) -> str:
 
 
 def growth(sizes, budget: float) -> None:
+    print(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     print("growth: 3x3 filter, stride 1, pad 1, layout hw (calls per user function; seconds = RunResult.seconds)")
-    print(f"{'impl':<8}{'size':>9}  {'mode':<12}{'verdict':<8}{'seconds':>9}  calls")
+    print(f"{'impl':<8}{'size':>9}  {'mode':<18}{'verdict':<8}{'seconds':>9}  calls")
     for label, fns in (("lists", SEED), ("numpy", NUMPY)):
         for n in sizes:
             common = dict(layout="hw", stride=1, pad=1, input_size=f"{n}x{n}", filter_size="3x3")
             result, wall, mode = check(fns, **common)
-            print(f"{label:<8}{f'{n}x{n}':>9}  {'auto:' + mode:<12}{result.verdict:<8}{result.seconds:>9.3f}  "
+            print(f"{label:<8}{f'{n}x{n}':>9}  {'auto:' + mode:<18}{result.verdict:<8}{result.seconds:>9.3f}  "
                   f"{calls_text(result.calls)}")
             estimate = 2 * (n * n + 9) * forward_seconds(fns, n)
             if estimate > budget:
-                print(f"{label:<8}{f'{n}x{n}':>9}  {'exhaustive':<12}{'-':<8}{'~' + format(estimate, '.0f'):>9}  "
+                print(f"{label:<8}{f'{n}x{n}':>9}  {'exhaustive':<18}{'-':<8}{'~' + format(estimate, '.0f'):>9}  "
                       f"not run: ~{2 * (n * n + 9)} forward calls, over the {budget:g} s budget")
                 continue
             result, wall, mode = check(fns, exhaustive=True, **common)
-            print(f"{label:<8}{f'{n}x{n}':>9}  {'exhaustive':<12}{result.verdict:<8}{result.seconds:>9.3f}  "
+            print(f"{label:<8}{f'{n}x{n}':>9}  {'exhaustive':<18}{result.verdict:<8}{result.seconds:>9.3f}  "
                   f"{calls_text(result.calls)}")
 
 
 def targets() -> None:
+    print(f"\nload average {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     t = SEED_TARGET
-    result, wall, mode = check(SEED, layout="hw", stride=t["stride"], pad=t["pad"],
+    fns, counts = attributed(SEED)
+    result, wall, mode = check(fns, layout="hw", stride=t["stride"], pad=t["pad"],
                                input_size=f"{t['size']}x{t['size']}", filter_size=f"{t['filter']}x{t['filter']}")
     worst = max(result.calls.values())
     ok = result.passed and result.seconds < t["seconds"] and worst <= t["calls"]
-    print(f"\ntarget: seed-style lists, {t['size']}x{t['size']} input, {t['filter']}x{t['filter']} filter, "
+    print(f"target: seed-style lists, {t['size']}x{t['size']} input, {t['filter']}x{t['filter']} filter, "
           f"stride {t['stride']}, pad {t['pad']}: pass < {t['seconds']:g} s, <= {t['calls']} calls per function")
     print(f"  verdict {result.verdict}, {result.seconds:.3f} s (wall {wall:.3f} s), fd mode {mode}, "
           f"calls {calls_text(result.calls)} -> {'HOLDS' if ok else 'MISSED'}")
+    print_attribution(counts)
     t = CS231N_TARGET
-    result, wall, mode = check(dict(forward=conv_forward_fast, grad_input=conv_backward_fast), convention="cs231n",
+    fns, counts = attributed(dict(forward=conv_forward_fast, grad_input=conv_backward_fast))
+    result, wall, mode = check(fns, convention="cs231n",
                                batch=t["n"], channels=t["c"], filters=t["f"], input_size=f"{t['size']}x{t['size']}",
                                filter_size=f"{t['filter']}x{t['filter']}", stride=t["stride"], pad=t["pad"])
     ok = result.passed and result.seconds < t["seconds"]
@@ -216,6 +270,24 @@ def targets() -> None:
           f"{t['filter']}x{t['filter']} s={t['stride']} p={t['pad']}: pass < {t['seconds']:g} s")
     print(f"  verdict {result.verdict}, {result.seconds:.3f} s (wall {wall:.3f} s), fd mode {mode}, "
           f"calls {calls_text(result.calls)} -> {'HOLDS' if ok else 'MISSED'}")
+    print_attribution(counts)
+    print(f"    one call: forward {_seconds(conv_forward_fast, t):.3f} s, backward "
+          f"{_seconds(conv_backward_fast, t):.3f} s (median of 5)")
+
+
+def _seconds(fn, t) -> float:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((t["n"], t["c"], t["size"], t["size"]))
+    w = rng.standard_normal((t["f"], t["c"], t["filter"], t["filter"]))
+    b = rng.standard_normal(t["f"])
+    out, cache = conv_forward_fast(x, w, b, {"stride": t["stride"], "pad": t["pad"]})
+    args = (x, w, b, {"stride": t["stride"], "pad": t["pad"]}) if fn is conv_forward_fast else (out, cache)
+    times = []
+    for _ in range(5):
+        started = time.perf_counter()
+        fn(*args)
+        times.append(time.perf_counter() - started)
+    return sorted(times)[2]
 
 
 def main() -> None:
