@@ -34,7 +34,7 @@ def match(target: str, draws, user_outputs, geom: Geometry, *, rtol: float = 1e-
     if all(_agrees(u, correct(target, d, geom), rtol, atol) is not None for u, d in zip(users, draws)):
         return []                                      # nothing to explain
     base = 1.0 - 0.1 ** len(draws)
-    found = []                                         # (score, ids, variants)
+    found = []                                         # (score, ((mistake, variant), ...))
     for m in entries_for(target):
         for v in m.variants:
             vac = _fits(lambda d: m.compute_variant(v, d, geom), draws, users, rtol, atol)
