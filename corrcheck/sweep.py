@@ -324,6 +324,7 @@ def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
             smallest["reason"] = row.reason
         problem = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, 1, 1, 1, label="sweep")
         command = reproduce_command(cfg.replace(layout=op.layout.name), problem)
+        smallest["command"] = command
     return SweepResult(configs=len(rows), failed=len(failing), smallest_failing=smallest,
                        rows=tuple(r.as_tuple() for r in rows), command=command)
 

@@ -214,6 +214,7 @@ def test_json_sweep_validates_and_has_the_contract_fields():
     sweep = doc["sweep"]
     assert sweep["configs"] > sweep["failed"] > 0
     assert {"stride", "pad", "input_shape", "filter_shape"} <= set(sweep["smallest_failing"])
+    assert sweep["smallest_failing"]["command"].startswith("corrcheck run")
     ok = json.loads(json.dumps(_sweep(SEED_OK()).to_dict()))
     jsonschema.validate(ok, schema)
     assert ok["sweep"]["smallest_failing"] is None
