@@ -77,6 +77,7 @@ class Facts:
     func: ast.AST
     layout: str
     module: ast.AST | None = None                     # the whole file, for attributes set elsewhere
+    params: tuple = ()
     env: dict = field(default_factory=dict)           # name -> V
     loops: list = field(default_factory=list)
     reads: list = field(default_factory=list)
@@ -297,6 +298,9 @@ class _Eval:
 
     def _BinOp(self, node):
         a, b = self.value(node.left), self.value(node.right)
+        if isinstance(node.op, (ast.FloorDiv, ast.Div)) and isinstance(node.right, ast.Name) and b == EMPTY \
+                and node.right.id in self.f.params:
+            b = V(frozenset({"stride"}))                 # an unnamed parameter dividing a size is the stride
         if a.arr and not b.arr:
             return V(a.toks | b.toks, arr=a.arr)
         if b.arr and not a.arr:
@@ -344,10 +348,32 @@ class _Walker:
 
     def run(self):
         fn = self.f.func
-        for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs:
-            self.f.env[a.arg] = _role_value(a.arg, self.f)
+        params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
+        self.f.params = tuple(params)
+        for a in params:
+            self.f.env[a] = _role_value(a, self.f)
+        self.unnamed_arrays(params)
         for stmt in fn.body:
             self.stmt(stmt)
+
+    def unnamed_arrays(self, params):
+        """Parameters whose names say nothing but which are indexed: input first, then filter, by position."""
+        known = {v.arr[0] for v in self.f.env.values() if v.arr}
+        missing = [r for r in ("input", "filter") if r not in known and not (r == "input" and "dout" in known)]
+        if not missing:
+            return
+        indexed = set()
+        for n in ast.walk(self.f.func):
+            if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name):
+                indexed.add(n.value.id)
+            elif isinstance(n, ast.Attribute) and n.attr == "shape" and isinstance(n.value, ast.Name):
+                indexed.add(n.value.id)
+            elif isinstance(n, ast.Call) and getattr(n.func, "id", "") == "len" and n.args and \
+                    isinstance(n.args[0], ast.Name):
+                indexed.add(n.args[0].id)
+        for p in params:
+            if missing and p in indexed and self.f.env[p] == EMPTY and p not in ("self", "cls"):
+                self.f.env[p] = V(arr=(missing.pop(0), 0, False))
 
     # statements
     def stmt(self, s):
@@ -611,7 +637,8 @@ def size_formulas(facts) -> list[ast.stmt]:
     for stmt, loops in facts.assigns + facts.returns:
         if loops or stmt.value is None:
             continue
-        if any(x.startswith("D:") for x in facts.toks(stmt.value)) and _divides_by_stride(facts, stmt.value):
+        sized = isinstance(stmt, ast.Return) or any(x.startswith("D:") for x in facts.toks(stmt.value))
+        if sized and _divides_by_stride(facts, stmt.value):
             out.append(stmt)
     return sorted(out, key=lambda s: (s.lineno, s.col_offset))
 
