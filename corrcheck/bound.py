@@ -55,15 +55,18 @@ class UserArgs:
         d = self.geom.dilation
         return d[0] if len(set(d)) == 1 else tuple(d)
 
-    def size_value(self, which: str):
-        """Filter or input size as learners pass it: int when square (or 1-D), else a tuple."""
+    def size_value(self, which: str, as_tuple: bool = False):
+        """Filter or input size as learners pass it: int when square (or 1-D), else a tuple.
+
+        `as_tuple` keeps a tuple even for square sizes, once the function showed it wants one.
+        """
         if which == "filter":
             full, spatial = self.w_shape, self.w_shape if not self.layout.channels else None
         else:
             full, spatial = self.x_shape, self.x_shape if not self.layout.channels else None
         if spatial is None:
             return tuple(full)
-        return spatial[0] if len(set(spatial)) == 1 else tuple(spatial)
+        return spatial[0] if len(set(spatial)) == 1 and not as_tuple else tuple(spatial)
 
 
 class BoundOp:

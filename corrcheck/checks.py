@@ -20,8 +20,9 @@ from .result import CheckResult
 from .tolerances import tolerance_for
 
 GRADS = ("grad_input", "grad_filter", "grad_bias")
-EXHAUSTIVE_SECONDS = 1.5       # auto mode: per-entry differences when they cost less than this
-EXHAUSTIVE_MAX_ENTRIES = 4096
+EXHAUSTIVE_SECONDS = 0.25      # auto mode: per-entry differences when they cost less than this
+EXHAUSTIVE_MAX_ENTRIES = 2048
+LOCALISE_SECONDS = 0.5         # group testing stops here and says the list may be incomplete
 
 
 @dataclass
@@ -179,7 +180,7 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
                 out.checks.append(compare(target, "finite_differences", grad, fd, tol, user_index=idx,
                                           mode="exhaustive", config_note=note))
             else:
-                passed, wrong, complete = directional(obj, grad, rng)
+                passed, wrong, complete = directional(obj, grad, rng, seconds=LOCALISE_SECONDS)
                 expected = grad.copy().reshape(-1)
                 for i, v in wrong.items():
                     expected[i] = v

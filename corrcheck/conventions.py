@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .arrays import to_float_array
-from .errors import BindError, UnusableOutput, UserCallError
+from .errors import BindError, UnusableOutput, UserCallError, UserRaised
 from .loader.functions import UserFunction
 from .roles import param_role
 
@@ -64,12 +64,13 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
     return roles
 
 
-def role_values(args, kind: str) -> dict:
+def role_values(args, kind: str, sizes_as_tuples: bool = False) -> dict:
     """The value corrcheck passes for each role, in user space."""
     values = {
         "input": args.x, "filter": args.w, "bias": args.b, "dout": args.dout,
         "stride": args.stride, "pad": args.pad, "dilation": args.dilation,
-        "filter_size": args.size_value("filter"), "input_size": args.size_value("input"),
+        "filter_size": args.size_value("filter", sizes_as_tuples),
+        "input_size": args.size_value("input", sizes_as_tuples),
         "conv_param": {"stride": args.stride, "pad": args.pad},
     }
     if args.geom.dilation != (1,) * args.geom.ndim:
@@ -174,6 +175,7 @@ class FunctionalImpl:
         self.forward_fn = forward
         self.grads = dict(grads)
         self.has_bias = has_bias
+        self.sizes_as_tuples: set[str] = set()
         self.roles = {}
         if forward is not None:
             self.roles[forward.name] = assign_roles(forward, "forward", has_bias=has_bias)
@@ -208,14 +210,33 @@ class FunctionalImpl:
 
     def forward(self, args, caller):
         fn = self.forward_fn
-        a, kw = build_call(fn, self.roles[fn.name], role_values(args, "forward"))
-        return _first_if_pair(caller("forward")(fn, *a, **kw), args.out_shape)
+        return _first_if_pair(self._call_sized(fn, "forward", args, caller("forward")), args.out_shape)
+
+    def _call_sized(self, fn, kind, args, call):
+        """Sizes go as an int when square; a function that only takes (rows, cols) gets a tuple,
+        and keeps getting one once it has shown that (practice: `h, w = image_shape`)."""
+        roles = self.roles[fn.name]
+        sized = {"filter_size", "input_size"} & set(roles.values())
+        tuples = fn.name in self.sizes_as_tuples
+        a, kw = build_call(fn, roles, role_values(args, kind, tuples))
+        try:
+            value = call(fn, *a, **kw)
+        except UserRaised:
+            if not sized or tuples or args.size_value("filter") == args.size_value("filter", True) \
+                    and args.size_value("input") == args.size_value("input", True):
+                raise
+            a, kw = build_call(fn, roles, role_values(args, kind, True))
+            value = call(fn, *a, **kw)
+            self.sizes_as_tuples.add(fn.name)
+            return value
+        if sized and not isinstance(args.size_value("filter"), int):
+            self.sizes_as_tuples.add(fn.name)      # it took tuples on a non-square problem
+        return value
 
     def gradients(self, target, args, caller):
         fn = self.grads[target]
         serving = [t for t in ("grad_input", "grad_filter", "grad_bias") if self.grads.get(t) is fn]
-        a, kw = build_call(fn, self.roles[fn.name], role_values(args, target))
-        value = caller(serving[0])(fn, *a, **kw)
+        value = self._call_sized(fn, target, args, caller(serving[0]))
         if len(serving) == 1 and not (isinstance(value, tuple) and len(value) > 1):
             return {target: value}
         return split_by_shape(value, grad_shapes(args, self.has_bias), serving, fn.name)

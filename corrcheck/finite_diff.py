@@ -10,6 +10,8 @@ entries with O(wrong * log size) calls.
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from .draw import Draw
@@ -66,7 +68,7 @@ def exhaustive(obj: Objective) -> np.ndarray:
 
 
 def directional(obj: Objective, grad: np.ndarray, rng: np.random.Generator, *, directions: int = 1,
-                budget: int = 400) -> tuple[bool, dict[int, float], bool]:
+                budget: int = 400, seconds: float | None = None) -> tuple[bool, dict[int, float], bool]:
     """Check grad along random directions; on failure localise the wrong entries.
 
     Returns (passed, {flat index: true derivative} for wrong entries, complete)
@@ -83,7 +85,8 @@ def directional(obj: Objective, grad: np.ndarray, rng: np.random.Generator, *, d
             affine = curvature <= 10 * obj.noise(plus, minus) * obj.h
         fd = (plus - minus) / (2 * obj.h)
         if not _agrees(float(g @ v), fd, np.abs(g * v).sum(), obj, plus, minus):
-            wrong, complete = _localise(obj, g, rng, affine, budget)
+            deadline = None if seconds is None else time.perf_counter() + seconds
+            wrong, complete = _localise(obj, g, rng, affine, budget, deadline)
             return False, wrong, complete
     return True, {}, True
 
@@ -92,7 +95,7 @@ def _agrees(lhs, rhs, mag, obj, *values) -> bool:
     return abs(lhs - rhs) <= obj.tol.rtol * mag + obj.tol.atol * max(1.0, mag) * 1e-2 + obj.noise(*values)
 
 
-def _localise(obj: Objective, g: np.ndarray, rng, affine: bool, budget: int):
+def _localise(obj: Objective, g: np.ndarray, rng, affine: bool, budget: int, deadline: float | None = None):
     """Bisect the index set, keeping only halves whose random direction disagrees."""
     calls = 0
     wrong: dict[int, float] = {}
@@ -115,8 +118,8 @@ def _localise(obj: Objective, g: np.ndarray, rng, affine: bool, budget: int):
 
     stack = [np.arange(g.size)]           # known-dirty groups
     while stack:
-        if calls >= budget:
-            return wrong, False
+        if calls >= budget or (deadline is not None and time.perf_counter() > deadline):
+            return _confirmed(obj, g, wrong), False
         group = stack.pop()
         if group.size == 1:
             _, d = dirty(group)            # the singleton's direction gives the true derivative
@@ -131,9 +134,9 @@ def _localise(obj: Objective, g: np.ndarray, rng, affine: bool, budget: int):
                 stack.append(right)
         else:
             stack.append(right)           # the parent is dirty and the left half is clean
-    # singletons reached through "the left half was clean" were never measured: confirm them
-    confirmed = {}
-    for i, d in wrong.items():
-        if not _agrees(float(g[i]), d, abs(g[i]), obj, obj.L0):
-            confirmed[i] = d
-    return confirmed, True
+    return _confirmed(obj, g, wrong), True
+
+
+def _confirmed(obj, g, wrong):
+    """Singletons reached through "the left half was clean" were never compared: keep the real ones."""
+    return {i: d for i, d in wrong.items() if not _agrees(float(g[i]), d, abs(g[i]), obj, obj.L0)}
