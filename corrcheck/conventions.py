@@ -38,6 +38,8 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
     roles: dict[str, str] = {}
     for p in params:
         role = param_role(p.name, in_grad)
+        if kind == "grad_filter" and role == "filter" and p.name.lower() == "k":
+            role = "filter_size"        # dw = np.zeros(k): a one-letter k here is the kernel's size
         if role == "bias" and has_bias is False:
             role = None
         if role and role not in roles.values():
