@@ -37,6 +37,7 @@ ASYMMETRIC_PAD = (1, 0)          # before, after on every axis
 DILATIONS = (1, 2)
 # Measured start-up of one worker (start, import, bind the files again), in seconds.
 WORKER_START_SECONDS = {"fork": 0.15, "spawn": 1.5}
+MAX_TIMEOUTS = 2                 # after this many hung configs the rest is not worth --timeout each
 # (input, filter) spatial sizes: odd square, even square (even filter), non-square with a
 # remainder at stride 2 (n + 2p - k odd) and at stride 3 for pads 0 and 1.
 SIZES = {
@@ -70,6 +71,8 @@ class Row:
     failing: tuple[str, ...]
     reason: str | None
     calls: dict
+    timed_out: bool = False         # a user function hung on this config
+    checked: bool = True            # False: skipped after repeated hangs
 
     def as_tuple(self) -> tuple:
         return (self.config, self.passed, self.failing, self.reason)
@@ -182,6 +185,7 @@ def describe_point(point: Point, op, main: Problem) -> dict:
 def check_point(op, main: Problem, cfg, index: int, point: Point) -> Row:
     """The light check of one config, on inputs drawn from (seed, index) only."""
     from .checks import check_problem
+    from .errors import UserTimeout
 
     problem = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, main.batch, main.channels,
                       main.filters, label="sweep")
@@ -190,8 +194,16 @@ def check_point(op, main: Problem, cfg, index: int, point: Point) -> Row:
     outcome = check_problem(op, problem, cfg, rng, draws=1, finite_differences=False, repeatability=False)
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     bad = [c for c in outcome.checks if c.status in ("fail", "error")]
+    hung = any(isinstance(t.error, UserTimeout) for t in outcome.targets.values())
     return Row(index, describe_point(point, op, main), not bad, tuple(outcome.failing_targets()),
-               _reason(bad[0], op) if bad else None, calls)
+               _reason(bad[0], op) if bad else None, calls, timed_out=hung)
+
+
+def not_checked(op, main: Problem, index: int, point: Point) -> Row:
+    """A config left out because the functions already hung on MAX_TIMEOUTS others: fails, unchecked."""
+    return Row(index, describe_point(point, op, main), False, (),
+               f"not checked: the functions did not return in time on {MAX_TIMEOUTS} other configurations",
+               {}, checked=False)
 
 
 def _reason(check, op) -> str:
@@ -254,28 +266,28 @@ def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, langua
     rows: dict[int, Row] = {}
     method = start_method(language)
 
-    def tick():
+    def record(i, row):
+        rows[i] = row
         progress(f"sweep: {len(rows)}/{total} configurations", completed=len(rows), total=total)
 
-    def here(i):
-        rows[i] = check_point(op, main, cfg, i, points[i])
-        tick()
+    def hung() -> bool:
+        return sum(r.timed_out for r in rows.values()) >= MAX_TIMEOUTS
 
-    tick()
+    progress(f"sweep: 0/{total} configurations", completed=0, total=total)
     if jobs > 1 and total > 1 and auto:
         started = time.perf_counter()
-        here(0)
+        record(0, check_point(op, main, cfg, 0, points[0]))
         rest = (total - 1) * (time.perf_counter() - started)
         if rest * (1 - 1 / jobs) < WORKER_START_SECONDS[method]:
             jobs = 1
     if jobs > 1 and total - len(rows) > 1:
         try:
-            _run_pool(cfg, op, points, jobs, method, rows, tick)
+            _run_pool(cfg, op, points, jobs, method, rows, record, hung)
         except (BrokenProcessPool, OSError):
             pass                             # finish the rest here, one by one
     for i in range(total):
         if i not in rows:
-            here(i)
+            record(i, not_checked(op, main, i, points[i]) if hung() else check_point(op, main, cfg, i, points[i]))
     return [rows[i] for i in range(total)]
 
 
@@ -286,22 +298,26 @@ def start_method(language: str) -> str:
     return "fork" if language == "python" and "fork" in mp.get_all_start_methods() else "spawn"
 
 
-def _run_pool(cfg, op, points, jobs, method, rows, tick) -> None:
+def _run_pool(cfg, op, points, jobs, method, rows, record, hung) -> None:
     import multiprocessing as mp
 
     todo = [i for i in range(len(points)) if i not in rows]
     bind_cfg = cfg.replace(layout=op.layout.name, convention=op.convention, sweep=False, fix=False)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context(method),
-                             initializer=_bind_worker, initargs=(bind_cfg,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context(method),
+                               initializer=_bind_worker, initargs=(bind_cfg,))
+    try:
         futures = {pool.submit(_work, i, points[i]): i for i in todo}
         for fut in as_completed(futures):
             try:
-                rows[futures[fut]] = fut.result()
+                record(futures[fut], fut.result())
             except BrokenProcessPool:
                 raise
             except Exception:  # noqa: BLE001 - redone in this process, where it fails the same way as --jobs 1
                 continue
-            tick()
+            if hung():
+                break                        # the caller marks the rest as not checked
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ---------------------------------------------------------------- summary
@@ -317,8 +333,9 @@ def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
 
     failing = [(r, p) for r, p in zip(rows, points) if not r.passed]
     smallest = command = None
-    if failing:
-        row, point = min(failing, key=lambda rp: _size_key(*rp))
+    checked = [(r, p) for r, p in failing if r.checked]
+    if checked:
+        row, point = min(checked, key=lambda rp: _size_key(*rp))
         smallest = dict(row.config, failing=list(row.failing))
         if row.reason:
             smallest["reason"] = row.reason

@@ -246,3 +246,25 @@ def test_sweep_of_a_file_through_the_cli_runner(tmp_path):
     assert one.sweep.failed and all(c["stride"][0] >= 2 for c, ok, *_ in one.sweep.rows if not ok)
     assert one.sweep.command.startswith(f"corrcheck run {path}")
     assert math.prod(one.sweep.smallest_failing["input_shape"]) == 36
+
+
+def corre_hangs_at_stride_3(a, f, s, p):
+    """loops forever at stride 3 (a learner's while loop that never advances)"""
+    while s == 3:
+        pass
+    return corre(a, f, s, p)
+
+
+def test_hanging_configs_stop_the_sweep_after_two_timeouts():
+    import time
+
+    started = time.perf_counter()
+    result = _sweep(dict(forward=corre_hangs_at_stride_3), timeout=0.3, layout="hw")
+    assert time.perf_counter() - started < 10
+    stride3 = [(ok, reason) for c, ok, _, reason in result.sweep.rows if c["stride"][0] == 3]
+    assert stride3 and not any(ok for ok, _ in stride3)
+    assert sum("did not return within" in r for _, r in stride3) == 2
+    assert all("did not return within" in r or r.startswith("not checked") for _, r in stride3)
+    assert all(ok for c, ok, *_ in result.sweep.rows if c["stride"][0] < 3)
+    assert result.sweep.smallest_failing["stride"] == [3, 3]
+    assert "did not return within" in result.sweep.smallest_failing["reason"]
