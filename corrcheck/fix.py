@@ -44,8 +44,8 @@ def search_fix(cfg, result, *, seconds: float = DEFAULT_SECONDS,
     try:
         return _search(cfg, result, seconds, max_candidates)
     except Exception as exc:                           # the report must survive a failed search
-        return FixResult(False, "", 0, f"the fix search stopped on an internal error ({type(exc).__name__}); "
-                                       "no fix is suggested")
+        return FixResult(False, "", 0, f"no verified fix: the search stopped on an internal error "
+                                       f"({type(exc).__name__})")
 
 
 def _search(cfg, result, seconds, max_candidates) -> FixResult:
@@ -56,13 +56,14 @@ def _search(cfg, result, seconds, max_candidates) -> FixResult:
         try:
             sources[f] = Path(f).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
-            return FixResult(False, "", 0, f"could not read {f} to patch a copy of it")
+            return FixResult(False, "", 0, f"no verified fix: could not read {f} to patch a copy of it")
     if not any(f.endswith(".py") for f in sources):
-        return FixResult(False, "", 0, "--fix edits Python sources only for now; no edit was tried")
+        return FixResult(False, "", 0, "no verified fix: --fix edits Python sources only for now, so no edit was tried")
     layout = (result.config or {}).get("layout", "hw")
-    pool = candidates(result.diagnoses, result.bound, sources, layout)
+    failing = [c.target for c in result.checks if c.status in ("fail", "error")]
+    pool = candidates(result.diagnoses, result.bound, sources, layout, failing)
     if not pool:
-        return FixResult(False, "", 0, "no candidate edit applies to the bound functions; no fix found")
+        return FixResult(False, "", 0, "no verified fix: no candidate edit applies to the bound functions")
     base_score = _score(result)
     check_cfg = cfg.replace(fix=False, sweep=False, timeout=min(cfg.timeout or CANDIDATE_TIMEOUT, CANDIDATE_TIMEOUT))
     tried, scored = 0, []                          # (score, edits by file, description)

@@ -304,10 +304,11 @@ def _add_bias(facts, t, node):
         return []
     forms = {"nchw": [f"{b}.reshape(1, -1, 1, 1)"], "ncdhw": [f"{b}.reshape(1, -1, 1, 1, 1)"],
              "chw": [f"{b}.reshape(-1, 1, 1)"]}.get(facts.layout, []) + [b]
-    text = t.seg(node.value)
-    if isinstance(node.value, (ast.IfExp, ast.BoolOp, ast.Compare, ast.Lambda)):
-        return [[t.replace(node.value, f"({text}) + {form}")] for form in forms]
-    return [[t.insert_after(node.value, f" + {form}")] for form in forms]
+    value = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
+    text = t.seg(value)                                # return out, cache: the output is the first item
+    if isinstance(value, (ast.IfExp, ast.BoolOp, ast.Compare, ast.Lambda)):
+        return [[t.replace(value, f"({text}) + {form}")] for form in forms]
+    return [[t.insert_after(value, f" + {form}")] for form in forms]
 
 
 def _batch_sum(facts, t, node):
@@ -448,11 +449,10 @@ def candidates_for(bug: str, target: str, dotted: str, file: str, source: str, l
     return out
 
 
-def candidates(diagnoses, bound: dict, sources: dict, layout: str) -> list[Candidate]:
+def candidates(diagnoses, bound: dict, sources: dict, layout: str, failing_targets=()) -> list[Candidate]:
     """Candidates for the diagnosed ids first, then every other catalogue id on the failing targets."""
-    failing = [d for d in diagnoses]
-    targets = list(dict.fromkeys(d.target for d in failing))
-    order = [(d.bug, d.target) for d in failing if d.bug]
+    targets = list(dict.fromkeys([d.target for d in diagnoses] + list(failing_targets)))
+    order = [(d.bug, d.target) for d in diagnoses if d.bug]
     for target in targets:
         order += [(bug, target) for bug in REWRITES if _target_of(bug) == target and (bug, target) not in order]
     out, seen = [], set()

@@ -1,0 +1,172 @@
+"""--fix: a verified edit for every catalogue mistake in the learner files, applied with `patch -p0`.
+
+The end-to-end tests need the Python loader and run the real CLI; the rewrite
+tests below them are pure text work and always run.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from corrcheck.fix import search_fix, unified_diff
+from corrcheck.rewrites import apply_edits, candidates
+from corrcheck.result import Diagnosis
+
+from test_locate import LEARNER, _src
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+HAS_LOADER = importlib.util.find_spec("corrcheck.loader.python_source") is not None
+needs_loader = pytest.mark.skipif(not HAS_LOADER, reason="the Python loader is not there yet")
+needs_patch = pytest.mark.skipif(shutil.which("patch") is None, reason="no patch program")
+
+OUTSIDE_CATALOGUE = _src('''
+    def corre(a, f, s, p):
+        out_y = (len(a) - len(f) + 2 * p) // s + 1
+        out_x = (len(a[0]) - len(f[0]) + 2 * p) // s + 1
+        out = [[0.0] * out_x for _ in range(out_y)]
+        for y in range(out_y):
+            for x in range(out_x):
+                for j in range(len(f)):
+                    for i in range(len(f[0])):
+                        r, c = y * s + j - p, x * s + i - p
+                        if 0 <= r < len(a) and 0 <= c < len(a[0]):
+                            out[y][x] += a[r][c] * f[j][i] * a[r][c]
+        return out
+    ''')
+
+
+def _cli(args, cwd):
+    from typer.testing import CliRunner
+    from corrcheck.cli import app
+    import os
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        out = CliRunner().invoke(app, args)
+    finally:
+        os.chdir(old)
+    return json.loads(out.stdout)
+
+
+def _patch(diff: str, cwd: Path):
+    subprocess.run(["patch", "-p0", "--quiet"], input=diff, text=True, cwd=cwd, check=True)
+
+
+@needs_loader
+@needs_patch
+@pytest.mark.parametrize("case", LEARNER, ids=lambda c: c.bug)
+def test_learner_file_gets_a_verified_fix_that_patch_applies(case, tmp_path):
+    (tmp_path / "src").mkdir()
+    rel = f"src/{case.name}"
+    (tmp_path / rel).write_text(case.source)
+    doc = _cli(["run", rel, *case.flags, "--fix", "--json"], tmp_path)
+    assert doc["verdict"] == "fail"
+    assert case.bug in [d["bug"] for d in doc["diagnoses"]]
+    loc = next(d["location"] for d in doc["diagnoses"] if d["bug"] == case.bug)
+    assert case.line_has in case.source.splitlines()[loc["line"] - 1]
+    fix = doc["fix"]
+    assert fix["verified"] is True, fix
+    assert fix["diff"].startswith(f"--- {rel}\n+++ {rel}\n")
+    assert (tmp_path / rel).read_text() == case.source            # never writes the user's file
+    _patch(fix["diff"], tmp_path)
+    assert _cli(["run", rel, *case.flags, "--json"], tmp_path)["verdict"] == "pass"
+
+
+@needs_loader
+@needs_patch
+def test_seed_port_needs_both_edits_and_gets_them(tmp_path):
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    doc = _cli(["run", "examples/seed_buggy.py", "--stride", "2", "--pad", "1", "--fix", "--json"], tmp_path)
+    fix = doc["fix"]
+    assert fix["verified"] is True
+    changed = [l for l in fix["diff"].splitlines() if l.startswith("+") and not l.startswith("+++")]
+    assert changed == ["+                    total += at(a, y * s + j - p, x * s + i - p) * at(f, j, i)"]
+    assert fix["candidates_tried"] <= 10
+    _patch(fix["diff"], tmp_path)
+    assert _cli(["run", "examples/seed_buggy.py", "--stride", "2", "--pad", "1", "--json"], tmp_path)["verdict"] \
+        == "pass"
+
+
+@needs_loader
+def test_mistake_outside_the_catalogue_gets_an_honest_no(tmp_path):
+    (tmp_path / "odd.py").write_text(OUTSIDE_CATALOGUE)
+    doc = _cli(["run", "odd.py", "--stride", "2", "--pad", "1", "--fix", "--json"], tmp_path)
+    assert doc["verdict"] == "fail"
+    fix = doc["fix"]
+    assert fix["verified"] is False
+    assert fix["message"].startswith("no verified fix")
+    assert fix["candidates_tried"] >= 0
+
+
+def _corpus():
+    entries = json.loads((FIXTURES / "manifest.json").read_text())
+    return [e for e in entries if e.get("bug") and e["files"][0].startswith("catalogue/")]
+
+
+@needs_loader
+@needs_patch
+@pytest.mark.parametrize("entry", _corpus(), ids=lambda e: e["bug"])
+def test_corpus_fix_verifies_and_applies(entry, tmp_path):
+    for f in entry["files"]:
+        (tmp_path / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / f, tmp_path / f)
+    doc = _cli(["run", *entry["files"], *entry["flags"], "--fix", "--json"], tmp_path)
+    if doc["verdict"] != "fail" or "fix" not in doc:
+        pytest.skip(f"the run gave {doc['verdict']} here")
+    if entry["bug"] not in [d["bug"] for d in doc["diagnoses"]]:
+        pytest.skip(f"{entry['bug']} was not diagnosed in this run")
+    assert doc["fix"]["verified"] is True, doc["fix"]
+    _patch(doc["fix"]["diff"], tmp_path)
+    assert _cli(["run", *entry["files"], *entry["flags"], "--json"], tmp_path)["verdict"] == "pass"
+
+
+# ----------------------------------------------------------------------------- pure rewrite work
+
+def _first(case, bug=None):
+    d = Diagnosis(case.target, bug or case.bug, 0.9, "")
+    return candidates([d], case.bound, {case.name: case.source}, case.layout)
+
+
+@pytest.mark.parametrize("case", LEARNER, ids=lambda c: c.bug)
+def test_the_diagnosed_rewrite_comes_first_and_touches_the_located_line(case):
+    cands = _first(case)
+    assert cands and cands[0].rule == case.bug
+    new = apply_edits(case.source, cands[0].edits)
+    old_lines, new_lines = case.source.splitlines(), new.splitlines()
+    changed = [i for i, (a, b) in enumerate(zip(old_lines, new_lines)) if a != b]
+    assert any(case.line_has in old_lines[i] for i in changed) or len(old_lines) != len(new_lines)
+
+
+def test_stride_moves_from_tap_to_output_index():
+    case = next(c for c in LEARNER if c.bug == "stride-on-filter-index")
+    new = apply_edits(case.source, _first(case)[0].edits)
+    assert "r = a * stride + u - pad" in new and "c = b * stride + v - pad" in new
+
+
+def test_unpad_crop_uses_the_input_size_in_scope():
+    case = next(c for c in LEARNER if c.bug == "grad-input-unpad-empty-at-pad0")
+    new = apply_edits(case.source, _first(case)[0].edits)
+    assert "dx = dxp[:, :, pad:pad + H, pad:pad + W]" in new
+
+
+def test_unified_diff_headers_are_the_path_as_given():
+    d = unified_diff("a/b.py", "x = 1\ny = 2\n", "x = 1\ny = 3\n")
+    assert d.splitlines()[:2] == ["--- a/b.py", "+++ a/b.py"]
+    assert "-y = 2" in d and "+y = 3" in d
+
+
+def test_search_without_candidates_says_so(tmp_path):
+    from corrcheck.config import RunConfig
+    from corrcheck.result import RunResult
+    p = tmp_path / "f.py"
+    p.write_text("def forward(x, w, s, p):\n    return x\n")
+    res = RunResult(version="0", verdict="fail", files=(str(p),), config={"layout": "hw"},
+                    bound={"forward": "forward"}, diagnoses=(Diagnosis("forward", None, 0.0, "no match"),))
+    fix = search_fix(RunConfig(files=(str(p),)), res)
+    assert fix.verified is False and fix.candidates_tried == 0 and fix.message
