@@ -27,6 +27,7 @@ MUST_NOT = ("scipy", "mini_racer", "py_mini_racer", "torch", "hypothesis")
 
 COMMANDS = [
     # (label, argv after `corrcheck`, target seconds or None, exit codes that mean "ran as intended")
+    ("(baseline: python -c pass)", None, None, {0}),
     ("--help", ["--help"], None, {0}),
     ("--version", ["--version"], None, {0}),
     ("run seed_buggy.py --stride 2 --pad 1", ["run", "examples/seed_buggy.py", "--stride", "2", "--pad", "1"],
@@ -35,6 +36,10 @@ COMMANDS = [
     ("run seed_buggy.py --stride 2 --pad 1 --sweep",
      ["run", "examples/seed_buggy.py", "--stride", "2", "--pad", "1", "--sweep"], 10.0, {1}),
     ("run seed_fixed.py --sweep", ["run", "examples/seed_fixed.py", "--sweep"], 10.0, {0}),
+    ("run seed_buggy.js --stride 2 --pad 1", ["run", "examples/seed_buggy.js", "--stride", "2", "--pad", "1"],
+     None, {1}),
+    ("run seed_buggy.js --stride 2 --pad 1 --sweep",
+     ["run", "examples/seed_buggy.js", "--stride", "2", "--pad", "1", "--sweep"], None, {1}),
 ]
 
 
@@ -45,14 +50,16 @@ def _env() -> dict:
 
 
 def run_once(argv: list[str], *, python_flags=()) -> tuple[float, subprocess.CompletedProcess]:
+    command = [sys.executable, "-c", "pass"] if argv is None else [sys.executable, *python_flags, "-m", "corrcheck",
+                                                                   *argv]
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, *python_flags, "-m", "corrcheck", *argv], cwd=ROOT, env=_env(),
-                          capture_output=True, text=True)
+    proc = subprocess.run(command, cwd=ROOT, env=_env(), capture_output=True, text=True)
     return time.perf_counter() - started, proc
 
 
 def timings(rounds: int) -> None:
-    print(f"end to end: median of {rounds} subprocess runs (python -m corrcheck, cwd {ROOT})")
+    print(f"end to end: median of {rounds} subprocess runs (python -m corrcheck, cwd {ROOT}); "
+          f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     print(f"{'command':<48}{'median s':>9}{'min s':>8}{'target':>8}  result")
     for label, argv, target, ok_codes in COMMANDS:
         times, proc = [], None
