@@ -356,7 +356,7 @@ def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) ->
     asymmetric, why = takes_asymmetric_pad(op, main, cfg)
     if not asymmetric:
         notes.append(f"sweep: asymmetric pad {format_pad((ASYMMETRIC_PAD,) * main.geom.ndim)} left out, "
-                     f"the forward could not take it ({why}); give --pad 1,0 to require it")
+                     f"the forward could not take it ({_short(why)}); give --pad 1,0 to require it")
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
     jobs = cfg.jobs if cfg.jobs else default_jobs()
@@ -366,6 +366,11 @@ def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) ->
         for t, n in r.calls.items():
             calls[t] = calls.get(t, 0) + n
     return summarize(rows, points, cfg, op), calls, notes
+
+
+def _short(text: str, limit: int = 140) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def attach(result, op, main: Problem, cfg, *, language: str = "python", progress=None, t0: float | None = None):
