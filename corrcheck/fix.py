@@ -163,8 +163,8 @@ class _Mirror:
         self.tmp = tempfile.TemporaryDirectory(prefix="corrcheck-fix-")
         self.dirs = {}
         for i, d in enumerate(dict.fromkeys(str(Path(f).resolve().parent) for f in self.files)):
-            mirror = Path(self.tmp.name) / f"d{i}"
-            mirror.mkdir()
+            mirror = Path(self.tmp.name) / str(i) / Path(d).name     # same directory name: packages still import
+            mirror.mkdir(parents=True)
             self.dirs[d] = mirror
             _link_siblings(Path(d), mirror, {Path(f).name for f in self.files if str(Path(f).resolve().parent) == d})
         return self
