@@ -185,9 +185,14 @@ def _sections(result, verbosity: int, reproduce: bool = False):
         if result.checks:
             yield _summary(result, verbosity)
             yield Text("")
+        detailed: set = set()
         for check in result.checks:
             if check.status in ("fail", "error") or (verbosity >= VERBOSE and check.status != "skipped"):
-                yield _check_details(check, verbosity)
+                # One full table and map per target; a second failing comparison of the
+                # same target (e.g. finite differences after the reference) is a summary.
+                brief = verbosity < VERBOSE and check.target in detailed and check.status == "fail"
+                yield _check_details(check, verbosity, brief=brief)
+                detailed.add(check.target)
         if result.diagnoses:
             yield _diagnoses(result)
         for explanation in result.explanations:
@@ -294,7 +299,7 @@ def _val(value) -> str:
 
 # ---------------------------------------------------------------- one failing check
 
-def _check_details(check, verbosity: int) -> Group:
+def _check_details(check, verbosity: int, brief: bool = False) -> Group:
     title = f"{check.target} vs {check.against.replace('_', ' ')}: {check.status.upper()}"
     if check.config_note:
         title += f" ({check.config_note})"
@@ -310,9 +315,11 @@ def _check_details(check, verbosity: int) -> Group:
         parts.append(Text(f"Mismatched elements: {mismatch_words(check.mismatches, check.total)}"))
     if check.max_abs_error is not None and check.status == "fail":
         parts.append(Text(f"Max absolute difference: {_num(check.max_abs_error)}"))
-    if check.worst:
+    if brief:
+        parts.append(Text("(rows and error map of this comparison with -v)", style="dim"))
+    elif check.worst:
         parts.append(_worst_table(check, verbosity))
-    if check.error_map is not None:
+    if check.error_map is not None and not brief:
         grid = error_map(check.error_map, check.target, verbosity)
         if grid is not None:
             parts.append(grid)
@@ -348,6 +355,8 @@ def _badness(m) -> float:
 def error_map(mask, target: str = "output", verbosity: int = NORMAL) -> Group | None:
     """The wrong/ok grid of the last two axes, so patterns (border, every s-th row) are visible."""
     m = np.asarray(mask, dtype=bool)
+    while m.ndim > 1 and m.shape[0] == 1:
+        m = m[0]                        # batch/channel axes of size 1 say nothing: show the grid
     if m.ndim == 0 or m.size == 0:
         return None
     if m.ndim == 1:
@@ -645,7 +654,21 @@ def verdict_line(result) -> Text:
         targets = list(dict.fromkeys(c.target for c in result.checks if c.status == "pass"))
         detail = f": {len(targets)} targets agree ({', '.join(targets)})" if targets else ""
         return _one_line(f"PASS{detail}", "bold green")
-    reasons = [_failure_words(c) for c in result.checks if c.status in ("fail", "error")]
+    reasons = []
+    by_target: dict = {}
+    for check in result.checks:
+        if check.status not in ("fail", "error"):
+            continue
+        if check.target in by_target and check.status == "fail" and check.mismatches is not None and check.total:
+            # "…and with finite differences at 46 / 56": one clause per target, not a repeat
+            first = by_target[check.target]
+            reasons[first] += (f" and with {check.against.replace('_', ' ')} at "
+                               f"{check.mismatches} / {check.total}"
+                               + (f" {check.config_note}" if check.config_note else ""))
+            continue
+        if check.status == "fail" and check.mismatches is not None and check.total:
+            by_target.setdefault(check.target, len(reasons))
+        reasons.append(_failure_words(check))
     if not reasons and result.sweep is not None and result.sweep.failed:
         reasons = [f"{result.sweep.failed} of {result.sweep.configs} sweep configurations fail"]
     return _one_line("FAIL" + (": " + "; ".join(reasons) if reasons else ""), "bold red")

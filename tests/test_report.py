@@ -369,3 +369,17 @@ def test_verbose_sweep_lists_each_failing_config_with_reason():
     out = text_of(swept, report.VERBOSE)
     assert "✗ stride 3, pad 0 · input 4x4, filter 3x3: grad_input (your forward raised)" in out
     assert "✗ stride 3" not in text_of(swept)
+
+
+def test_same_target_twice_gives_one_table_and_one_verdict_clause():
+    mask = np.ones((1, 1, 2, 3), dtype=bool)        # canonical map with size-1 batch/channel axes
+    rows = (Mismatch((0, 1), 1.0, -1.0), Mismatch((1, 2), 0.5, 0.0))
+    by_ref = CheckResult("grad_input", "reference", "fail", 2.0, 6, 6, worst=rows, error_map=mask)
+    by_fd = CheckResult("grad_input", "finite_differences", "fail", 2.0, 4, 6, worst=rows, error_map=mask)
+    result = RunResult("0.1.0", "fail", ("c.js",), CONFIG, checks=(by_ref, by_fd))
+    out = text_of(result)
+    assert out.count("error map of grad_input (2x3;") == 1    # leading size-1 axes dropped
+    assert "(rows and error map of this comparison with -v)" in out
+    assert out.rstrip().splitlines()[-1] == ("FAIL: grad_input disagrees with the reference at 6 / 6 entries "
+                                             "and with finite differences at 4 / 6")
+    assert text_of(result, report.VERBOSE).count("error map of grad_input") == 2
