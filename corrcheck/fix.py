@@ -57,8 +57,6 @@ def _search(cfg, result, seconds, max_candidates) -> FixResult:
             sources[f] = Path(f).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return FixResult(False, "", 0, f"no verified fix: could not read {f} to patch a copy of it")
-    if not any(f.endswith(".py") for f in sources):
-        return FixResult(False, "", 0, "no verified fix: --fix edits Python sources only for now, so no edit was tried")
     layout = (result.config or {}).get("layout", "hw")
     failing = [c.target for c in result.checks if c.status in ("fail", "error")]
     pool = candidates(result.diagnoses, result.bound, sources, layout, failing)
@@ -104,6 +102,16 @@ def _schedule(pool, diagnoses, scored, base_score):
         done.add(key)
         return True
 
+    by_target: dict = {}
+    for d in diagnoses:
+        if d.bug:
+            by_target.setdefault(d.target, []).append(d.bug)
+    for bugs in by_target.values():                    # diagnosed as two slips at once: their pair first
+        for x, y in combinations(dict.fromkeys(bugs), 2):
+            a = next((c for c in own if c.rule == x), None)
+            b = next((c for c in own if c.rule == y), None)
+            if a is not None and b is not None and fresh((a, b)):
+                yield (a, b)
     for c in own:
         if fresh((c,)):
             yield (c,)

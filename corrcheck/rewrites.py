@@ -162,6 +162,9 @@ def _rotation(facts, text) -> list[str]:
     """The filter rotated by 180 degrees over its spatial axes, in the array's own layout."""
     axes = L.FILTER_AXES.get(facts.layout, "01")
     nd = sum(ch.isdigit() for ch in axes)
+    if facts.language == "javascript":
+        return [f"{text}.slice().reverse().map(row => row.slice().reverse())" if nd == 2 else
+                f"{text}.slice().reverse()"]
     flips = ", ".join("::-1" for _ in range(nd))
     forms = []
     if axes[0].isdigit():
@@ -224,10 +227,11 @@ def _lower_bound(facts, t, node):
     for c in ast.walk(node):
         if isinstance(c, ast.Compare) and len(c.ops) == 1:
             a, op, b = c.left, c.ops[0], c.comparators[0]
+            js = facts.language == "javascript"
             if isinstance(op, (ast.Lt, ast.LtE)) and L._has(facts, a, "L:"):
-                edits.append(t.insert_before(a, "0 <= "))
+                edits.append(t.insert_before(a, f"{t.seg(a)} >= 0 && " if js else "0 <= "))
             elif isinstance(op, (ast.Gt, ast.GtE)) and L._has(facts, b, "L:"):
-                edits.append(t.insert_after(b, " >= 0"))
+                edits.append(t.insert_after(c, f" && {t.seg(b)} >= 0" if js else " >= 0"))
     return [edits] if edits else []
 
 
@@ -277,7 +281,10 @@ def _size_formula(facts, t, node):
         if isinstance(n, ast.Call) and t.seg(n.func).endswith("ceil") and len(n.args) == 1 and \
                 isinstance(n.args[0], ast.BinOp) and isinstance(n.args[0].op, ast.Div):
             d = n.args[0]
-            out.append([t.replace(n, f"({t.seg(d.left)}) // {t.seg(d.right)}")])
+            if facts.language == "javascript":
+                out.append([t.replace(n.func, t.seg(n.func)[:-4] + "floor")])
+            else:
+                out.append([t.replace(n, f"({t.seg(d.left)}) // {t.seg(d.right)}")])
     return [e for e in out if e]
 
 
@@ -368,7 +375,7 @@ def _slice_axis(facts, elts, k):
 def _pad_offset(facts, t, node):
     if isinstance(node, ast.Subscript):
         return _crop(facts, t, node)
-    return _subtract_pad(facts, t, node)
+    return _pad_sign(facts, t, node) or _subtract_pad(facts, t, node)
 
 
 # Per catalogue id: the rewrites that undo it, applied at the nodes its locate rule finds.
@@ -461,8 +468,6 @@ def candidates(diagnoses, bound: dict, sources: dict, layout: str, failing_targe
         if not name:
             continue
         for file, source in sources.items():
-            if not file.endswith(".py"):
-                continue
             for c in candidates_for(bug, target, name, file, source, layout):
                 if (c.file, c.edits) not in seen:
                     seen.add((c.file, c.edits))

@@ -170,3 +170,19 @@ def test_search_without_candidates_says_so(tmp_path):
                     bound={"forward": "forward"}, diagnoses=(Diagnosis("forward", None, 0.0, "no match"),))
     fix = search_fix(RunConfig(files=(str(p),)), res)
     assert fix.verified is False and fix.candidates_tried == 0 and fix.message
+
+
+@needs_patch
+def test_javascript_question_code_gets_the_two_edits(tmp_path):
+    pytest.importorskip("tree_sitter_javascript")
+    from test_locate import JS_MAP_STYLE
+    (tmp_path / "q.js").write_text(JS_MAP_STYLE)
+    flags = ["--stride", "2", "--pad", "1", "--input-size", "5", "--filter-size", "3"]
+    doc = _cli(["run", "q.js", *flags, "--fix", "--json"], tmp_path)
+    if doc["verdict"] == "error":
+        pytest.skip(doc["error"]["message"])
+    fix = doc["fix"]
+    assert fix["verified"] is True, fix
+    assert "f[j][i]" in fix["diff"] and "a[y * s + j - p][x * s + i - p]" in fix["diff"]
+    _patch(fix["diff"], tmp_path)
+    assert _cli(["run", "q.js", *flags, "--json"], tmp_path)["verdict"] == "pass"

@@ -422,3 +422,41 @@ def test_corpus_locations(entry, monkeypatch):
     assert loc is not None and loc["file"] == entry["files"][0]
     line = (FIXTURES / loc["file"]).read_text().splitlines()[loc["line"] - 1]
     assert loc["code"].splitlines()[0] in line
+
+
+# ----------------------------------------------------------------------------- JavaScript through tree-sitter
+
+JS_MAP_STYLE = """\
+function corre(a, f, s, p){
+  let outY = parseInt((a.length - f.length + 2 * p)/s + 1)
+  let outX = parseInt((a.length - f.length + 2 * p)/s + 1)
+  return new Array(outY).fill(0).map((_, y) =>
+    new Array(outX).fill(0).map((__, x) => {
+      let sum = 0;
+      for(let j = 0; j < f.length; j++){
+        for(let i = 0; i < f[j].length; i++){
+          if(a[y + j * s - p] && a[y + j * s - p][x + i * s - p])
+            sum += a[y + j * s - p][x + i * s - p] * f[y][x]
+        }
+      }
+      return sum
+    }))
+}
+"""
+
+
+@pytest.mark.parametrize("bug, line, column", [("filter-indexed-by-output", 10, 53),
+                                               ("stride-on-filter-index", 9, 15)])
+def test_javascript_seed_question_code_is_located(bug, line, column):
+    pytest.importorskip("tree_sitter_javascript")
+    loc = locate(Diagnosis("forward", bug, 0.9, ""), {"forward": "corre"}, {"q.js": JS_MAP_STYLE}, {"layout": "hw"})
+    assert (loc.line, loc.column) == (line, column)
+    assert JS_MAP_STYLE.splitlines()[line - 1][column:].startswith(("f[y][x]", "y + j * s - p"))
+
+
+def test_javascript_namespace_functions_and_helpers():
+    pytest.importorskip("tree_sitter_javascript")
+    src = (FIXTURES / "shapes" / "js" / "mlib_conv_bug.js").read_text()
+    loc = locate(Diagnosis("grad_input", "grad-input-padding-offset", 0.9, ""),
+                 {"grad_input": "mlib.conv.backwardInput"}, {"m.js": src}, {"layout": "hw"})
+    assert loc is not None and "j + p" in loc.code
