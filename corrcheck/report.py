@@ -104,7 +104,7 @@ def print_error(console: Console, message: str) -> None:
 def render(result, console: Console, *, verbosity: int = NORMAL) -> None:
     """Print the whole report for one RunResult; verbosity -1 prints only the verdict line."""
     for part in _sections(result, verbosity):
-        console.print(part)
+        _print(console, part)
     console.print(verdict_line(result), soft_wrap=True)  # one line, never wrapped: CI greps it
 
 
@@ -158,7 +158,7 @@ def export_sections(sections, path, verbosity: int = NORMAL) -> None:
             console.print(render_loss_curves(body))
             continue
         for part in _sections(body, max(verbosity, NORMAL), reproduce=True):
-            console.print(part)
+            _print(console, part)
         console.print(verdict_line(body), soft_wrap=True)
     if kind == "html":
         text = console.export_html(code_format=_HTML_FORMAT)
@@ -174,12 +174,20 @@ def export_sections(sections, path, verbosity: int = NORMAL) -> None:
 
 # ---------------------------------------------------------------- section order
 
+class Unwrapped(Text):
+    """A line printed with soft wrap: commands stay one line, so copying them from a terminal works."""
+
+
+def _print(console: Console, part) -> None:
+    console.print(part, soft_wrap=isinstance(part, Unwrapped))
+
+
 def _sections(result, verbosity: int, reproduce: bool = False):
     """Yield the renderables of one report except the verdict line, which callers print last."""
     if verbosity > QUIET:
         yield _header(result)
         if result.notes:
-            yield Text("\n".join(str(n) for n in result.notes), style="dim")
+            yield Text("\n".join(str(n) for n in result.notes) + "\n", style="dim")
         if result.verdict == "error":
             return                      # nothing was checked: the verdict line says why
         if result.checks:
@@ -203,15 +211,13 @@ def _sections(result, verbosity: int, reproduce: bool = False):
         if result.fix is not None:
             yield _fix(result.fix)
         if result.sweep is not None:
-            yield _sweep(result.sweep, verbosity)
+            yield from _sweep(result.sweep, verbosity)
         curves = getattr(result, "loss_curves", None)
         if curves:
             yield render_loss_curves(curves)
         if reproduce or verbosity >= VERBOSE:
-            repro = _reproduce(result)
-            if repro is not None:
-                yield repro
-        yield _footer(result)
+            yield from _reproduce(result)
+        yield from _footer(result)
 
 
 # ---------------------------------------------------------------- header & summary
@@ -518,7 +524,7 @@ def _fix(fix) -> Panel:
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
 
 
-def _sweep(sweep, verbosity: int = NORMAL) -> Group:
+def _sweep(sweep, verbosity: int = NORMAL) -> list:
     parts: list = [Rule(Text("sweep", style="bold"), align="left"),
                    Text(f"{sweep.failed} of {sweep.configs} configurations fail")]
     matrix = _sweep_matrix(sweep.rows)
@@ -532,10 +538,10 @@ def _sweep(sweep, verbosity: int = NORMAL) -> Group:
                 parts.append(Text(f"{BAD_MARK} {config_words(config)}: {failing}{reason}", style="red"))
     if sweep.smallest_failing:
         parts.append(Text.assemble(("smallest failing config: ", "bold"), config_words(sweep.smallest_failing)))
+    parts = [Group(*parts)]
     if sweep.command:
-        parts.append(Text.assemble(("reproduce: ", "bold"), sweep.command))
-    parts.append(Text(""))
-    return Group(*parts)
+        parts.append(Unwrapped.assemble(("reproduce: ", "bold"), sweep.command))
+    return parts + [Text("")]
 
 
 def _sweep_matrix(rows) -> Table | None:
@@ -607,16 +613,17 @@ def sparkline(values, width: int = 48) -> str:
 
 # ---------------------------------------------------------------- reproduce, footer, verdict
 
-def _reproduce(result) -> Group | None:
+def _reproduce(result) -> list:
+    """The exact command and the small failing inputs, ready to paste into a forum post."""
     if not result.command and not result.inputs:
-        return None
+        return []
     parts: list = [Rule(Text("reproduce", style="bold"), align="left")]
     if result.command:
-        parts.append(Text.assemble(("command: ", "bold"), result.command))
+        parts.append(Unwrapped.assemble(("command: ", "bold"), result.command))
     for name, value in (result.inputs or {}).items():
         parts.append(Text(f"{name} = {array_literal(_plain(value))}", overflow="fold"))
     parts.append(Text(""))
-    return Group(*parts)
+    return parts
 
 
 def array_literal(value, indent: int = 0) -> str:
@@ -637,12 +644,12 @@ def _plain(value):
     return value
 
 
-def _footer(result) -> Text:
+def _footer(result) -> list:
     calls = ", ".join(f"{target} {n}" for target, n in result.calls.items()) if result.calls else "none"
-    text = Text(f"user-function calls: {calls} · {result.seconds:.2f} s", style="dim")
+    parts: list = [Text(f"user-function calls: {calls} · {result.seconds:.2f} s", style="dim")]
     if result.command:
-        text.append(f"\nrerun: {result.command}", style="dim")
-    return text
+        parts.append(Unwrapped(f"rerun: {result.command}", style="dim"))
+    return parts
 
 
 def verdict_line(result) -> Text:

@@ -301,3 +301,41 @@ def test_real_run_passes_and_fails_with_json(runner, tmp_path):
     assert any(c["target"] == "forward" and c["status"] == "fail" for c in doc["checks"])
     human = runner.invoke(cli.app, ["run", str(bad), *args[:-1]])
     assert human.exit_code == 1 and "FAIL: forward" in human.stdout and "Traceback" not in human.output
+
+
+SEED_JS = '''
+function corre(a, f, s, p){
+  let outY = parseInt((a.length - f.length + 2 * p)/s + 1)
+  let outX = parseInt((a[0].length - f[0].length + 2 * p)/s + 1)
+  return new Array(outY).fill(0).map((_, y) =>
+    new Array(outX).fill(0).map((__, x) => {
+      let sum = 0;
+      for(let j = 0; j < f.length; j++){
+        for(let i = 0; i < f[j].length; i++){
+          let r = y * s + j - p, c = x * s + i - p
+          if(r >= 0 && r < a.length && c >= 0 && c < a[r].length)
+            sum += a[r][c] * f[j][i]
+        }
+      }
+      return sum
+    }))
+}
+'''
+
+
+@needs_runner
+def test_real_run_of_seed_style_javascript(runner, tmp_path):
+    pytest.importorskip("py_mini_racer", reason="the JavaScript engine is an optional extra")
+    good = tmp_path / "good.js"
+    good.write_text(SEED_JS)
+    bad = tmp_path / "bad.js"
+    bad.write_text(SEED_JS.replace("a[r][c] * f[j][i]", "a[r][c] * f[y][x]"))
+    args = ["--forward", "corre", "--stride", "2", "--pad", "1", "--input-size", "5", "--filter-size", "3"]
+    ok = runner.invoke(cli.app, ["run", str(good), *args, "--json"])
+    assert ok.exit_code == 0, ok.output
+    jsonschema.validate(json.loads(ok.stdout), SCHEMA)
+    failed = runner.invoke(cli.app, ["run", str(bad), *args])
+    assert failed.exit_code == 1, failed.output
+    assert "Mismatched elements:" in failed.stdout and "error map of output" in failed.stdout
+    assert failed.stdout.rstrip().splitlines()[-1].startswith("FAIL: forward disagrees with the reference")
+    assert "Traceback" not in failed.output

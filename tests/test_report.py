@@ -383,3 +383,12 @@ def test_same_target_twice_gives_one_table_and_one_verdict_clause():
     assert out.rstrip().splitlines()[-1] == ("FAIL: grad_input disagrees with the reference at 6 / 6 entries "
                                              "and with finite differences at 4 / 6")
     assert text_of(result, report.VERBOSE).count("error map of grad_input") == 2
+
+
+def test_commands_are_never_wrapped_so_they_can_be_copied():
+    result = failing_result()
+    long_command = "corrcheck run " + "/very/long/path/" * 8 + "seed.js --stride 2 --pad 1 --seed 0"
+    long = RunResult(**{**result.__dict__, "command": long_command})
+    out = text_of(long, width=60)
+    assert f"rerun: {long_command}" in out.splitlines()
+    assert "reproduce: corrcheck run seed.js --stride 1 --pad 1 --input-size 3 --filter-size 2" in out.splitlines()
