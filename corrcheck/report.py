@@ -39,6 +39,7 @@ ROWS_SHOWN = 5                 # mismatch rows per failing check before "… N m
 TERMS_SHOWN = 12               # cell-explanation rows before truncating
 MAP_ROWS, MAP_COLS = 24, 40    # error-map grid is cropped beyond this
 MAP_SLICES_VERBOSE = 4         # leading-axis slices shown with -v (1 otherwise)
+SYNTAX_THEME = "ansi_dark"      # the terminal's own colours, no padded background in CI logs
 SOURCE_CONTEXT = 3             # lines of user source around a located mistake
 EXPORT_SUFFIXES = (".html", ".htm", ".svg", ".txt")
 
@@ -435,14 +436,14 @@ def _source_excerpt(loc, sources: dict) -> Group:
         lines = source.splitlines()
         start, end = max(1, loc.line - SOURCE_CONTEXT), min(len(lines), last + SOURCE_CONTEXT)
         syntax = Syntax(source, _lexer(loc.file, source), line_numbers=True, line_range=(start, end),
-                        highlight_lines=set(range(loc.line, last + 1)), word_wrap=True)
+                        highlight_lines=set(range(loc.line, last + 1)), word_wrap=True, theme=SYNTAX_THEME)
         if loc.column is not None and loc.line <= len(lines):
             span = _token_span(lines[loc.line - 1], loc.column)
             if span:
                 syntax.stylize_range("bold underline", (loc.line, span[0]), (loc.line, span[1]))
     else:
         syntax = Syntax(loc.code, _lexer(loc.file, loc.code), line_numbers=True, start_line=loc.line,
-                        highlight_lines={loc.line}, word_wrap=True)
+                        highlight_lines={loc.line}, word_wrap=True, theme=SYNTAX_THEME)
     return Group(where, syntax)
 
 
@@ -519,8 +520,9 @@ def _fix(fix) -> Panel:
     if fix.message:
         body.append(Text(fix.message))
     if fix.diff:
-        body.append(Syntax(fix.diff.rstrip("\n"), "diff", word_wrap=True))
-    body.append(Text(f"{fix.candidates_tried} candidate edits tried; your files were not changed", style="dim"))
+        body.append(Syntax(fix.diff.rstrip("\n"), "diff", word_wrap=True, theme=SYNTAX_THEME))
+    tried = f"{fix.candidates_tried} candidate edit{'' if fix.candidates_tried == 1 else 's'} tried"
+    body.append(Text(f"{tried}; your files were not changed", style="dim"))
     return Panel(Group(*body), title=title, title_align="left", border_style=style)
 
 
