@@ -213,7 +213,11 @@ def schema() -> None:
 
 def main() -> None:
     """Console-script entry point (`corrcheck`, `python -m corrcheck`)."""
-    app(prog_name="corrcheck")
+    try:
+        app(prog_name="corrcheck")
+    except BrokenPipeError:             # help or schema piped into `head`
+        _silence_stdout()
+        sys.exit(EXIT_PASS)
 
 
 # ---------------------------------------------------------------- command bodies
@@ -317,8 +321,20 @@ def _emit(sections: list, output: dict) -> int:
     from . import report as report_module
 
     results = [body for _, body in sections if not isinstance(body, dict)]
+    if not results or any(r.verdict == "error" for r in results):
+        code = EXIT_ERROR
+    else:
+        code = EXIT_CODES.get(results[-1].verdict, EXIT_ERROR)
     if output["report"] is not None:
         report_module.export_sections(sections, output["report"], _verbosity(output))
+    try:
+        _show(sections, results, output, report_module)
+    except BrokenPipeError:             # `corrcheck run … | head`: the reader left, the verdict stands
+        _silence_stdout()
+    return code
+
+
+def _show(sections: list, results: list, output: dict, report_module) -> None:
     if output["json_out"]:
         if len(sections) == 1:
             document = results[0].to_dict()
@@ -333,11 +349,16 @@ def _emit(sections: list, output: dict) -> int:
             report_module.render(results[0], console, verbosity=_verbosity(output))
         else:
             report_module.render_sections(sections, console, verbosity=_verbosity(output))
-    if not results:
-        return EXIT_ERROR
-    if any(r.verdict == "error" for r in results):
-        return EXIT_ERROR
-    return EXIT_CODES.get(results[-1].verdict, EXIT_ERROR)
+        sys.stdout.flush()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush does not complain about the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _could_not_check(message: str, kind: str, files, output: dict, internal: bool = False) -> int:

@@ -64,7 +64,15 @@ def make_console(*, stderr: bool = False, file=None) -> Console:
         kwargs["color_system"] = None
     if os.environ.get("NO_COLOR"):
         kwargs["color_system"] = None  # Rich's no_color keeps bold/underline codes; NO_COLOR means none
-    return Console(**kwargs)
+    return _Console(**kwargs)
+
+
+class _Console(Console):
+    """Rich exits with 1 on a closed pipe; re-raise instead so the CLI keeps the verdict's exit code."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
 def _env_width() -> int | None:

@@ -339,3 +339,28 @@ def test_real_run_of_seed_style_javascript(runner, tmp_path):
     assert "Mismatched elements:" in failed.stdout and "error map of output" in failed.stdout
     assert failed.stdout.rstrip().splitlines()[-1].startswith("FAIL: forward disagrees with the reference")
     assert "Traceback" not in failed.output
+
+
+@pytest.mark.parametrize("make, flags, code", [("failing_result", [], 1), ("passing_result", [], 0),
+                                               ("passing_result", ["--json"], 0)])
+def test_closed_pipe_is_quiet_and_keeps_the_exit_code(tmp_path, source, make, flags, code):
+    script = tmp_path / "huge.py"
+    script.write_text(
+        "import sys, types\n"
+        "sys.path.insert(0, %r)\n"
+        "import test_report\n"
+        "from corrcheck.result import RunResult\n"
+        "module = types.ModuleType('corrcheck.runner')\n"
+        "big = test_report.%s()\n"
+        "module.run = lambda config, progress=None: RunResult(**{**big.__dict__, 'notes': ('x' * 90,) * 5000})\n"
+        "sys.modules['corrcheck.runner'] = module\n"
+        "sys.argv = ['corrcheck', 'run', %r] + %r\n"
+        "from corrcheck.cli import main\n"
+        "main()\n" % (str(Path(__file__).parent), make, source, flags))
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=ROOT)
+    assert proc.stdout.read(9).startswith((b"corrcheck", b'{"corrche'))
+    proc.stdout.close()                              # like `| head -c 9`
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == code
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr and "internal error" not in stderr
