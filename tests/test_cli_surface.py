@@ -26,16 +26,17 @@ RUN_OPTIONS = ["--forward", "--grad-input", "--grad-filter", "--grad-bias", "--c
                "--json", "--report", "--timeout", "--quiet", "--verbose"]
 
 
-def _runner_importable() -> bool:
+def _importable(name: str) -> bool:
     try:
-        importlib.import_module("corrcheck.runner")
-    except Exception:  # noqa: BLE001 - any failure means the pipeline is not there yet
+        importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - any failure means that part of the pipeline is not there yet
         return False
     return True
 
 
-HAS_RUNNER = _runner_importable()
-needs_runner = pytest.mark.skipif(not HAS_RUNNER, reason="corrcheck.runner is not written yet")
+needs_runner = pytest.mark.skipif(not _importable("corrcheck.runner"), reason="corrcheck.runner is not written yet")
+needs_python_loader = pytest.mark.skipif(not _importable("corrcheck.loader.python_source"),
+                                         reason="the Python loader is not written yet")
 
 
 @pytest.fixture
@@ -284,6 +285,7 @@ def corre(a, f, s, p):
 
 
 @needs_runner
+@needs_python_loader
 def test_real_run_passes_and_fails_with_json(runner, tmp_path):
     good = tmp_path / "good.py"
     good.write_text(SEED_STYLE_OK)
