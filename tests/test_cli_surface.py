@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 
 import corrcheck
 from corrcheck import cli
-from corrcheck.result import CheckResult, RunResult
 
 from test_report import error_result, failing_result, passing_result
 
