@@ -43,14 +43,9 @@ class _Plan:
     k_shape: tuple[int, ...]
     out_shape: tuple[int, ...]
     taps: tuple[tuple[int, tuple[slice, ...], tuple[slice, ...]], ...]  # (tap, output part, input view)
-
-    @property
-    def n_taps(self) -> int:
-        return math.prod(self.k_shape)
-
-    @property
-    def positions(self) -> int:
-        return math.prod(self.out_shape)
+    n_taps: int
+    positions: int  # output positions per map
+    reads_padding: bool  # some tap reads outside the input
 
     @cached_property
     def gather(self) -> np.ndarray:
@@ -69,9 +64,7 @@ class _Plan:
         flat = np.zeros((taps.shape[1], grid.shape[2]), dtype=np.intp)
         valid = np.ones(flat.shape, dtype=bool)
         target = self.in_shape if reading_input else self.out_shape
-        for axis, (k, pos, s, (before, _), d, size) in enumerate(
-            zip(taps, grid, g.stride, g.pad, g.dilation, target)
-        ):
+        for k, pos, s, (before, _), d, size in zip(taps, grid, g.stride, g.pad, g.dilation, target):
             if reading_input:  # input read by output o through tap k
                 q = pos * s + k * d - before
             else:  # output o with o*s + k*d - before == i, when the division is exact
@@ -86,7 +79,7 @@ class _Plan:
 def _clip(o: int, n: int, k: int, s: int, before: int, d: int):
     """Outputs [lo, hi) whose tap-k read o*s + k*d - before lands inside [0, n), and that input view."""
     offset = k * d - before
-    lo = max(0, -(offset // s) if offset < 0 else 0)
+    lo = -(offset // s) if offset < 0 else 0  # ceil(-offset / s)
     hi = min(o, (n - 1 - offset) // s + 1) if n - 1 - offset >= 0 else 0
     if hi <= lo:
         return None
@@ -103,7 +96,10 @@ def _plan(geom: Geometry, in_shape: tuple[int, ...], k_shape: tuple[int, ...]) -
                  for o, n, k, s, (b, _), d in zip(out, in_shape, tap, geom.stride, geom.pad, geom.dilation)]
         if all(parts):  # a tap that only ever reads padding contributes nothing
             taps.append((t, tuple(p[0] for p in parts), tuple(p[1] for p in parts)))
-    return _Plan(geom, in_shape, k_shape, out, tuple(taps))
+    n_taps, positions = math.prod(k_shape), math.prod(out)
+    reads_padding = len(taps) < n_taps or any(
+        (o.stop - o.start) != size for _, part, _ in taps for o, size in zip(part, out))
+    return _Plan(geom, in_shape, k_shape, out, tuple(taps), n_taps, positions, reads_padding)
 
 
 def _freeze(value):
@@ -124,13 +120,16 @@ def _prepare(geometry, stride, pad, dilation, op, in_shape, k_shape) -> _Plan:
     """Resolve the options (or take the given Geometry) and return the cached plan."""
     in_shape, k_shape = tuple(in_shape), tuple(k_shape)
     if geometry is None:
-        args = (_freeze(stride), _freeze(pad), _freeze(dilation), op, len(in_shape), in_shape, k_shape)
         try:
-            hash(args)
-        except TypeError:  # something unhashable: let make_geometry name the problem
-            geometry = make_geometry(stride, pad, dilation, op, *args[4:])
-        else:
-            geometry = _cached_geometry(*args)
+            geometry = _cached_geometry(stride, pad, dilation, op, len(in_shape), in_shape, k_shape)
+        except TypeError:  # lists: freeze them, or let make_geometry name what cannot be used
+            args = (_freeze(stride), _freeze(pad), _freeze(dilation), op, len(in_shape), in_shape, k_shape)
+            try:
+                hash(args)
+            except TypeError:
+                geometry = make_geometry(stride, pad, dilation, op, *args[4:])
+            else:
+                geometry = _cached_geometry(*args)
     elif not isinstance(geometry, Geometry):
         raise ConfigError(f"geometry must be a corrcheck.geometry.Geometry, not {type(geometry).__name__}")
     elif geometry.ndim != len(in_shape):
@@ -140,9 +139,10 @@ def _prepare(geometry, stride, pad, dilation, op, in_shape, k_shape) -> _Plan:
 
 def _dtype(*arrays):
     """float32 when every given array is float32 (keeps benchmarks honest), float64 otherwise."""
-    if all(getattr(a, "dtype", None) == np.float32 for a in arrays if a is not None):
-        return np.float32
-    return np.float64
+    for a in arrays:
+        if a is not None and getattr(getattr(a, "dtype", None), "char", None) != "f":
+            return np.float64
+    return np.float32
 
 
 def _array(value, name: str, dtype, ndim: int | None = None) -> np.ndarray:
@@ -188,15 +188,16 @@ def _oriented(w: np.ndarray, op: str) -> np.ndarray:
     return w
 
 
-def _small(plan: _Plan, n: int, c: int) -> bool:
-    return n * c * plan.n_taps * max(plan.positions, math.prod(plan.in_shape)) <= SMALL_ELEMENTS
+def _small(plan: _Plan, n: int, c: int, size: int) -> bool:
+    return n * c * plan.n_taps * max(plan.positions, size) <= SMALL_ELEMENTS
 
 
-def _with_zero(a: np.ndarray) -> np.ndarray:
-    """(N, C, *spatial) -> (N, C, prod(spatial) + 1): the extra last entry is the zero that padding reads."""
-    flat = np.zeros(a.shape[:2] + (math.prod(a.shape[2:]) + 1,), dtype=a.dtype)
-    flat[..., :-1] = a.reshape(a.shape[:2] + (-1,))
-    return flat
+def _with_zero(a: np.ndarray, needed: bool = True) -> np.ndarray:
+    """(N, C, *spatial) -> (N, C, prod(spatial) [+ 1]): the extra last entry is the zero that padding reads."""
+    flat = a.reshape(a.shape[:2] + (-1,))
+    if not needed:
+        return flat
+    return np.concatenate((flat, np.zeros(a.shape[:2] + (1,), dtype=a.dtype)), axis=2)
 
 
 def _blocks(n: int, per_sample: int):
@@ -228,8 +229,8 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
     plan = _prepare(geometry, stride, pad, dilation, op, x.shape[2:], w.shape[2:])
     (n, c), f, p = x.shape[:2], w.shape[0], plan.positions
     w2 = _oriented(w, plan.geometry.op).reshape(f, -1)
-    if _small(plan, n, c):
-        col = _with_zero(x)[..., plan.gather]  # (N, C, taps, P)
+    if _small(plan, n, c, x[0, 0].size):
+        col = _with_zero(x, plan.reads_padding)[..., plan.gather]  # (N, C, taps, P)
         out = np.matmul(w2, col.reshape(n, -1, p))
     else:
         out, col = np.empty((n, f, p), dtype=dtype), None
@@ -262,8 +263,8 @@ def grad_input(dout, w, input_shape, *, stride=1, pad=0, dilation=1, op="correla
     plan = _prepare(geometry, stride, pad, dilation, op, spatial, w.shape[2:])
     _check_out(dout, plan)
     wk = _oriented(w, plan.geometry.op)
-    if _small(plan, n, c):  # gather, per input entry and tap, the one output it fed (or a zero)
-        g = _with_zero(dout)[..., plan.scatter]  # (N, F, taps, S)
+    if _small(plan, n, c, math.prod(spatial)):  # gather, per input entry and tap, the output it fed
+        g = _with_zero(dout)[..., plan.scatter]  # (N, F, taps, S); a zero where no output read it
         wt = wk.reshape(f, c, -1).swapaxes(0, 1).reshape(c, -1)
         return np.matmul(wt, g.reshape(n, -1, math.prod(spatial))).reshape((n, c) + spatial)
     dx = np.zeros((n, c) + spatial, dtype=dtype)
@@ -295,9 +296,10 @@ def grad_filter(dout, x, filter_shape, *, stride=1, pad=0, dilation=1, op="corre
     plan = _prepare(geometry, stride, pad, dilation, op, x.shape[2:], k_shape)
     _check_out(dout, plan)
     p = plan.positions
-    if _small(plan, n, c):
-        col = _with_zero(x)[..., plan.gather].reshape(n, -1, p)  # (N, C*taps, P)
-        dw = np.matmul(dout.reshape(n, f, p), col.swapaxes(1, 2)).sum(axis=0)
+    if _small(plan, n, c, x[0, 0].size):
+        col = _with_zero(x, plan.reads_padding)[..., plan.gather]  # (N, C, taps, P)
+        col = col.reshape(n, -1, p).swapaxes(0, 1).reshape(-1, n * p)
+        dw = dout.reshape(n, f, p).swapaxes(0, 1).reshape(f, -1) @ col.T
     else:
         dw, col = np.zeros((f, c * plan.n_taps), dtype=dtype), None
         for lo, hi in _blocks(n, c * plan.n_taps * p):
