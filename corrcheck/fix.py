@@ -130,11 +130,12 @@ def _schedule(pool, diagnoses, scored, base_score):
 
 
 def _score(res) -> tuple:
-    """Lower is closer to passing: failing checks, then wrong entries."""
+    """Lower is closer to passing: checks that crashed, failing checks, then wrong entries."""
     if res is None or res.verdict == "error":
-        return (10 ** 6, 0)
+        return (10 ** 6, 0, 0)
     bad = [c for c in res.checks if c.status in ("fail", "error")]
-    return (len(bad), sum((c.mismatches if c.mismatches is not None else (c.total or 1)) for c in bad))
+    return (sum(c.status == "error" for c in bad), len(bad),
+            sum((c.mismatches if c.mismatches is not None else (c.total or 1)) for c in bad))
 
 
 def _diff(sources, texts) -> str:

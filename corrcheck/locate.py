@@ -336,9 +336,10 @@ def _first_spatial(layout, role):
 
 # ----------------------------------------------------------------------------- walking a function
 
-def function_facts(file: str, source: str, func: ast.AST, layout: str, module=None) -> Facts:
+def function_facts(file: str, source: str, func: ast.AST, layout: str, module=None, attributes=None) -> Facts:
     facts = Facts(file=file, source=source, func=func, layout=layout or "hw", module=module,
                   language="javascript" if is_js(file) else "python")
+    facts.env.update(attributes or {})
     _Walker(facts).run()
     return facts
 
@@ -849,9 +850,12 @@ def _r_overwrite(facts, target):
 
 
 def _r_output_size(facts, target):
+    """A formula missing the padding or the + 1, else a copy-pasted twin (outX written like outY)."""
     forms = size_formulas(facts)
     lacking = [s for s in forms if "pad" not in facts.toks(s.value) or not _adds_one(s.value)]
-    return lacking or forms
+    text = [ast.get_source_segment(facts.source, s.value) for s in forms]
+    twins = [s for i, s in enumerate(forms) if text[i] in text[:i]]
+    return lacking + twins + [s for s in forms if s not in lacking and s not in twins]
 
 
 def _adds_one(expr):
@@ -995,6 +999,19 @@ def find_function(tree: ast.AST, dotted: str):
     return node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else None
 
 
+def _attributes(tree, func, file, source, layout) -> dict:
+    """self.xp = np.pad(x, ...) in forward tells backward what self.xp is: the other methods' self.* values."""
+    cls = _class_of(tree, func)
+    if cls is None:
+        return {}
+    env = {}
+    for m in cls.body:
+        if isinstance(m, ast.FunctionDef) and m is not func:
+            facts = function_facts(file, source, m, layout, tree)
+            env.update({k: v for k, v in facts.env.items() if k.startswith("self.") and v != EMPTY})
+    return env
+
+
 def _class_of(tree, func):
     for n in ast.walk(tree):
         if isinstance(n, ast.ClassDef) and func in n.body:
@@ -1072,7 +1089,7 @@ def python_candidates(bug: str, target: str, dotted: str, file: str, source: str
         return []
     out, seen = [], set()
     for fn in functions_to_search(tree, dotted):
-        facts = function_facts(file, source, fn, layout, tree)
+        facts = function_facts(file, source, fn, layout, tree, _attributes(tree, fn, file, source, layout))
         for n in rule(facts, target):
             if id(n) not in seen:
                 seen.add(id(n))

@@ -68,6 +68,8 @@ class _Text:
         return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)
 
     def seg(self, node) -> str:
+        if getattr(node, "lineno", None) is None:
+            return ""                                  # a node the JavaScript rebuild made up (len, range)
         a, b = self.span(node)
         return self.source[a:b]
 
@@ -190,10 +192,24 @@ def _rotate_filter(facts, t, node):
     return out
 
 
+def _unflip_read(facts, t, node):
+    """f[K - 1 - u] -> f[u]: read the filter forward again."""
+    read = next((r for r in facts.reads if r.node is node), None)
+    if read is None:
+        return []
+    edits = []
+    for _, idx in L.spatial_indices(facts, read):
+        taps = L.loop_var_nodes(facts, idx, "tap")
+        if isinstance(idx, ast.BinOp) and len(taps) == 1 and any(
+                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) for n in ast.walk(idx)):
+            edits.append(t.replace(idx, t.seg(taps[0])))
+    return [edits] if edits else []
+
+
 def _swap_conv_corr(facts, t, node):
     """signal.convolve2d <-> signal.correlate2d (and the same for any *convolve*/*correlate* call)."""
-    if not isinstance(node, ast.Call):
-        return _rotate_filter(facts, t, node)
+    if not isinstance(node, ast.Call) or any(r.node is node for r in facts.reads):
+        return _unflip_read(facts, t, node) or _rotate_filter(facts, t, node)
     text = t.seg(node.func)
     if "convolve" in text:
         return [[t.replace(node.func, text.replace("convolve", "correlate"))]] + _rotate_filter(facts, t, node)
@@ -285,7 +301,24 @@ def _size_formula(facts, t, node):
                 out.append([t.replace(n.func, t.seg(n.func)[:-4] + "floor")])
             else:
                 out.append([t.replace(n, f"({t.seg(d.left)}) // {t.seg(d.right)}")])
+    out += _other_axis(facts, t, node)
     return [e for e in out if e]
+
+
+def _other_axis(facts, t, node):
+    """A copy-pasted size formula (outX = same text as outY): measure the second axis, len(a) -> len(a[0])."""
+    forms = L.size_formulas(facts)
+    twin = [s for s in forms if s is not node and t.seg(s.value) == t.seg(node.value) and s.lineno < node.lineno]
+    if not twin:
+        return []
+    edits = []
+    for n in ast.walk(node.value):
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "len" and len(n.args) == 1:
+            edits.append(t.replace(n.args[0], f"{t.seg(n.args[0])}[0]"))          # len(a) / a.length
+        elif isinstance(n, ast.Subscript) and isinstance(n.value, ast.Attribute) and n.value.attr == "shape" \
+                and isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, int):
+            edits.append(t.replace(n.slice, str(n.slice.value + 1)))
+    return [edits] if edits else []
 
 
 def _sum_channels(facts, t, node):
@@ -460,10 +493,15 @@ def candidates(diagnoses, bound: dict, sources: dict, layout: str, failing_targe
     """Candidates for the diagnosed ids first, then every other catalogue id on the failing targets."""
     targets = list(dict.fromkeys([d.target for d in diagnoses] + list(failing_targets)))
     order = [(d.bug, d.target) for d in diagnoses if d.bug]
+    order += [("recomputed", target) for target in targets if target in RECOMPUTED]
     for target in targets:
         order += [(bug, target) for bug in REWRITES if _target_of(bug) == target and (bug, target) not in order]
     out, seen = [], set()
     for bug, target in order:
+        if bug == "recomputed":
+            out += [c for c in recomputed(target, bound, sources) if (c.file, c.edits) not in seen]
+            seen |= {(c.file, c.edits) for c in out}
+            continue
         name = bound.get(target)
         if not name:
             continue
@@ -472,6 +510,41 @@ def candidates(diagnoses, bound: dict, sources: dict, layout: str, failing_targe
                 if (c.file, c.edits) not in seen:
                     seen.add((c.file, c.edits))
                     out.append(c)
+    return out
+
+
+RECOMPUTED = {"grad_input": "grad-input-padding-offset", "grad_filter": "grad-filter-padding-ignored"}
+
+
+def recomputed(target: str, bound: dict, sources: dict) -> list[Candidate]:
+    """The gradient recomputes a size the forward also computes (ph = ...), differently: use the forward's."""
+    found = {}
+    for role in ("forward", target):
+        for file, source in sources.items():
+            tree = L.source_tree(file, source)
+            fn = L.find_function(tree, bound.get(role, "")) if tree is not None and bound.get(role) else None
+            if fn is not None:
+                found[role] = (file, source, fn)
+                break
+    if len(found) < 2 or found["forward"][2] is found[target][2]:
+        return []
+    _, fsrc, ffn = found["forward"]
+    file, source, gfn = found[target]
+    t = _Text(source)
+    forward = {}
+    for n in ast.walk(ffn):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name):
+            forward.setdefault(n.targets[0].id, ast.get_source_segment(fsrc, n.value))
+    out = []
+    for n in ast.walk(gfn):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name) and \
+                isinstance(n.value, ast.BinOp):
+            theirs = forward.get(n.targets[0].id)
+            if theirs and theirs != t.seg(n.value):
+                out.append(Candidate(file, (t.replace(n.value, theirs),), RECOMPUTED.get(target, target),
+                                     f"{n.targets[0].id} as the forward computes it"))
+    if len(out) > 1:                                   # ph and pw together first
+        out.insert(0, Candidate(file, tuple(e for c in out for e in c.edits), out[0].rule, "as the forward"))
     return out
 
 
