@@ -13,7 +13,7 @@ import numpy as np
 
 from .bound import BoundOp
 from .checks import expected_for, make_draw, user_result
-from .errors import UsageError, UserCallError
+from .errors import UnusableOutput, UsageError, UserCallError
 from .geometry import ConfigError
 from .layouts import LAYOUTS
 from .problem import Problem, build_problem
@@ -28,6 +28,7 @@ class Attempt:
     rel_error: float
     op: BoundOp | None = None
     problem: Problem | None = None
+    ran: bool = False              # returned an array, only of the wrong shape (an output-size bug?)
 
 
 def _rel_error(u: np.ndarray, e: np.ndarray) -> float:
@@ -67,7 +68,9 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
     try:
         got = user_result(op, target, d, problem.geom)
     except UserCallError as err:
-        return Attempt(layout, container, square, err.message, float("inf"), op, problem)
+        ran = isinstance(err, UnusableOutput) and err.got_shape is not None and len(err.got_shape) == \
+            len(L.x_shape(1, 1, problem.in_spatial))
+        return Attempt(layout, container, square, err.message, float("inf"), op, problem, ran)
     return Attempt(layout, container, square, None, _rel_error(got, expected_for(target, d, problem.geom)),
                    op, problem)
 
@@ -104,7 +107,9 @@ def choose(plan, cfg, rng, *, language: str, user_files) -> tuple[BoundOp, Probl
                 f"({first.error or 'wrong values'}), but they work as {found.layout}: use --layout {found.layout}")
     if best is None:
         ok = [a for a in attempts if a.error is None]
-        best = min(ok, key=lambda a: a.rel_error) if ok else next((a for a in attempts if a.op), None)
+        ran = [a for a in attempts if a.ran]
+        best = min(ok, key=lambda a: a.rel_error) if ok else (
+            ran[0] if ran else next((a for a in attempts if a.op), None))
     if best is None or best.op is None:
         reasons = "; ".join(dict.fromkeys(a.error for a in attempts if a.error))
         raise UsageError(f"could not run the functions in any layout ({reasons[:300]})")
