@@ -7,6 +7,7 @@ class CorrcheckError(Exception):
 
     kind = "usage"
     exit_code = 2
+    traceback: str | None = None      # the user's trimmed traceback, when user code raised (LoadError)
 
 
 class UsageError(CorrcheckError):

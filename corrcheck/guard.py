@@ -33,8 +33,8 @@ import numpy as np
 
 from .errors import UserRaised, UserTimeout
 
-__all__ = ["call_user", "quiet_user_io", "user_frames", "format_user_traceback",
-           "last_warnings", "forget_user_settings"]
+__all__ = ["call_user", "quiet_user_io", "user_frames", "format_user_traceback", "describe_exception",
+           "is_user_file", "last_warnings", "forget_user_settings", "ReadsStdin"]
 
 _REPEAT = 0.25                      # seconds between repeated timeout exceptions
 _MAX_MESSAGE = 240                  # characters of the user's exception message kept
@@ -46,8 +46,8 @@ class _Timeout(BaseException):
     """Raised inside user code when its time is up; BaseException so `except Exception` cannot eat it."""
 
 
-class _ReadsStdin(EOFError):
-    """What the empty stdin raises, so `input()` is recognisable in the report."""
+class ReadsStdin(EOFError):
+    """What the empty stdin raises, so `input()` is recognisable in reports."""
 
 
 # ---------------------------------------------------------------- quiet I/O
@@ -79,10 +79,10 @@ class _EmptyStdin(io.TextIOBase):
         return True
 
     def read(self, size=-1):
-        raise _ReadsStdin("reads from standard input")
+        raise ReadsStdin("reads from standard input")
 
     def readline(self, size=-1):
-        raise _ReadsStdin("reads from standard input")
+        raise ReadsStdin("reads from standard input")
 
     def close(self):
         pass
@@ -109,17 +109,12 @@ def last_warnings() -> list[str]:
 class quiet_user_io:
     """While user code runs: stdout/stderr go nowhere, stdin is empty, warnings are captured
     (see `last_warnings`), and NumPy floating-point errors warn (never raise) unless the
-    user's own module asked otherwise.
-
-    With `record_numpy=True` (imports), a NumPy error setting the user's module makes with
-    `np.seterr` is remembered for later calls and undone globally, so corrcheck's own
-    arithmetic is never affected.
+    user's own code asked otherwise: a NumPy error setting the user makes with `np.seterr`
+    (at import or in a call) is remembered for their later calls and undone globally, so
+    corrcheck's own arithmetic is never affected.
     """
 
-    __slots__ = ("_saved", "_show", "_log", "_np_ctx", "_np_before", "_record")
-
-    def __init__(self, record_numpy: bool = True):
-        self._record = record_numpy
+    __slots__ = ("_saved", "_show", "_log", "_np_ctx", "_np_before")
 
     def __enter__(self):
         self._saved = (sys.stdout, sys.stderr, sys.stdin)
@@ -131,18 +126,16 @@ class quiet_user_io:
             len(log) < 20 and log.append(f"{category.__name__}: {message}"))
         self._np_ctx = np.errstate(**_user_np_err)
         self._np_ctx.__enter__()
-        if self._record:
-            self._np_before = np.geterr()
+        self._np_before = np.geterr()
         return self
 
     def __exit__(self, *exc):
         sys.stdout, sys.stderr, sys.stdin = self._saved       # plain assignments first: cannot fail
         warnings.showwarning = self._show
         _tls.warnings = self._log
-        if self._record:
-            after = np.geterr()
-            if after != self._np_before:
-                _user_np_err.update(after)
+        after = np.geterr()
+        if after != self._np_before:
+            _user_np_err.update(after)
         self._np_ctx.__exit__(*exc)
         return False
 
@@ -376,7 +369,7 @@ def call_user(fn, args=(), kwargs=None, *, timeout: float | None, what: str, use
                     alarm = _Alarm(timeout)
             elif timeout is not None:
                 entry = _watchdog.arm(timeout)
-            with quiet_user_io(False):
+            with quiet_user_io():
                 return fn(*args, **kwargs)
         finally:
             _disarm(alarm, entry, sigint)
@@ -425,7 +418,7 @@ def _where(frame: traceback.FrameSummary) -> str:
 
 def describe_exception(exc: BaseException) -> str:
     """'raised IndexError: list index out of range', 'called sys.exit(1)', 'reads from standard input'."""
-    if isinstance(exc, _ReadsStdin):
+    if isinstance(exc, ReadsStdin):
         return "reads from standard input"
     if isinstance(exc, SystemExit):
         return f"called sys.exit({'' if exc.code is None else repr(exc.code)})"
@@ -433,7 +426,13 @@ def describe_exception(exc: BaseException) -> str:
     if len(text) > _MAX_MESSAGE:
         text = text[:_MAX_MESSAGE - 1] + "…"
     name = type(exc).__name__
+    if isinstance(exc, NameError) and getattr(exc, "name", None) in _PYTHON2_NAMES:
+        text += f" ({exc.name} is Python 2; corrcheck runs Python 3)"
     return f"raised {name}: {text}" if text else f"raised {name}"
+
+
+_PYTHON2_NAMES = frozenset({"xrange", "raw_input", "unicode", "basestring", "unichr", "long",
+                            "reduce", "execfile", "file", "cmp", "izip"})
 
 
 # ---------------------------------------------------------------- tracebacks
@@ -455,7 +454,7 @@ def format_user_traceback(exc: BaseException, user_files=()) -> str:
         lines.extend(traceback.StackSummary.from_list(frames).format())
     if isinstance(exc, _Timeout):
         lines.append("(stopped here: time limit reached)")
-    elif isinstance(exc, _ReadsStdin):
+    elif isinstance(exc, ReadsStdin):
         lines.append("EOFError: EOF when reading a line (standard input is empty under corrcheck)")
     else:
         lines.extend(traceback.format_exception_only(type(exc), exc))
@@ -479,6 +478,12 @@ def _roots(user_files: tuple) -> tuple:
         p = os.path.abspath(os.fspath(p))
         roots.append(p if os.path.isdir(p) else os.path.dirname(p))
     return tuple(r if r.endswith(os.sep) else r + os.sep for r in roots)
+
+
+def is_user_file(filename: str, user_files=()) -> bool:
+    """Whether code in `filename` is the user's: under one of `user_files` (files or folders),
+    and neither corrcheck's own nor the standard library's nor an installed package's."""
+    return _is_user_file(filename, _roots(tuple(user_files)))
 
 
 def _is_user_file(filename: str, roots: tuple) -> bool:

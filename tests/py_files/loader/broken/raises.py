@@ -1,0 +1,5 @@
+def helper():
+    raise ValueError("bad configuration")
+
+
+CONFIG = helper()

@@ -1,0 +1,1 @@
+from layers_utils_not_here import im2col

@@ -1,0 +1,7 @@
+import os
+
+os.chdir(os.path.dirname(os.path.abspath(__file__)))
+
+
+def f(x):
+    return x

@@ -1,0 +1,5 @@
+TEXT = "café"
+
+
+def f():
+    return TEXT

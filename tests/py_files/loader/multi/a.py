@@ -1,0 +1,6 @@
+def helper():
+    return "a"
+
+
+def forward(x):
+    return helper() + x

@@ -1,0 +1,9 @@
+def helper():
+    return "b"
+
+
+def backward(x):
+    return helper() + x
+
+
+VALUE = forward("!")

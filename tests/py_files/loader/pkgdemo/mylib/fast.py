@@ -1,0 +1,2 @@
+def fast_conv(x):
+    return x * 3

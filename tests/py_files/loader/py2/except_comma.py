@@ -1,0 +1,5 @@
+def f(x):
+    try:
+        return x
+    except ValueError, e:
+        return None

@@ -1,0 +1,1 @@
+PATTERN = ur'\d+'
