@@ -262,4 +262,16 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
             raise BindError("the cs231n convention needs the forward too (it makes the cache): add --forward NAME")
         return BindPlan("cs231n", lambda: Cs231nImpl(fwd, bwd_any), LAYOUT_CANDIDATES["cs231n"])
     grads = {t: f for t, f in chosen.items() if t != "forward"}
+    # Targets not named on the command line are still discovered (naming one function
+    # should not silently drop the others).
+    by_kind = _functional(ns)
+    used = {f.name for f in chosen.values()}
+    if fwd is None:
+        cands = [(sc, f) for sc, f in by_kind.get("forward", []) if f.name not in used]
+        fwd = _best(cands, "forward", "--forward") if cands else None
+    for t in ("grad_input", "grad_filter"):
+        if t not in grads:
+            cands = [(sc, f) for sc, f in by_kind.get(t, []) if f.name not in used]
+            if cands:
+                grads[t] = _best(cands, t.replace("_", " "), "--" + t.replace("_", "-"))
     return _functional_plan(fwd, grads)
