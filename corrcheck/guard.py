@@ -466,6 +466,7 @@ def _has_user_frames(exc, user_files) -> bool:
 
 
 _CORRCHECK_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_DEMO_DIR = os.path.join(_CORRCHECK_DIR, "demo_files") + os.sep
 _SYSTEM_DIRS = tuple(sorted({os.path.abspath(p) + os.sep for p in (
     sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")) if p}))
 
@@ -490,6 +491,8 @@ def _is_user_file(filename: str, roots: tuple) -> bool:
     if not filename or filename.startswith("<"):
         return False
     path = os.path.abspath(filename)
+    if path.startswith(_DEMO_DIR):
+        return True                           # the demo's example files play the user's part
     if path.startswith(_CORRCHECK_DIR) or path.startswith(_SYSTEM_DIRS) or "site-packages" in path:
         return False
     if not roots:                             # nothing named: anything that is not ours or the system's
