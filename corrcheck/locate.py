@@ -816,10 +816,8 @@ def _r_padding_ignored(facts, target):
 
 
 def _padded(facts, read):
-    v = facts.value(read.node.value if isinstance(read.node, ast.Subscript) else read.node.args[0])
-    while isinstance(read.node, ast.Subscript) and v.arr is None:
-        break
-    base = read.node
+    """Reads from np.pad(x, ...) need no - p: the padding is already in the array."""
+    base = read.node if isinstance(read.node, ast.Subscript) else read.node.args[0]
     while isinstance(base, ast.Subscript):
         base = base.value
     bv = facts.value(base)

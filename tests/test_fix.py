@@ -83,6 +83,8 @@ def test_learner_file_gets_a_verified_fix_that_patch_applies(case, tmp_path):
 def test_seed_port_needs_both_edits_and_gets_them(tmp_path):
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     doc = _cli(["run", "examples/seed_buggy.py", "--stride", "2", "--pad", "1", "--fix", "--json"], tmp_path)
+    import jsonschema
+    jsonschema.validate(doc, json.loads((ROOT / "corrcheck" / "report.schema.json").read_text()))
     fix = doc["fix"]
     assert fix["verified"] is True
     changed = [l for l in fix["diff"].splitlines() if l.startswith("+") and not l.startswith("+++")]
