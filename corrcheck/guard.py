@@ -421,14 +421,23 @@ def describe_exception(exc: BaseException) -> str:
     if isinstance(exc, ReadsStdin):
         return "reads from standard input"
     if isinstance(exc, SystemExit):
-        return f"called sys.exit({'' if exc.code is None else repr(exc.code)})"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return f"called sys.exit({'' if exc.code is None else _safe_text(repr, exc.code)})"
+    text = _safe_text(str, exc).strip()
+    text = text.splitlines()[0] if text else ""
     if len(text) > _MAX_MESSAGE:
         text = text[:_MAX_MESSAGE - 1] + "…"
     name = type(exc).__name__
     if isinstance(exc, NameError) and getattr(exc, "name", None) in _PYTHON2_NAMES:
         text += f" ({exc.name} is Python 2; corrcheck runs Python 3)"
     return f"raised {name}: {text}" if text else f"raised {name}"
+
+
+def _safe_text(to_text, value) -> str:
+    """str()/repr() of a user object, which may itself raise."""
+    try:
+        return to_text(value)
+    except Exception:                         # noqa: BLE001 - the user's __str__ is user code
+        return "<unprintable>"
 
 
 _PYTHON2_NAMES = frozenset({"xrange", "raw_input", "unicode", "basestring", "unichr", "long",

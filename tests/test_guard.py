@@ -189,3 +189,8 @@ def test_overhead_per_call(u):
             call_user(u.identity, (1,), timeout=timeout, what="identity")
         per = (time.perf_counter() - t0) / n
         print(f"\nguard overhead per call (timeout={timeout}): {(per - bare) * 1e6:.1f} µs")
+
+
+def test_exception_whose_str_fails_is_still_one_sentence(u):
+    with pytest.raises(UserRaised, match=r"^raises_unprintable raised Unprintable: <unprintable> \(at guarded.py"):
+        run(u.raises_unprintable)

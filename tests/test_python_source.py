@@ -70,6 +70,8 @@ def test_sibling_import_classes_methods_and_namespaces(tree, clean_interpreter, 
     assert fns["lib.conv"].call([1, 2], [1]) == [2, 4]
     assert "lib.nested.fwd" in fns
     assert fns["layer.forward"].call([1, 2, 3]) == [6, 10]                      # bound method
+    assert fns["mylib.conv.backward"].call(1, 2) == 1                           # classes as namespaces
+    assert not any(k.startswith("mylib.Self") for k in fns)                     # no endless aliases
 
 
 def test_course_tree_with_pardir_on_sys_path(tree, clean_interpreter):

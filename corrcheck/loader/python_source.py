@@ -404,7 +404,7 @@ def _add_namespace(found, prefix, obj, roots, module, depth, seen) -> None:
             _add(found, f"{prefix}.{name}", getattr(obj, name), imported=False, roots=roots, module=module)
 
 
-def _add(found, name, obj, *, imported, roots, module) -> None:
+def _add(found, name, obj, *, imported, roots, module, chain=()) -> None:
     extra = {"imported": imported, "module": module, "user_roots": roots}
     if inspect.isclass(obj):
         methods = _method_names(obj, roots)
@@ -417,8 +417,14 @@ def _add(found, name, obj, *, imported, roots, module) -> None:
                 params = params[1:]         # drop self: bound after construction
             target = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
             found[f"{name}.{meth}"] = _user_function(f"{name}.{meth}", target, params, extra, call=call)
+        chain = (*chain, obj)
         for attr, value in vars(obj).items():
-            if not attr.startswith("_") and _origin(value) is None and _is_namespace(value, roots):
+            if attr.startswith("_") or len(chain) > _NAMESPACE_DEPTH:
+                continue
+            if inspect.isclass(value) and value not in chain and guard.is_user_file(_origin(value), roots):
+                _add(found, f"{name}.{attr}", value, imported=imported, roots=roots, module=module,
+                     chain=chain)           # a nested class: `mylib.conv.backward`
+            elif _origin(value) is None and _is_namespace(value, roots):
                 _add_namespace(found, f"{name}.{attr}", value, roots, module, depth=2, seen=set())
     elif callable(obj):
         found[name] = _user_function(name, obj, _params(obj), extra)

@@ -71,3 +71,12 @@ def interrupts():
 
 def calls_numpy_badly(x):
     return np.dot(np.ones((2, 3)), np.ones((2, 3)))
+
+
+class Unprintable(Exception):
+    def __str__(self):
+        raise RuntimeError("no")
+
+
+def raises_unprintable():
+    raise Unprintable()

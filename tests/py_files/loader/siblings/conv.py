@@ -40,3 +40,17 @@ lib = __import__("types").SimpleNamespace(conv=conv1d, nested=__import__("types"
 layer = ConvLayer([1, 1], 0)
 for i in range(5000):
     print("import-time noise", i)
+
+
+class mylib:
+    """Functions grouped in classes used as namespaces."""
+
+    class conv:
+        @staticmethod
+        def backward(dout, x):
+            return dout
+
+    Self = None
+
+
+mylib.Self = mylib
