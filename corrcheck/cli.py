@@ -76,6 +76,11 @@ Pad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
                                     help="Padding: an int, per axis 1x2, before,after per axis 1,0x1,0, same or valid. Default: 0.")]
 Dilation = Annotated[Optional[str], _opt("--dilation", panel=GEOMETRY, metavar="D",
                                          help="Dilation: an int, or per axis like 2x1. Default: 1.")]
+DemoStride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
+                                           help="Stride, int or per axis like 2x1. Default: 2, as in the forum question.")]
+DemoPad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
+                                        help="Padding, as for run. Default: 1, as in the forum question.")]
+DEMO_DEFAULTS = {"stride": "2", "pad": "1"}   # the seed question's configuration
 OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute. Default: correlate.")]
 InputSize = Annotated[Optional[str], _opt("--input-size", panel=SHAPES, metavar="N",
                                           help="Spatial size of the random input, per axis like 7x5. Default: chosen per layout, non-square.")]
@@ -189,7 +194,7 @@ def run(
 
 @app.command(epilog=DEMO_EXAMPLES)
 def demo(
-    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    stride: DemoStride = None, pad: DemoPad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
     input_size: InputSize = None, filter_size: FilterSize = None,
     seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
     exhaustive: Exhaustive = False, explain_cell: ExplainCell = None, fix: Fix = False, timeout: Timeout = None,
@@ -200,6 +205,7 @@ def demo(
     options = dict(locals())
     output = {k: options.pop(k) for k in ("json_out", "report", "quiet", "verbose")}
     fixed_only = options.pop("fixed")
+    options.update({k: v for k, v in DEMO_DEFAULTS.items() if options.get(k) is None})
     raise typer.Exit(_guarded(_demo, options, output, fixed_only=fixed_only))
 
 

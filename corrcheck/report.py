@@ -465,8 +465,8 @@ def _lexer(path: str, code: str) -> str:
 
 
 def _token_span(line: str, column: int) -> tuple[int, int] | None:
-    """The expression starting at column, e.g. `f[y][x]`, to underline it."""
-    match = re.compile(r"[\w.]+(?:\[[^\]]*\])*|\S+").match(line, column)
+    """The expression starting at column, e.g. `f[y][x]` or `at(f, y, x)`, to underline it."""
+    match = re.compile(r"[\w.]+(?:\[[^\]]*\]|\([^()]*\))*|\S+").match(line, column)
     return (column, match.end()) if match else None
 
 
@@ -591,22 +591,23 @@ def _natural(label: str):
 
 
 SPARKS = "▁▂▃▄▅▆▇█"
+LOG_SPAN = 100.0       # a positive curve spanning more than this ratio is drawn on a log scale
 
 
 def render_loss_curves(curves: dict) -> Table:
     """Loss per training step as sparklines: a correct gradient descends, a wrong one may climb."""
-    table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None, title="loss during training",
-                  title_justify="left")
+    table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None,
+                  title="loss during training (log scale when it spans decades)", title_justify="left")
     for name, justify in (("run", "left"), ("loss", "left"), ("first", "right"), ("last", "right")):
         table.add_column(name, justify=justify)
     for name, values in curves.items():
         values = [float(v) for v in values]
-        table.add_row(str(name), Text(sparkline(values), style="cyan"),
+        table.add_row(Text(str(name), overflow="fold"), Text(sparkline(values), style="cyan", no_wrap=True),
                       _num(values[0]) if values else "", _num(values[-1]) if values else "")
     return table
 
 
-def sparkline(values, width: int = 48) -> str:
+def sparkline(values, width: int = 40) -> str:
     """One block character per (averaged) step; non-finite values show as '!'."""
     if not values:
         return ""
@@ -616,6 +617,8 @@ def sparkline(values, width: int = 48) -> str:
     finite = arr[np.isfinite(arr)]
     if finite.size == 0:
         return "!" * len(arr)
+    if finite.min() > 0 and finite.max() / finite.min() > LOG_SPAN:
+        arr, finite = np.log10(arr), np.log10(finite)   # losses span decades: show them on a log scale
     lo, hi = finite.min(), finite.max()
     span = hi - lo or 1.0
     return "".join("!" if not np.isfinite(v) else SPARKS[int((v - lo) / span * (len(SPARKS) - 1))] for v in arr)

@@ -238,8 +238,13 @@ def test_demo_sections_render_and_exit_by_last_section(runner, monkeypatch):
         [("buggy", failing_result()), ("fixed", passing_result()), ("loss", {"buggy": [1, 2, 4], "fixed": [1, 0.5]})])
     monkeypatch.setitem(sys.modules, "corrcheck.demo", module)
     monkeypatch.setattr(corrcheck, "demo", module, raising=False)
-    result = runner.invoke(cli.app, ["demo", "--stride", "2", "--pad", "1"])
+    seen = {}
+    real = module.run_demo
+    module.run_demo = lambda config, fixed_only: seen.setdefault("config", config) and real(config, fixed_only)
+    result = runner.invoke(cli.app, ["demo"])
     assert result.exit_code == 0, result.output
+    assert (seen["config"].stride, seen["config"].pad) == ("2", "1")     # the forum question's defaults
+    module.run_demo = real
     assert "filter-indexed-by-output" in result.stdout and "loss during training" in result.stdout
     doc = json.loads(runner.invoke(cli.app, ["demo", "--json"]).stdout)
     assert [s["title"] for s in doc["sections"]] == ["buggy", "fixed"]
@@ -365,3 +370,17 @@ def test_closed_pipe_is_quiet_and_keeps_the_exit_code(tmp_path, source, make, fl
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == code
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr and "internal error" not in stderr
+
+
+@needs_runner
+@needs_python_loader
+@pytest.mark.skipif(not _importable("corrcheck.demo"), reason="corrcheck.demo is not written yet")
+def test_real_demo(runner, tmp_path):
+    result = runner.invoke(cli.app, ["demo", "--report", str(tmp_path / "demo.svg")])
+    assert result.exit_code == 0, result.output
+    assert "filter-indexed-by-output" in result.stdout and "loss during training" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1] != ""
+    assert "filter-indexed-by-output" in (tmp_path / "demo.svg").read_text().replace("&#160;", " ")
+    as_json = runner.invoke(cli.app, ["demo", "--json"])
+    for section in json.loads(as_json.stdout)["sections"]:
+        jsonschema.validate(section["result"], SCHEMA)

@@ -392,3 +392,16 @@ def test_commands_are_never_wrapped_so_they_can_be_copied():
     out = text_of(long, width=60)
     assert f"rerun: {long_command}" in out.splitlines()
     assert "reproduce: corrcheck run seed.js --stride 1 --pad 1 --input-size 3 --filter-size 2" in out.splitlines()
+
+
+def test_token_underline_covers_indexing_and_calls():
+    line = "        total += at(a, y + j * s - p) * at(f, y, x)  # c"
+    start = line.index("at(f")
+    assert line[slice(*report._token_span(line, start))] == "at(f, y, x)"
+    line = "sum += a[r][c] * f[y][x]"
+    assert line[slice(*report._token_span(line, line.index("f[")))] == "f[y][x]"
+
+
+def test_sparkline_uses_a_log_scale_for_decades():
+    assert report.sparkline([1.0, 1e-3, 1e-6, 1e-9]) == "█▅▃▁"       # linear would be "█▁▁▁"
+    assert report.sparkline([2.0, 1.0, 3.0]) == "▄▁█"
