@@ -211,7 +211,8 @@ class _ImportSession:
         except UserTimeout as e:
             where = e.message.partition(" s (")[2]
             raise LoadError(f"{what} did not finish importing within {timeout:g} s"
-                            + (f" ({where}" if where else "")) from None
+                            + (f" ({where}" if where else "")
+                            + "; if it is only slow, raise --timeout") from None
         except UserRaised as e:
             raise _import_error(e.__cause__, what, self.roots) from None
 
@@ -264,6 +265,9 @@ def _syntax_message(e: SyntaxError, what: str) -> str:
     name = os.path.basename(e.filename) if e.filename and not e.filename.startswith("<") else what
     line = (e.text or "").strip() or (guard.source_line(e.filename, e.lineno) if e.filename and e.lineno else "")
     msg = e.msg or "invalid syntax"
+    if line.startswith(("%", "!")):
+        return (f"{name} has notebook-only syntax at line {e.lineno} (`{line}`); "
+                f"remove the IPython magic commands from the exported file")
     if msg.startswith("(unicode error)"):
         return (f"{name} is not valid UTF-8 text (line {e.lineno}); save it as UTF-8 "
                 f"or declare its encoding (`# -*- coding: latin-1 -*-`)")
@@ -293,6 +297,8 @@ def _import_error(exc: BaseException, what: str, roots) -> LoadError:
         message = f"{what} calls sys.exit() at import{at}, so it cannot be imported"
     elif isinstance(exc, guard.ReadsStdin):
         message = f"{what} reads from standard input at import{at}"
+    elif isinstance(exc, NameError) and getattr(exc, "name", None) == "get_ipython":
+        message = f"{what} calls get_ipython(){at}, which exists only inside Jupyter; remove the notebook-only lines"
     elif isinstance(exc, TypeError) and "file=<output_stream>" in str(exc):
         line = here.lineno if here else "?"
         message = f"{what} is Python 2 code (print >> statement at line {line}); corrcheck checks Python 3"
