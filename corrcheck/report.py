@@ -284,11 +284,13 @@ def _summary(result, verbosity: int) -> Table:
         against = check.against.replace("_", " ")
         if verbosity >= VERBOSE and check.mode:
             against += f" ({check.mode})"
-        mismatched = (mismatch_words(check.mismatches, check.total)
-                      if check.mismatches is not None and check.total else
-                      (check.message or "") if check.status in ("error", "skipped") else "")
+        if check.mismatches is not None and check.total:
+            mismatched = Text(mismatch_words(check.mismatches, check.total))
+        else:   # the headline of the message ("corr2d raised ValueError"); the whole of it is below
+            headline = (check.message or "").split(": ")[0] if check.status in ("error", "skipped") else ""
+            mismatched = Text(headline, no_wrap=True, overflow="ellipsis", justify="left")
         table.add_row(target, against, Text(check.status.upper(), style=STATUS_STYLE.get(check.status, "")),
-                      _num(check.max_abs_error), Text(mismatched))
+                      _num(check.max_abs_error), mismatched)
     skipped = [c for c in result.checks if c.status == "skipped"]
     if skipped and verbosity < VERBOSE:
         table.caption = "skipped: " + "; ".join(

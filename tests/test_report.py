@@ -241,6 +241,8 @@ def test_skipped_and_errored_checks():
     result = RunResult("0.1.0", "fail", ("conv.py",), CONFIG, checks=(crashed,))
     out = text_of(result)
     assert 'File "conv.py", line 12' in out
+    summary_row = next(line for line in out.splitlines() if line.startswith("grad_input "))
+    assert summary_row.rstrip().endswith("raised IndexError")      # headline only; details below
     assert out.rstrip().endswith("FAIL: grad_input: raised IndexError: list index out of range")
 
 
