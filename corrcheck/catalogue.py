@@ -49,6 +49,7 @@ class Spec:
     size: str = "floor"           # forward output-size formula, see out_size()
     batch: str = "sum"            # grad_filter over samples: "sum" | "first" | "last"
     crop: str = "exact"           # grad_input crop of the padded gradient: "exact" | "p:-p"
+    undefined: str = "nan"        # reads past an array's edge: "nan" (JavaScript, or a crash) | "zero" (a guard)
 
 
 def out_size(n: int, k: int, s: int, pad: tuple[int, int], d: int, formula: str) -> int:
@@ -138,6 +139,8 @@ def _tables(spec, geom, in_spatial, k_spatial, out_spatial):
     x_shape, w_shape = _swapped(in_spatial, spec.swap_x), _swapped(k_spatial, spec.swap_w)
     x_idx, x_state = _gather_index([(p, s) for p, s, _ in axes], x_shape, ndim)
     w_idx, w_state = _gather_index([(t, np.full(t.shape, READ)) for _, _, t in axes], w_shape, ndim)
+    if spec.undefined == "zero":            # a helper like at(f, y, x) that returns 0 past the edge
+        x_state, w_state = np.where(x_state == UNDEFINED, ZERO, x_state), np.where(w_state == UNDEFINED, ZERO, w_state)
     x = _side(x_idx, x_state, x_shape, x_state == UNDEFINED)
     # a bounds-checked loop never reads the filter where it skipped the input
     w = _side(w_idx, w_state, w_shape, (w_state == UNDEFINED) & (x_state != ZERO))
@@ -214,7 +217,7 @@ def _grad_filter(spec: Spec, draw: Draw, geom: Geometry):
         xg, dout = xg[sl], dout[sl]
     o_sub, k_sub = "opq"[:ndim], "ijk"[:ndim]
     contrib = np.einsum(f"nf{o_sub},nc{o_sub}{k_sub}->fc{o_sub}{k_sub}", dout, xg)
-    dw = _scatter(contrib, ws.flat, np.ones(ws.flat.shape, bool), _swapped(draw.w.shape, spec.swap_w))
+    dw = _scatter(contrib, ws.flat, ws.state == READ, _swapped(draw.w.shape, spec.swap_w))
     return _swap(dw, spec.swap_w)
 
 

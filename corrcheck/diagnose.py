@@ -22,6 +22,7 @@ __all__ = ["match", "diagnose_shape"]
 
 PAIR_DISCOUNT = 0.95          # two slips at once are a little less likely than one
 VACUOUS_WEIGHT = 0.5          # cells a mutant leaves undefined match anything, so they count less
+GUARDED = Spec(undefined="zero")  # the same mistakes when the code reads 0 past an edge instead of NaN
 
 
 def match(target: str, draws, user_outputs, geom: Geometry, *, rtol: float = 1e-6, atol: float = 1e-9,
@@ -38,6 +39,8 @@ def match(target: str, draws, user_outputs, geom: Geometry, *, rtol: float = 1e-
     for m in entries_for(target):
         for v in m.variants:
             vac = _fits(lambda d: m.compute_variant(v, d, geom), draws, users, rtol, atol)
+            if vac:                                    # undefined cells filled: maybe a guard that reads 0
+                vac = _better(vac, _fits(lambda d: m.compute_variant(v, d, geom, GUARDED), draws, users, rtol, atol))
             if vac is not None:
                 found.append((base * (1 - VACUOUS_WEIGHT * vac), ((m, v),)))
                 break
@@ -83,6 +86,10 @@ def _fits(compute, draws, users, rtol, atol):
     return float(np.mean(fractions))
 
 
+def _better(vac, guarded_vac):
+    return vac if guarded_vac is None else min(vac, guarded_vac)
+
+
 def _pairs(target, draws, users, geom, rtol, atol):
     """Compositions of two engine-expressible mistakes touching different knobs."""
     hits = []
@@ -90,6 +97,9 @@ def _pairs(target, draws, users, geom, rtol, atol):
         if mutant_shape(target, spec, draws[0], geom) != users[0].shape:
             continue
         vac = _fits(lambda d: mutant(target, spec, d, geom), draws, users, rtol, atol)
+        if vac:
+            guarded = replace(spec, undefined="zero")
+            vac = _better(vac, _fits(lambda d: mutant(target, guarded, d, geom), draws, users, rtol, atol))
         if vac is not None:
             hits.append((((m1, v1), (m2, v2)), vac))
     return hits

@@ -547,3 +547,30 @@ def test_unusable_user_outputs_match_nothing():
     assert match("forward", draws, [ragged, ragged], geom) == []
     assert match("forward", draws, ["text", "text"], geom) == []
     assert diagnose_shape("forward", None, (2, 4, 4, 4), (7, 6), (3, 2), geom) is None
+
+
+def fwd_by_output_zero_helper(x, w, b, s, p):
+    """f[y][x] through a helper that returns 0 past the edge (the demo's at(f, y, x))."""
+    def at(m, i, j):
+        return m[i, j] if 0 <= i < m.shape[0] and 0 <= j < m.shape[1] else 0.0
+    N, C, H, W = x.shape
+    F, _, KH, KW = w.shape
+    out = np.zeros((N, F, osize(H, KH, s, p), osize(W, KW, s, p)))
+    for n in range(N):
+        for f in range(F):
+            for y in range(out.shape[2]):
+                for xx in range(out.shape[3]):
+                    acc = b[f]
+                    for c in range(C):
+                        for j in range(KH):
+                            for i in range(KW):
+                                r, q = y * s + j - p, xx * s + i - p
+                                if 0 <= r < H and 0 <= q < W:
+                                    acc += x[n, c, r, q] * at(w[f, c], y, xx)
+                    out[n, f, y, xx] = acc
+    return out
+
+
+def test_reads_past_the_filter_edge_as_zero_keep_full_confidence():
+    found = run("forward", fwd_by_output_zero_helper, NONSQUARE)
+    assert found[0].bug == "filter-indexed-by-output" and found[0].confidence >= 0.98
