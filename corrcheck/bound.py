@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arrays import to_float_array
-from .errors import UnusableOutput
+from .errors import UnusableOutput, UserTimeout
 from .geometry import Geometry
 from .guard import call_user
 from .layouts import Layout
@@ -84,6 +84,7 @@ class BoundOp:
         self.calls: Counter = Counter()
         self.mutations: list[str] = []
         self.dtype_notes: dict[str, str] = {}
+        self.hung: dict[str, UserTimeout] = {}
         self._memo: tuple | None = None
 
     # ---- what is bound ------------------------------------------------------
@@ -181,10 +182,16 @@ class BoundOp:
     def _caller(self, target: str):
         """A guarded call that counts, and watches the arguments for in-place writes."""
         def call(fn, *args, **kwargs):
+            if fn.name in self.hung:
+                raise self.hung[fn.name]          # it hung once: do not wait for it again
             self.calls[target] += 1
             before = [_snapshot(a) for a in args] + [_snapshot(v) for v in kwargs.values()]
-            value = call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name,
-                              user_files=self.user_files)
+            try:
+                value = call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name,
+                                  user_files=self.user_files)
+            except UserTimeout as exc:
+                self.hung[fn.name] = exc
+                raise
             after = list(args) + list(kwargs.values())
             names = [p.name for p in fn.params][:len(args)] + list(kwargs)
             for i, (snap, now) in enumerate(zip(before, after)):

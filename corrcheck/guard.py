@@ -378,7 +378,7 @@ def call_user(fn, args=(), kwargs=None, *, timeout: float | None, what: str, use
         if (alarm is not None and alarm.fired) or (entry is not None and entry.fired):
             frames = user_frames(exc, user_files)
             where = f" (it was at {_where(frames[-1])})" if frames else ""
-            raise UserTimeout(f"{what} did not return within {timeout:g} s{where}",
+            raise UserTimeout(f"{what} did not return within the {timeout:g} s time limit (--timeout){where}",
                               traceback=format_user_traceback(exc, user_files) if frames else None) from None
         raise                                 # an outer call's limit: not ours to report
     except KeyboardInterrupt as exc:

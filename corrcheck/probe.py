@@ -13,7 +13,7 @@ import numpy as np
 
 from .bound import BoundOp
 from .checks import expected_for, make_draw, user_result
-from .errors import UnusableOutput, UsageError, UserCallError
+from .errors import UnusableOutput, UsageError, UserCallError, UserTimeout
 from .geometry import ConfigError
 from .layouts import LAYOUTS
 from .problem import Problem, build_problem
@@ -29,6 +29,8 @@ class Attempt:
     op: BoundOp | None = None
     problem: Problem | None = None
     ran: bool = False              # returned an array, only of the wrong shape (an output-size bug?)
+    timed_out: bool = False
+    first: tuple | None = None     # (target, draw, result): the first call, for the repeatability check
 
 
 def _rel_error(u: np.ndarray, e: np.ndarray) -> float:
@@ -70,13 +72,15 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
     except UserCallError as err:
         ran = isinstance(err, UnusableOutput) and err.got_shape is not None and len(err.got_shape) == \
             len(L.x_shape(1, 1, problem.in_spatial))
-        return Attempt(layout, container, square, err.message, float("inf"), op, problem, ran)
+        return Attempt(layout, container, square, err.message, float("inf"), op, problem, ran,
+                       isinstance(err, UserTimeout))
     return Attempt(layout, container, square, None, _rel_error(got, expected_for(target, d, problem.geom)),
-                   op, problem)
+                   op, problem, first=(target, d, got))
 
 
-def choose(plan, cfg, rng, *, language: str, user_files) -> tuple[BoundOp, Problem, list[str]]:
-    """The BoundOp and main Problem to check, plus notes on what was chosen."""
+def choose(plan, cfg, rng, *, language: str, user_files):
+    """The BoundOp and main Problem to check, notes on what was chosen, and the probe's first
+    call (target, draw, result) when it ran on the main problem (None otherwise)."""
     same_rule = "holberton" if plan.convention == "holberton" else "tf"
     attempts: list[Attempt] = []
     layouts = _candidate_layouts(plan, cfg)
@@ -89,7 +93,7 @@ def choose(plan, cfg, rng, *, language: str, user_files) -> tuple[BoundOp, Probl
                     attempts.append(a)
                     if a.error is None and a.rel_error < 1e-6:
                         return a
-                    if a.error and "did not return within" in a.error:
+                    if a.timed_out:
                         return a               # a hang: do not pay for it once per candidate
                     if a.error is None:
                         break                  # shape-correct: no need for the square variant
@@ -127,4 +131,5 @@ def choose(plan, cfg, rng, *, language: str, user_files) -> tuple[BoundOp, Probl
         notes.append(f"layout {best.layout} (detected" + (", nested lists" if best.container == "list" else "") + ")")
     elif best.container == "list":
         notes.append(f"layout {best.layout}, nested lists")
-    return op, op_main, notes
+    first = best.first if not best.square and best.first is not None else None
+    return op, op_main, notes, first

@@ -120,11 +120,11 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         plan = bind_plan(ns, cfg)
         rng = np.random.default_rng(cfg.seed)
         from .probe import choose
-        op, main, layout_notes = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
+        op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except (CorrcheckError, ConfigError) as exc:
         return error_result(cfg, exc, t0)
     result = check_bound(cfg, op, main, plan_notes=plan.notes + layout_notes, sources=sources, t0=t0,
-                         language=language)
+                         language=language, first=first)
     if cfg.sweep:
         from .sweep import attach
         result = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
@@ -135,12 +135,13 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     return result
 
 
-def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python") -> RunResult:
+def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python",
+                first=None) -> RunResult:
     """Everything after binding: checks on the main problem and its variants, diagnosis, story."""
     from .diagnosis_runner import diagnose_outcomes, explain_worst
     t0 = time.perf_counter() if t0 is None else t0
     rng = np.random.default_rng(cfg.seed + 1)
-    outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng)]
+    outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=first)]
     extra = pad0_variant(main)
     if extra is not None:
         outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,

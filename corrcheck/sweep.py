@@ -228,7 +228,7 @@ def _bind_worker(cfg) -> None:
 
         ns, language, _ = load_namespace(cfg)
         plan = bind_plan(ns, cfg)
-        op, main, _ = choose(plan, cfg, np.random.default_rng(cfg.seed), language=language,
+        op, main, *_ = choose(plan, cfg, np.random.default_rng(cfg.seed), language=language,
                              user_files=tuple(cfg.files))
         _WORKER.update(op=op, main=main, cfg=cfg, error=None)
     except Exception as exc:  # noqa: BLE001 - reported per config by _work, never as a traceback

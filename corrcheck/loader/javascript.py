@@ -569,7 +569,7 @@ class JsRuntime:
             try:
                 text = self._engine.eval("__corrcheck." + bridge_call, self.timeout)
             except _Timeout:
-                raise UserTimeout(f"{what} did not return within {self.timeout:g} s") from None
+                raise UserTimeout(f"{what} did not return within the {self.timeout:g} s time limit (--timeout)") from None
         return _answer(text, what, {f.path: f for f in self._files.values()}, args)
 
     def _object_op(self, handle: JsObjectHandle, bridge_call: str, what: str, args=()) -> Any:
