@@ -55,18 +55,27 @@ class UserArgs:
         d = self.geom.dilation
         return d[0] if len(set(d)) == 1 else tuple(d)
 
-    def size_value(self, which: str, as_tuple: bool = False):
-        """Filter or input size as learners pass it: int when square (or 1-D), else a tuple.
+    def size_value(self, which: str, style: str = "auto"):
+        """Filter or input size as learners pass it.
 
-        `as_tuple` keeps a tuple even for square sizes, once the function showed it wants one.
+        auto: an int when square (or 1-D), else a tuple; with channels, the full shape.
+        tuple: always a tuple of the spatial sizes; spatial: the spatial sizes even with channels.
         """
-        if which == "filter":
-            full, spatial = self.w_shape, self.w_shape if not self.layout.channels else None
-        else:
-            full, spatial = self.x_shape, self.x_shape if not self.layout.channels else None
-        if spatial is None:
-            return tuple(full)
-        return spatial[0] if len(set(spatial)) == 1 and not as_tuple else tuple(spatial)
+        full = self.w_shape if which == "filter" else self.x_shape
+        L = self.layout
+        if L.channels:
+            if style != "spatial":
+                return tuple(full)
+            spatial = full[:-2] if (which == "filter" and L.channels_last) else (
+                full[2:] if which == "filter" else (full[1:-1] if L.channels_last else full[-L.spatial:]))
+            return tuple(spatial)
+        if style == "auto" and len(set(full)) == 1:
+            return full[0]
+        return tuple(full)
+
+    def size_styles(self) -> tuple[str, ...]:
+        """The ways to pass a size worth trying, most common first."""
+        return ("auto", "spatial") if self.layout.channels else ("auto", "tuple")
 
 
 class BoundOp:

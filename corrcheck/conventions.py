@@ -66,13 +66,13 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
     return roles
 
 
-def role_values(args, kind: str, sizes_as_tuples: bool = False) -> dict:
+def role_values(args, kind: str, size_style: str = "auto") -> dict:
     """The value corrcheck passes for each role, in user space."""
     values = {
         "input": args.x, "filter": args.w, "bias": args.b, "dout": args.dout,
         "stride": args.stride, "pad": args.pad, "dilation": args.dilation,
-        "filter_size": args.size_value("filter", sizes_as_tuples),
-        "input_size": args.size_value("input", sizes_as_tuples),
+        "filter_size": args.size_value("filter", size_style),
+        "input_size": args.size_value("input", size_style),
         "conv_param": {"stride": args.stride, "pad": args.pad},
     }
     if args.geom.dilation != (1,) * args.geom.ndim:
@@ -177,7 +177,7 @@ class FunctionalImpl:
         self.forward_fn = forward
         self.grads = dict(grads)
         self.has_bias = has_bias
-        self.sizes_as_tuples: set[str] = set()
+        self.size_style: dict[str, str] = {}
         self.roles = {}
         if forward is not None:
             self.roles[forward.name] = assign_roles(forward, "forward", has_bias=has_bias)
@@ -215,24 +215,27 @@ class FunctionalImpl:
         return _first_if_pair(self._call_sized(fn, "forward", args, caller("forward")), args.out_shape)
 
     def _call_sized(self, fn, kind, args, call):
-        """Sizes go as an int when square; a function that only takes (rows, cols) gets a tuple,
-        and keeps getting one once it has shown that (practice: `h, w = image_shape`)."""
+        """Sizes go the common way first (an int when square, the full shape with channels); a
+        function that raises gets the other way once, and keeps it when that works
+        (`h, w = image_shape` needs a tuple; `KH, KW = ksize` needs the spatial part only)."""
         roles = self.roles[fn.name]
         sized = {"filter_size", "input_size"} & set(roles.values())
-        tuples = fn.name in self.sizes_as_tuples
-        a, kw = build_call(fn, roles, role_values(args, kind, tuples))
+        styles = args.size_styles()
+        style = self.size_style.get(fn.name, styles[0])
+        a, kw = build_call(fn, roles, role_values(args, kind, style))
         try:
             value = call(fn, *a, **kw)
         except UserRaised:
-            if not sized or tuples or args.size_value("filter") == args.size_value("filter", True) \
-                    and args.size_value("input") == args.size_value("input", True):
+            others = [st for st in styles if st != style and fn.name not in self.size_style]
+            if not sized or not others or all(
+                    args.size_value(w, st) == args.size_value(w, style) for w in ("filter", "input") for st in others):
                 raise
-            a, kw = build_call(fn, roles, role_values(args, kind, True))
+            a, kw = build_call(fn, roles, role_values(args, kind, others[0]))
             value = call(fn, *a, **kw)
-            self.sizes_as_tuples.add(fn.name)
+            self.size_style[fn.name] = others[0]
             return value
-        if sized and not isinstance(args.size_value("filter"), int):
-            self.sizes_as_tuples.add(fn.name)      # it took tuples on a non-square problem
+        if sized and fn.name not in self.size_style and not isinstance(args.size_value("filter", style), int):
+            self.size_style[fn.name] = "tuple" if not args.layout.channels else style
         return value
 
     def gradients(self, target, args, caller):

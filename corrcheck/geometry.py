@@ -82,6 +82,8 @@ def per_axis(value, ndim: int, name: str, minimum: int) -> tuple[int, ...]:
     """An int, a sequence of ints, or a string like '2' or '2x1' -> one int per axis."""
     if isinstance(value, str):
         parts = [p for p in re.split(r"[x×,]", value.strip().lower()) if p]
+        if not parts:
+            raise ConfigError(f"{name} must be a whole number or one per axis like 2x1, not {value!r}")
         try:
             value = [int(p) for p in parts]
         except ValueError:
