@@ -110,7 +110,11 @@ class BoundOp:
         return self.impl.has_bias
 
     def describe_binding(self) -> list[str]:
-        return list(getattr(self.impl, "binding_notes", []))
+        notes = list(getattr(self.impl, "binding_notes", []))
+        used = getattr(self.impl, "used_attributes", None)
+        if used is not None and used():
+            notes.append(f"attributes used: {used()}")
+        return notes
 
     # ---- canonical entry points ----------------------------------------------
     def forward(self, x, w, b, geom: Geometry) -> np.ndarray:

@@ -137,7 +137,8 @@ class LayerImpl:
     def _set_params(self, obj, args):
         """Point the object's own weight/bias attributes at corrcheck's arrays."""
         d = _attrs(obj)
-        w_attr = self.attrs.get("weight") or _pick(d, WEIGHT_ATTRS, args.w_shape)
+        w_attr = self.attrs.get("weight") or _pick(d, WEIGHT_ATTRS, args.w_shape) or \
+            next((n for n in WEIGHT_ATTRS if n in d and d[n] is None), None)   # made lazily on first forward
         if w_attr is None:
             shapes = {k: tuple(v.shape) for k, v in d.items() if isinstance(v, np.ndarray)}
             raise UnusableOutput(
@@ -146,11 +147,13 @@ class LayerImpl:
         self.attrs["weight"] = w_attr
         setattr(obj, w_attr, np.array(args.w, dtype=np.float64))
         f = args.w_shape[-1] if args.layout.channels_last else args.w_shape[0]
-        b_attr = self.attrs.get("bias") or _pick(d, BIAS_ATTRS, None, size=f)
+        b_attr = self.attrs.get("bias") or _pick(d, BIAS_ATTRS, None, size=f) or \
+            next((n for n in BIAS_ATTRS if n in d and d[n] is None), None)
         if b_attr is not None:
             self.attrs["bias"] = b_attr
-            old = np.asarray(getattr(obj, b_attr))
-            setattr(obj, b_attr, np.asarray(args.b, dtype=np.float64).reshape(old.shape))
+            old = getattr(obj, b_attr)
+            shape = np.shape(old) if old is not None else (f,)
+            setattr(obj, b_attr, np.asarray(args.b, dtype=np.float64).reshape(shape))
 
     def _instance_for(self, args, caller, key, fresh):
         from .bound import _digest
@@ -231,8 +234,9 @@ class LayerImpl:
         return None, None
 
     def used_attributes(self) -> str:
-        parts = [f"{role} -> {attr}" for role, attr in self.attrs.items()]
-        return ", ".join(parts)
+        words = {"weight": "weights set in", "bias": "bias set in", "grad_filter": "filter gradient read from",
+                 "grad_bias": "bias gradient read from"}
+        return ", ".join(f"{words.get(role, role)} .{attr}" for role, attr in self.attrs.items())
 
 
 def _attrs(obj) -> dict:
