@@ -6,7 +6,7 @@ CheckResults plus the raw material diagnosis needs (draws, user outputs).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -83,7 +83,7 @@ def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
 
 
 def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_differences: bool = True,
-                  repeatability: bool = True, first=None) -> ProblemOutcome:
+                  repeatability: bool = True, first=None, second_draw: bool = True) -> ProblemOutcome:
     """All checks on one problem (see module doc).
 
     The user's functions run on the first draw; the other `draws` are made now
@@ -118,9 +118,11 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         if t.error is not None:
             out.checks.append(error_check(target, "reference", t.error, note))
             continue
-        out.checks.append(compare(target, "reference", t.user[0], t.expected[0], tol,
-                                  user_index=lambda i, tg=target: op.user_index(tg, i), mode="direct",
-                                  config_note=note))
+        res = compare(target, "reference", t.user[0], t.expected[0], tol,
+                      user_index=lambda i, tg=target: op.user_index(tg, i), mode="direct", config_note=note)
+        if res.status == "pass" and len(ds) > 1 and second_draw:
+            res = _second_draw(op, target, t, ds[1], geom, tol, note) or res
+        out.checks.append(res)
         if first is not None and first[0] == target:
             rep = _differs(op, target, first[2], t.user[0], note)
         elif repeatability:
@@ -137,6 +139,23 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
                                       config_note=note))
     op.mutations.clear()
     return out
+
+
+def _second_draw(op, target, t, d, geom, tol, note) -> CheckResult | None:
+    """Right on one input but wrong on a second of the same shape: a cache or state kept from
+    an earlier call (e.g. a padded input memoised per shape). One more call per target."""
+    t.expected.append(expected_for(target, d, geom))
+    try:
+        t.user.append(user_result(op, target, d, geom))
+    except UserCallError as err:
+        return error_check(target, "reference", err, note)
+    res = compare(target, "reference", t.user[1], t.expected[1], tol,
+                  user_index=lambda i: op.user_index(target, i), mode="direct", config_note=note)
+    if res.status == "pass":
+        return None
+    name = op.names.get(target, target)
+    return replace(res, message=(f"{name} is right on the first input but wrong on a second input of the same "
+                                 f"shape: it keeps something from an earlier call (a cache or global state)"))
 
 
 def _repeatability(op, target, d, geom, first, note) -> CheckResult | None:
