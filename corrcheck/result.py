@@ -138,6 +138,17 @@ class CellExplanation:
     left_name: str = "I"            # names used when rendering (I·F, dO·I, dO·F)
     right_name: str = "F"
 
+    def to_dict(self) -> dict:
+        def terms(ts):
+            return [{"left": list(t.input_index), "right": list(t.filter_index), "coefficient": t.coefficient}
+                    for t in ts]
+        d = {"target": self.target, "cell": list(self.cell), "left_name": self.left_name,
+             "right_name": self.right_name, "user_terms": terms(self.user_terms),
+             "expected_terms": terms(self.expected_terms)}
+        if self.note:
+            d["note"] = self.note
+        return d
+
 
 @dataclass(frozen=True)
 class ErrorInfo:
@@ -200,4 +211,8 @@ class RunResult:
             d["sweep"] = self.sweep.to_dict()
         if self.notes:
             d["notes"] = list(self.notes)
+        if self.conclusion:
+            d["conclusion"] = self.conclusion
+        if self.explanations:
+            d["explanations"] = [e.to_dict() for e in self.explanations]
         return d
