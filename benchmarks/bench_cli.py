@@ -121,6 +121,59 @@ def heavy_report() -> bool:
     return fine
 
 
+PHASES_SCRIPT = r"""
+import io, sys, time
+marks = []
+def mark(name, t0=[START]):
+    now = time.perf_counter(); marks.append((name, now - t0[0])); t0[0] = now
+import corrcheck.cli; mark("import corrcheck.cli (typer, click)")
+try:
+    import typer._adapters; mark("typer argument coercion (typer._adapters: pydantic)")
+except ImportError:
+    mark("typer argument coercion (no pydantic in this typer)")
+import numpy; mark("import numpy")
+import corrcheck.runner; mark("import corrcheck.runner and the check modules")
+import corrcheck.report; mark("import corrcheck.report (rich)")
+from corrcheck.config import RunConfig
+from corrcheck.report import make_console, render, render_sections
+if sys.argv[1] == "demo":
+    from corrcheck import demo
+    sections = demo.run_demo(RunConfig(stride=2, pad=1)); mark("demo.run_demo (two runs, loss curves)")
+    render_sections(sections, make_console(file=io.StringIO())); mark("render")
+else:
+    result = corrcheck.runner.run(RunConfig(files=("examples/seed_buggy.py",), stride=2, pad=1))
+    mark("runner.run (load, bind, checks, diagnosis, explain, locate)")
+    render(result, make_console(file=io.StringIO())); mark("render")
+for name, seconds in marks:
+    print(f"{seconds * 1000:.0f}\t{name}")
+"""
+
+
+def phases(rounds: int) -> None:
+    """Where the time of `run` and `demo` goes, in a fresh interpreter each round (median per phase)."""
+    for what in ("run", "demo"):
+        per: dict[str, list[float]] = {}
+        for _ in range(rounds):
+            code = "import time; START = time.perf_counter()\n" + PHASES_SCRIPT
+            started = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", code, what], cwd=ROOT, env=_env(), capture_output=True,
+                                  text=True)
+            wall = time.perf_counter() - started
+            if proc.returncode:
+                print(f"\n{what}: phases script failed: {proc.stderr.strip().splitlines()[-1:]}")
+                break
+            for line in proc.stdout.splitlines():
+                ms, name = line.split("\t", 1)
+                per.setdefault(name, []).append(float(ms))
+            per.setdefault("(process start and exit, outside the script)", []).append(
+                wall * 1000 - sum(float(line.split("\t")[0]) for line in proc.stdout.splitlines()))
+        else:
+            label = "demo --stride 2 --pad 1" if what == "demo" else "run examples/seed_buggy.py --stride 2 --pad 1"
+            print(f"\n{label}: phases in a fresh interpreter (median ms of {rounds}):")
+            for name, values in per.items():
+                print(f"{statistics.median(values):>8.0f}  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -129,6 +182,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.skip_timings:
         timings(args.rounds)
+        phases(args.rounds)
     importtime_report(args.top)
     heavy_report()
 
