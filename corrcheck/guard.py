@@ -149,17 +149,24 @@ class _Escape:
     line is the handler's own, outside the `try`, so the exception leaves the loop.
     """
 
-    __slots__ = ("active", "prev_trace")
+    __slots__ = ("active", "prev_trace", "user_files", "roots")
 
-    def __init__(self):
+    def __init__(self, user_files=()):
         self.active = True
         self.prev_trace = _NO_TRACE
+        self.user_files = user_files
+        self.roots = None
 
     def trace_out(self, frame) -> None:
-        """Trace `frame` and its callers up to call_user (exclusive), skipping corrcheck's own."""
+        """Trace the user's frames from `frame` up to call_user (exclusive).
+
+        Only the user's: raising in the middle of the standard library's or corrcheck's
+        clean-up code (a lock's `finally`) would leave their state broken.
+        """
+        self.roots = _roots(tuple(self.user_files))
         traced = False
         while frame is not None and frame.f_code is not _CALL_USER_CODE:
-            if not frame.f_code.co_filename.startswith(_CORRCHECK_DIR):
+            if _is_user_file(frame.f_code.co_filename, self.roots):
                 frame.f_trace = self._on_line
                 traced = True
             frame = frame.f_back
@@ -170,7 +177,8 @@ class _Escape:
     def _on_call(self, frame, event, arg):
         # Only what the user's traced frames call: never corrcheck's own clean-up.
         caller = frame.f_back
-        if self.active and caller is not None and caller.f_trace == self._on_line:
+        if (self.active and caller is not None and caller.f_trace == self._on_line
+                and _is_user_file(frame.f_code.co_filename, self.roots)):
             return self._on_line
         return None
 
@@ -194,12 +202,12 @@ class _Alarm:
 
     __slots__ = ("deadline", "active", "fired", "prev_handler", "prev_timer", "started", "escape")
 
-    def __init__(self, timeout: float):
+    def __init__(self, timeout: float, user_files=()):
         self.started = time.monotonic()
         self.deadline = self.started + timeout
         self.active = True
         self.fired = False
-        self.escape = _Escape()
+        self.escape = _Escape(user_files)
         self.prev_handler = _signal.signal(signal.SIGALRM, self._on_alarm)
         self.prev_timer = _signal.setitimer(signal.ITIMER_REAL, timeout, _REPEAT)
         if 0 < self.prev_timer[0] < timeout:  # an outer limit is sooner: let it fire first
@@ -242,8 +250,8 @@ class _ThreadTimeout(_Timeout):
 class _WatchEntry:
     __slots__ = ("tid", "deadline", "fired", "escape")
 
-    def __init__(self, tid, deadline):
-        self.tid, self.deadline, self.fired, self.escape = tid, deadline, False, _Escape()
+    def __init__(self, tid, deadline, user_files):
+        self.tid, self.deadline, self.fired, self.escape = tid, deadline, False, _Escape(user_files)
 
 
 class _Watchdog:
@@ -254,8 +262,8 @@ class _Watchdog:
         self._entries: list[_WatchEntry] = []
         self._thread: threading.Thread | None = None
 
-    def arm(self, timeout: float) -> _WatchEntry:
-        entry = _WatchEntry(threading.get_ident(), time.monotonic() + timeout)
+    def arm(self, timeout: float, user_files=()) -> _WatchEntry:
+        entry = _WatchEntry(threading.get_ident(), time.monotonic() + timeout, user_files)
         with self._cond:
             self._entries.append(entry)
             if self._thread is None:
@@ -366,9 +374,9 @@ def call_user(fn, args=(), kwargs=None, *, timeout: float | None, what: str, use
             if on_main:
                 sigint = _SigintFlag()
                 if timeout is not None:
-                    alarm = _Alarm(timeout)
+                    alarm = _Alarm(timeout, user_files)
             elif timeout is not None:
-                entry = _watchdog.arm(timeout)
+                entry = _watchdog.arm(timeout, user_files)
             with quiet_user_io():
                 return fn(*args, **kwargs)
         finally:

@@ -209,9 +209,9 @@ class _ImportSession:
         try:
             return guard.call_user(fn, args, timeout=timeout, what=what, user_files=self.roots)
         except UserTimeout as e:
-            where = e.message.partition(" s (")[2]
+            where = re.search(r"\((it was at .*)\)$", e.message)
             raise LoadError(f"{what} did not finish importing within {timeout:g} s"
-                            + (f" ({where}" if where else "")
+                            + (f" ({where.group(1)})" if where else "")
                             + "; if it is only slow, raise --timeout") from None
         except UserRaised as e:
             raise _import_error(e.__cause__, what, self.roots) from None
