@@ -10,8 +10,13 @@ Time limits:
   `PyThreadState_SetAsyncExc`; it lands at the next bytecode, so it stops pure
   Python loops but not a blocking C call (`time.sleep`, a huge BLAS call): those
   cannot be interrupted in-process and return late.
+A C call that never returns (or a blocking one on a worker thread) cannot be
+interrupted in-process at all: only a separate process could be killed.
 Either way the exception repeats every `_REPEAT` seconds until the call is
-over, so a bare `except:` in the user's loop cannot swallow it for good.
+over, and once time is up the user's own frames are traced so the first line
+of a bare `except:` handler raises again: `try: ... except: pass` inside the
+user's loop cannot swallow the limit.  Standard-library and corrcheck frames are
+never traced, so their clean-up (a lock's `finally`) always completes.
 """
 from __future__ import annotations
 
