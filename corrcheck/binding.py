@@ -45,8 +45,18 @@ def _lookup(ns: dict[str, UserFunction], name: str, flag: str) -> UserFunction:
 
 
 def _free_functions(ns):
-    return {k: f for k, f in ns.items() if not f.is_class and "." not in k and not k.startswith("_")
-            and not f.extra.get("imported")}
+    """Functions that are not methods: top-level ones, and members of namespace objects
+    (a browser script's `mlib.conv.forward`), but not `Cls.method`."""
+    classes = {k for k, f in ns.items() if f.is_class}
+
+    def free(k, f):
+        if f.is_class or f.extra.get("imported") or f.extra.get("method_of"):
+            return False
+        parts = k.split(".")
+        if any(p.startswith("_") for p in parts) or "prototype" in parts:
+            return False
+        return not any(".".join(parts[:i]) in classes for i in range(1, len(parts)))
+    return {k: f for k, f in ns.items() if free(k, f)}
 
 
 def _classes(ns):

@@ -14,6 +14,7 @@ from . import diagnose
 from .checks import expected_for, make_draw, user_result
 from .compare import wrong_mask
 from .errors import UnusableOutput, UserCallError
+from .geometry import ConfigError
 from .problem import probe_variants
 from .result import Diagnosis
 from .tolerances import tolerance_for
@@ -104,12 +105,28 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
     return []
 
 
-def _pad_offset(op, target, outcome, cfg) -> list[Diagnosis]:
-    """A backward that pads differently from the forward (a real bug in Holberton code: its 'same'
-    padding is one more than the forward's) equals the reference gradient with the pad shifted."""
+def _shifted_expected(target, d, g, pads):
+    """The reference gradient when the backward pads (before, after) = pads; a negative 'after'
+    means the last rows of the input are never read (the crop keeps the output size)."""
     from dataclasses import replace
 
     from .checks import expected_for
+    crop = tuple(max(0, -a) for _, a in pads)
+    geom = replace(g, pad=tuple((b, max(a, 0)) for b, a in pads), mode=None)
+    keep = (slice(None), slice(None)) + tuple(slice(0, n - c) for n, c in zip(d.x.shape[2:], crop))
+    try:
+        small = replace(d, x=d.x[keep])
+        got = expected_for(target, small, geom)
+    except (ConfigError, ValueError):      # a shift that does not fit: not this mistake
+        return None
+    if target == "grad_input":
+        got = np.pad(got, [(0, 0), (0, 0)] + [(0, c) for c in crop])
+    return got
+
+
+def _pad_offset(op, target, outcome, cfg) -> list[Diagnosis]:
+    """A backward that pads differently from the forward (a real bug in Holberton code: its 'same'
+    padding is one more than the forward's) equals the reference gradient with the pad shifted."""
     t = outcome.targets[target]
     if t.error is not None or not t.user or t.user[0] is None:
         return []
@@ -117,11 +134,10 @@ def _pad_offset(op, target, outcome, cfg) -> list[Diagnosis]:
     tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
     for delta in (1, -1, 2):
         pads = tuple((b + delta, a - delta) for b, a in g.pad)
-        if any(b < 0 or a < 0 for b, a in pads):
+        if any(b < 0 for b, a in pads):
             continue
-        shifted = replace(g, pad=pads, mode=None)
-        want = expected_for(target, outcome.draws[0], shifted)
-        if want.shape == t.user[0].shape and not wrong_mask(t.user[0], want, tol).any():
+        want = _shifted_expected(target, outcome.draws[0], g, pads)
+        if want is not None and want.shape == t.user[0].shape and not wrong_mask(t.user[0], want, tol).any():
             fwd = op.names.get("forward", "the forward")
             mode = f" for padding='{g.mode}'" if g.mode else ""
             words = "one more" if delta == 1 else ("one less" if delta == -1 else f"{delta} more")
