@@ -228,7 +228,7 @@ def calls_text(calls: dict) -> str:
 
 
 def growth(sizes, budget: float) -> None:
-    print(f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    print(_machine())
     print("growth: 3x3 filter, stride 1, pad 1, layout hw (calls per user function; seconds = RunResult.seconds)")
     print(f"{'impl':<8}{'size':>9}  {'mode':<18}{'verdict':<8}{'seconds':>9}  calls")
     for label, fns in (("lists", SEED), ("numpy", NUMPY)):
@@ -248,7 +248,7 @@ def growth(sizes, budget: float) -> None:
 
 
 def targets() -> None:
-    print(f"\nload average {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    print("\n" + _machine())
     t = SEED_TARGET
     fns, counts = attributed(SEED)
     result, wall, mode = check(fns, layout="hw", stride=t["stride"], pad=t["pad"],
@@ -273,6 +273,13 @@ def targets() -> None:
     print_attribution(counts)
     print(f"    one call: forward {_seconds(conv_forward_fast, t):.3f} s, backward "
           f"{_seconds(conv_backward_fast, t):.3f} s (median of 5)")
+
+
+def _machine() -> str:
+    """Load and BLAS threads: on a busy 2-core machine two OpenBLAS threads make BLAS calls 3-25x slower."""
+    blas = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS") or "default"
+    return (f"load average {' '.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores, "
+            f"BLAS threads: {blas}")
 
 
 def _seconds(fn, t) -> float:
