@@ -6,12 +6,14 @@ Prints, per op x shape x dtype, the median time of the reference and of torch,
 their ratio (reference / torch; the target is <= 1.5 on c and d, <= 3 on
 tiny) and the reference's GFLOP/s, after one baseline line: this machine's
 float64 matmul GFLOP/s. NumPy and torch are timed in separate groups with a
-pause in between, because their thread pools spin and fight over 2 cores.
+pause in between, because their thread pools spin and fight over 2 cores;
+the groups alternate round by round so a busy machine slows both alike.
 Torch is optional (pip install torch==2.13.0); without it only NumPy is timed.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -28,8 +30,8 @@ try:
 except ImportError:  # torch is a bench extra
     torch = None
 
-PAUSE_SECONDS = 1.0  # lets the other library's spinning threads go to sleep
-ROUND_SECONDS = 0.2  # each round repeats the call until about this long
+PAUSE_SECONDS = 0.5  # lets the other library's spinning threads go to sleep
+ROUND_SECONDS = 0.3  # each round repeats the call until about this long
 
 
 @dataclass(frozen=True)
@@ -84,20 +86,45 @@ def torch_calls(shape: Shape, x, w, dout):
     }
 
 
-def median_time(call, rounds: int) -> float:
-    """Median over rounds of the mean time per call; each round lasts about ROUND_SECONDS."""
+def calls_per_round(call) -> int:
+    """How many calls make one round of about ROUND_SECONDS (after a warm-up call)."""
     call()  # warm caches and thread pools
     start = time.perf_counter()
     call()
-    once = max(time.perf_counter() - start, 1e-7)
-    number = max(1, int(ROUND_SECONDS / once))
-    times = []
+    return max(1, int(ROUND_SECONDS / max(time.perf_counter() - start, 1e-7)))
+
+
+def one_round(call, number: int) -> float:
+    """Mean time per call over one round."""
+    start = time.perf_counter()
+    for _ in range(number):
+        call()
+    return (time.perf_counter() - start) / number
+
+
+def median_time(call, rounds: int) -> float:
+    number = calls_per_round(call)
+    return statistics.median(one_round(call, number) for _ in range(rounds))
+
+
+def time_groups(groups: dict, rounds: int) -> dict:
+    """{library: {op: call}} -> {library: {op: median seconds}}.
+
+    Each round times every library as its own group, with a pause before each
+    group; alternating rounds means both libraries see the same machine load
+    when other work shares the cores, so the ratio of medians stays fair.
+    """
+    numbers = {}
+    for lib, calls in groups.items():
+        time.sleep(PAUSE_SECONDS)
+        numbers[lib] = {op: calls_per_round(call) for op, call in calls.items()}
+    samples = {lib: {op: [] for op in calls} for lib, calls in groups.items()}
     for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(number):
-            call()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
+        for lib, calls in groups.items():
+            time.sleep(PAUSE_SECONDS)
+            for op, call in calls.items():
+                samples[lib][op].append(one_round(call, numbers[lib][op]))
+    return {lib: {op: statistics.median(ts) for op, ts in ops.items()} for lib, ops in samples.items()}
 
 
 def flops(shape: Shape, dout) -> float:
@@ -116,18 +143,19 @@ def run(shapes, dtypes, rounds: int):
         print("note: torch is not installed; timing NumPy only (pip install torch==2.13.0)")
     else:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; numpy {np.__version__}")
+    threads = {k: os.environ[k] for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if k in os.environ}
+    print(f"threads: {threads or 'library defaults'} (single-thread runs: set both to 1)")
     header = f"{'op':<12}{'shape':<6}{'dtype':<9}{'numpy ms':>11}{'torch ms':>11}{'ratio':>8}{'GFLOP/s':>9}"
     print(header)
     print("-" * len(header))
     for shape in shapes:
         for dtype in dtypes:
             arrays = make_arrays(shape, dtype)
-            ours = {op: median_time(call, rounds) for op, call in numpy_calls(shape, *arrays).items()}
-            theirs = {}
+            groups = {"numpy": numpy_calls(shape, *arrays)}
             if torch is not None:
-                time.sleep(PAUSE_SECONDS)
-                theirs = {op: median_time(call, rounds) for op, call in torch_calls(shape, *arrays).items()}
-                time.sleep(PAUSE_SECONDS)
+                groups["torch"] = torch_calls(shape, *arrays)
+            medians = time_groups(groups, rounds)
+            ours, theirs = medians["numpy"], medians.get("torch", {})
             work = flops(shape, arrays[2])
             for op in OPS:
                 t_ref = ours[op]

@@ -30,7 +30,7 @@ from corrcheck.geometry import ConfigError, Geometry, make_geometry
 __all__ = ["forward", "grad_input", "grad_filter", "grad_bias"]
 
 _ALL = slice(None)
-BLOCK_ELEMENTS = 1 << 19  # column-buffer entries per block of samples (4 MiB in float64: cache-sized)
+BLOCK_ELEMENTS = 1 << 17  # column-buffer entries per block of samples (1 MiB in float64: one L2 cache)
 SMALL_ELEMENTS = 1 << 14  # at most this many column entries: take the gather path (per-call overhead wins)
 
 
