@@ -136,6 +136,11 @@ class BoundOp:
             return self.forward(x, w, b, geom)
         return self._gradient(target, dout, x, w, b, geom)
 
+    def served_with(self, target: str) -> set[str]:
+        """Targets that one call of the function behind `target` also answers (one backward, three grads)."""
+        name = self.names.get(target)
+        return {t for t, n in self.names.items() if n == name and t != "forward"} | {target}
+
     def forget(self) -> None:
         """Drop the memo of the last backward call, so the next call really runs the user's code."""
         self._memo = None
