@@ -71,7 +71,8 @@ def run_demo(cfg, fixed_only: bool = False):
 
     sections = []
     if not fixed_only:
-        sections.append(("the forum question's code (seed_buggy.py)", run(_demo_config(cfg, BUGGY))))
+        # the buggy run also searches for the verified fix: the diff the learner would apply
+        sections.append(("the forum question's code (seed_buggy.py)", run(_demo_config(cfg, BUGGY).replace(fix=True))))
     sections.append(("the same code with the two slips fixed (seed_fixed.py)", run(_demo_config(cfg, FIXED))))
     if not fixed_only:
         sections.append(("gradient descent: fit a filter to a target, lr = 1/L",
