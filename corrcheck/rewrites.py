@@ -1,6 +1,6 @@
 """Candidate source edits, as data: for each catalogue id, the rewrites that undo that mistake.
 
-A rewrite takes the node that locate.py's rule for the id points at and returns
+A rewrite takes the node that the locate rule for the id (locate_rules.py) points at and returns
 text edits at that node's position (never a re-printed file), so a diff shows
 only the expression that changed. `candidates()` walks the bound functions and
 yields Candidate objects in the order worth trying: the diagnosed ids first,
@@ -12,7 +12,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from . import locate as L
+from .locate import find_function, python_candidates, source_tree
+from .locate_facts import FILTER_AXES, IN_AXES
+from .locate_queries import has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products
+from .locate_rules import adds_one, einsum_spec, is_neg_pad_slice
 
 __all__ = ["Edit", "Candidate", "REWRITES", "candidates", "apply_edits"]
 
@@ -112,8 +115,8 @@ def _filter_at_taps(facts, t, node):
         return []
     loops = facts.enclosing.get(id(node), ()) or tuple(facts.loops)
     edits = []
-    for axis, idx in L.spatial_indices(facts, read):
-        if L._has(facts, idx, "L:out"):
+    for axis, idx in spatial_indices(facts, read):
+        if has_token(facts, idx, "L:out"):
             taps = facts.names_of_kind("tap", axis, loops) or facts.names_of_kind("tap", axis)
             if not taps:
                 return []
@@ -124,9 +127,9 @@ def _filter_at_taps(facts, t, node):
 def _move_stride(facts, t, node):
     """y + j*s - p -> y*s + j - p: the stride factor moves from the tap to the output index."""
     parents = _parents(node)
-    for mult, factor, other in L.stride_products(facts, node):
-        outs = L.loop_var_nodes(facts, node, "out")
-        if not L._has(facts, other, "L:tap") or len(outs) != 1:
+    for mult, factor, other in stride_products(facts, node):
+        outs = loop_var_nodes(facts, node, "out")
+        if not has_token(facts, other, "L:tap") or len(outs) != 1:
             continue
         o = outs[0]
         return [[t.replace(mult, t.seg(other)),
@@ -138,12 +141,12 @@ def _swap_axes(facts, t, node):
     """Swap the two spatial index expressions of a read or write (or two letters of an einsum output)."""
     read = next((r for r in facts.reads if r.node is node), None)
     if read is not None:
-        sp = L.spatial_indices(facts, read)
+        sp = spatial_indices(facts, read)
         if len(sp) >= 2:
             (_, a), (_, b) = sp[-2], sp[-1]
             return [[t.replace(a, t.seg(b)), t.replace(b, t.seg(a))]]
         return []
-    spec = L._einsum_spec(node) if isinstance(node, ast.Call) else None
+    spec = einsum_spec(node) if isinstance(node, ast.Call) else None
     if spec is None:
         return []
     ins, res = spec
@@ -162,7 +165,7 @@ def _swap_axes(facts, t, node):
 
 def _rotation(facts, text) -> list[str]:
     """The filter rotated by 180 degrees over its spatial axes, in the array's own layout."""
-    axes = L.FILTER_AXES.get(facts.layout, "01")
+    axes = FILTER_AXES.get(facts.layout, "01")
     nd = sum(ch.isdigit() for ch in axes)
     if facts.language == "javascript":
         return [f"{text}.slice().reverse().map(row => row.slice().reverse())" if nd == 2 else
@@ -198,8 +201,8 @@ def _unflip_read(facts, t, node):
     if read is None:
         return []
     edits = []
-    for _, idx in L.spatial_indices(facts, read):
-        taps = L.loop_var_nodes(facts, idx, "tap")
+    for _, idx in spatial_indices(facts, read):
+        taps = loop_var_nodes(facts, idx, "tap")
         if isinstance(idx, ast.BinOp) and len(taps) == 1 and any(
                 isinstance(n, ast.BinOp) and isinstance(n.op, ast.Sub) for n in ast.walk(idx)):
             edits.append(t.replace(idx, t.seg(taps[0])))
@@ -244,9 +247,9 @@ def _lower_bound(facts, t, node):
         if isinstance(c, ast.Compare) and len(c.ops) == 1:
             a, op, b = c.left, c.ops[0], c.comparators[0]
             js = facts.language == "javascript"
-            if isinstance(op, (ast.Lt, ast.LtE)) and L._has(facts, a, "L:"):
+            if isinstance(op, (ast.Lt, ast.LtE)) and has_token(facts, a, "L:"):
                 edits.append(t.insert_before(a, f"{t.seg(a)} >= 0 && " if js else "0 <= "))
-            elif isinstance(op, (ast.Gt, ast.GtE)) and L._has(facts, b, "L:"):
+            elif isinstance(op, (ast.Gt, ast.GtE)) and has_token(facts, b, "L:"):
                 edits.append(t.insert_after(c, f" && {t.seg(b)} >= 0" if js else " >= 0"))
     return [edits] if edits else []
 
@@ -256,10 +259,10 @@ def _scale_output(facts, t, node):
     stride = facts.role_name("stride")
     if not stride:
         return []
-    scaled = {id(o) for _, _, other in L.stride_products(facts, node) for o in L.loop_var_nodes(facts, other, "out")}
+    scaled = {id(o) for _, _, other in stride_products(facts, node) for o in loop_var_nodes(facts, other, "out")}
     parents = _parents(node)
     edits = [t.replace(o, _scaled(t.seg(o), o, stride, parents.get(id(o))))
-             for o in L.loop_var_nodes(facts, node, "out") if id(o) not in scaled]
+             for o in loop_var_nodes(facts, node, "out") if id(o) not in scaled]
     return [edits] if edits else []
 
 
@@ -279,7 +282,7 @@ def _size_formula(facts, t, node):
     """Output size: add the missing + 1, or the missing 2 * p next to the input size."""
     value = node.value
     out = []
-    if not L._adds_one(value):
+    if not adds_one(value):
         out.append([t.insert_after(value, " + 1")] if not isinstance(value, (ast.IfExp, ast.Compare)) else [])
     pad = facts.role_name("pad")
     if pad and "pad" not in facts.toks(value):
@@ -307,7 +310,7 @@ def _size_formula(facts, t, node):
 
 def _other_axis(facts, t, node):
     """A copy-pasted size formula (outX = same text as outY): measure the second axis, len(a) -> len(a[0])."""
-    forms = L.size_formulas(facts)
+    forms = size_formulas(facts)
     twin = [s for s in forms if s is not node and t.seg(s.value) == t.seg(node.value) and s.lineno < node.lineno]
     if not twin:
         return []
@@ -385,7 +388,7 @@ def _crop(facts, t, node):
     for k, e in enumerate(elts):
         if not isinstance(e, ast.Slice):
             continue
-        if L._is_neg_pad_slice(facts, e) or (e.lower is None and e.upper is not None and L._has(facts, e.upper, "D:")):
+        if is_neg_pad_slice(facts, e) or (e.lower is None and e.upper is not None and has_token(facts, e.upper, "D:")):
             axis = _slice_axis(facts, elts, k)
             size = facts.size_name("input", axis) if axis is not None else None
             if e.lower is None:
@@ -399,7 +402,7 @@ def _crop(facts, t, node):
 
 
 def _slice_axis(facts, elts, k):
-    table = L.IN_AXES.get(facts.layout, "01")
+    table = IN_AXES.get(facts.layout, "01")
     offset = len(table) - len(elts)
     pos = k + offset
     return int(table[pos]) if 0 <= pos < len(table) and table[pos].isdigit() else None
@@ -454,7 +457,7 @@ def _merge(edit_lists):
 def candidates_for(bug: str, target: str, dotted: str, file: str, source: str, layout: str) -> list[Candidate]:
     """Candidates undoing `bug` in the function bound for `target`: all nodes of a function at once, then each."""
     rewrites = REWRITES.get(bug, ())
-    found = L.python_candidates(bug, target, dotted, file, source, layout)
+    found = python_candidates(bug, target, dotted, file, source, layout)
     if not found or not rewrites:
         return []
     t = _Text(source)
@@ -521,8 +524,8 @@ def recomputed(target: str, bound: dict, sources: dict) -> list[Candidate]:
     found = {}
     for role in ("forward", target):
         for file, source in sources.items():
-            tree = L.source_tree(file, source)
-            fn = L.find_function(tree, bound.get(role, "")) if tree is not None and bound.get(role) else None
+            tree = source_tree(file, source)
+            fn = find_function(tree, bound.get(role, "")) if tree is not None and bound.get(role) else None
             if fn is not None:
                 found[role] = (file, source, fn)
                 break

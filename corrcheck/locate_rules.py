@@ -1,0 +1,259 @@
+"""One rule per catalogue id: the node in a function's `Facts` responsible for that mistake.
+
+A rule returns candidate nodes best first; locate.py reports the first and
+rewrites.py edits at each. Rules read loop kinds and roles, never variable names
+(except the gradient-name words that rank several batch accumulators).
+"""
+from __future__ import annotations
+
+import ast
+
+from .locate_facts import axis_kind
+from .locate_queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
+                             size_formulas, spatial_indices, stride_products, upper_only_tests)
+
+__all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice"]
+
+
+def _r_filter_by_output(facts, target):
+    return [r.node for r in facts.reads if r.role == "filter" and not r.write and any(
+        has_token(facts, resolve(facts, i), "L:out") and not has_token(facts, resolve(facts, i), "L:tap")
+        for _, i in spatial_indices(facts, r))]
+
+
+def _transposed(facts, role, write):
+    hits = []
+    for r in facts.reads:
+        if r.role != role or r.write != write and role == "filter" and write:
+            continue
+        for axis, idx in spatial_indices(facts, r):
+            axes = {int(t.split(":")[2]) for t in facts.toks(resolve(facts, idx))
+                    if t.startswith(("L:out:", "L:tap:")) and t.split(":")[2] != "-"}
+            if axes and axis not in axes:
+                hits.append(r.node)
+                break
+    return hits + _einsum_swaps(facts)
+
+
+def _einsum_swaps(facts):
+    out = []
+    for call, _ in facts.calls:
+        spec = einsum_spec(call)
+        if spec is None:
+            continue
+        ins, res = spec
+        for operand in ins:
+            common = [ch for ch in operand if ch in res]
+            if len(common) >= 2 and [ch for ch in res if ch in common][-2:] == common[-2:][::-1]:
+                out.append(call)
+                break
+    return out
+
+
+def einsum_spec(call):
+    fn = call.func
+    if not (isinstance(fn, ast.Attribute) and fn.attr == "einsum" and call.args and
+            isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
+        return None
+    text = call.args[0].value.replace(" ", "")
+    if "->" not in text:
+        return None
+    lhs, res = text.split("->")
+    return lhs.split(","), res
+
+
+def _r_stride_on_tap(facts, target):
+    hits = []
+    for e, _ in position_exprs(facts) + _position_assigns(facts):
+        for _, _, other in stride_products(facts, e):
+            if has_token(facts, other, "L:tap") and not has_token(facts, other, "L:out"):
+                hits.append(e)
+                break
+    return hits
+
+
+def _position_assigns(facts):
+    """Values of assignments that combine an output and a tap variable (r = y*s + j - p)."""
+    out = []
+    for stmt, _ in facts.assigns:
+        vals = stmt.value.elts if isinstance(stmt.value, ast.Tuple) else [stmt.value]
+        for v in vals:
+            if v is not None and has_token(facts, v, "L:out") and has_token(facts, v, "L:tap"):
+                out.append((v, None))
+    return out
+
+
+def _r_stride_ignored(facts, target):
+    hits = []
+    for e, _ in position_exprs(facts) + _position_assigns(facts):
+        outs = loop_var_nodes(facts, e, "out")
+        scaled = {id(o) for n, _, other in stride_products(facts, e) for o in loop_var_nodes(facts, other, "out")}
+        if outs and any(id(o) not in scaled for o in outs):
+            hits.append(e)
+    return hits
+
+
+def _r_padding_ignored(facts, target):
+    return [e for e, r in position_exprs(facts) + _position_assigns(facts)
+            if "pad" not in facts.toks(e) and has_token(facts, e, "L:out") and not (r is not None and _padded(facts, r))]
+
+
+def _padded(facts, read):
+    """Reads from np.pad(x, ...) need no - p: the padding is already in the array."""
+    base = read.node if isinstance(read.node, ast.Subscript) else read.node.args[0]
+    while isinstance(base, ast.Subscript):
+        base = base.value
+    bv = facts.value(base)
+    return bool(bv.arr and bv.arr[2])
+
+
+def _r_pad_sign(facts, target):
+    hits = []
+    for e, _ in position_exprs(facts) + _position_assigns(facts):
+        for n in ast.walk(e):
+            if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and facts.toks(n.right) == {"pad"}:
+                hits.append(e)
+    return hits
+
+
+def _r_wrap(facts, target):
+    tests = upper_only_tests(facts)
+    if tests:
+        return tests
+    return [r.node for r in facts.reads if r.role == "input" and any(
+        "pad" in facts.toks(resolve(facts, i)) for _, i in spatial_indices(facts, r))]
+
+
+def _r_overwrite(facts, target):
+    if target == "forward":
+        return [s for s, free in accumulations(facts, ("tap", "chan"))]
+    return [s for s, free in accumulations(facts, ("fnum",), windows=True)]
+
+
+def _r_output_size(facts, target):
+    """A formula missing the padding or the + 1, else a copy-pasted twin (outX written like outY)."""
+    forms = size_formulas(facts)
+    lacking = [s for s in forms if "pad" not in facts.toks(s.value) or not adds_one(s.value)]
+    text = [ast.get_source_segment(facts.source, s.value) for s in forms]
+    twins = [s for i, s in enumerate(forms) if text[i] in text[:i]]
+    return lacking + twins + [s for s in forms if s not in lacking and s not in twins]
+
+
+def adds_one(expr):
+    return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and
+               any(isinstance(x, ast.Constant) and x.value == 1 for x in (n.left, n.right)) for n in ast.walk(expr))
+
+
+def _r_channels(facts, target):
+    hits = [s for s, free in accumulations(facts, ("chan",))]
+    if hits:
+        return hits
+    for r in facts.reads:
+        for k, idx in enumerate(r.indices):
+            kind, _ = axis_kind(facts.layout, r.role, r.depth + k)
+            if kind == "c" and isinstance(idx, ast.Constant):
+                hits.append(r.node)
+    return hits
+
+
+def _r_bias_missing(facts, target):
+    rets = [r for r, _ in facts.returns if r.value is not None]
+    return rets[-1:]
+
+
+def _r_batch_sum(words):
+    def rule(facts, target):
+        hits = []
+        for s, free in accumulations(facts, ("batch",)):
+            t = s.targets[0]
+            name = (t.id if isinstance(t, ast.Name) else t.attr if isinstance(t, ast.Attribute) else
+                    ast.get_source_segment(facts.source, t) or "")
+            hits.append((0 if _words_match(name, words) else 1, s.lineno, s))
+        return [h[2] for h in sorted(hits, key=lambda h: h[:2])]
+    return rule
+
+
+def _words_match(name, words):
+    low = name.lower().replace("self.", "")
+    return any(w in low for w in words)
+
+
+def _r_not_flipped(facts, target):
+    hits = []
+    for call, _ in facts.calls:
+        fn = call.func
+        fname = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")
+        if fname in ("len", "zeros", "zeros_like", "pad", "range", "reshape"):
+            continue
+        if any(facts.value(a).arr and facts.value(a).arr[0] == "filter" and facts.value(a).arr[1] == 0
+               for a in call.args):
+            hits.append(call)
+    return hits or [r.node for r in facts.reads if r.role == "filter"]
+
+
+def _r_pad_offset(facts, target):
+    hits = []
+    for node in ast.walk(facts.func):
+        if isinstance(node, ast.Subscript):
+            sls = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if any(isinstance(x, ast.Slice) and x.lower is None and x.upper is not None and x.step is None
+                   and has_token(facts, x.upper, "D:") for x in sls):
+                hits.append(node)
+    return hits + _r_pad_sign(facts, target) + _r_padding_ignored(facts, target)
+
+
+def _r_unpad(facts, target):
+    return [n for n in ast.walk(facts.func) if isinstance(n, ast.Subscript) and any(
+        is_neg_pad_slice(facts, x) for x in (n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]))]
+
+
+def is_neg_pad_slice(facts, x):
+    return isinstance(x, ast.Slice) and x.upper is not None and isinstance(x.upper, ast.UnaryOp) and \
+        isinstance(x.upper.op, ast.USub) and "pad" in facts.toks(x.upper)
+
+
+def _r_filter_flipped(facts, target):
+    hits = []
+    for call, _ in facts.calls:
+        fn = call.func
+        fname = (fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")).lower()
+        if "convolve" in fname or "correlate" in fname or fname in ("flip", "rot90", "fliplr", "flipud"):
+            hits.append(call)
+    for r in facts.reads:
+        if r.role == "filter" and any(isinstance(i, ast.BinOp) and isinstance(i.op, ast.Sub) or
+                                      isinstance(i, ast.Slice) and i.step is not None for i in r.indices):
+            hits.append(r.node)
+    return hits
+
+
+BIAS_GRAD_WORDS = ("db", "bias", "grad_b", "gb")
+FILTER_GRAD_WORDS = ("dw", "dk", "df", "dfilt", "dkernel", "dweight", "grad_w", "gw", "grad_k")
+
+RULES = {
+    "filter-indexed-by-output": _r_filter_by_output,
+    "stride-on-filter-index": _r_stride_on_tap,
+    "filter-transposed": lambda f, t: _transposed(f, "filter", False),
+    "input-transposed": lambda f, t: _transposed(f, "input", False),
+    "filter-flipped": _r_filter_flipped,
+    "padding-ignored": _r_padding_ignored,
+    "padding-wrong-sign": _r_pad_sign,
+    "negative-index-wraparound": _r_wrap,
+    "stride-ignored": _r_stride_ignored,
+    "overwrite-not-accumulate": _r_overwrite,
+    "output-size": _r_output_size,
+    "channels-not-summed": _r_channels,
+    "bias-missing": _r_bias_missing,
+    "grad-filter-stride-ignored": _r_stride_ignored,
+    "grad-filter-padding-ignored": _r_padding_ignored,
+    "grad-filter-transposed": lambda f, t: _transposed(f, "filter", True),
+    "grad-filter-not-summed-over-batch": _r_batch_sum(FILTER_GRAD_WORDS),
+    "grad-filter-wraparound": _r_wrap,
+    "grad-input-filter-not-flipped": _r_not_flipped,
+    "grad-input-stride-ignored": _r_stride_ignored,
+    "grad-input-padding-offset": _r_pad_offset,
+    "grad-input-overwrite-not-accumulate": _r_overwrite,
+    "grad-input-wraparound": _r_wrap,
+    "grad-input-unpad-empty-at-pad0": _r_unpad,
+    "grad-bias-not-summed": _r_batch_sum(BIAS_GRAD_WORDS),
+}
+
