@@ -13,13 +13,18 @@ reads; taps are clipped to the input instead of padding it, so padding costs
 nothing and zeros are written once. Samples go through in blocks small
 enough to stay in cache (no Python loop over output positions, only over
 blocks and taps). Tiny inputs, where NumPy's per-call overhead dominates,
-use one cached gather index instead. op="convolve" is correlation with the
+use one cached gather index instead; large ones spread their blocks over
+all cores with single-threaded BLAS, as torch does. op="convolve" is correlation with the
 filter flipped on every spatial axis. Output sizes and resolved paddings
 come from geometry.py, the one owner of that arithmetic.
 """
 from __future__ import annotations
 
+import ctypes
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
@@ -32,6 +37,8 @@ __all__ = ["forward", "grad_input", "grad_filter", "grad_bias"]
 _ALL = slice(None)
 BLOCK_ELEMENTS = 1 << 17  # column-buffer entries per block of samples (1 MiB in float64: one L2 cache)
 SMALL_ELEMENTS = 1 << 14  # at most this many column entries: take the gather path (per-call overhead wins)
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_BLAS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,55 @@ def _blocks(n: int, per_sample: int):
     return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
+@lru_cache(maxsize=1)
+def _blas_threads():
+    """(get, set) of OpenBLAS's thread count when NumPy links OpenBLAS on Linux, else None."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
+            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
+            put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
+            if get is not None and put is not None:
+                put.argtypes = [ctypes.c_int]
+                return get, put
+    return None
+
+
+@lru_cache(maxsize=1)
+def _pool():
+    return ThreadPoolExecutor(WORKERS, thread_name_prefix="corrcheck-reference")
+
+
+def _each_block(n: int, per_sample: int, work) -> list:
+    """work(blocks) over sample blocks split among WORKERS threads, as torch does it.
+
+    Many small multi-threaded GEMMs pay a thread hand-off each (ruinous on a
+    busy machine); one single-threaded GEMM per block on each core pays none.
+    The lock keeps concurrent callers from leaving BLAS at one thread.
+    """
+    blocks = _blocks(n, per_sample)
+    control = _blas_threads() if WORKERS > 1 and len(blocks) > 1 else None
+    if control is None:
+        return [work(blocks)]
+    chunks = [blocks[i::WORKERS] for i in range(min(WORKERS, len(blocks)))]
+    get, put = control
+    with _BLAS_LOCK:
+        before = get()
+        put(1)
+        try:
+            return list(_pool().map(work, chunks))
+        finally:
+            put(before)
+
+
 def _columns(x: np.ndarray, plan: _Plan, col: np.ndarray | None = None) -> np.ndarray:
     """im2col of a block of samples in (C, taps, m, *O) layout; reuses `col` (zeros stay zero) when it fits."""
     m, c = x.shape[:2]
@@ -233,10 +289,18 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
         col = _with_zero(x, plan.reads_padding)[..., plan.gather]  # (N, C, taps, P)
         out = np.matmul(w2, col.reshape(n, -1, p))
     else:
-        out, col = np.empty((n, f, p), dtype=dtype), None
-        for lo, hi in _blocks(n, c * plan.n_taps * p):
-            col = _columns(x[lo:hi], plan, col)
-            out[lo:hi] = (w2 @ col.reshape(w2.shape[1], -1)).reshape(f, hi - lo, p).swapaxes(0, 1)
+        out = np.empty((n, f, p), dtype=dtype)
+
+        def work(blocks):
+            col = buf = None
+            for lo, hi in blocks:
+                col = _columns(x[lo:hi], plan, col)
+                if buf is None or buf.shape[1] != (hi - lo) * p:
+                    buf = np.empty((f, (hi - lo) * p), dtype=dtype)  # reused: fresh pages cost faults
+                np.matmul(w2, col.reshape(w2.shape[1], -1), out=buf)
+                out[lo:hi] = buf.reshape(f, hi - lo, p).swapaxes(0, 1)
+
+        _each_block(n, c * plan.n_taps * p, work)
     out = out.reshape((n, f) + plan.out_shape)
     if b is not None:
         b = np.asarray(b, dtype=dtype).reshape(-1)
@@ -269,12 +333,19 @@ def grad_input(dout, w, input_shape, *, stride=1, pad=0, dilation=1, op="correla
         return np.matmul(wt, g.reshape(n, -1, math.prod(spatial))).reshape((n, c) + spatial)
     dx = np.zeros((n, c) + spatial, dtype=dtype)
     wt = wk.reshape(f, -1).T
-    for lo, hi in _blocks(n, c * plan.n_taps * plan.positions):
-        d2 = dout[lo:hi].reshape(hi - lo, f, -1).swapaxes(0, 1).reshape(f, -1)
-        dcol = (wt @ d2).reshape((c, plan.n_taps, hi - lo) + plan.out_shape).swapaxes(0, 2)
-        target = dx[lo:hi]
-        for t, out_part, view in plan.taps:  # one tap's windows never overlap: += is exact
-            target[(_ALL, _ALL) + view] += dcol[(_ALL, t, _ALL) + out_part]
+
+    def work(blocks):
+        buf = None
+        for lo, hi in blocks:
+            d2 = dout[lo:hi].reshape(hi - lo, f, -1).swapaxes(0, 1).reshape(f, -1)
+            if buf is None or buf.shape[1] != d2.shape[1]:
+                buf = np.empty((wt.shape[0], d2.shape[1]), dtype=dtype)
+            dcol = np.matmul(wt, d2, out=buf).reshape((c, plan.n_taps, hi - lo) + plan.out_shape).swapaxes(0, 2)
+            target = dx[lo:hi]
+            for t, out_part, view in plan.taps:  # one tap's windows never overlap: += is exact
+                target[(_ALL, _ALL) + view] += dcol[(_ALL, t, _ALL) + out_part]
+
+    _each_block(n, c * plan.n_taps * plan.positions, work)
     return dx
 
 
@@ -301,11 +372,15 @@ def grad_filter(dout, x, filter_shape, *, stride=1, pad=0, dilation=1, op="corre
         col = col.reshape(n, -1, p).swapaxes(0, 1).reshape(-1, n * p)
         dw = dout.reshape(n, f, p).swapaxes(0, 1).reshape(f, -1) @ col.T
     else:
-        dw, col = np.zeros((f, c * plan.n_taps), dtype=dtype), None
-        for lo, hi in _blocks(n, c * plan.n_taps * p):
-            col = _columns(x[lo:hi], plan, col)
-            d2 = dout[lo:hi].reshape(hi - lo, f, p).swapaxes(0, 1).reshape(f, -1)
-            dw += d2 @ col.reshape(dw.shape[1], -1).T
+        def work(blocks):
+            part, col = np.zeros((f, c * plan.n_taps), dtype=dtype), None
+            for lo, hi in blocks:
+                col = _columns(x[lo:hi], plan, col)
+                d2 = dout[lo:hi].reshape(hi - lo, f, p).swapaxes(0, 1).reshape(f, -1)
+                part += d2 @ col.reshape(part.shape[1], -1).T
+            return part
+
+        dw = sum(_each_block(n, c * plan.n_taps * p, work))
     dw = dw.reshape((f, c) + k_shape)
     return np.ascontiguousarray(_oriented(dw, "convolve")) if plan.geometry.op == "convolve" else dw
 
