@@ -1,4 +1,4 @@
-"""The human report: the one module that renders with Rich.
+"""The human report: what a RunResult says, section by section, in Rich renderables.
 
 A RunResult becomes a list of sections (header, summary, per-check details with
 an error map, diagnoses with the user's source, cell explanations, conclusion,
@@ -6,19 +6,19 @@ fix, sweep, footer) and ends with one verdict line. The terminal, the exported
 .html/.svg/.txt file and the pytest API's AssertionError message are the same
 sections on differently configured consoles. User text always enters as `Text`,
 never as markup, so brackets in code or messages print as written.
+
+Consoles and progress live in report_console.py, the character grids (error maps,
+sweep matrix, sparklines) in report_grids.py, the file formats in report_export.py;
+this module re-exports their public names so callers import one place.
 """
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import re
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
-from rich._export_format import CONSOLE_HTML_FORMAT, CONSOLE_SVG_FORMAT
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.rule import Rule
@@ -26,86 +26,23 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from .errors import UsageError
 from .geometry import format_axes, format_pad
+from .report_console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Unwrapped, make_console, print_error,
+                             print_part, progress_reporter)
+from .report_export import check_export_path, recording_console, save
+from .report_grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
-           "render_loss_curves", "print_error", "export", "export_sections",
-           "check_export_path", "plain_text", "verdict_line"]
+           "render_loss_curves", "print_error", "export", "export_sections", "check_export_path",
+           "plain_text", "verdict_line", "error_map", "sparkline", "array_literal", "config_words"]
 
-QUIET, NORMAL, VERBOSE = -1, 0, 1
-CI_WIDTH = 100                 # stable width when not writing to a terminal
 ROWS_SHOWN = 5                 # mismatch rows per failing check before "… N more (use -v)"
 TERMS_SHOWN = 12               # cell-explanation rows before truncating
-MAP_ROWS, MAP_COLS = 24, 40    # error-map grid is cropped beyond this
-MAP_SLICES_VERBOSE = 4         # leading-axis slices shown with -v (1 otherwise)
 SYNTAX_THEME = "ansi_dark"      # the terminal's own colours, no padded background in CI logs
 SOURCE_CONTEXT = 3             # lines of user source around a located mistake
-EXPORT_SUFFIXES = (".html", ".htm", ".svg", ".txt")
 
-OK_MARK, BAD_MARK = "·", "✗"
 STATUS_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold red", "skipped": "yellow"}
 AGAINST_WORDS = {"reference": "the reference", "finite_differences": "finite differences of your forward"}
-
-# Rich's own export templates, made self-contained: no web fonts, and a <title>.
-_SVG_FORMAT = re.sub(r',\s*url\("[^"]*"\)\s*format\("[^"]*"\)', "", CONSOLE_SVG_FORMAT)
-_HTML_FORMAT = CONSOLE_HTML_FORMAT.replace('<meta charset="UTF-8">',
-                                           '<meta charset="UTF-8">\n<title>corrcheck report</title>')
-
-
-# ---------------------------------------------------------------- consoles
-
-def make_console(*, stderr: bool = False, file=None) -> Console:
-    """A console that is stable in CI logs: fixed width and no ANSI when piped or NO_COLOR is set."""
-    probe = Console(file=file, stderr=stderr)
-    kwargs = dict(file=file, stderr=stderr, highlight=False, emoji=False)
-    if not probe.is_terminal:
-        kwargs["width"] = _env_width() or CI_WIDTH
-        kwargs["color_system"] = None
-    if os.environ.get("NO_COLOR"):
-        kwargs["color_system"] = None  # Rich's no_color keeps bold/underline codes; NO_COLOR means none
-    return _Console(**kwargs)
-
-
-class _Console(Console):
-    """Rich exits with 1 on a closed pipe; re-raise instead so the CLI keeps the verdict's exit code."""
-
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError
-
-
-def _env_width() -> int | None:
-    try:
-        return int(os.environ.get("COLUMNS", ""))
-    except ValueError:
-        return None
-
-
-@contextlib.contextmanager
-def progress_reporter(enabled: bool = True, console: Console | None = None):
-    """Yield `progress(message)` for the runner: a spinner on stderr when it is a terminal, else a no-op.
-
-    Off a terminal nothing is drawn, so CI logs and piped output stay clean.
-    """
-    console = console or make_console(stderr=True)
-    if not enabled or not console.is_terminal:
-        yield _no_progress
-        return
-    with console.status("checking…") as status:
-        def progress(*message, **_) -> None:
-            status.update(Text(" ".join(str(m) for m in message) or "checking…"))
-
-        yield progress
-
-
-def _no_progress(*_, **__) -> None:
-    return None
-
-
-def print_error(console: Console, message: str) -> None:
-    """One sentence on the error console, as the CLI reports every problem it cannot check past."""
-    console.print(Text.assemble(("error: ", "bold red"), str(message)), soft_wrap=True)
 
 
 # ---------------------------------------------------------------- entry points
@@ -113,7 +50,7 @@ def print_error(console: Console, message: str) -> None:
 def render(result, console: Console, *, verbosity: int = NORMAL) -> None:
     """Print the whole report for one RunResult; verbosity -1 prints only the verdict line."""
     for part in _sections(result, verbosity):
-        _print(console, part)
+        print_part(console, part)
     console.print(verdict_line(result), soft_wrap=True)  # one line, never wrapped: CI greps it
 
 
@@ -142,13 +79,6 @@ def plain_text(result, verbosity: int = NORMAL) -> str:
     return buffer.getvalue()
 
 
-def check_export_path(path) -> str:
-    """The export format for path ('html', 'svg' or 'txt'); raises UsageError otherwise."""
-    suffix = Path(str(path)).suffix.lower()
-    if suffix not in EXPORT_SUFFIXES:
-        raise UsageError(f"--report must name a .html, .svg or .txt file, not {str(path)!r}")
-    return "html" if suffix == ".htm" else suffix[1:]
-
 
 def export(result, path, verbosity: int = NORMAL) -> None:
     """Save the report, the reproducing command and the small failing inputs as .html/.svg/.txt."""
@@ -157,9 +87,8 @@ def export(result, path, verbosity: int = NORMAL) -> None:
 
 def export_sections(sections, path, verbosity: int = NORMAL) -> None:
     """Like `export` for titled sections (the demo)."""
-    kind = check_export_path(path)
-    console = Console(record=True, file=io.StringIO(), width=CI_WIDTH, force_terminal=True,
-                      color_system="truecolor", highlight=False, emoji=False)
+    check_export_path(path)             # a bad suffix is a usage error before anything is rendered
+    console = recording_console()
     for title, body in sections:
         if title is not None:
             console.print(Rule(Text(str(title), style="bold")))
@@ -167,29 +96,12 @@ def export_sections(sections, path, verbosity: int = NORMAL) -> None:
             console.print(render_loss_curves(body))
             continue
         for part in _sections(body, max(verbosity, NORMAL), reproduce=True):
-            _print(console, part)
+            print_part(console, part)
         console.print(verdict_line(body), soft_wrap=True)
-    if kind == "html":
-        text = console.export_html(code_format=_HTML_FORMAT)
-    elif kind == "svg":
-        text = console.export_svg(title="corrcheck report", code_format=_SVG_FORMAT)
-    else:
-        text = console.export_text()
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write the report to {str(path)!r}: {exc.strerror or exc}") from None
+    save(console, path)
 
 
 # ---------------------------------------------------------------- section order
-
-class Unwrapped(Text):
-    """A line printed with soft wrap: commands stay one line, so copying them from a terminal works."""
-
-
-def _print(console: Console, part) -> None:
-    console.print(part, soft_wrap=isinstance(part, Unwrapped))
-
 
 def _sections(result, verbosity: int, reproduce: bool = False):
     """Yield the renderables of one report except the verdict line, which callers print last."""
@@ -290,7 +202,7 @@ def _summary(result, verbosity: int) -> Table:
             headline = (check.message or "").split(": ")[0] if check.status in ("error", "skipped") else ""
             mismatched = Text(headline, no_wrap=True, overflow="ellipsis", justify="left")
         table.add_row(target, against, Text(check.status.upper(), style=STATUS_STYLE.get(check.status, "")),
-                      _num(check.max_abs_error), mismatched)
+                      num(check.max_abs_error), mismatched)
     skipped = [c for c in result.checks if c.status == "skipped"]
     if skipped and verbosity < VERBOSE:
         table.caption = "skipped: " + "; ".join(
@@ -302,11 +214,6 @@ def _summary(result, verbosity: int) -> Table:
 def mismatch_words(mismatches: int, total: int) -> str:
     """numpy.testing's wording: '7 / 9 (77.8%)'."""
     return f"{mismatches} / {total} ({100.0 * mismatches / total:.3g}%)"
-
-
-def _num(value) -> str:
-    """A number in the report; None (not computed) shows as nothing."""
-    return "" if value is None else f"{value:.6g}"
 
 
 def _val(value) -> str:
@@ -331,7 +238,7 @@ def _check_details(check, verbosity: int, brief: bool = False) -> Group:
     if check.mismatches is not None and check.total:
         parts.append(Text(f"Mismatched elements: {mismatch_words(check.mismatches, check.total)}"))
     if check.max_abs_error is not None and check.status == "fail":
-        parts.append(Text(f"Max absolute difference: {_num(check.max_abs_error)}"))
+        parts.append(Text(f"Max absolute difference: {num(check.max_abs_error)}"))
     if brief:
         parts.append(Text("(rows and error map of this comparison with -v)", style="dim"))
     elif check.worst:
@@ -367,60 +274,6 @@ def _badness(m) -> float:
     if m.expected is None or m.actual is None:
         return float("inf")
     return abs(m.actual - m.expected)
-
-
-def error_map(mask, target: str = "output", verbosity: int = NORMAL) -> Group | None:
-    """The wrong/ok grid of the last two axes, so patterns (border, every s-th row) are visible."""
-    m = np.asarray(mask, dtype=bool)
-    while m.ndim > 1 and m.shape[0] == 1:
-        m = m[0]                        # batch/channel axes of size 1 say nothing: show the grid
-    if m.ndim == 0 or m.size == 0:
-        return None
-    if m.ndim == 1:
-        views = [((), m[None, :])]
-    else:
-        lead = m.shape[:-2]
-        flat = m.reshape((-1,) + m.shape[-2:])
-        indices = list(np.ndindex(*lead)) if lead else [()]
-        wrong = [i for i, s in enumerate(flat) if s.any()] or [0]
-        keep = wrong[: MAP_SLICES_VERBOSE if verbosity >= VERBOSE else 1]
-        views = [(indices[i], flat[i]) for i in keep]
-    shape = "x".join(str(n) for n in m.shape)
-    name = "output" if target == "forward" else target
-    parts = []
-    for lead_index, grid in views:
-        where = ""
-        if lead_index:
-            where = f", slice [{', '.join(str(i) for i in lead_index)}, :, :]"
-        caption = f"error map of {name} ({shape}{where}; {BAD_MARK} wrong, {OK_MARK} ok)"
-        parts.append(Text(caption, style="dim"))
-        parts.append(_grid_text(grid, one_d=m.ndim == 1))
-    if m.ndim > 2 and verbosity < VERBOSE:
-        with_errors = sum(1 for s in m.reshape((-1,) + m.shape[-2:]) if s.any())
-        if with_errors > 1:
-            parts.append(Text(f"… {with_errors - 1} more slices with mismatches (use -v)", style="dim"))
-    return Group(*parts)
-
-
-def _grid_text(grid, one_d: bool) -> Text:
-    rows, cols = grid.shape
-    shown = grid[:MAP_ROWS, :MAP_COLS]
-    label_w = 0 if one_d else len(str(min(rows, MAP_ROWS) - 1))
-    text = Text(" " * (label_w + 1) + " ".join(str(j % 10) for j in range(shown.shape[1])) + "\n", style="dim")
-    for i, row in enumerate(shown):
-        if not one_d:
-            text.append(str(i).rjust(label_w) + " ", style="dim")
-        else:
-            text.append(" ")
-        for j, bad in enumerate(row):
-            text.append(BAD_MARK if bad else OK_MARK, style="bold red" if bad else "green")
-            if j < len(row) - 1:
-                text.append(" ")
-        text.append("\n")
-    if rows > MAP_ROWS or cols > MAP_COLS:
-        text.append(f"(cropped to {shown.shape[0]}x{shown.shape[1]} of {rows}x{cols})\n", style="dim")
-    text.rstrip()
-    return text
 
 
 # ---------------------------------------------------------------- diagnoses
@@ -539,7 +392,7 @@ def _fix(fix) -> Panel:
 def _sweep(sweep, verbosity: int = NORMAL) -> list:
     parts: list = [Rule(Text("sweep", style="bold"), align="left"),
                    Text(f"{sweep.failed} of {sweep.configs} configurations fail")]
-    matrix = _sweep_matrix(sweep.rows)
+    matrix = sweep_matrix(sweep.rows)
     if matrix is not None:
         parts.append(matrix)
     if verbosity >= VERBOSE or matrix is None:
@@ -554,76 +407,6 @@ def _sweep(sweep, verbosity: int = NORMAL) -> list:
     if sweep.command:
         parts.append(Unwrapped.assemble(("reproduce: ", "bold"), sweep.command))
     return parts + [Text("")]
-
-
-def _sweep_matrix(rows) -> Table | None:
-    """stride (rows) x pad (columns); a cell says ✓, ✗, or how many of its sizes fail."""
-    cells: dict = {}
-    for config, passed, *_ in rows:
-        if "stride" not in config or "pad" not in config:
-            return None
-        key = (format_axes(config["stride"]), format_pad(config["pad"]))
-        cells.setdefault(key, []).append(bool(passed))
-    if not cells:
-        return None
-    strides = sorted({k[0] for k in cells}, key=_natural)
-    pads = sorted({k[1] for k in cells}, key=_natural)
-    table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None)
-    table.add_column("stride \\ pad", style="bold")
-    for p in pads:
-        table.add_column(p, justify="center")
-    for s in strides:
-        row = []
-        for p in pads:
-            results = cells.get((s, p))
-            if not results:
-                row.append(Text(""))
-            elif all(results):
-                row.append(Text("✓", style="green"))
-            elif not any(results):
-                row.append(Text(BAD_MARK, style="bold red"))
-            else:
-                row.append(Text(f"{BAD_MARK} {results.count(False)}/{len(results)}", style="red"))
-        table.add_row(s, *row)
-    return table
-
-
-def _natural(label: str):
-    return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", label)]
-
-
-SPARKS = "▁▂▃▄▅▆▇█"
-LOG_SPAN = 100.0       # a positive curve spanning more than this ratio is drawn on a log scale
-
-
-def render_loss_curves(curves: dict) -> Table:
-    """Loss per training step as sparklines: a correct gradient descends, a wrong one may climb."""
-    table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None,
-                  title="loss during training (log scale when it spans decades)", title_justify="left")
-    for name, justify in (("run", "left"), ("loss", "left"), ("first", "right"), ("last", "right")):
-        table.add_column(name, justify=justify)
-    for name, values in curves.items():
-        values = [float(v) for v in values]
-        table.add_row(Text(str(name), overflow="fold"), Text(sparkline(values), style="cyan", no_wrap=True),
-                      _num(values[0]) if values else "", _num(values[-1]) if values else "")
-    return table
-
-
-def sparkline(values, width: int = 40) -> str:
-    """One block character per (averaged) step; non-finite values show as '!'."""
-    if not values:
-        return ""
-    arr = np.asarray(values, dtype=float)
-    if len(arr) > width:
-        arr = np.array([chunk.mean() for chunk in np.array_split(arr, width)])
-    finite = arr[np.isfinite(arr)]
-    if finite.size == 0:
-        return "!" * len(arr)
-    if finite.min() > 0 and finite.max() / finite.min() > LOG_SPAN:
-        arr, finite = np.log10(arr), np.log10(finite)   # losses span decades: show them on a log scale
-    lo, hi = finite.min(), finite.max()
-    span = hi - lo or 1.0
-    return "".join("!" if not np.isfinite(v) else SPARKS[int((v - lo) / span * (len(SPARKS) - 1))] for v in arr)
 
 
 # ---------------------------------------------------------------- reproduce, footer, verdict
