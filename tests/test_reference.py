@@ -296,3 +296,24 @@ def test_bad_configs_raise_one_sentence(call, words):
     message = str(caught.value)
     assert words in message
     assert "\n" not in message
+
+
+def test_threaded_blocks_agree_and_restore_blas_threads(monkeypatch):
+    """Blocks spread over worker threads give the serial numbers and leave BLAS's thread count as it was."""
+    rng = np.random.default_rng(4)
+    x, w = rng.standard_normal((7, 3, 10, 9)), rng.standard_normal((5, 3, 3, 3))
+    dout = rng.standard_normal(reference.forward(x, w, stride=2, pad=1).shape)
+    control = reference._blas_threads()
+    before = control[0]() if control else None
+    results = {}
+    for workers in (1, 3):
+        monkeypatch.setattr(reference, "WORKERS", workers)
+        with path("blocked"):
+            reference.BLOCK_ELEMENTS = 300  # one or two samples per block: several blocks per worker
+            results[workers] = [reference.forward(x, w, stride=2, pad=1),
+                                reference.grad_input(dout, w, x.shape, stride=2, pad=1),
+                                reference.grad_filter(dout, x, w.shape, stride=2, pad=1)]
+    for serial, threaded in zip(results[1], results[3]):
+        np.testing.assert_allclose(threaded, serial, rtol=0, atol=ATOL)
+    if control:
+        assert control[0]() == before
