@@ -23,6 +23,11 @@ from .result import ErrorInfo, RunResult
 from .story import conclusion, summary_notes
 
 
+def import_timeout(cfg: RunConfig) -> float:
+    """Importing a file may import scipy or torch from a cold disk: allow far more than one call."""
+    return max(30.0, 6 * cfg.timeout)
+
+
 def load_namespace(cfg: RunConfig):
     """{dotted name: UserFunction}, the language, and the sources (for locations)."""
     if cfg.callables:
@@ -39,11 +44,11 @@ def load_namespace(cfg: RunConfig):
             raise _load_error(f"{f} is a directory; give the .py or .js file(s) that define the functions")
     if suffixes <= {".js", ".mjs", ".cjs"}:
         from .loader.javascript import load_javascript
-        ns = load_javascript(list(cfg.files), timeout=cfg.timeout)
+        ns = load_javascript(list(cfg.files), timeout=import_timeout(cfg))
         language = "javascript"
     elif suffixes <= {".py"}:
         from .loader.python_source import load_python
-        ns = load_python(list(cfg.files), timeout=cfg.timeout)
+        ns = load_python(list(cfg.files), timeout=import_timeout(cfg))
         language = "python"
     else:
         odd = sorted(s or "(none)" for s in suffixes - {".py", ".js", ".mjs", ".cjs"})
