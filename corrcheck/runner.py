@@ -44,7 +44,7 @@ def load_namespace(cfg: RunConfig):
             raise _load_error(f"{f} is a directory; give the .py or .js file(s) that define the functions")
     if suffixes <= {".js", ".mjs", ".cjs"}:
         from .loader.javascript import load_javascript
-        ns = load_javascript(list(cfg.files), timeout=import_timeout(cfg))
+        ns = load_javascript(list(cfg.files), timeout=cfg.timeout)   # also the per-call limit inside V8
         language = "javascript"
     elif suffixes <= {".py"}:
         from .loader.python_source import load_python
