@@ -2,16 +2,19 @@
 
 Which index expressions place a window in the input, which products carry the
 stride, which assignments compute an output size, which bounds tests lack a
-lower bound, which writes overwrite what earlier iterations wrote.
+lower bound, which writes overwrite what earlier iterations wrote, which
+windows step by the stride from an output index that the stride never scales.
 """
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from .locate_facts import Read, axis_kind
 
 __all__ = ["spatial_indices", "definition", "resolve", "position_exprs", "has_token", "stride_products",
-           "loop_var_nodes", "size_formulas", "upper_only_tests", "accumulations"]
+           "loop_var_nodes", "size_formulas", "upper_only_tests", "accumulations", "StridedWindow",
+           "strided_windows"]
 
 
 def spatial_indices(facts, read: Read) -> list[tuple[int, ast.AST]]:
@@ -174,3 +177,42 @@ def _moving_window(facts, target):
             return True
     return False
 
+
+
+@dataclass(frozen=True)
+class StridedWindow:
+    """A window whose taps the stride spaces but whose start does not move by it: x[i:i + s*k:s], range(i, ..., s)."""
+
+    node: ast.AST                     # the Slice, or the range(...) call of a loop
+    start: ast.AST
+    stop: ast.AST
+    step: ast.AST
+    axis: int                         # spatial axis of the output loop in `start`
+
+
+def strided_windows(facts) -> list[StridedWindow]:
+    """Input slices and loop ranges stepping by the stride from an unscaled output index (the window's taps)."""
+    out = []
+    for r in facts.reads:
+        if r.role == "input":
+            for _, idx in spatial_indices(facts, r):
+                if isinstance(idx, ast.Slice):
+                    out += _strided(facts, idx, idx.lower, idx.upper, idx.step)
+    for lp in facts.loops:
+        it = getattr(lp.node, "iter", None)
+        if isinstance(it, ast.Call) and getattr(it.func, "id", "") == "enumerate" and it.args:
+            it = it.args[0]
+        if isinstance(it, ast.Call) and getattr(it.func, "id", "") == "range" and len(it.args) == 3:
+            out += _strided(facts, it, *it.args)
+    return out
+
+
+def _strided(facts, node, start, stop, step) -> list[StridedWindow]:
+    if start is None or stop is None or step is None or facts.toks(step) != {"stride"}:
+        return []
+    if has_token(facts, start, "L:tap") or "stride" in facts.toks(start):
+        return []                                   # i*s:i*s + k, or u:u + s*oh:s over the taps: both right
+    axes = {t.split(":")[2] for t in facts.toks(start) if t.startswith("L:out:")}
+    if len(axes) != 1 or "-" in axes:
+        return []
+    return [StridedWindow(node, start, stop, step, int(axes.pop()))]

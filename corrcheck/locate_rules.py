@@ -10,7 +10,7 @@ import ast
 
 from .locate_facts import axis_kind
 from .locate_queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
-                             size_formulas, spatial_indices, stride_products, upper_only_tests)
+                             size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
 
 __all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice"]
 
@@ -69,7 +69,7 @@ def _r_stride_on_tap(facts, target):
             if has_token(facts, other, "L:tap") and not has_token(facts, other, "L:out"):
                 hits.append(e)
                 break
-    return hits
+    return hits + [w.node for w in strided_windows(facts)]
 
 
 def _position_assigns(facts):

@@ -13,8 +13,9 @@ import ast
 from dataclasses import dataclass
 
 from .locate import find_function, python_candidates, source_tree
-from .locate_facts import FILTER_AXES, IN_AXES
-from .locate_queries import has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products
+from .locate_facts import FILTER_AXES, IN_AXES, axis_kind
+from .locate_queries import (has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products,
+                             strided_windows)
 from .locate_rules import adds_one, einsum_spec, is_neg_pad_slice
 
 __all__ = ["Edit", "Candidate", "REWRITES", "candidates", "apply_edits"]
@@ -135,6 +136,44 @@ def _move_stride(facts, t, node):
         return [[t.replace(mult, t.seg(other)),
                  t.replace(o, _scaled(t.seg(o), o, t.seg(factor), parents.get(id(o))))]]
     return []
+
+
+def _unstride_window(facts, t, node):
+    """x[i:i + s*(k-1) + 1:s] -> x[i * s:i * s + k], range(i, i + s*k, s) -> range(i * s, i * s + k)."""
+    w = next((w for w in strided_windows(facts) if w.node is node), None)
+    if w is None:
+        return []
+    size = _filter_size(facts, t, w.stop, w.axis)
+    if not size:
+        return []
+    start = _scaled_text(facts, t, w.start, t.seg(w.step))
+    if isinstance(w.start, (ast.IfExp, ast.BoolOp, ast.Compare)):
+        start = f"({start})"
+    if isinstance(node, ast.Slice):
+        return [[t.replace(node, f"{start}:{start} + {size}")]]
+    return [[t.replace(node, f"{t.seg(node.func)}({start}, {start} + {size})")]]
+
+
+def _scaled_text(facts, t, expr, factor) -> str:
+    """expr's source with every output-loop variable in it multiplied by factor (i + 1 -> i * s + 1)."""
+    base, parents = t.span(expr)[0], _parents(expr)
+    return apply_edits(t.seg(expr), [Edit(a - base, b - base, _scaled(t.seg(o), o, factor, parents.get(id(o))))
+                                     for o in loop_var_nodes(facts, expr, "out") for a, b in [t.span(o)]])
+
+
+def _filter_size(facts, t, stop, axis) -> str | None:
+    """The filter's size along a spatial axis as the user writes it: the term in the window's end, else a name."""
+    terms = [n for n in ast.walk(stop) if getattr(n, "lineno", None) is not None and facts.toks(n) and all(
+        tok.startswith("D:filter:") and axis_kind(facts.layout, "filter", int(tok.split(":")[2])) == ("s", axis)
+        for tok in facts.toks(n))]
+    if terms:
+        return t.seg(min(terms, key=lambda n: len(t.seg(n))))
+    name = facts.size_name("filter", axis)
+    if name:
+        return name
+    filt = facts.role_name("filter")
+    table = FILTER_AXES.get(facts.layout, "01")
+    return f"{filt}.shape[{table.index(str(axis))}]" if filt and str(axis) in table else None
 
 
 def _swap_axes(facts, t, node):
@@ -417,7 +456,7 @@ def _pad_offset(facts, t, node):
 # Per catalogue id: the rewrites that undo it, applied at the nodes its locate rule finds.
 REWRITES = {
     "filter-indexed-by-output": (_filter_at_taps,),
-    "stride-on-filter-index": (_move_stride,),
+    "stride-on-filter-index": (_move_stride, _unstride_window),
     "filter-transposed": (_swap_axes,),
     "input-transposed": (_swap_axes,),
     "filter-flipped": (_swap_conv_corr,),

@@ -150,6 +150,38 @@ def test_stride_moves_from_tap_to_output_index():
     assert "r = a * stride + u - pad" in new and "c = b * stride + v - pad" in new
 
 
+@pytest.mark.parametrize("name, new_line", [
+    ("numpy_stride_as_slice_step.py", "patch = xp[r * stride:r * stride + k, c * stride:c * stride + w.shape[1]]"),
+    ("lists_stride_as_range_step.py", "for j, r in enumerate(range(y * s, y * s + kh)):"),
+])
+def test_stride_moves_from_the_step_onto_the_window_start(name, new_line):
+    case = next(c for c in LEARNER if c.name == name)
+    assert new_line in apply_edits(case.source, _first(case)[0].edits)
+
+
+def test_stride_as_step_in_3d_and_in_a_plain_1d_range():
+    from test_locate import CONV3D_SLICE_STEP
+    d = Diagnosis("forward", "stride-on-filter-index", 0.9, "")
+    new = apply_edits(CONV3D_SLICE_STEP, candidates([d], {"forward": "conv3d"}, {"c.py": CONV3D_SLICE_STEP},
+                                                    "ncdhw")[0].edits)
+    assert "win = xp[:, :, a * s:a * s + kd, i * s:i * s + kh, j * s:j * s + kw]" in new
+    src = _src('''
+        def conv1d(x, w, s, p):
+            xp = [0.0] * p + list(x) + [0.0] * p
+            n_out = (len(xp) - len(w)) // s + 1
+            y = []
+            for o in range(n_out):
+                t, total = 0, 0.0
+                for q in range(o, o + s * len(w), s):
+                    total += xp[q] * w[t]
+                    t += 1
+                y.append(total)
+            return y
+        ''')
+    new = apply_edits(src, candidates([d], {"forward": "conv1d"}, {"c.py": src}, "w")[0].edits)
+    assert "for q in range(o * s, o * s + len(w)):" in new
+
+
 def test_unpad_crop_uses_the_input_size_in_scope():
     case = next(c for c in LEARNER if c.bug == "grad-input-unpad-empty-at-pad0")
     new = apply_edits(case.source, _first(case)[0].edits)

@@ -345,6 +345,41 @@ LEARNER = [
             return out
         '''), ("--stride", "2", "--pad", "1", "--input-size", "7"), "forward", "output-size", {"forward": "forward"},
         "hw", "return (n + 2 * p - k) // s"),
+    Learner("numpy_stride_as_slice_step.py", _src('''
+        import numpy as np
+
+
+        def conv2d(x, w, stride, pad):
+            k = w.shape[0]
+            xp = np.pad(x, pad)
+            n_out = (xp.shape[0] - k) // stride + 1
+            m_out = (xp.shape[1] - w.shape[1]) // stride + 1
+            out = np.zeros((n_out, m_out))
+            for r in range(n_out):
+                for c in range(m_out):
+                    patch = xp[r:r + stride * k:stride, c:c + stride * w.shape[1]:stride]
+                    out[r, c] = (patch * w).sum()
+            return out
+        '''), ("--stride", "2", "--pad", "1", "--input-size", "8", "--filter-size", "3"), "forward",
+        "stride-on-filter-index", {"forward": "conv2d"}, "hw", "patch = xp[r:r + stride * k:stride"),
+    Learner("lists_stride_as_range_step.py", _src('''
+        def correlate(a, f, s, p):
+            H, W = len(a), len(a[0])
+            kh, kw = len(f), len(f[0])
+            oh = (H + 2 * p - kh) // s + 1
+            ow = (W + 2 * p - kw) // s + 1
+            out = [[0.0] * ow for _ in range(oh)]
+            for y in range(oh):
+                for x in range(ow):
+                    acc = 0.0
+                    for j, r in enumerate(range(y, y + s * kh, s)):
+                        for i, c in enumerate(range(x, x + s * kw, s)):
+                            if p <= r < H + p and p <= c < W + p:
+                                acc += a[r - p][c - p] * f[j][i]
+                    out[y][x] = acc
+            return out
+        '''), ("--stride", "2", "--pad", "1", "--input-size", "8", "--filter-size", "3"), "forward",
+        "stride-on-filter-index", {"forward": "correlate"}, "hw", "for j, r in enumerate(range(y, y + s * kh, s)):"),
 ]
 
 
@@ -373,6 +408,58 @@ def test_loop_kinds_come_from_range_bounds_not_names():
     facts = function_facts("g.py", src, fn, "w")
     kinds = {lp.names[0]: lp.kind for lp in facts.loops}
     assert kinds == {"m": "out", "n": "tap"}
+
+
+CONV3D_SLICE_STEP = _src('''
+    import numpy as np
+
+
+    def conv3d(x, w, s, p):
+        N, C, D, H, W = x.shape
+        F, _, kd, kh, kw = w.shape
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p), (p, p)))
+        od, oh, ow = (D + 2 * p - kd) // s + 1, (H + 2 * p - kh) // s + 1, (W + 2 * p - kw) // s + 1
+        out = np.zeros((N, F, od, oh, ow))
+        for a in range(od):
+            for i in range(oh):
+                for j in range(ow):
+                    win = xp[:, :, a:a + s * (kd - 1) + 1:s, i:i + s * (kh - 1) + 1:s, j:j + s * (kw - 1) + 1:s]
+                    out[:, :, a, i, j] = np.tensordot(win, w, axes=([1, 2, 3, 4], [1, 2, 3, 4]))
+        return out
+    ''')
+
+
+def test_stride_as_slice_step_points_at_the_first_window_slice_in_3d():
+    loc = locate(Diagnosis("forward", "stride-on-filter-index", 0.9, ""), {"forward": "conv3d"},
+                 {"c3.py": CONV3D_SLICE_STEP}, {"layout": "ncdhw"})
+    line = CONV3D_SLICE_STEP.splitlines()[loc.line - 1]
+    assert line[loc.column:].startswith("a:a + s * (kd - 1) + 1:s")
+
+
+@pytest.mark.parametrize("window", [
+    "xp[i * s:i * s + k]",                            # right
+    "xp[i * s:i * s + d * (k - 1) + 1:d]",            # dilated, right
+    "xp[u:u + s * n_out:s]",                          # one tap over every output (im2col style), right
+    "xp[i:i + k]",                                    # stride ignored: another mistake
+])
+def test_windows_that_are_not_the_stride_as_a_step_are_left_alone(window):
+    src = _src(f'''
+        import numpy as np
+
+
+        def conv1d(x, w, s, p, d=1):
+            k = len(w)
+            xp = np.pad(x, p)
+            n_out = (len(xp) - k) // s + 1
+            out = np.zeros(n_out)
+            for i in range(n_out):
+                for u in range(k):
+                    out[i] += np.sum({window} * w[u])
+            return out
+        ''')
+    loc = locate(Diagnosis("forward", "stride-on-filter-index", 0.9, ""), {"forward": "conv1d"}, {"c.py": src},
+                 {"layout": "w"})
+    assert loc is None
 
 
 def test_no_location_for_an_unknown_mistake_or_function():
