@@ -56,8 +56,12 @@ def _match_on(op, target, outcome, tol):
                           has_bias=op.has_bias)
 
 
-def _describe(bad, geom, expected, actual) -> str:
+def _describe(op, bad, geom, expected, actual) -> str:
+    """The pattern sentence, with indices as the user writes them when the layout has no channel
+    axis (for channel layouts the canonical (n, c, ...) order is kept: spatial axes last)."""
     from . import patterns
+    if not op.layout.channels:
+        bad, expected, actual = (a.reshape(a.shape[2:]) for a in (bad, expected, actual))
     return "no known mistake matched; " + patterns.describe(bad, geom, expected, actual)
 
 
@@ -93,7 +97,7 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
             if not np.allclose(users[0], vo.targets[target].expected[0]):
                 bad = wrong_mask(users[0], vo.targets[target].expected[0], tol)
                 return [Diagnosis(target, None, 0.0,
-                                  _describe(bad, variant.geom, vo.targets[target].expected[0], users[0]))]
+                                  _describe(op, bad, variant.geom, vo.targets[target].expected[0], users[0]))]
         return []
     if t.user and t.user[0] is not None:
         found = _match_on(op, target, outcome, tol) or []
@@ -101,7 +105,7 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
             return found
         bad = wrong_mask(t.user[0], t.expected[0], tol)
         if bad.any():
-            return [Diagnosis(target, None, 0.0, _describe(bad, p.geom, t.expected[0], t.user[0]))]
+            return [Diagnosis(target, None, 0.0, _describe(op, bad, p.geom, t.expected[0], t.user[0]))]
     return []
 
 
