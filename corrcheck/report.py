@@ -29,7 +29,7 @@ from rich.text import Text
 from .geometry import format_axes, format_pad
 from .report_console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Unwrapped, make_console, print_error,
                              print_part, progress_reporter)
-from .report_export import check_export_path, recording_console, save
+from .report_export import check_export_path, recording_console, save, wraps_long_lines
 from .report_grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
@@ -87,8 +87,9 @@ def export(result, path, verbosity: int = NORMAL) -> None:
 
 def export_sections(sections, path, verbosity: int = NORMAL) -> None:
     """Like `export` for titled sections (the demo)."""
-    check_export_path(path)             # a bad suffix is a usage error before anything is rendered
+    kind = check_export_path(path)      # a bad suffix is a usage error before anything is rendered
     console = recording_console()
+    wrap = wraps_long_lines(kind)
     for title, body in sections:
         if title is not None:
             console.print(Rule(Text(str(title), style="bold")))
@@ -96,8 +97,8 @@ def export_sections(sections, path, verbosity: int = NORMAL) -> None:
             console.print(render_loss_curves(body))
             continue
         for part in _sections(body, max(verbosity, NORMAL), reproduce=True):
-            print_part(console, part)
-        console.print(verdict_line(body), soft_wrap=True)
+            print_part(console, part, wrap=wrap)
+        console.print(verdict_line(body), soft_wrap=not wrap)
     save(console, path)
 
 

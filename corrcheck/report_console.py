@@ -47,23 +47,81 @@ def _env_width() -> int | None:
 
 @contextlib.contextmanager
 def progress_reporter(enabled: bool = True, console: Console | None = None):
-    """Yield `progress(message)` for the runner: a spinner on stderr when it is a terminal, else a no-op.
+    """Yield `progress(message, completed=None, total=None)` for the runner; draws on stderr's terminal only.
 
-    Off a terminal nothing is drawn, so CI logs and piped output stay clean.
+    A plain message shows as a spinner; a step that says how far it got (the sweep's
+    `completed`/`total`) shows as a bar with M of N and the elapsed time. Off a
+    terminal nothing is drawn, so CI logs and piped output stay clean. Both are
+    transient: the report that follows starts on a clean line.
     """
     console = console or make_console(stderr=True)
     if not enabled or not console.is_terminal:
         yield _no_progress
         return
-    with console.status("checking…") as status:
-        def progress(*message, **_) -> None:
-            status.update(Text(" ".join(str(m) for m in message) or "checking…"))
-
-        yield progress
+    display = _TerminalProgress(console)
+    try:
+        yield display
+    finally:
+        display.close()
 
 
 def _no_progress(*_, **__) -> None:
     return None
+
+
+class _TerminalProgress:
+    """One live display at a time (Rich allows no more): a spinner, switched to a bar when counts arrive."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self._status = None
+        self._bar = None
+        self._task = None
+        self._show_spinner("checking…")     # from the start: loading and binding take time too
+
+    def __call__(self, *message, completed: int | None = None, total: int | None = None, **_) -> None:
+        text = " ".join(str(m) for m in message) or "checking…"
+        if completed is not None and total:
+            self._show_bar(text, int(completed), int(total))
+        else:
+            self._show_spinner(text)
+
+    def _show_spinner(self, text: str) -> None:
+        self._stop_bar()
+        if self._status is None:
+            self._status = self.console.status(Text(text))
+            self._status.start()
+        else:
+            self._status.update(Text(text))
+
+    def _show_bar(self, text: str, completed: int, total: int) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        # "sweep: 3/24 configurations" -> "sweep: configurations"; the M of N column shows the count
+        description = " ".join(text.replace(f"{completed}/{total}", " ").split())
+        if self._bar is None:
+            # imported here: only a sweep on a terminal draws a bar, and rich.progress costs ~30 ms to import
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                       TimeElapsedColumn)
+
+            self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), console=self.console, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(description, total=total)
+        self._bar.update(self._task, description=description, completed=completed, total=total, refresh=True)
+
+    def _stop_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def close(self) -> None:
+        """Take whatever is drawn off the terminal, also when the check raised or was interrupted."""
+        self._stop_bar()
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
 
 
 def print_error(console: Console, message: str) -> None:
@@ -75,6 +133,6 @@ class Unwrapped(Text):
     """A line printed with soft wrap: commands stay one line, so copying them from a terminal works."""
 
 
-def print_part(console: Console, part) -> None:
-    """Print one report section; an `Unwrapped` line is never broken by Rich."""
-    console.print(part, soft_wrap=isinstance(part, Unwrapped))
+def print_part(console: Console, part, wrap: bool = False) -> None:
+    """Print one report section; an `Unwrapped` line is not broken by Rich unless `wrap` (an SVG frame)."""
+    console.print(part, soft_wrap=isinstance(part, Unwrapped) and not wrap)

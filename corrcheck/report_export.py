@@ -10,20 +10,63 @@ import io
 import re
 from pathlib import Path
 
-from rich._export_format import CONSOLE_HTML_FORMAT, CONSOLE_SVG_FORMAT
+from rich._export_format import CONSOLE_SVG_FORMAT
 from rich.console import Console
+from rich.terminal_theme import TerminalTheme
 
 from .errors import UsageError
 from .report_console import CI_WIDTH
 
-__all__ = ["EXPORT_SUFFIXES", "check_export_path", "recording_console", "save"]
+__all__ = ["EXPORT_SUFFIXES", "HTML_THEME", "check_export_path", "wraps_long_lines", "recording_console", "save"]
 
 EXPORT_SUFFIXES = (".html", ".htm", ".svg", ".txt")
 
-# Rich's own export templates, made self-contained: no web fonts, and a <title>.
+# Rich's SVG template without its web fonts (nothing is fetched when the file is opened).
 _SVG_FORMAT = re.sub(r',\s*url\("[^"]*"\)\s*format\("[^"]*"\)', "", CONSOLE_SVG_FORMAT)
-_HTML_FORMAT = CONSOLE_HTML_FORMAT.replace('<meta charset="UTF-8">',
-                                           '<meta charset="UTF-8">\n<title>corrcheck report</title>')
+
+# A page of its own rather than Rich's bare <pre>: the font shrinks so the report's 100
+# columns fit a narrow window (a monospace glyph is ~0.6em wide), longer lines (the
+# verdict, commands) wrap instead of scrolling sideways, line-height stays normal so
+# box-drawing rules join, and the font stack finds a monospace font on every system.
+_HTML_FORMAT = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>corrcheck report</title>
+<style>
+{stylesheet}
+body {{
+    color: {foreground};
+    background-color: {background};
+    margin: 0;
+    padding: 24px 32px;
+}}
+pre.corrcheck {{
+    margin: 0;
+    font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "DejaVu Sans Mono", "Liberation Mono", monospace;
+    font-size: clamp(8px, calc((100vw - 64px) / 62), 14px);
+    line-height: normal;
+    white-space: pre-wrap;
+    overflow-wrap: anywhere;
+}}
+</style>
+</head>
+<body>
+<pre class="corrcheck"><code style="font-family:inherit">{code}</code></pre>
+</body>
+</html>
+"""
+
+# Dark text on white with the ANSI colours darkened enough to read on it (GitHub's light
+# terminal palette): Rich's default export theme draws cyan and bright green nearly invisible.
+HTML_THEME = TerminalTheme(
+    (255, 255, 255), (36, 41, 47),
+    [(36, 41, 47), (207, 34, 46), (17, 99, 41), (77, 45, 0),
+     (9, 105, 218), (130, 80, 223), (27, 124, 131), (110, 119, 129)],
+    [(87, 96, 106), (164, 14, 38), (26, 127, 55), (99, 60, 1),
+     (33, 139, 255), (164, 117, 249), (49, 146, 170), (140, 149, 159)],
+)
 
 
 def check_export_path(path) -> str:
@@ -32,6 +75,14 @@ def check_export_path(path) -> str:
     if suffix not in EXPORT_SUFFIXES:
         raise UsageError(f"--report must name a .html, .svg or .txt file, not {str(path)!r}")
     return "html" if suffix == ".htm" else suffix[1:]
+
+
+def wraps_long_lines(kind: str) -> bool:
+    """An SVG is a fixed frame that clips what runs past its width, so there long lines are wrapped.
+
+    A terminal and a .txt keep commands on one line (copyable); HTML wraps them with CSS.
+    """
+    return kind == "svg"
 
 
 def recording_console() -> Console:
@@ -44,7 +95,7 @@ def save(console: Console, path) -> None:
     """Write what `console` recorded to path in the format its suffix names."""
     kind = check_export_path(path)
     if kind == "html":
-        text = console.export_html(code_format=_HTML_FORMAT)
+        text = console.export_html(code_format=_HTML_FORMAT, theme=HTML_THEME)
     elif kind == "svg":
         text = console.export_svg(title="corrcheck report", code_format=_SVG_FORMAT)
     else:
