@@ -37,7 +37,19 @@ __all__ = ["forward", "grad_input", "grad_filter", "grad_bias"]
 _ALL = slice(None)
 BLOCK_ELEMENTS = 1 << 17  # column-buffer entries per block of samples (1 MiB in float64: one L2 cache)
 SMALL_ELEMENTS = 1 << 14  # at most this many column entries: take the gather path (per-call overhead wins)
-WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _default_workers() -> int:
+    """Usable cores, capped by OPENBLAS_NUM_THREADS / OMP_NUM_THREADS when the user set them."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value.isdigit() and int(value) > 0:
+            cores = min(cores, int(value))
+    return cores
+
+
+WORKERS = _default_workers()  # threads for sample blocks; set to 1 in processes that run side by side
 _BLAS_LOCK = threading.Lock()
 
 
