@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .locate import find_function, python_candidates, source_tree
 from .locate_facts import FILTER_AXES, IN_AXES, axis_kind
 from .locate_queries import (has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products,
-                             strided_windows)
+                             strided_windows, upper_only_tests)
 from .locate_rules import adds_one, einsum_spec, is_neg_pad_slice
 
 __all__ = ["Edit", "Candidate", "REWRITES", "candidates", "apply_edits"]
@@ -261,9 +261,13 @@ def _swap_conv_corr(facts, t, node):
 
 
 def _subtract_pad(facts, t, node):
-    """i*s + j -> i*s + j - p."""
+    """i*s + j -> i*s + j - p; first with `0 <=` added to upper-only bounds tests, which - p makes necessary."""
     pad = facts.role_name("pad")
-    return [[t.insert_after(node, f" - {pad}")]] if pad else []
+    if not pad:
+        return []
+    edit = t.insert_after(node, f" - {pad}")
+    bounds = [e for test in upper_only_tests(facts) for opt in _lower_bound(facts, t, test) for e in opt]
+    return ([[edit] + bounds] if bounds else []) + [[edit]]
 
 
 def _pad_sign(facts, t, node):
@@ -485,7 +489,7 @@ REWRITES = {
 
 def _merge(edit_lists):
     """One candidate from several node edits, or None when two of them touch the same text."""
-    edits = [e for lst in edit_lists for e in lst]
+    edits = list(dict.fromkeys(e for lst in edit_lists for e in lst))      # the same edit from two nodes once
     spans = sorted((e.start, e.end) for e in edits)
     for (a0, a1), (b0, b1) in zip(spans, spans[1:]):
         if b0 < a1 or (a0 == a1 == b0 == b1):

@@ -182,6 +182,27 @@ def test_stride_as_step_in_3d_and_in_a_plain_1d_range():
     assert "for q in range(o * s, o * s + len(w)):" in new
 
 
+def test_subtracting_the_padding_also_bounds_an_upper_only_test_from_below():
+    src = _src('''
+        def grad_filter(dout, a, s, p, k):
+            dk = [[0.0] * k for _ in range(k)]
+            for y in range(len(dout)):
+                for x in range(len(dout[0])):
+                    for j in range(k):
+                        for i in range(k):
+                            r, c = y * s + j, x * s + i
+                            if r < len(a) and c < len(a[0]):
+                                dk[j][i] += dout[y][x] * a[r][c]
+            return dk
+        ''')
+    d = Diagnosis("grad_filter", "grad-filter-padding-ignored", 0.9, "")
+    cands = candidates([d], {"grad_filter": "grad_filter"}, {"g.py": src}, "hw")
+    new = apply_edits(src, cands[0].edits)
+    assert "r, c = y * s + j - p, x * s + i - p" in new
+    assert "if 0 <= r < len(a) and 0 <= c < len(a[0]):" in new
+    assert "if r < len(a)" in apply_edits(src, cands[1].edits)          # the padding alone comes next
+
+
 def test_unpad_crop_uses_the_input_size_in_scope():
     case = next(c for c in LEARNER if c.bug == "grad-input-unpad-empty-at-pad0")
     new = apply_edits(case.source, _first(case)[0].edits)
