@@ -13,19 +13,56 @@ def _describe(value) -> str:
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__name__}"
 
 
-def _from_foreign(value):
-    """torch / jax / cupy / __array__ objects -> numpy, without importing those libraries."""
+def _from_foreign(value, what: str, precisions: set):
+    """torch / jax / cupy / __array__ objects -> numpy, without importing those libraries.
+
+    Whatever the object does while converting is the user's output, not corrcheck:
+    a failure becomes one sentence.  A precision numpy lacks (bfloat16) is converted
+    to float32 and recorded in `precisions` so tolerances match what was returned.
+    """
     mod = type(value).__module__.split(".")[0]
-    if mod == "torch" and "torch" in sys.modules:
-        t = value.detach()
-        if getattr(t, "is_cuda", False) or str(getattr(t, "device", "cpu")) != "cpu":
-            t = t.cpu()
-        return t.numpy()
-    if mod == "cupy" and hasattr(value, "get"):
-        return value.get()
-    if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
-        return np.asarray(value)
+    try:
+        if mod == "torch" and "torch" in sys.modules:
+            return _from_torch(value, what, precisions)
+        if mod == "cupy" and hasattr(value, "get"):
+            return value.get()          # cupy refuses implicit __array__ on purpose
+        if hasattr(value, "__array__") and not isinstance(value, np.ndarray):
+            arr = np.asarray(value)
+            if arr.dtype.name == "bfloat16":        # jax via ml_dtypes
+                precisions.add("bfloat16")
+                arr = arr.astype(np.float32)
+            return arr
+    except UnusableOutput:
+        raise
+    except Exception as exc:            # noqa: BLE001 - raised by the user's object
+        raise UnusableOutput(f"{what} returned a {_describe(value)} that could not be read as numbers "
+                             f"({type(exc).__name__}: {exc})") from None
     return value
+
+
+def _from_torch(t, what: str, precisions: set):
+    """detach (requires_grad), copy to the CPU (cuda, mps), widen bfloat16 (numpy has none)."""
+    torch = sys.modules["torch"]
+    t = t.detach()
+    device = getattr(t.device, "type", str(t.device))
+    if device == "meta":
+        raise UnusableOutput(f"{what} returned a tensor on the 'meta' device, which has a shape but no values")
+    if device != "cpu":
+        t = t.cpu()
+    if t.dtype == torch.bfloat16:
+        precisions.add("bfloat16")
+        t = t.float()
+    return t.numpy()
+
+
+def _unwrap(value, what: str, precisions: set):
+    """Convert foreign arrays anywhere inside nested lists (rows of tensors, grids of 0-d tensors)."""
+    if isinstance(value, (list, tuple)):
+        items = [_unwrap(v, what, precisions) for v in value]
+        return items if any(a is not b for a, b in zip(items, value)) else value
+    if value is None or isinstance(value, (int, float, complex, str, bytes, dict, np.ndarray, np.generic)):
+        return value
+    return _from_foreign(value, what, precisions)
 
 
 def _is_ragged(value) -> bool:
@@ -49,11 +86,10 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
         raise UnusableOutput(f"{what} returned a string ({str(value)[:40]!r}), not an array")
     if isinstance(value, dict):
         raise UnusableOutput(f"{what} returned a dict with keys {sorted(map(str, value))[:6]}, not an array")
-    value = _from_foreign(value)
-    if isinstance(value, (list, tuple)):
-        if _is_ragged(value):
-            raise UnusableOutput(f"{what} returned a ragged nested list (rows of different lengths)")
-        value = [_from_foreign(v) for v in value] if value and not isinstance(value[0], (list, tuple, float, int)) else value
+    precisions: set = set()
+    value = _unwrap(value, what, precisions)
+    if isinstance(value, (list, tuple)) and _is_ragged(value):
+        raise UnusableOutput(f"{what} returned a ragged nested list (rows of different lengths)")
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:
@@ -71,6 +107,8 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
         # to be whole (a zero gradient) are just numbers.
         if isinstance(value, np.ndarray) or _typed_int_items(value):
             note = f"integer ({arr.dtype})"
+    elif precisions:
+        note = sorted(precisions)[0]
     elif arr.dtype.kind == "f" and arr.dtype.itemsize < 8:
         note = str(arr.dtype)
     elif arr.dtype.kind == "c":
