@@ -27,7 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .geometry import format_axes, format_pad
-from .report_console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Unwrapped, make_console, print_error,
+from .report_console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make_console, print_error,
                              print_part, progress_reporter)
 from .report_export import check_export_path, recording_console, save, wraps_long_lines
 from .report_grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
@@ -40,6 +40,7 @@ ROWS_SHOWN = 5                 # mismatch rows per failing check before "… N m
 TERMS_SHOWN = 12               # cell-explanation rows before truncating
 SYNTAX_THEME = "ansi_dark"      # the terminal's own colours, no padded background in CI logs
 SOURCE_CONTEXT = 3             # lines of user source around a located mistake
+HEADLINE_MAX = 36              # a summary cell's message longer than this is cut at a comma
 
 STATUS_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold red", "skipped": "yellow"}
 AGAINST_WORDS = {"reference": "the reference", "finite_differences": "finite differences of your forward"}
@@ -109,7 +110,7 @@ def _sections(result, verbosity: int, reproduce: bool = False):
     if verbosity > QUIET:
         yield _header(result)
         if result.notes:
-            yield Text("\n".join(str(n) for n in result.notes) + "\n", style="dim")
+            yield Group(*(_note(str(n)) for n in result.notes), Text(""))
         if result.verdict == "error":
             return                      # nothing was checked: the verdict line says why
         if result.checks:
@@ -147,19 +148,42 @@ def _sections(result, verbosity: int, reproduce: bool = False):
 def _header(result) -> Group:
     files = ", ".join(result.files) if result.files else "(functions given directly)"
     lines = [Text.assemble(("corrcheck ", "bold"), (str(result.version), "bold"), " · ", files)]
-    words = config_words(result.config)
-    if words:
-        lines.append(Text(words))
+    phrases = config_phrases(result.config)
+    if phrases:
+        lines.append(Phrases(phrases, " · "))
     if result.bound:
-        bound = ", ".join(f"{target} -> {name}" for target, name in result.bound.items())
-        lines.append(Text.assemble(("bound: ", "dim"), bound))
+        lines.append(Phrases(bound_phrases(result.bound), "; ", lead=Text("bound: ", style="dim")))
     return Group(*lines, Text(""))
+
+
+def bound_phrases(bound: dict) -> list[str]:
+    """'grad_input, grad_filter, grad_bias -> conv_backward': one phrase per user function, not per target."""
+    by_name: dict = {}
+    for target, name in bound.items():
+        by_name.setdefault(name, []).append(target)
+    return [f"{', '.join(targets)} -> {name}" for name, targets in by_name.items()]
+
+
+def _note(note: str) -> Phrases:
+    """A note wrapped with a hanging indent: after its 'name: ' when it has one, and between
+    'x = y' pairs when it lists them, so 'pad = pad' never splits across lines."""
+    match = re.fullmatch(r"([\w.]+(?: [\w.]+){0,2}: )(.+)", note, re.S)
+    key, value = match.groups() if match else ("", note)
+    pairs = value.split(", ")
+    if key and all(" = " in p for p in pairs):
+        return Phrases(pairs, ", ", lead=key, style="dim", indent=len(key))
+    return Phrases(value.split(" "), " ", lead=key, style="dim", indent=len(key) or 2)
 
 
 def config_words(config: dict | None) -> str:
     """The configuration in words: 'functional convention, hw layout · correlate · stride 2, pad 1 · …'."""
+    return " · ".join(config_phrases(config))
+
+
+def config_phrases(config: dict | None) -> list[str]:
+    """The configuration as phrases that belong together ('stride 2, pad 1'); a line breaks between them."""
     if not config:
-        return ""
+        return []
     parts = []
     if config.get("convention") or config.get("layout"):
         parts.append(f"{config.get('convention', '?')} convention, {config.get('layout', '?')} layout")
@@ -182,14 +206,15 @@ def config_words(config: dict | None) -> str:
         parts.append(", ".join(shapes))
     if config.get("seed") is not None:
         parts.append(f"seed {config['seed']}")
-    return " · ".join(parts)
+    return parts
 
 
 def _summary(result, verbosity: int) -> Table:
     table = Table(title=None, show_edge=False, header_style="bold", pad_edge=False)
     for name, justify in (("target", "left"), ("against", "left"), ("status", "left"),
                           ("max abs error", "right"), ("mismatched", "right")):
-        table.add_column(name, justify=justify)
+        # a target ("grad_input (at pad 0)") and a status never break; the other columns give way
+        table.add_column(name, justify=justify, no_wrap=name in ("target", "status"))
     for check in result.checks:
         if check.status == "skipped" and verbosity < VERBOSE:
             continue
@@ -199,9 +224,9 @@ def _summary(result, verbosity: int) -> Table:
             against += f" ({check.mode})"
         if check.mismatches is not None and check.total:
             mismatched = Text(mismatch_words(check.mismatches, check.total))
-        else:   # the headline of the message ("corr2d raised ValueError"); the whole of it is below
-            headline = (check.message or "").split(": ")[0] if check.status in ("error", "skipped") else ""
-            mismatched = Text(headline, no_wrap=True, overflow="ellipsis", justify="left")
+        else:   # the headline of the message ("raised ValueError"); the whole of it is below
+            words = headline(check.message, result.bound) if check.status in ("error", "skipped") else ""
+            mismatched = Text(words, no_wrap=True, overflow="ellipsis", justify="left")
         table.add_row(target, against, Text(check.status.upper(), style=STATUS_STYLE.get(check.status, "")),
                       num(check.max_abs_error), mismatched)
     skipped = [c for c in result.checks if c.status == "skipped"]
@@ -210,6 +235,28 @@ def _summary(result, verbosity: int) -> Table:
             f"{c.target}" + (f" ({c.message})" if c.message else "") for c in skipped)
         table.caption_justify = "left"
     return table
+
+
+def headline(message: str | None, bound: dict | None = None) -> str:
+    """A message cut to what fits a table cell: 'corr2d raised ValueError: operands could…' -> 'raised ValueError'.
+
+    The text after the first ': ' (the exception's own words) and a trailing '(at file line N…)'
+    go; so does the user's function name in front (the row names the target), and a list
+    after a top-level comma when the rest is still long ('returned shape (5, 0), expected …').
+    """
+    text = (message or "").split(": ")[0].strip()
+    text = re.sub(r"\s*\(at [^()]*\)$", "", text)
+    first, _, rest = text.partition(" ")
+    if rest and first in set((bound or {}).values()):
+        text = rest
+    if len(text) > HEADLINE_MAX:
+        depth = 0
+        for i, ch in enumerate(text):
+            depth += ch in "([{"
+            depth -= ch in ")]}"
+            if depth == 0 and text.startswith(", ", i):
+                return text[:i]
+    return text
 
 
 def mismatch_words(mismatches: int, total: int) -> str:
@@ -281,24 +328,30 @@ def _badness(m) -> float:
 
 def _diagnoses(result) -> Group:
     parts: list = [Rule(Text("diagnosis", style="bold"), align="left")]
+    shown: set = set()                  # (file, line) already on screen with its context
     for d in result.diagnoses:
         bug = d.bug or "no known pattern matched"
         parts.append(Text.assemble((f"{d.target}: ", "bold"), (bug, "bold magenta"),
                                    (f"  (confidence {d.confidence:.0%})", "dim")))
         parts.append(Text(d.explanation))
         if d.location is not None:
-            parts.append(_source_excerpt(d.location, result.sources))
+            loc = d.location
+            lines = range(loc.line, (loc.end_line or loc.line) + 1)
+            # two mistakes on one line (the seed's): its context once, then just the line, underlined
+            seen = all((loc.file, n) in shown for n in lines)
+            parts.append(_source_excerpt(loc, result.sources, context=0 if seen else SOURCE_CONTEXT))
+            shown.update((loc.file, n) for n in lines)
         parts.append(Text(""))
     return Group(*parts)
 
 
-def _source_excerpt(loc, sources: dict) -> Group:
+def _source_excerpt(loc, sources: dict, context: int = SOURCE_CONTEXT) -> Group:
     where = Text(f"{loc.file}:{loc.line}" + (f":{loc.column}" if loc.column is not None else ""), style="cyan")
     source = sources.get(loc.file) if sources else None
     last = loc.end_line or loc.line
     if source:
         lines = source.splitlines()
-        start, end = max(1, loc.line - SOURCE_CONTEXT), min(len(lines), last + SOURCE_CONTEXT)
+        start, end = max(1, loc.line - context), min(len(lines), last + context)
         syntax = Syntax(source, _lexer(loc.file, source), line_numbers=True, line_range=(start, end),
                         highlight_lines=set(range(loc.line, last + 1)), word_wrap=True, theme=SYNTAX_THEME)
         if loc.column is not None and loc.line <= len(lines):

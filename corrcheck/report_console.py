@@ -1,4 +1,5 @@
-"""Where the report goes: verbosity levels, consoles that stay stable in CI, progress, error lines.
+"""Where the report goes and how its lines break: verbosity levels, consoles that stay stable
+in CI, progress, error lines, lines that must not wrap and lists that wrap only between items.
 
 Everything here is about the terminal, not about the content of a report, so the
 content modules (report.py, report_grids.py) never ask whether stdout is a TTY.
@@ -9,10 +10,11 @@ import contextlib
 import os
 
 from rich.console import Console
+from rich.measure import Measurement
 from rich.text import Text
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "CI_WIDTH", "make_console", "progress_reporter", "print_error",
-           "Unwrapped", "print_part"]
+           "Unwrapped", "print_part", "Phrases"]
 
 QUIET, NORMAL, VERBOSE = -1, 0, 1
 CI_WIDTH = 100                 # stable width when not writing to a terminal
@@ -136,3 +138,48 @@ class Unwrapped(Text):
 def print_part(console: Console, part, wrap: bool = False) -> None:
     """Print one report section; an `Unwrapped` line is not broken by Rich unless `wrap` (an SVG frame)."""
     console.print(part, soft_wrap=isinstance(part, Unwrapped) and not wrap)
+
+
+class Phrases:
+    """Phrases joined by `sep` that wrap between phrases, never inside one.
+
+    'input 2x3x8x7, filter 4x3x3x2 · seed 0' must not break as 'seed' / '0'. A broken line
+    keeps the separator's mark (',' or '·') at its end and the next one is indented;
+    a phrase wider than the whole line still wraps at its spaces.
+    """
+
+    def __init__(self, phrases, sep: str = " · ", *, lead: Text | str = "", style: str = "", indent: int = 2):
+        self.phrases = [p if isinstance(p, Text) else Text(str(p)) for p in phrases]
+        self.sep, self.lead, self.style, self.indent = sep, lead, style, indent
+
+    def __rich_console__(self, console, options):
+        width = options.max_width
+        line = Text.assemble(self.lead, style=self.style)
+        empty = len(line)
+        mark, last = self.sep.rstrip(), len(self.phrases) - 1
+        for i, phrase in enumerate(self.phrases):
+            sep = self.sep if i else ""
+            room = len(mark) if i < last else 0     # a line broken after this phrase ends with the mark
+            if len(line) > empty and line.cell_len + len(sep) + phrase.cell_len + room > width:
+                line.append(mark)
+                yield from self._fit(console, line, width)
+                line = Text(" " * self.indent, style=self.style)
+                empty, sep = len(line), ""
+            line.append(sep)
+            line.append_text(phrase)
+        yield from self._fit(console, line, width)
+
+    def _fit(self, console, line: Text, width: int):
+        """A line holding one over-long phrase wraps at its spaces, continuation lines indented."""
+        if line.cell_len <= width:
+            yield line
+            return
+        for k, part in enumerate(line.wrap(console, max(1, width - self.indent))):
+            part.rstrip()
+            yield Text(" " * self.indent, style=self.style) + part if k else part
+
+    def __rich_measure__(self, console, options) -> Measurement:
+        lead = Text.assemble(self.lead).cell_len
+        longest = max((p.cell_len for p in self.phrases), default=0)
+        total = lead + sum(p.cell_len for p in self.phrases) + len(self.sep) * max(0, len(self.phrases) - 1)
+        return Measurement(min(longest + self.indent, total), total).clamp(max_width=options.max_width)

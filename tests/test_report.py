@@ -407,3 +407,65 @@ def test_token_underline_covers_indexing_and_calls():
 def test_sparkline_uses_a_log_scale_for_decades():
     assert report.sparkline([1.0, 1e-3, 1e-6, 1e-9]) == "█▅▃▁"       # linear would be "█▁▁▁"
     assert report.sparkline([2.0, 1.0, 3.0]) == "▄▁█"
+
+
+def test_summary_cell_shows_a_short_headline_and_targets_never_break():
+    shape = "conv_backward returned shape (2, 3, 0, 0), expected (2, 3, 8, 7)"
+    raised = ("corr2d raised ValueError: operands could not be broadcast together with remapped shapes "
+              "[original->remapped]: (3,3,3,2)->(3,3,3,2) (at c.py line 27: `np.einsum(...)`)")
+    bound = {"forward": "corr2d", "grad_input": "conv_backward", "grad_filter": "conv_backward"}
+
+    def rows(*checks):
+        out = text_of(RunResult("0.1.0", "fail", ("c.py",), CONFIG, bound, checks))
+        return out, {line.split(" ")[0]: line.rstrip() for line in out.splitlines() if "│" in line}
+
+    out, table = rows(CheckResult("forward", "reference", "pass", 0.0, 0, 16),      # practice_12's shape
+                      CheckResult("grad_input", "reference", "error", message=shape, config_note="at pad 0"))
+    assert table["grad_input"].endswith("│ returned shape (2, 3, 0, 0)")
+    assert shape in out                                           # the whole message below the table
+    out, table = rows(CheckResult("forward", "reference", "error", message=raised),  # practice_02's shape
+                      CheckResult("grad_filter", "finite_differences", "fail", 2.80892, 9, 9,
+                                  config_note="on a 8x8 input"))
+    assert table["forward"].endswith("│ raised ValueError")
+    assert table["grad_filter"].startswith("grad_filter (on a 8x8 input) │")
+    assert report.headline("raised IndexError: list index out of range") == "raised IndexError"
+    assert report.headline("f returned shape (5,), expected (4,)", {"forward": "f"}) == "returned shape (5,), expected (4,)"
+
+
+def test_header_and_notes_wrap_between_phrases_not_inside_them():
+    config = {**CONFIG, "convention": "cs231n", "layout": "nchw", "input_shape": [2, 3, 8, 7],
+              "filter_shape": [4, 3, 3, 2], "seed": 123}
+    notes = ("corr2d_grad_image: dout = dout, kernel = filter, image_shape = input size, stride = stride, pad = pad",
+             "finite differences: random directions, wrong entries localised by group testing (use --exhaustive "
+             "for every entry)")
+    bound = {"forward": "conv_forward_naive", "grad_input": "conv_backward_naive",
+             "grad_filter": "conv_backward_naive", "grad_bias": "conv_backward_naive"}
+    out = text_of(RunResult("0.1.0", "pass", ("c.py",), config, bound, notes=notes), width=92)
+    lines = out.splitlines()
+    header = lines[1:lines.index(next(line for line in lines if line.startswith("bound:")))]
+    assert len(header) == 2 and header[0].endswith(" ·") and header[1].startswith("  ")
+    for phrase in ("cs231n convention, nchw layout", "stride 2, pad 1", "input 2x3x8x7, filter 4x3x3x2", "seed 123"):
+        assert any(phrase in line for line in header), phrase      # never 'seed' / '123'
+    assert max(len(line) for line in lines) <= 92
+    at = lines.index("bound: forward -> conv_forward_naive;")     # one phrase per user function
+    assert lines[at + 1] == "  grad_input, grad_filter, grad_bias -> conv_backward_naive"
+    at = next(i for i, line in enumerate(lines) if line.startswith("corr2d_grad_image: "))
+    assert lines[at].endswith("stride = stride,") and lines[at + 1] == " " * len("corr2d_grad_image: ") + "pad = pad"
+    at = next(i for i, line in enumerate(lines) if line.startswith("finite differences: "))
+    indent = " " * len("finite differences: ")
+    assert lines[at + 1].startswith(indent) and lines[at + 1][len(indent)] != " "
+    assert " ".join((lines[at] + lines[at + 1]).split()) == notes[1]
+    assert all(line == line.rstrip() for line in lines[:at + 2])  # no padding a copy would drag along
+
+
+def test_second_mistake_on_an_already_shown_line_shows_just_that_line():
+    result = failing_result()
+    first = result.diagnoses[0]
+    column = SEED_JS.splitlines()[BUG_LINE - 1].index("a[y + j")
+    second = Diagnosis("forward", "stride-on-filter-index", 0.9, "Multiply the stride onto the output index.",
+                       Location("seed.js", BUG_LINE, first.location.code, column=column))
+    out = text_of(RunResult(**{**result.__dict__, "diagnoses": (first, second)}))
+    section = out.split("stride-on-filter-index")[1].split("term by term")[0]
+    assert re.search(r"^\W*10 .*f\[y\]\[x\]", section, re.M)
+    assert not re.search(r"^\s*(7|9|11|13) ", section, re.M)      # the context was shown just above
+    assert len(re.findall(r"^\s*7 ", out, re.M)) == 1
