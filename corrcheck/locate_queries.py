@@ -116,7 +116,8 @@ def upper_only_tests(facts) -> list[ast.AST]:
                     upper = True
                 if isinstance(op, (ast.Gt, ast.GtE)) and has_token(facts, b, "L:") and not _is_zero(a):
                     upper = True
-                if isinstance(op, (ast.Lt, ast.LtE)) and _is_zero(a) or isinstance(op, (ast.Gt, ast.GtE)) and _is_zero(b):
+                if isinstance(op, (ast.Lt, ast.LtE)) and _is_zero(a) or \
+                        isinstance(op, (ast.Gt, ast.GtE)) and _is_zero(b):
                     lower = True
         if upper and not lower:
             out.append(test)
@@ -152,7 +153,8 @@ def accumulations(facts, stmt_kinds=("tap", "chan", "out", "batch", "fnum", "in"
             if name in {ast.get_source_segment(facts.source, n) for n in ast.walk(stmt.value)}:
                 continue                                   # x = x + ...: already accumulates
             outer = [s for s, lps in facts.assigns if s is not stmt and len(lps) < len(loops) and any(
-                ast.get_source_segment(facts.source, tt) == name for tt in getattr(s, "targets", [getattr(s, "target", None)])
+                ast.get_source_segment(facts.source, tt) == name
+                for tt in getattr(s, "targets", [getattr(s, "target", None)])
                 if tt is not None)]
             if not outer and not (isinstance(t, ast.Attribute) or "batch" in stmt_kinds):
                 continue

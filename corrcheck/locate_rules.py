@@ -95,7 +95,8 @@ def _r_stride_ignored(facts, target):
 
 def _r_padding_ignored(facts, target):
     return [e for e, r in position_exprs(facts) + _position_assigns(facts)
-            if "pad" not in facts.toks(e) and has_token(facts, e, "L:out") and not (r is not None and _padded(facts, r))]
+            if "pad" not in facts.toks(e) and has_token(facts, e, "L:out")
+            and not (r is not None and _padded(facts, r))]
 
 
 def _padded(facts, read):

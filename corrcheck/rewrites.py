@@ -332,7 +332,8 @@ def _size_formula(facts, t, node):
         parents = _parents(value)
         for n in ast.walk(value):
             if isinstance(n, (ast.Name, ast.Call, ast.Attribute, ast.Subscript)) and \
-                    any(x.startswith("D:input") for x in facts.toks(n)) and not isinstance(parents.get(id(n)), (ast.Call, ast.Attribute, ast.Subscript)):
+                    any(x.startswith("D:input") for x in facts.toks(n)) and \
+                    not isinstance(parents.get(id(n)), (ast.Call, ast.Attribute, ast.Subscript)):
                 p = parents.get(id(n))
                 text = f"{t.seg(n)} + 2 * {pad}"
                 if isinstance(p, ast.BinOp) and not isinstance(p.op, (ast.Add, ast.Sub)):
