@@ -96,10 +96,12 @@ def export_sections(sections, path, verbosity: int = NORMAL) -> None:
             console.print(Rule(Text(str(title), style="bold")))
         if isinstance(body, dict):
             console.print(render_loss_curves(body))
-            continue
-        for part in _sections(body, max(verbosity, NORMAL), reproduce=True):
-            print_part(console, part, wrap=wrap)
-        console.print(verdict_line(body), soft_wrap=not wrap)
+        else:
+            for part in _sections(body, max(verbosity, NORMAL), reproduce=True):
+                print_part(console, part, wrap=wrap)
+            console.print(verdict_line(body), soft_wrap=not wrap)
+        if title is not None:
+            console.print()             # as on the terminal: a blank line before the next section's rule
     save(console, path)
 
 

@@ -469,3 +469,13 @@ def test_second_mistake_on_an_already_shown_line_shows_just_that_line():
     assert re.search(r"^\W*10 .*f\[y\]\[x\]", section, re.M)
     assert not re.search(r"^\s*(7|9|11|13) ", section, re.M)      # the context was shown just above
     assert len(re.findall(r"^\s*7 ", out, re.M)) == 1
+
+
+def test_exported_demo_sections_are_separated_like_on_the_terminal(tmp_path):
+    path = tmp_path / "demo.txt"
+    report.export_sections([("buggy forward", failing_result()), ("fixed forward", passing_result()),
+                            ("loss curve", {"fixed": [1.0, 0.5]})], path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for title in ("fixed forward", "loss curve"):
+        rule = next(i for i, line in enumerate(lines) if title in line and "─" in line)
+        assert lines[rule - 1] == "" and lines[rule - 2].startswith(("FAIL", "PASS"))
