@@ -258,7 +258,8 @@ def _run(options: dict, output: dict, files: tuple[str, ...]) -> int:
         if not Path(name).is_file():
             from .errors import LoadError
 
-            raise LoadError(f"cannot read {name}: no such file")
+            what = "is a directory; give the .py or .js file(s)" if Path(name).is_dir() else "no such file"
+            raise LoadError(f"cannot read {name}: {what}")
     from . import runner
     from .report import progress_reporter
 

@@ -115,6 +115,8 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         best = min(ok, key=lambda a: a.rel_error) if ok else (
             ran[0] if ran else next((a for a in attempts if a.op), None))
     if best is None or best.op is None:
+        if attempts and all(a.op is None for a in attempts):
+            raise ConfigError(attempts[0].error)      # the config itself cannot work, in any layout
         reasons = "; ".join(dict.fromkeys(a.error for a in attempts if a.error))
         raise UsageError(f"could not run the functions in any layout ({reasons[:300]})")
     op = best.op
