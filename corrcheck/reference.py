@@ -14,9 +14,9 @@ nothing and zeros are written once. Samples go through in blocks small
 enough to stay in cache (no Python loop over output positions, only over
 blocks and taps). Tiny inputs, where NumPy's per-call overhead dominates,
 use one cached gather index instead; large ones spread their blocks over
-all cores with single-threaded BLAS, as torch does. op="convolve" is correlation with the
-filter flipped on every spatial axis. Output sizes and resolved paddings
-come from geometry.py, the one owner of that arithmetic.
+all cores with single-threaded BLAS, as torch does. op="convolve" is
+correlation with the filter flipped on every spatial axis. Output sizes and
+resolved paddings come from geometry.py, the one owner of that arithmetic.
 """
 from __future__ import annotations
 
@@ -246,9 +246,20 @@ def _blas_threads():
     return None
 
 
-@lru_cache(maxsize=1)
-def _pool():
-    return ThreadPoolExecutor(WORKERS, thread_name_prefix="corrcheck-reference")
+@lru_cache(maxsize=2)
+def _pool(workers: int) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(workers, thread_name_prefix="corrcheck-reference")
+
+
+def _after_fork_in_child():
+    """A forked child (a parallel sweep) has none of the parent's threads: new pool, free lock."""
+    global _BLAS_LOCK
+    _BLAS_LOCK = threading.Lock()
+    _pool.cache_clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _each_block(n: int, per_sample: int, work) -> list:
@@ -268,7 +279,7 @@ def _each_block(n: int, per_sample: int, work) -> list:
         before = get()
         put(1)
         try:
-            return list(_pool().map(work, chunks))
+            return list(_pool(len(chunks)).map(work, chunks))
         finally:
             put(before)
 

@@ -317,3 +317,23 @@ def test_threaded_blocks_agree_and_restore_blas_threads(monkeypatch):
         np.testing.assert_allclose(threaded, serial, rtol=0, atol=ATOL)
     if control:
         assert control[0]() == before
+
+
+def test_forked_child_can_use_the_threaded_path():
+    """A parallel sweep forks after the parent used the worker pool; the child must not hang."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    x, w = np.ones((6, 2, 9, 9)), np.ones((3, 2, 3, 3))
+    with path("blocked"):
+        expected = reference.forward(x, w, pad=1)  # starts the pool in this process
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(1) as pool:
+            got = pool.apply_async(_forward_in_child, (x, w)).get(timeout=60)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=ATOL)
+
+
+def _forward_in_child(x, w):
+    reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS = -1, 40
+    return reference.forward(x, w, pad=1)
