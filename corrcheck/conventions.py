@@ -144,7 +144,8 @@ def split_by_shape(value, want: dict[str, tuple], order: list[str], name: str) -
 
 def _is_numberish_list(v) -> bool:
     first = v[0]
-    return isinstance(first, (int, float)) or (isinstance(first, list) and first and isinstance(first[0], (int, float)))
+    return isinstance(first, (int, float, np.number)) or (
+        isinstance(first, (list, tuple)) and first and isinstance(first[0], (int, float, np.number)))
 
 
 def grad_shapes(args, has_bias) -> dict[str, tuple]:
@@ -157,15 +158,23 @@ def grad_shapes(args, has_bias) -> dict[str, tuple]:
 
 
 def _first_if_pair(value, want_shape):
-    """`return out, cache` from a forward: keep the output."""
+    """`return out, cache` from a forward: keep the output (a tuple of rows that has the
+    output's shape is the output itself)."""
     if isinstance(value, tuple) and len(value) >= 2:
-        try:
-            arr = np.asarray(value[0], dtype=float)
-            if arr.shape == tuple(want_shape) or arr.ndim >= 1:
-                return value[0]
-        except (TypeError, ValueError):
+        if _shape_or_none(value) == tuple(want_shape):
             return value
+        first = _shape_or_none(value[0])
+        if first is not None and len(first) >= 1:
+            return value[0]
     return value
+
+
+def _shape_or_none(value):
+    """The shape `value` reads as (tensors that require grad included), None when unreadable."""
+    try:
+        return tuple(to_float_array(value, "output")[0].shape)
+    except UserCallError:
+        return None
 
 
 class FunctionalImpl:

@@ -58,9 +58,7 @@ def assert_passes(proc, doc, precision: str | None):
     ("float32_scalars.py", "float32"),
     ("array_protocol.py", None),
     ("cupy_fake.py", None),
-    pytest.param("tuples.py", None, marks=pytest.mark.xfail(
-        strict=True, reason="conventions.py takes a returned tuple for (out, cache) / several gradients "
-                            "even when it is the rectangular array itself; fix proposed to its owner")),
+    ("tuples.py", None),
 ])
 def test_type_is_read_as_numbers(name, precision):
     assert_passes(*run(name), precision)
@@ -117,9 +115,7 @@ def torch():
     ("torch_float16.py", "float16"),
     ("torch_bfloat16.py", "bfloat16"),
     ("torch_cuda_fake.py", None),
-    pytest.param("torch_out_cache.py", None, marks=pytest.mark.xfail(
-        strict=True, reason="conventions._first_if_pair calls np.asarray on a tensor that requires grad "
-                            "(internal error); fix proposed to its owner")),
+    ("torch_out_cache.py", None),
 ])
 def test_torch_tensor_is_read_as_numbers(torch, name, precision):
     assert_passes(*run(name, *SLOW_IMPORT), precision)
