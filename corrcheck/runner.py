@@ -160,7 +160,9 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
             if o.targets["forward"].error is None:
                 outcomes.append(o)
                 break
-    if outcomes[0].failed and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
+    value_failure = any(c.status in ("fail", "error") and (c.mismatches or c.status == "error")
+                        for c in outcomes[0].checks)
+    if value_failure and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
         try:
             square = build_problem(cfg, main.geom.ndim, op.layout, square=True,
                                    same_rule="holberton" if op.convention == "holberton" else "tf")

@@ -6,8 +6,13 @@ WORDS = {"forward": "forward", "grad_input": "input gradient", "grad_filter": "f
          "grad_bias": "bias gradient"}
 
 
+def _is_value_check(c) -> bool:
+    """A comparison of numbers (or a call that failed), not a finding about state or in-place writes."""
+    return c.mismatches is not None or c.status != "fail"
+
+
 def _status(checks, target, against):
-    found = [c for c in checks if c.target == target and c.against == against]
+    found = [c for c in checks if c.target == target and c.against == against and _is_value_check(c)]
     if not found:
         return None
     return all(c.status == "pass" for c in found)
@@ -27,7 +32,7 @@ def conclusion(op, outcomes) -> str:
     if fwd_ok is False:
         parts.append(f"{names.get('forward')} does not compute the requested {op_word(outcomes)}.")
     elif fwd_ok:
-        parts.append(f"{names.get('forward')} is right.")
+        parts.append(f"{names.get('forward')} computes the right values.")
     cases: dict[str, list[str]] = {}
     for g in GRADS:
         ref, fd = _status(checks, g, "reference"), _status(checks, g, "finite_differences")
@@ -64,6 +69,10 @@ def conclusion(op, outcomes) -> str:
             parts.append(f"{w} {'is' if one else 'are'} wrong too, and not even the gradient of your own forward.")
         else:
             parts.append(f"{w} {'disagrees' if one else 'disagree'} with the reference.")
+    for c in checks:
+        sentence = f"{c.message}." if c.message else None
+        if not _is_value_check(c) and sentence and sentence not in parts:
+            parts.append(sentence)
     if fwd_ok is None:
         parts.append("No forward was bound, so the gradients were compared with the reference only "
                      "(bind one with --forward NAME to also check them against your own forward).")
