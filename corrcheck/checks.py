@@ -40,7 +40,7 @@ class ProblemOutcome:
     checks: list[CheckResult] = field(default_factory=list)
     targets: dict[str, TargetOutcome] = field(default_factory=dict)
     fd_mode: str | None = None
-    tolerance_note: str | None = None
+    tolerance_notes: list = field(default_factory=list)
     seconds_per_call: float = 0.0
 
     @property
@@ -114,8 +114,10 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
             out.seconds_per_call = time.perf_counter() - started
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
-            out.tolerance_note = (f"{op.names.get(target, target)} returned {op.dtype_notes[target]}: "
-                                  f"tolerances loosened to rtol={tol.rtol:g}, atol={tol.atol:g}")
+            note_text = (f"{op.names.get(target, target)} returned {op.dtype_notes[target]}: "
+                         f"tolerances loosened to rtol={tol.rtol:g}, atol={tol.atol:g}")
+            if note_text not in out.tolerance_notes:
+                out.tolerance_notes.append(note_text)
         if t.error is not None:
             out.checks.append(error_check(target, "reference", t.error, note))
             continue

@@ -99,8 +99,7 @@ def summary_notes(op, outcomes) -> list[str]:
                          f"{'x'.join(map(str, o.problem.in_spatial))} input they pass: look for a swapped "
                          f"height/width (e.g. len(a) where len(a[0]) is meant).")
     for o in outcomes:
-        if o.tolerance_note and o.tolerance_note not in notes:
-            notes.append(o.tolerance_note)
+        notes += [n for n in o.tolerance_notes if n not in notes]
     if main.fd_mode:
         notes.append("finite differences: " + (
             "every entry (exhaustive)" if main.fd_mode == "exhaustive"
