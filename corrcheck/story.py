@@ -48,7 +48,9 @@ def conclusion(op, outcomes) -> str:
             case = "both-wrong"
         else:
             case = "disagrees"
-        cases.setdefault(case, []).append(names.get(g, g))
+        who = cases.setdefault(case, [])
+        if names.get(g, g) not in who:          # one backward may serve several gradients
+            who.append(names.get(g, g))
     for case, who in cases.items():
         w = _join(who)
         one = len(who) == 1
