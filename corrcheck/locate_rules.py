@@ -189,7 +189,10 @@ def _r_not_flipped(facts, target):
         if any(facts.value(a).arr and facts.value(a).arr[0] == "filter" and facts.value(a).arr[1] == 0
                for a in call.args):
             hits.append(call)
-    return hits or [r.node for r in facts.reads if r.role == "filter"]
+    # an element read of the filter (filt[u][v]) is where the rotation goes; a call that takes the
+    # whole filter (np.tensordot(g, w), or a user's own dims(w)) only when there is no such read
+    reads = [r.node for r in facts.reads if r.role == "filter"]
+    return reads or hits
 
 
 def _r_pad_offset(facts, target):
