@@ -103,13 +103,28 @@ def build_call(fn: UserFunction, roles: dict[str, str], values: dict):
 
 
 def split_by_shape(value, want: dict[str, tuple], order: list[str], name: str) -> dict:
-    """A backward that returns several gradients: give each element to the target its shape fits."""
+    """A backward that returns several gradients: give each element to the target its shape fits.
+
+    A returned tuple or list is read both ways, as several gradients and as one array (a tuple of
+    rows), and the reading that fits more targets wins: `return d_signal, d_kernel` with plain
+    lists and `return tuple(map(tuple, grad))` are both understood.
+    """
+    readings = []
     if isinstance(value, dict):
-        items = list(value.values())
-    elif isinstance(value, (tuple, list)) and value and not _is_numberish_list(value):
-        items = list(value)
-    else:
-        items = [value]
+        readings.append(list(value.values()))
+    elif isinstance(value, (tuple, list)) and len(value) > 1:
+        readings.append(list(value))
+    readings.append([value])
+    best = None
+    for items in readings:
+        out = _assign(items, want, order, name)
+        fitted = sum(not isinstance(v, UnusableOutput) for v in out.values())
+        if best is None or fitted > best[0]:
+            best = (fitted, out)
+    return best[1]
+
+
+def _assign(items, want, order, name) -> dict:
     shapes = []
     for item in items:
         try:
@@ -126,13 +141,11 @@ def split_by_shape(value, want: dict[str, tuple], order: list[str], name: str) -
             out[target] = items[matches[0]]
             used.add(matches[0])
     for target in order:                       # ambiguous shapes: fall back on the usual order (dx, dw, db)
-        if target not in out:
-            rest = [i for i in range(len(items)) if i not in used]
-            if rest and len(items) == len(order):
-                i = order.index(target)
-                if i not in used:
-                    out[target] = items[i]
-                    used.add(i)
+        if target not in out and len(items) == len(order):
+            i = order.index(target)
+            if i not in used and shapes[i] is not None:
+                out[target] = items[i]
+                used.add(i)
     for target in order:
         if target not in out:
             got = ", ".join(str(s) for s in shapes)
@@ -140,12 +153,6 @@ def split_by_shape(value, want: dict[str, tuple], order: list[str], name: str) -
                 f"{name} returned {len(items)} value(s) with shapes {got}; none has the "
                 f"{target.replace('_', ' ')} shape {tuple(want.get(target) or ())}")
     return out
-
-
-def _is_numberish_list(v) -> bool:
-    first = v[0]
-    return isinstance(first, (int, float, np.number)) or (
-        isinstance(first, (list, tuple)) and first and isinstance(first[0], (int, float, np.number)))
 
 
 def grad_shapes(args, has_bias) -> dict[str, tuple]:
