@@ -74,10 +74,27 @@ def role_values(args, kind: str, size_style: str = "auto") -> dict:
         "filter_size": args.size_value("filter", size_style),
         "input_size": args.size_value("input", size_style),
         "conv_param": {"stride": args.stride, "pad": args.pad},
+        "_ndim": args.geom.ndim, "_pad_mode": args.geom.mode,
     }
     if args.geom.dilation != (1,) * args.geom.ndim:
         values["conv_param"]["dilation"] = args.dilation
     return values
+
+
+def _as_declared(p, role: str, values: dict):
+    """A value in the form the parameter declares: `strides=(1, 1)` gets a tuple even when every
+    axis has the same stride, `padding="valid"` gets 'same'/'valid' when the run asked for it."""
+    v = values[role]
+    default = p.default if p.has_default else None
+    if role in ("stride", "dilation", "pad") and isinstance(v, int) and (
+            isinstance(default, (tuple, list)) or p.name.lower() in ("strides", "dilations", "pads")):
+        return (v,) * values["_ndim"]
+    if role == "pad" and isinstance(default, str):
+        if values.get("_pad_mode"):
+            return values["_pad_mode"]
+        if v == 0:
+            return "valid"                      # pad 0 is what such a function calls 'valid'
+    return v
 
 
 def build_call(fn: UserFunction, roles: dict[str, str], values: dict):
@@ -87,7 +104,7 @@ def build_call(fn: UserFunction, roles: dict[str, str], values: dict):
     last = max((i for i, p in enumerate(params) if p.name in roles), default=-1)
     for i, p in enumerate(params):
         if p.name in roles:
-            v = values[roles[p.name]]
+            v = _as_declared(p, roles[p.name], values)
             if p.kind == "keyword_only":
                 kwargs[p.name] = v
             else:

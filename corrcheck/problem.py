@@ -48,13 +48,16 @@ def _uneven(sizes, k_spatial, geom_args, ndim):
     stride = per_axis(geom_args["stride"], ndim, "stride", 1)
     sizes = list(sizes)
     for axis in range(ndim):
-        for _ in range(3):
+        for _ in range(4):
             try:
                 g = make_geometry(ndim=ndim, in_spatial=tuple(sizes), k_spatial=tuple(k_spatial), **geom_args)
             except ConfigError:
                 break
             (pb, pa), d = g.pad[axis], g.dilation[axis]
-            if stride[axis] == 1 or (sizes[axis] + pb + pa - d * (k_spatial[axis] - 1) - 1) % stride[axis]:
+            uneven = stride[axis] == 1 or (sizes[axis] + pb + pa - d * (k_spatial[axis] - 1) - 1) % stride[axis]
+            # 'same' padding: keep some padding before, or reads at negative indices go untested
+            padded_before = g.mode != "same" or pb > 0 or k_spatial[axis] == 1
+            if uneven and padded_before:
                 break
             sizes[axis] += 1
     return tuple(sizes)
