@@ -39,7 +39,7 @@ import numpy as np
 from .errors import UserRaised, UserTimeout
 
 __all__ = ["call_user", "quiet_user_io", "user_frames", "format_user_traceback", "describe_exception",
-           "is_user_file", "last_warnings", "forget_user_settings", "ReadsStdin"]
+           "is_user_file", "last_warnings", "forget_user_settings", "ReadsStdin", "ProcessExit"]
 
 _REPEAT = 0.25                      # seconds between repeated timeout exceptions
 _MAX_MESSAGE = 240                  # characters of the user's exception message kept
@@ -53,6 +53,49 @@ class _Timeout(BaseException):
 
 class ReadsStdin(EOFError):
     """What the empty stdin raises, so `input()` is recognisable in reports."""
+
+
+class ProcessExit(BaseException):
+    """What `os._exit(n)` / `os.abort()` raise in user code: really ending the process would end
+    corrcheck silently with the user's exit code (0 reads as a pass in CI)."""
+
+    def __init__(self, call: str):
+        super().__init__(call)
+        self.call = call
+
+
+def _fake_exit(status=0, *_):
+    raise ProcessExit(f"os._exit({_safe_text(repr, status)})")
+
+
+def _fake_abort():
+    raise ProcessExit("os.abort()")
+
+
+class _ExitPatch:
+    """Installs `_fake_exit`/`_fake_abort` while any user code runs (any thread), restores the
+    originals when the last one is done; a counter because user calls nest and overlap."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._saved = (os._exit, os.abort)
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._saved = (os._exit, os.abort)
+                os._exit, os.abort = _fake_exit, _fake_abort
+            self._depth += 1
+
+    def exit(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                os._exit, os.abort = self._saved
+
+
+_exit_patch = _ExitPatch()
 
 
 # ---------------------------------------------------------------- quiet I/O
@@ -112,7 +155,8 @@ def last_warnings() -> list[str]:
 
 
 class quiet_user_io:
-    """While user code runs: stdout/stderr go nowhere, stdin is empty, warnings are captured
+    """While user code runs: stdout/stderr go nowhere, stdin is empty, `os._exit`/`os.abort`
+    raise ProcessExit instead of ending corrcheck silently, warnings are captured
     (see `last_warnings`), and NumPy floating-point errors warn (never raise) unless the
     user's own code asked otherwise: a NumPy error setting the user makes with `np.seterr`
     (at import or in a call) is remembered for their later calls and undone globally, so
@@ -124,6 +168,7 @@ class quiet_user_io:
     def __enter__(self):
         self._saved = (sys.stdout, sys.stderr, sys.stdin)
         sys.stdout, sys.stderr, sys.stdin = _SINK, _SINK, _STDIN
+        _exit_patch.enter()
         # Replacing showwarning is enough to capture: warnings.warn calls it to print.
         self._log = log = []
         self._show = warnings.showwarning
@@ -136,6 +181,7 @@ class quiet_user_io:
 
     def __exit__(self, *exc):
         sys.stdout, sys.stderr, sys.stdin = self._saved       # plain assignments first: cannot fail
+        _exit_patch.exit()
         warnings.showwarning = self._show
         _tls.warnings = self._log
         after = np.geterr()
@@ -433,6 +479,8 @@ def describe_exception(exc: BaseException) -> str:
     """'raised IndexError: list index out of range', 'called sys.exit(1)', 'reads from standard input'."""
     if isinstance(exc, ReadsStdin):
         return "reads from standard input"
+    if isinstance(exc, ProcessExit):
+        return f"called {exc.call}"
     if isinstance(exc, SystemExit):
         return f"called sys.exit({'' if exc.code is None else _safe_text(repr, exc.code)})"
     text = _safe_text(str, exc).strip()

@@ -1,0 +1,76 @@
+"""Regressions found by a new-user trial: each test names the behaviour the user saw go wrong."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+import pytest
+
+from corrcheck import guard
+from corrcheck.errors import UserRaised
+
+from clihelp import assert_no_internal_traceback, run_cli
+
+FUNCTIONAL_OK = """\
+import numpy as np
+
+def corre(x, w, stride, pad):
+    x = np.pad(x, pad)
+    kh, kw = w.shape
+    oh = (x.shape[0] - kh) // stride + 1
+    ow = (x.shape[1] - kw) // stride + 1
+    out = np.zeros((oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            out[i, j] = (x[i * stride:i * stride + kh, j * stride:j * stride + kw] * w).sum()
+    return out
+"""
+
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+# ---------------------------------------------------------------- 1. os._exit in user code
+
+def _must_not_be_reached(*args):
+    raise AssertionError("the real os._exit/os.abort was reached")
+
+
+def test_os_exit_in_a_call_is_reported_and_does_not_end_the_process(tmp_path, monkeypatch):
+    # A stand-in for the real os._exit, so a regression fails here instead of ending pytest with 0.
+    monkeypatch.setattr(os, "_exit", _must_not_be_reached)
+    path = write(tmp_path, "quitter.py", "import os\n\ndef quit_now(code):\n    os._exit(code)\n")
+    namespace = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    with pytest.raises(UserRaised) as info:
+        guard.call_user(namespace["quit_now"], (0,), timeout=2.0, what="quit_now", user_files=[path])
+    assert info.value.message.startswith("quit_now called os._exit(0) (at quitter.py line 4")
+    assert os._exit is _must_not_be_reached        # put back for corrcheck's own use
+
+
+def test_os_abort_in_a_call_is_reported(monkeypatch):
+    monkeypatch.setattr(os, "abort", _must_not_be_reached)
+    with pytest.raises(UserRaised, match=r"^aborter called os\.abort\(\)"):
+        guard.call_user(lambda: os.abort(), timeout=2.0, what="aborter")
+    assert os.abort is _must_not_be_reached
+
+
+def test_os_exit_inside_forward_fails_with_one_sentence(tmp_path):
+    path = write(tmp_path, "exits.py", "import os\n\ndef corre(x, w, stride, pad):\n    os._exit(0)\n")
+    proc = run_cli("run", path, "-q")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "corre called os._exit(0)" in proc.stdout
+    assert_no_internal_traceback(proc)
+
+
+def test_os_exit_at_import_is_a_load_error(tmp_path):
+    path = write(tmp_path, "exits_at_import.py", "import os\nos._exit(0)\n\ndef corre(x, w, s, p):\n    return x\n")
+    proc = run_cli("run", path, "--json")
+    assert proc.returncode == 2
+    doc = json.loads(proc.stdout)
+    assert doc["error"]["kind"] == "load"
+    assert "exits_at_import.py called os._exit(0) at import" in doc["error"]["message"]
