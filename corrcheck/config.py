@@ -32,8 +32,8 @@ class RunConfig:
     grad_bias: str | None = None
     convention: str = "auto"
     layout: str = "auto"
-    stride: object = 1
-    pad: object = 0
+    stride: object = None              # None: chosen after binding (see runner.default_geometry)
+    pad: object = None
     dilation: object = 1
     input_size: object = None          # None: defaults chosen per layout (non-square)
     filter_size: object = None
@@ -76,7 +76,8 @@ class RunConfig:
                 raise ConfigError(f"--{name} must not be negative, got {v}")
         # Syntax of the geometry options (axis count is checked once the layout is known).
         for name in ("stride", "dilation"):
-            per_axis(getattr(self, name), _axes_of(getattr(self, name)), name, 1)
+            if getattr(self, name) is not None:
+                per_axis(getattr(self, name), _axes_of(getattr(self, name)), name, 1)
         if isinstance(self.pad, str):
             parse_pad(self.pad, _axes_of(self.pad))
         for name in ("input_size", "filter_size"):

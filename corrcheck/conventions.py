@@ -225,6 +225,10 @@ class FunctionalImpl:
             for fn in self._functions()
         ]
 
+    def takes(self, role: str) -> bool:
+        """Whether any bound function receives this role (directly or in a conv_param dict)."""
+        return any(role in r.values() or "conv_param" in r.values() for r in self.roles.values())
+
     def _functions(self):
         seen = []
         for fn in [self.forward_fn, *self.grads.values()]:
@@ -285,6 +289,10 @@ class Cs231nImpl:
 
     convention = "cs231n"
     has_bias = True
+
+    @staticmethod
+    def takes(role: str) -> bool:
+        return role in ("stride", "pad")          # conv_param carries both
 
     def __init__(self, forward: UserFunction, backward: UserFunction | None):
         self.forward_fn, self.backward_fn = forward, backward
@@ -351,6 +359,10 @@ class HolbertonImpl:
 
     def bias_index(self, idx):
         return (0, 0, 0, idx[0])
+
+    def takes(self, role: str) -> bool:
+        name = {"stride": "stride", "pad": "padding"}.get(role)
+        return any(name in (p.name for p in fn.params) for fn in (self.forward_fn, self.backward_fn) if fn)
 
     @staticmethod
     def _padding(args):

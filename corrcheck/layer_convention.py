@@ -93,6 +93,9 @@ class LayerImpl:
         self.binding_notes = [f"{cls.name}({', '.join(f'{p}={r}' for p, r in self.roles.items())}) "
                               f"then .{self.fwd_name}(x)" + (f", .{self.bwd_name}(dout)" if self.bwd_name else "")]
 
+    def takes(self, role: str) -> bool:
+        return role in self.roles.values()
+
     @property
     def targets(self):
         t = ("forward",)

@@ -100,7 +100,8 @@ def reproduce_command(cfg: RunConfig, problem=None) -> str:
                   "--filter-size", "x".join(map(str, problem.k_spatial))]
     else:
         for opt in ("stride", "pad", "dilation"):
-            parts += [f"--{opt}", str(getattr(cfg, opt))]
+            if getattr(cfg, opt) is not None:
+                parts += [f"--{opt}", str(getattr(cfg, opt))]
     for opt in ("channels", "filters", "batch"):
         if getattr(cfg, opt):
             parts += [f"--{opt}", str(getattr(cfg, opt))]
@@ -108,6 +109,24 @@ def reproduce_command(cfg: RunConfig, problem=None) -> str:
         parts += ["--op", cfg.op]
     parts += ["--seed", str(cfg.seed)]
     return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
+    """Without --stride/--pad, check where stride and padding mistakes show (stride 2, pad 1)
+    when the functions take them, and plain stride 1 / pad 0 when they do not."""
+    if cfg.stride is not None and cfg.pad is not None:
+        return cfg, []
+    impl = plan.make_impl()
+    takes = getattr(impl, "takes", lambda role: True)
+    chosen = {}
+    if cfg.stride is None:
+        chosen["stride"] = 2 if takes("stride") else 1
+    if cfg.pad is None:
+        chosen["pad"] = 1 if takes("pad") else 0
+    said = ", ".join(f"{k} {v}" for k, v in chosen.items())
+    flags = " / ".join(f"--{k}" for k in chosen)
+    return cfg.replace(**chosen), [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
+                                   f"(give {flags} for your own setting)"]
 
 
 def error_result(cfg: RunConfig, exc: Exception, t0: float) -> RunResult:
@@ -123,12 +142,13 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         cfg = cfg.validate()
         ns, language, sources = load_namespace(cfg)
         plan = bind_plan(ns, cfg)
+        cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)
         from .probe import choose
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except (CorrcheckError, ConfigError) as exc:
         return error_result(cfg, exc, t0)
-    result = check_bound(cfg, op, main, plan_notes=plan.notes + layout_notes, sources=sources, t0=t0,
+    result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
                          language=language, first=first)
     if cfg.sweep:
         from .sweep import attach
