@@ -253,27 +253,54 @@ class FunctionalImpl:
 
     def _call_sized(self, fn, kind, args, call):
         """Sizes go the common way first (an int when square, the full shape with channels); a
-        function that raises gets the other way once, and keeps it when that works
-        (`h, w = image_shape` needs a tuple; `KH, KW = ksize` needs the spatial part only)."""
+        function that raises or returns the wrong shape gets the other way once, and keeps it when
+        that works (`h, w = image_shape` needs a tuple; `KH, KW = ksize` the spatial part only;
+        `new Array(FS)` an int)."""
         roles = self.roles[fn.name]
         sized = {"filter_size", "input_size"} & set(roles.values())
         styles = args.size_styles()
         style = self.size_style.get(fn.name, styles[0])
+        others = [st for st in styles if st != style and any(
+            args.size_value(w, st) != args.size_value(w, style) for w in ("filter", "input"))]
         a, kw = build_call(fn, roles, role_values(args, kind, style))
         try:
             value = call(fn, *a, **kw)
         except UserRaised:
-            others = [st for st in styles if st != style and fn.name not in self.size_style]
-            if not sized or not others or all(
-                    args.size_value(w, st) == args.size_value(w, style) for w in ("filter", "input") for st in others):
+            if not sized or not others or fn.name in self.size_style:
                 raise
-            a, kw = build_call(fn, roles, role_values(args, kind, others[0]))
-            value = call(fn, *a, **kw)
-            self.size_style[fn.name] = others[0]
-            return value
-        if sized and fn.name not in self.size_style and not isinstance(args.size_value("filter", style), int):
-            self.size_style[fn.name] = "tuple" if not args.layout.channels else style
+            return self._retry(fn, kind, args, call, roles, others[0], None)
+        if sized and others and fn.name not in self.size_style and not self._fits(fn, kind, args, value):
+            return self._retry(fn, kind, args, call, roles, others[0], value)
+        if sized and self._fits(fn, kind, args, value):
+            self.size_style.setdefault(fn.name, style)
         return value
+
+    def _retry(self, fn, kind, args, call, roles, style, first_value):
+        a, kw = build_call(fn, roles, role_values(args, kind, style))
+        try:
+            value = call(fn, *a, **kw)
+        except UserRaised:
+            if first_value is None:
+                raise
+            return first_value
+        if first_value is None or self._fits(fn, kind, args, value):
+            self.size_style[fn.name] = style
+            return value
+        return first_value
+
+    def _fits(self, fn, kind, args, value) -> bool:
+        """Whether a single-result function returned the shape its target needs (True when unknown)."""
+        serving = [t for t, g in self.grads.items() if g is fn]
+        if kind != "forward" and len(serving) != 1:
+            return True
+        want = {"forward": args.out_shape, "grad_input": args.x_shape, "grad_filter": args.w_shape}.get(kind)
+        if want is None:
+            return True
+        try:
+            got = to_float_array(_first_if_pair(value, want) if kind == "forward" else value, fn.name)[0].shape
+        except UserCallError:
+            return False
+        return tuple(got) == tuple(want)
 
     def gradients(self, target, args, caller):
         fn = self.grads[target]

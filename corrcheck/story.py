@@ -20,10 +20,19 @@ def _status(checks, target, against):
 
 def conclusion(op, outcomes) -> str:
     """A few plain sentences; the seed's 'loss goes down, then up' story when it applies."""
-    checks = [c for o in outcomes for c in o.checks]
+    square_only = _square_only(outcomes)
+    # a target that only fails on non-square shapes is judged on the square ones, and said so
+    checks = [c for o in outcomes for c in o.checks
+              if c.target not in square_only or len(set(o.problem.in_spatial)) == 1]
     names = op.names
     fwd_ok = _status(checks, "forward", "reference")
     parts = []
+    square_sentence = None
+    if square_only:
+        who = list(dict.fromkeys(names.get(t, t) for t in square_only))
+        square_sentence = (f"{_join(who)} {'is' if len(who) == 1 else 'are'} right on square inputs but not on "
+                           f"non-square ones: one size is probably used for both axes (len(a) where len(a[0]) "
+                           f"is meant, or a single filter size).")
     if all(c.status == "pass" for c in checks):
         if fwd_ok and any(_status(checks, g, "finite_differences") for g in GRADS):
             return (f"{names.get('forward')} computes the requested {op_word(outcomes)} and the backward is its exact "
@@ -33,6 +42,8 @@ def conclusion(op, outcomes) -> str:
         parts.append(f"{names.get('forward')} does not compute the requested {op_word(outcomes)}.")
     elif fwd_ok:
         parts.append(f"{names.get('forward')} computes the right values.")
+    if square_sentence:
+        parts.append(square_sentence)
     cases: dict[str, list[str]] = {}
     for g in GRADS:
         ref, fd = _status(checks, g, "reference"), _status(checks, g, "finite_differences")
@@ -79,6 +90,16 @@ def conclusion(op, outcomes) -> str:
         parts.append("No forward was bound, so the gradients were compared with the reference only "
                      "(bind one with --forward NAME to also check them against your own forward).")
     return " ".join(parts)
+
+
+def _square_only(outcomes) -> list[str]:
+    """Targets that fail on the (non-square) main problem but pass on the square re-check."""
+    main = outcomes[0]
+    square = next((o for o in outcomes if o.problem.label == "square"), None)
+    if square is None:
+        return []
+    ok = {t for t in square.targets if all(c.status == "pass" for c in square.checks if c.target == t)}
+    return [t for t in main.failing_targets() if t in ok]
 
 
 def op_word(outcomes) -> str:
