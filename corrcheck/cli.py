@@ -17,8 +17,14 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+import typer.core
 
 from . import __version__
+
+try:                                    # Typer 0.2x ships its own copy of Click
+    from typer._click.exceptions import ClickException
+except ImportError:                     # older Typer runs on Click itself
+    from click.exceptions import ClickException
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
@@ -57,7 +63,7 @@ def _opt(*names: str, panel: str, help: str, metavar: str | None = None, **kw):
 
 
 # Options shared by `run` and `demo`, declared once.
-Files = Annotated[list[str], typer.Argument(metavar="FILE", show_default=False,
+Files = Annotated[list[str], typer.Argument(metavar="FILE...", show_default=False,
                                             help="Python (.py) or JavaScript (.js) files; several load as one namespace, in order.")]
 Forward = Annotated[Optional[str], _opt("--forward", panel=BINDING, metavar="NAME",
                                         help="Bind this function as the forward (dotted names allowed: mylib.conv.forward).")]
@@ -147,7 +153,39 @@ SCHEMA_EXAMPLES = """\
   corrcheck run conv.py --json | check-jsonschema --schemafile corrcheck.schema.json -
 """
 
+class _JsonAwareGroup(typer.core.TyperGroup):
+    """With --json anywhere in argv, a usage error Click itself finds (a bad choice, an unknown
+    flag, a value out of range) still gives one JSON document on stdout, as CI expects."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        argv = list(sys.argv[1:] if args is None else args)
+        if not standalone_mode or "--json" not in argv:
+            return super().main(argv, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(argv, prog_name, complete_var, False, **extra)
+        except ClickException as exc:
+            code = _could_not_check(_sentence(exc.format_message()), "usage", (), {"json_out": True})
+        except typer.Abort:
+            code = 1
+        sys.exit(code or 0)
+
+
+class _PlainUsageCommand(typer.core.TyperCommand):
+    """Usage line `corrcheck run [OPTIONS] FILE...`: Typer braces required arguments (`{FILE}`),
+    which reads like a literal set rather than "one or more files"."""
+
+    def collect_usage_pieces(self, ctx):
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p
+                for p in super().collect_usage_pieces(ctx)]
+
+
+def _sentence(text: str) -> str:
+    """Click's message on one line, without its trailing full stop (ours never end with one)."""
+    return " ".join(text.split()).rstrip(".")
+
+
 app = typer.Typer(
+    cls=_JsonAwareGroup,
     name="corrcheck",
     help="Gradient checker and debugger for convolution layers with stride and padding: "
          "runs your forward/backward code on random inputs, shows where it disagrees with a "
@@ -174,7 +212,7 @@ def _root(
     """Gradient checker and debugger for strided, padded convolution layers."""
 
 
-@app.command(epilog=RUN_EXAMPLES)
+@app.command(cls=_PlainUsageCommand, epilog=RUN_EXAMPLES)
 def run(
     files: Files,
     forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,

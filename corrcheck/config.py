@@ -1,6 +1,7 @@
 """What the user asked for: one RunConfig, validated once, shared by the CLI and the Python API."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field, replace
 
 from .geometry import ConfigError, parse_pad, per_axis
@@ -64,6 +65,8 @@ class RunConfig:
             raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
         if self.op not in ("correlate", "convolve"):
             raise ConfigError(f"--op must be correlate or convolve, not {self.op!r}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
+            raise ConfigError(f"--seed must be a whole number of at least 0, got {self.seed!r}")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"--timeout must be positive, got {self.timeout}")
         for name in ("channels", "filters", "batch"):

@@ -121,6 +121,7 @@ def test_schema_prints_the_shipped_schema(runner):
     (["--channels", "0"], "--channels must be at least 1"),
     (["--rtol", "-1"], "--rtol must not be negative"),
     (["--timeout", "0"], "--timeout must be positive"),
+    (["--seed", "-1"], "--seed must be a whole number of at least 0"),
     (["--explain-cell", "1,a"], "--explain-cell must be comma-separated whole numbers"),
     (["--report", "out.pdf"], "--report must name a .html, .svg or .txt file"),
     (["-q", "-v"], "--quiet and --verbose cannot be used together"),
@@ -146,6 +147,33 @@ def test_bad_option_with_json_prints_an_error_document(runner, source):
     jsonschema.validate(doc, SCHEMA)
     assert doc["verdict"] == "error" and doc["error"]["kind"] == "usage"
     assert doc["files"] == [source]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--layout", "xyz"], "'xyz' is not one of"),
+    (["--bogus"], "No such option: --bogus"),
+    (["--jobs", "0"], "--jobs"),
+])
+def test_options_click_rejects_still_give_one_json_document(runner, source, args, needle):
+    result = runner.invoke(cli.app, ["run", source, *args, "--json"])
+    assert result.exit_code == 2
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["verdict"] == "error" and doc["error"]["kind"] == "usage"
+    assert needle in doc["error"]["message"] and "\n" not in doc["error"]["message"]
+    result = runner.invoke(cli.app, ["run", "--json"])     # --json before the missing file, too
+    assert result.exit_code == 2 and json.loads(result.stdout)["error"]["message"] == "Missing argument 'FILE...'"
+
+
+def test_without_json_click_errors_keep_the_usage_box(runner, source):
+    result = runner.invoke(cli.app, ["run", source, "--layout", "xyz"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert "Usage: corrcheck run [OPTIONS] FILE..." in result.stderr and "'xyz' is not one of" in result.stderr
+
+
+def test_run_usage_line_says_one_or_more_files(runner):
+    usage = runner.invoke(cli.app, ["run", "--help"]).stdout
+    assert "Usage: corrcheck run [OPTIONS] FILE..." in usage and "{FILE" not in usage
 
 
 def test_missing_file_is_a_load_error(runner, tmp_path):
