@@ -129,6 +129,44 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
                                    f"(give {flags} for your own setting)"]
 
 
+def _explain_sweep_failure(cfg: RunConfig, result: RunResult) -> RunResult:
+    """The main config passed but the sweep found failures: check the smallest failing config in
+    full, so its mistake is named, and say plainly that the layer is not right everywhere."""
+    from dataclasses import replace
+
+    from .geometry import format_axes, format_pad
+    small = result.sweep.smallest_failing or {}
+    if not small.get("input_shape"):
+        return result
+    layout = LAYOUTS[result.config["layout"]]
+    sub = cfg.replace(sweep=False, fix=False, stride=format_axes(small["stride"]), pad=format_pad(small["pad"]),
+                      dilation=format_axes(small["dilation"]), layout=layout.name,
+                      input_size="x".join(map(str, _spatial_of(layout, small["input_shape"], "x"))),
+                      filter_size="x".join(map(str, _spatial_of(layout, small["filter_shape"], "w"))))
+    detail = run(sub)
+    where = (f"stride {format_axes(small['stride'])}, pad {format_pad(small['pad'])}, input "
+             f"{'x'.join(map(str, small['input_shape']))}")
+    extra = tuple(replace(d, explanation=f"{d.explanation} (at {where}, the smallest failing sweep config)")
+                  for d in detail.diagnoses)
+    sentence = (f"At the configuration checked in detail everything passes, but {result.sweep.failed} of "
+                f"{result.sweep.configs} sweep configurations fail, so the layer is not right in general; "
+                f"the smallest failing one is {where}.")
+    return replace(result, diagnoses=result.diagnoses + extra,
+                   conclusion=sentence + (" " + detail.conclusion if detail.conclusion else ""))
+
+
+def _spatial_of(layout, shape, which) -> tuple:
+    """The spatial sizes inside a full user-layout shape (for --input-size / --filter-size)."""
+    shape = tuple(shape)
+    if not layout.channels:
+        return shape
+    if which == "w":
+        return shape[:-2] if layout.channels_last else shape[2:]
+    if layout.channels_last:
+        return shape[1:-1]
+    return shape[-layout.spatial:]
+
+
 def error_result(cfg: RunConfig, exc: Exception, t0: float) -> RunResult:
     kind = getattr(exc, "kind", "usage")
     return RunResult(version=__version__, verdict="error", files=tuple(cfg.files),
@@ -152,7 +190,10 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
                          language=language, first=first)
     if cfg.sweep:
         from .sweep import attach
+        main_passed = result.verdict == "pass"
         result = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
+        if main_passed and result.sweep and result.sweep.failed:
+            result = _explain_sweep_failure(cfg, result)
     if cfg.fix and result.verdict == "fail":
         from dataclasses import replace as _replace
         from .fix import search_fix
