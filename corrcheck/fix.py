@@ -21,7 +21,8 @@ from pathlib import Path
 from .rewrites import Candidate, apply_edits, candidates
 from .result import FixResult
 
-__all__ = ["search_fix", "unified_diff", "DEFAULT_SECONDS", "DEFAULT_MAX_CANDIDATES"]
+__all__ = ["search_fix", "unified_diff", "failing_targets", "protected_functions", "improves",
+           "DEFAULT_SECONDS", "DEFAULT_MAX_CANDIDATES"]
 
 DEFAULT_SECONDS = 8.0               # wall-time budget of one search
 DEFAULT_MAX_CANDIDATES = 60         # and at most this many re-runs
@@ -58,11 +59,12 @@ def _search(cfg, result, seconds, max_candidates) -> FixResult:
         except (OSError, UnicodeDecodeError):
             return FixResult(False, "", 0, f"no verified fix: could not read {f} to patch a copy of it")
     layout = (result.config or {}).get("layout", "hw")
-    failing = [c.target for c in result.checks if c.status in ("fail", "error")]
-    pool = candidates(result.diagnoses, result.bound, sources, layout, failing)
+    failing = failing_targets(result)
+    diagnoses = [d for d in result.diagnoses if d.target in failing]
+    pool = candidates(diagnoses, result.bound, sources, layout, failing,
+                      protected=protected_functions(result, failing))
     if not pool:
-        return FixResult(False, "", 0, "no verified fix: no candidate edit applies to the bound functions")
-    base_score = _score(result)
+        return FixResult(False, "", 0, "no verified fix: no candidate edit applies to the functions that fail")
     check_cfg = cfg.replace(fix=False, sweep=False, timeout=min(cfg.timeout or CANDIDATE_TIMEOUT, CANDIDATE_TIMEOUT))
     tried, scored = 0, []                          # (score, edits by file, description)
 
@@ -79,16 +81,39 @@ def _search(cfg, result, seconds, max_candidates) -> FixResult:
             scored.append((score, combo, texts, res))
             return res is not None and res.verdict == "pass"
 
-        for combo in _schedule(pool, result.diagnoses, scored, base_score):
+        for combo in _schedule(pool, diagnoses, scored, result):
             if tried >= max_candidates or time.perf_counter() - t0 > seconds:
                 break
             if attempt(combo):
                 texts = scored[-1][2]
                 return FixResult(True, _diff(sources, texts), tried, _describe(combo))
-    return _unverified(sources, scored, base_score, tried, time.perf_counter() - t0 > seconds)
+    return _unverified(sources, scored, result, tried, time.perf_counter() - t0 > seconds)
 
 
-def _schedule(pool, diagnoses, scored, base_score):
+def failing_targets(result) -> list[str]:
+    """Targets whose own checks fail: a gradient that matches the reference is right even when it
+    disagrees with finite differences, since those differentiate the user's (then wrong) forward."""
+    by_target: dict = {}
+    for c in result.checks:
+        by_target.setdefault(c.target, {})[c.against] = c.status
+    out = []
+    for target, status in by_target.items():
+        bad = [a for a, s in status.items() if s in ("fail", "error")]
+        if bad and not (bad == ["finite_differences"] and status.get("reference") == "pass"):
+            out.append(target)
+    return out
+
+
+def protected_functions(result, failing) -> tuple[str, ...]:
+    """Functions bound only to targets that pass: an edit there can only make a right function wrong.
+    One function may serve several targets; it is editable as soon as one of them fails."""
+    checked = {c.target for c in result.checks if c.status != "skipped"}
+    editable = {(result.bound or {}).get(t) for t in failing}
+    return tuple(dict.fromkeys(name for t, name in (result.bound or {}).items()
+                               if name and t in checked and t not in failing and name not in editable))
+
+
+def _schedule(pool, diagnoses, scored, base):
     """Singles of diagnosed ids, pairs across diagnosed ids, pairs with an improving single, then the rest."""
     diagnosed = [d.bug for d in diagnoses if d.bug]
     own = [c for c in pool if c.rule in diagnosed]
@@ -121,8 +146,8 @@ def _schedule(pool, diagnoses, scored, base_score):
     for c in rest:
         if fresh((c,)):
             yield (c,)
-    improving = [combo[0] for s, combo, _, _ in sorted(scored, key=lambda x: x[0])
-                 if len(combo) == 1 and s < base_score][:4]
+    improving = [combo[0] for s, combo, _, res in sorted(scored, key=lambda x: x[0])
+                 if len(combo) == 1 and improves(base, res)][:4]
     for a in improving:
         for b in pool:
             if b.rule != a.rule and fresh((a, b)):
@@ -130,12 +155,40 @@ def _schedule(pool, diagnoses, scored, base_score):
 
 
 def _score(res) -> tuple:
-    """Lower is closer to passing: checks that crashed, failing checks, then wrong entries."""
+    """Lower is closer to passing (ranks the candidates that improve): crashed checks, failing, wrong entries."""
     if res is None or res.verdict == "error":
         return (10 ** 6, 0, 0)
     bad = [c for c in res.checks if c.status in ("fail", "error")]
     return (sum(c.status == "error" for c in bad), len(bad),
             sum((c.mismatches if c.mismatches is not None else (c.total or 1)) for c in bad))
+
+
+def _bad(res) -> dict:
+    """(target, against) -> the check, for each check that fails or raised."""
+    return {(c.target, c.against): c for c in res.checks if c.status in ("fail", "error")}
+
+
+def _wrong(c) -> float:
+    """Wrong entries of a failing check; one that raised counts as every entry wrong."""
+    if c.status == "error":
+        return float("inf")
+    return c.mismatches if c.mismatches is not None else (c.total or float("inf"))
+
+
+def improves(base, res) -> bool:
+    """Strictly closer than the original run: fewer failing checks and none newly failing, or the
+    same failing checks with fewer wrong entries in total and none that newly raises."""
+    if res is None or res.verdict == "error":
+        return False
+    old, new = _bad(base), _bad(res)
+    if not set(new) <= set(old):
+        return False                                   # it broke a check that passed
+    if len(new) < len(old):
+        return True
+    if any(c.status == "error" and old[k].status != "error" for k, c in new.items()):
+        return False
+    return sum(_wrong(c) for c in new.values() if c.status != "error") < \
+        sum(_wrong(old[k]) for k, c in new.items() if c.status != "error")
 
 
 def _diff(sources, texts) -> str:
@@ -147,18 +200,30 @@ def _describe(combo) -> str:
     return "undoes " + " and ".join(ids) + ("" if len(combo) == 1 else f" ({len(combo)} edits)")
 
 
-def _unverified(sources, scored, base_score, tried, out_of_time) -> FixResult:
+def _unverified(sources, scored, base, tried, out_of_time) -> FixResult:
     why = "the time budget ran out" if out_of_time else "no candidate made every check pass"
-    better = [s for s in scored if s[0] < base_score]
+    better = [s for s in scored if improves(base, s[3])]
     if not better:
-        return FixResult(False, "", tried, f"no verified fix: {why} (none of {tried} candidate edits "
-                                           "got closer to passing either)")
+        return FixResult(False, "", tried, f"no verified fix: {why}, and none of the {tried} candidate edits "
+                                           "got closer to passing (so none is shown)")
     score, combo, texts, res = min(better, key=lambda s: (s[0], sum(c.size for c in s[1])))
-    failing = [f"{c.target} against {c.against.replace('_', ' ')}" for c in res.checks
-               if c.status in ("fail", "error")]
     return FixResult(False, _diff(sources, texts), tried,
                      f"no verified fix: {why}; the closest edit ({_describe(combo)}) still fails "
-                     f"{', '.join(failing) or 'some checks'}")
+                     f"{', '.join(_still_failing(res)) or 'some checks'}")
+
+
+def _still_failing(res) -> list[str]:
+    """Each check the edit leaves failing, with how much of it is still wrong."""
+    out = []
+    for c in _bad(res).values():
+        what = f"{c.target} against {c.against.replace('_', ' ')}"
+        if c.status == "error":
+            out.append(f"{what} (it raises an error)")
+        elif c.mismatches is not None and c.total:
+            out.append(f"{what} ({c.mismatches} / {c.total} entries wrong)")
+        else:
+            out.append(what)
+    return out
 
 
 class _Mirror:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from .locate import find_function, python_candidates, source_tree
+from .locate import find_function, function_facts, python_candidates, source_tree
+from .locate import functions_to_search
 from .locate_facts import FILTER_AXES, IN_AXES, axis_kind
 from .locate_queries import (has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products,
                              strided_windows, upper_only_tests)
 from .locate_rules import adds_one, einsum_spec, is_neg_pad_slice
 
-__all__ = ["Edit", "Candidate", "REWRITES", "candidates", "apply_edits"]
+__all__ = ["Edit", "Candidate", "REWRITES", "EINSUM_REWRITES", "candidates", "apply_edits"]
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,35 @@ def _swap_axes(facts, t, node):
             out.append([t.replace(node.args[0], f"{quote}{text}{quote}")])
             break
     return out
+
+
+def _einsum_filter_taps(facts, t, node):
+    """np.einsum('ijkl,ij->ij', win, f) -> 'ijkl,kl->ij': the filter takes the window's tap letters.
+
+    The filter's letters that also index the result and the window are output positions; the
+    window's letters that the result sums away and the filter lacks are its taps. Both are read
+    from the spec and the operands' roles, in the order they are written.
+    """
+    spec = einsum_spec(node) if isinstance(node, ast.Call) else None
+    if spec is None or len(spec[0]) != len(node.args) - 1:
+        return []
+    ins, res = spec
+    roles = [facts.value(a).arr for a in node.args[1:]]
+    filt = [k for k, r in enumerate(roles) if r and r[0] == "filter" and r[1] == 0]
+    if len(filt) != 1 or len(ins) < 2:
+        return []
+    f = ins[filt[0]]
+    for k, win in enumerate(ins):
+        if k == filt[0]:
+            continue
+        outs = [ch for ch in f if ch in res and ch in win]
+        taps = [ch for ch in win if ch not in res and ch not in f]
+        if outs and len(outs) == len(taps):
+            fixed = f.translate(str.maketrans(dict(zip(outs, taps))))
+            text = ",".join(ins[:filt[0]] + [fixed] + ins[filt[0] + 1:]) + "->" + res
+            quote = t.seg(node.args[0])[0]
+            return [[t.replace(node.args[0], f"{quote}{text}{quote}")]]
+    return []
 
 
 def _rotation(facts, text) -> list[str]:
@@ -488,6 +518,27 @@ REWRITES = {
 }
 
 
+# Per catalogue id: rewrites of einsum calls, which the locate rule (index expressions) does not visit.
+EINSUM_REWRITES = {
+    "filter-indexed-by-output": (_einsum_filter_taps,),
+}
+
+
+def _einsum_sites(dotted, file, source, layout) -> list:
+    """(Facts, einsum call) for each einsum in the bound function and the helpers it calls."""
+    tree = source_tree(file, source)
+    if tree is None:
+        return []
+    out = []
+    for fn in functions_to_search(tree, dotted):
+        facts = None
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Call) and einsum_spec(n) is not None:
+                facts = facts or function_facts(file, source, fn, layout, tree)
+                out.append((facts, n))
+    return out
+
+
 def _merge(edit_lists):
     """One candidate from several node edits, or None when two of them touch the same text."""
     edits = list(dict.fromkeys(e for lst in edit_lists for e in lst))      # the same edit from two nodes once
@@ -501,13 +552,15 @@ def _merge(edit_lists):
 def candidates_for(bug: str, target: str, dotted: str, file: str, source: str, layout: str) -> list[Candidate]:
     """Candidates undoing `bug` in the function bound for `target`: all nodes of a function at once, then each."""
     rewrites = REWRITES.get(bug, ())
-    found = python_candidates(bug, target, dotted, file, source, layout)
-    if not found or not rewrites:
+    found = [(facts, node, rewrites) for facts, node in python_candidates(bug, target, dotted, file, source, layout)]
+    if bug in EINSUM_REWRITES:
+        found += [(facts, node, EINSUM_REWRITES[bug]) for facts, node in _einsum_sites(dotted, file, source, layout)]
+    if not found:
         return []
     t = _Text(source)
     per_node: list[tuple[int, list]] = []            # (function id, [edit lists]) per node
-    for facts, node in found:
-        for rw in rewrites:
+    for facts, node, rws in found:
+        for rw in rws:
             try:
                 options = rw(facts, t, node)
             except (AttributeError, IndexError, ValueError, TypeError):
@@ -536,8 +589,33 @@ def candidates_for(bug: str, target: str, dotted: str, file: str, source: str, l
     return out
 
 
-def candidates(diagnoses, bound: dict, sources: dict, layout: str, failing_targets=()) -> list[Candidate]:
-    """Candidates for the diagnosed ids first, then every other catalogue id on the failing targets."""
+def candidates(diagnoses, bound: dict, sources: dict, layout: str, failing_targets=(),
+               protected=()) -> list[Candidate]:
+    """Candidates for the diagnosed ids first, then every other catalogue id on the failing targets.
+
+    No candidate edits inside a `protected` function (one whose checks all pass): a rewrite found
+    through a helper or a shared target must not make a right function wrong.
+    """
+    out = _all_candidates(diagnoses, bound, sources, layout, failing_targets)
+    spans = {f: _function_spans(f, src, protected) for f, src in sources.items()} if protected else {}
+    return [c for c in out if not any(a <= e.start and e.end <= b for e in c.edits for a, b in spans.get(c.file, ()))]
+
+
+def _function_spans(file, source, names) -> list[tuple[int, int]]:
+    """Character spans of the named functions' defs in one file."""
+    tree = source_tree(file, source)
+    if tree is None:
+        return []
+    t = _Text(source)
+    out = []
+    for name in names:
+        fn = find_function(tree, name)
+        if fn is not None and getattr(fn, "lineno", None) is not None:
+            out.append(t.span(fn))
+    return out
+
+
+def _all_candidates(diagnoses, bound, sources, layout, failing_targets) -> list[Candidate]:
     targets = list(dict.fromkeys([d.target for d in diagnoses] + list(failing_targets)))
     order = [(d.bug, d.target) for d in diagnoses if d.bug]
     order += [("recomputed", target) for target in targets if target in RECOMPUTED]

@@ -5,6 +5,7 @@ tests below them are pure text work and always run.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import shutil
@@ -240,3 +241,165 @@ def test_javascript_question_code_gets_the_two_edits(tmp_path):
     assert "f[j][i]" in fix["diff"] and "a[y * s + j - p][x * s + i - p]" in fix["diff"]
     _patch(fix["diff"], tmp_path)
     assert _cli(["run", "q.js", *flags, "--json"], tmp_path)["verdict"] == "pass"
+
+
+# ----------------------------------------------------------------------------- only failing functions, honest "closest"
+
+EINSUM_BY_OUTPUT = _src('''
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
+
+    def patches(x, shape, s, p):
+        return sliding_window_view(np.pad(x, p), shape)[::s, ::s]
+
+
+    def xcorr(x, w, s=1, p=0):
+        x, w = np.asarray(x, float), np.asarray(w, float)
+        return np.einsum('abuv,ab->ab', patches(x, w.shape, s, p), w)
+
+
+    def xcorr_dw(g, x, w_shape, s=1, p=0):
+        return np.einsum('abuv,ab->uv', patches(np.asarray(x, float), w_shape, s, p), np.asarray(g, float))
+
+
+    def xcorr_dx(g, w, x_shape, s=1, p=0):
+        g, w = np.asarray(g, float), np.asarray(w, float)
+        kh, kw = w.shape
+        out = np.zeros((x_shape[0] + 2 * p, x_shape[1] + 2 * p))
+        for a in range(g.shape[0]):
+            for b in range(g.shape[1]):
+                out[a * s:a * s + kh, b * s:b * s + kw] += g[a, b] * w
+        return out[p:p + x_shape[0], p:p + x_shape[1]]
+    ''')
+
+# The forward squares its input (outside the catalogue) and forgets the padding: subtracting it is
+# tried and changes nothing that counts, so nothing is closer; the gradients are right.
+BIND = ["--forward", "xcorr", "--grad-input", "xcorr_dx", "--grad-filter", "xcorr_dw"]
+SQUARED_FORWARD = EINSUM_BY_OUTPUT.replace(_src('''
+    def xcorr(x, w, s=1, p=0):
+        x, w = np.asarray(x, float), np.asarray(w, float)
+        return np.einsum('abuv,ab->ab', patches(x, w.shape, s, p), w)
+    '''), _src('''
+    def xcorr(x, w, s=1, p=0):
+        x, w = np.asarray(x, float), np.asarray(w, float)
+        kh, kw = w.shape
+        out = np.zeros(((x.shape[0] + 2 * p - kh) // s + 1, (x.shape[1] + 2 * p - kw) // s + 1))
+        for a in range(out.shape[0]):
+            for b in range(out.shape[1]):
+                for u in range(kh):
+                    for v in range(kw):
+                        r, c = a * s + u, b * s + v
+                        if 0 <= r < x.shape[0] and 0 <= c < x.shape[1]:
+                            out[a, b] += x[r, c] * w[u, v] * x[r, c]
+        return out
+    '''))
+
+
+@needs_loader
+@needs_patch
+def test_einsum_filter_read_at_output_letters_gets_the_tap_letters(tmp_path):
+    (tmp_path / "e.py").write_text(EINSUM_BY_OUTPUT)
+    flags = ["--stride", "2", "--pad", "1", "--input-size", "9", "--filter-size", "3", *BIND]
+    doc = _cli(["run", "e.py", *flags, "--fix", "--json"], tmp_path)
+    assert doc["verdict"] == "fail"
+    fix = doc["fix"]
+    assert fix["verified"] is True, fix
+    changed = [l for l in fix["diff"].splitlines() if l[:1] in "+-" and l[:3] not in ("+++", "---")]
+    assert changed == ["-    return np.einsum('abuv,ab->ab', patches(x, w.shape, s, p), w)",
+                       "+    return np.einsum('abuv,uv->ab', patches(x, w.shape, s, p), w)"]
+    _patch(fix["diff"], tmp_path)
+    assert _cli(["run", "e.py", *flags, "--json"], tmp_path)["verdict"] == "pass"
+
+
+def test_einsum_rewrite_reads_roles_not_positions_and_keeps_channel_letters():
+    src = _src('''
+        import numpy as np
+        from numpy.lib.stride_tricks import sliding_window_view
+
+
+        def conv(x, w, s, p):
+            win = sliding_window_view(np.pad(x, ((0, 0), (p, p), (p, p))), w.shape[2:], axis=(1, 2))[:, ::s, ::s]
+            return np.einsum('fcyx,cyxij->fyx', w, win)
+        ''')
+    d = Diagnosis("forward", "filter-indexed-by-output", 0.9, "")
+    cands = candidates([d], {"forward": "conv"}, {"c.py": src}, "chw")
+    assert cands, "no candidate for the einsum"
+    assert "np.einsum('fcij,cyxij->fyx', w, win)" in apply_edits(src, cands[0].edits)
+
+
+def test_a_gradient_that_matches_the_reference_is_not_failing_and_not_editable():
+    from corrcheck.fix import failing_targets, protected_functions
+    from corrcheck.result import CheckResult, RunResult
+    checks = (CheckResult("forward", "reference", "error"),
+              CheckResult("grad_input", "reference", "pass", mismatches=0, total=9),
+              CheckResult("grad_input", "finite_differences", "fail", mismatches=8, total=9),
+              CheckResult("grad_filter", "reference", "fail", mismatches=3, total=4),
+              CheckResult("grad_bias", "reference", "pass", mismatches=0, total=2))
+    bound = {"forward": "fwd", "grad_input": "bwd_x", "grad_filter": "bwd", "grad_bias": "bwd"}
+    res = RunResult(version="0", verdict="fail", files=("f.py",), config={}, bound=bound, checks=checks)
+    failing = failing_targets(res)
+    assert failing == ["forward", "grad_filter"]
+    assert protected_functions(res, failing) == ("bwd_x",)   # bwd also serves the failing grad_filter
+
+
+def test_candidates_never_edit_a_protected_function():
+    bound = {"forward": "xcorr", "grad_input": "xcorr_dx", "grad_filter": "xcorr_dw"}
+    sources = {"e.py": EINSUM_BY_OUTPUT}
+    start = EINSUM_BY_OUTPUT.index("def xcorr_dx")
+    every = candidates([], bound, sources, "hw", list(bound))
+    assert any(e.start >= start for c in every for e in c.edits)          # a kernel flip there, to drop
+    kept = candidates([], bound, sources, "hw", list(bound), protected=("xcorr_dx", "xcorr_dw"))
+    assert kept and all(e.end <= start for c in kept for e in c.edits)
+    assert [c.rule for c in kept] == ["filter-indexed-by-output"]
+
+
+def _res(*checks):
+    from corrcheck.result import CheckResult, RunResult
+    verdict = "fail" if any(c[2] != "pass" for c in checks) else "pass"
+    return RunResult(version="0", verdict=verdict, files=("f.py",), config={}, bound={},
+                     checks=tuple(CheckResult(t, a, st, mismatches=m, total=9) for t, a, st, m in checks))
+
+
+def test_closer_means_fewer_failing_checks_or_fewer_wrong_entries_and_nothing_newly_broken():
+    from corrcheck.fix import improves
+    base = _res(("forward", "reference", "fail", 5), ("grad_input", "reference", "pass", 0))
+    assert improves(base, _res(("forward", "reference", "fail", 2), ("grad_input", "reference", "pass", 0)))
+    assert not improves(base, _res(("forward", "reference", "fail", 5), ("grad_input", "reference", "pass", 0)))
+    assert not improves(base, _res(("forward", "reference", "fail", 1), ("grad_input", "reference", "fail", 1)))
+    assert not improves(base, _res(("forward", "reference", "error", None), ("grad_input", "reference", "pass", 0)))
+    two = _res(("forward", "reference", "fail", 5), ("grad_input", "reference", "fail", 1))
+    assert improves(two, _res(("forward", "reference", "fail", 9), ("grad_input", "reference", "pass", 0)))
+    assert not improves(two, None)
+
+
+@needs_loader
+def test_unfixable_forward_shows_no_edit_of_the_right_gradients(tmp_path):
+    (tmp_path / "sq.py").write_text(SQUARED_FORWARD)
+    flags = ["--stride", "3", "--pad", "1", "--input-size", "8", "--filter-size", "3", *BIND]
+    doc = _cli(["run", "sq.py", *flags, "--fix", "--json"], tmp_path)
+    assert doc["verdict"] == "fail"
+    status = {(c["target"], c["against"]): c["status"] for c in doc["checks"]}
+    assert status[("forward", "reference")] == "fail"
+    assert status[("grad_input", "reference")] == status[("grad_filter", "reference")] == "pass"
+    assert status[("grad_input", "finite_differences")] == "fail"     # against the wrong forward
+    fix = doc["fix"]
+    assert fix["verified"] is False
+    assert fix["candidates_tried"] > 0                 # rewrites of the forward were tried, none helped
+    assert fix["diff"] == ""
+    assert "none of the" in fix["message"] and "closest" not in fix["message"]
+
+
+def test_the_closest_edit_is_shown_with_what_it_still_gets_wrong(tmp_path, monkeypatch):
+    import corrcheck.runner
+    from corrcheck.config import RunConfig
+    p = tmp_path / "sq.py"
+    p.write_text(SQUARED_FORWARD)
+    base = _res(("forward", "reference", "fail", 9), ("grad_input", "reference", "pass", 0))
+    base = dataclasses.replace(base, files=(str(p),), config={"layout": "hw"},
+                               bound={"forward": "xcorr", "grad_input": "xcorr_dx"})
+    closer = _res(("forward", "reference", "fail", 4), ("grad_input", "reference", "pass", 0))
+    monkeypatch.setattr(corrcheck.runner, "run", lambda cfg: closer)
+    fix = search_fix(RunConfig(files=(str(p),)), base)
+    assert fix.verified is False and "- p" in fix.diff and "xcorr_dx" not in fix.diff
+    assert fix.message.endswith("still fails forward against reference (4 / 9 entries wrong)")
