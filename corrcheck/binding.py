@@ -140,7 +140,30 @@ def _best(cands, what, flag):
 
 
 def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
-    """Decide the convention and the functions (see module doc)."""
+    """Decide the convention and the functions (see module doc); say what stays unchecked."""
+    p = _plan(ns, cfg)
+    if p.convention == "functional":
+        p.notes.extend(_unbound_notes(ns, p))
+    return p
+
+
+def _unbound_notes(ns, p: BindPlan) -> list[str]:
+    """A gradient nobody recognised is not silently skipped: name it and the flag that binds it."""
+    impl = p.make_impl()
+    bound = {getattr(f, "name", None) for f in [getattr(impl, "forward_fn", None), *getattr(impl, "grads", {}).values()]}
+    others = [f.name for f in _free_functions(ns).values()
+              if f.name not in bound and len([q for q in f.params if not q.has_default]) >= 2]
+    notes = []
+    for target in ("grad_input", "grad_filter"):
+        if target not in impl.targets:
+            flag = "--" + target.replace("_", "-")
+            notes.append(f"not checked: no {target.replace('_', ' ')} function recognised"
+                         + (f" (other functions: {', '.join(others[:6])})" if others else "")
+                         + f"; bind one with {flag} NAME")
+    return notes
+
+
+def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     explicit = {t: getattr(cfg, t) for t in FLAGS if getattr(cfg, t)}
     conv = cfg.convention
     if explicit:

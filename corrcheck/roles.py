@@ -90,6 +90,13 @@ def function_kind(name: str) -> tuple[str | None, int]:
     wset = set(ws)
     low = name.rsplit(".", 1)[-1].lower()
     is_grad = bool(wset & GRAD_WORDS) or any(w.startswith(("backprop", "backward", "grad")) for w in ws)
+    if len(ws) >= 2 and not is_grad:             # conv_fast_dx, conv_dk: a trailing d<thing> names a gradient
+        tail = ws[-1]
+        for kind, tails in (("grad_input", ("dx", "da", "di", "dinput", "dimg")),
+                            ("grad_filter", ("dw", "dk", "df", "dfilter", "dkernel", "dweight")),
+                            ("grad_bias", ("db", "dbias"))):
+            if tail in tails:
+                return kind, 3
     if not is_grad and re.match(r"^d(w|x|f|k|b|input|filter|kernel|weight|bias)$", low):
         is_grad = True
     if is_grad:
