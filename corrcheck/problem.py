@@ -6,6 +6,7 @@ input sizes where the stride does not divide evenly (output-size formulas).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from .geometry import ConfigError, Geometry, make_geometry, per_axis
@@ -35,12 +36,23 @@ class Problem:
         """How a failure on this variant is labelled next to the main config's."""
         shape = "x".join(map(str, self.in_spatial))
         return {"main": None, "pad0": "at pad 0", "square": f"on a square {shape} input",
-                "probe": f"on a {shape} input"}.get(self.label, self.label)
+                "probe": f"on {article(shape)} {shape} input"}.get(self.label, self.label)
 
     def describe(self) -> str:
         shape = "x".join(map(str, self.in_spatial))
         fshape = "x".join(map(str, self.k_spatial))
         return f"input {shape}, filter {fshape}, {self.geom.describe()}"
+
+
+def article(word: str) -> str:
+    """'a' or 'an' for a word or a number as spoken: an 8x8, an 11x5, an 18, an 80; a 7x6, a 110."""
+    digits = re.match(r"\d+", word)
+    if digits:
+        d = digits.group()
+        vowel = d[0] == "8" or (len(d) % 3 == 2 and d[:2] in ("11", "18"))    # eight…, eleven/eighteen thousand
+    else:
+        vowel = word[:1].lower() in "aeiou"
+    return "an" if vowel else "a"
 
 
 def _uneven(sizes, k_spatial, geom_args, ndim):

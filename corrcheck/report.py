@@ -447,7 +447,7 @@ def _fix(fix) -> Panel:
 
 def _sweep(sweep, verbosity: int = NORMAL) -> list:
     parts: list = [Rule(Text("sweep", style="bold"), align="left"),
-                   Text(f"{sweep.failed} of {sweep.configs} configurations fail")]
+                   Text(sweep_failures(sweep))]
     matrix = sweep_matrix(sweep.rows)
     if matrix is not None:
         parts.append(matrix)
@@ -513,26 +513,52 @@ def verdict_line(result) -> Text:
         return _one_line(f"ERROR: {message}", "bold red")
     if result.verdict == "pass":
         targets = list(dict.fromkeys(c.target for c in result.checks if c.status == "pass"))
-        detail = f": {len(targets)} targets agree ({', '.join(targets)})" if targets else ""
+        agree = "agrees" if len(targets) == 1 else "agree"
+        detail = f": {count(len(targets), 'target')} {agree} ({', '.join(targets)})" if targets else ""
         return _one_line(f"PASS{detail}", "bold green")
-    reasons = []
+    reasons: list = []
     by_target: dict = {}
+    said: dict = {}                 # a message's first clause -> (its place in reasons, targets, other clauses)
     for check in result.checks:
         if check.status not in ("fail", "error"):
             continue
-        if check.target in by_target and check.status == "fail" and check.mismatches is not None and check.total:
-            # "…and with finite differences at 46 / 56": one clause per target, not a repeat
-            first = by_target[check.target]
-            reasons[first] += (f" and with {check.against.replace('_', ' ')} at "
-                               f"{check.mismatches} / {check.total}"
-                               + (f" {check.config_note}" if check.config_note else ""))
-            continue
         if check.status == "fail" and check.mismatches is not None and check.total:
-            by_target.setdefault(check.target, len(reasons))
-        reasons.append(_failure_words(check))
+            if check.target in by_target:
+                # "…and with finite differences at 46 / 56": one clause per target, not a repeat
+                first = by_target[check.target]
+                reasons[first] += (f" and with {check.against.replace('_', ' ')} at "
+                                   f"{check.mismatches} / {check.total}"
+                                   + (f" {check.config_note}" if check.config_note else ""))
+            else:
+                by_target[check.target] = len(reasons)
+                reasons.append(_failure_words(check))
+            continue
+        # A message said once however many targets (one backward serving several) or comparisons it failed.
+        label = check.target + (f" {check.config_note}" if check.config_note else "")
+        lead, _, rest = (check.message or check.status).partition("; ")
+        if lead not in said:
+            said[lead] = (len(reasons), [], [])
+            reasons.append(None)
+        _, labels, clauses = said[lead]
+        if label not in labels:
+            labels.append(label)
+        if rest and rest not in clauses:
+            clauses.append(rest)
+    for lead, (place, labels, clauses) in said.items():
+        reasons[place] = f"{', '.join(labels)}: " + "; ".join([lead, *clauses])
     if not reasons and result.sweep is not None and result.sweep.failed:
-        reasons = [f"{result.sweep.failed} of {result.sweep.configs} sweep configurations fail"]
+        reasons = [sweep_failures(result.sweep, "sweep configuration")]
     return _one_line("FAIL" + (": " + "; ".join(reasons) if reasons else ""), "bold red")
+
+
+def count(n: int, word: str, words: str | None = None) -> str:
+    """'1 target', '2 targets' (`words` for irregular plurals)."""
+    return f"{n} {word if n == 1 else (words or word + 's')}"
+
+
+def sweep_failures(sweep, noun: str = "configuration") -> str:
+    """'1 of 12 configurations fails', '3 of 12 configurations fail'."""
+    return f"{sweep.failed} of {count(sweep.configs, noun)} {'fails' if sweep.failed == 1 else 'fail'}"
 
 
 def _one_line(text: str, style: str) -> Text:
@@ -543,7 +569,8 @@ def _one_line(text: str, style: str) -> Text:
 def _failure_words(check) -> str:
     note = f" {check.config_note}" if check.config_note else ""
     if check.status == "fail" and check.mismatches is not None and check.total:
-        unit = "cells" if check.target == "forward" else "entries"
+        unit = ("cell", "cells") if check.target == "forward" else ("entry", "entries")
+        unit = unit[check.total != 1]
         against = AGAINST_WORDS.get(check.against, check.against)
         return f"{check.target} disagrees with {against} at {check.mismatches} / {check.total} {unit}{note}"
     return f"{check.target}{note}: {check.message or check.status}"

@@ -108,6 +108,15 @@ def reproduce_command(cfg: RunConfig, problem=None) -> str:
     if cfg.op != "correlate":
         parts += ["--op", cfg.op]
     parts += ["--seed", str(cfg.seed)]
+    # The checking options change the verdict too: a rerun without them could pass, or time out.
+    from .config import DEFAULT_TIMEOUT
+    for opt in ("rtol", "atol"):
+        if getattr(cfg, opt) is not None:
+            parts += [f"--{opt}", str(getattr(cfg, opt))]
+    if cfg.timeout is not None and cfg.timeout != DEFAULT_TIMEOUT:
+        parts += ["--timeout", f"{cfg.timeout:.12g}"]
+    if cfg.exhaustive:
+        parts.append("--exhaustive")
     return " ".join(shlex.quote(str(p)) for p in parts)
 
 

@@ -479,3 +479,38 @@ def test_exported_demo_sections_are_separated_like_on_the_terminal(tmp_path):
     for title in ("fixed forward", "loss curve"):
         rule = next(i for i, line in enumerate(lines) if title in line and "─" in line)
         assert lines[rule - 1] == "" and lines[rule - 2].startswith(("FAIL", "PASS"))
+
+
+# ---------------------------------------------------------------- wording (new-user trial)
+
+def test_one_passing_target_is_singular():
+    one = RunResult("0.1.0", "pass", ("ok.py",), CONFIG, {"forward": "corre"},
+                    (CheckResult("forward", "reference", "pass", 1e-16, 0, 9),), calls={"forward": 3}, seconds=0.1)
+    assert text_of(one, report.QUIET).strip() == "PASS: 1 target agrees (forward)"
+
+
+def test_one_backward_failing_several_targets_is_said_once():
+    shape_message = "conv_grad returned 1 value(s) with shapes None; none has the grad {} shape ({})"
+    checks = [CheckResult("forward", "reference", "pass", 1e-16, 0, 9)]
+    for against in ("reference", "finite_differences"):
+        checks += [CheckResult("grad_input", against, "error", message=shape_message.format("input", "5, 5")),
+                   CheckResult("grad_filter", against, "error", message=shape_message.format("filter", "3, 3"))]
+    result = RunResult("0.1.0", "fail", ("conv.py",), CONFIG, {"forward": "conv", "grad_input": "conv_grad",
+                                                              "grad_filter": "conv_grad"}, tuple(checks))
+    line = text_of(result, report.QUIET).strip()
+    assert line == ("FAIL: grad_input, grad_filter: conv_grad returned 1 value(s) with shapes None; "
+                    "none has the grad input shape (5, 5); none has the grad filter shape (3, 3)")
+    crash = "conv_grad raised IndexError: list index out of range (at conv.py line 9: `dx[i] += 1`)"
+    same = RunResult("0.1.0", "fail", ("conv.py",), CONFIG, {}, tuple(
+        CheckResult(t, "reference", "error", message=crash) for t in ("grad_input", "grad_filter")))
+    assert text_of(same, report.QUIET).strip() == f"FAIL: grad_input, grad_filter: {crash}"
+
+
+def test_counts_agree_with_their_nouns():
+    assert report.count(1, "target") == "1 target" and report.count(2, "entry", "entries") == "2 entries"
+    one_of_one = SweepResult(configs=1, failed=1, smallest_failing=None)
+    assert report.sweep_failures(one_of_one) == "1 of 1 configuration fails"
+    assert report.sweep_failures(SweepResult(configs=4, failed=3, smallest_failing=None)) == "3 of 4 configurations fail"
+    single = CheckResult("forward", "reference", "fail", 1.0, 1, 1)
+    result = RunResult("0.1.0", "fail", ("conv.py",), CONFIG, {}, (single,))
+    assert text_of(result, report.QUIET).strip() == "FAIL: forward disagrees with the reference at 1 / 1 cell"

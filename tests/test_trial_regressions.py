@@ -74,3 +74,43 @@ def test_os_exit_at_import_is_a_load_error(tmp_path):
     doc = json.loads(proc.stdout)
     assert doc["error"]["kind"] == "load"
     assert "exits_at_import.py called os._exit(0) at import" in doc["error"]["message"]
+
+
+# ---------------------------------------------------------------- 5. wording
+
+def test_article_follows_the_spoken_number():
+    from corrcheck.problem import article
+
+    assert [article(w) for w in ("8x8", "11x5", "18x3", "80", "11000", "input")] == ["an"] * 6
+    assert [article(w) for w in ("7x6", "1x1", "110", "180", "square")] == ["a"] * 5
+
+
+def test_probe_note_says_an_8x8_input():
+    from corrcheck.geometry import make_geometry
+    from corrcheck.problem import Problem
+
+    geom = make_geometry(ndim=2, in_spatial=(8, 8), k_spatial=(3, 3), stride=1, pad=0)
+    assert Problem(geom, (8, 8), (3, 3), 1, 1, 1, label="probe").note == "on an 8x8 input"
+    geom = make_geometry(ndim=2, in_spatial=(7, 6), k_spatial=(3, 3), stride=1, pad=0)
+    assert Problem(geom, (7, 6), (3, 3), 1, 1, 1, label="probe").note == "on a 7x6 input"
+
+
+def test_reproduce_command_keeps_the_checking_options():
+    from corrcheck.config import DEFAULT_TIMEOUT, RunConfig
+    from corrcheck.runner import reproduce_command
+
+    given = RunConfig(files=("conv.py",), timeout=3.0, exhaustive=True, rtol=1e-5, atol=1e-9)
+    words = reproduce_command(given).split()
+    for flag, value in (("--timeout", "3"), ("--rtol", "1e-05"), ("--atol", "1e-09")):
+        assert words[words.index(flag) + 1] == value
+    assert "--exhaustive" in words
+    plain = reproduce_command(RunConfig(files=("conv.py",), timeout=DEFAULT_TIMEOUT)).split()
+    assert not {"--timeout", "--exhaustive", "--rtol", "--atol"} & set(plain)
+
+
+def test_rerun_line_of_a_real_run_has_the_timeout(tmp_path):
+    path = write(tmp_path, "ok.py", FUNCTIONAL_OK)
+    proc = run_cli("run", path, "--stride", "2", "--pad", "1", "--timeout", "7")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rerun = [ln for ln in proc.stdout.splitlines() if ln.startswith("rerun:")]
+    assert rerun and "--timeout 7" in rerun[0]
