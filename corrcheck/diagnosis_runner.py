@@ -16,7 +16,7 @@ from .compare import wrong_mask
 from .errors import UnusableOutput, UserCallError
 from .geometry import ConfigError
 from .problem import probe_variants
-from .result import Diagnosis
+from .result import CellExplanation, Diagnosis
 from .tolerances import tolerance_for
 
 EXPLAIN_BUDGET = 400
@@ -201,6 +201,8 @@ def _explain_first(explain, op, main, cfg) -> list:
         if not bad.any() and not (cfg.explain_cell and target == "forward"):
             continue
         cell = _cell(op, target, t, bad, cfg)
+        if isinstance(cell, CellExplanation):     # the requested cell is not in the output: say so
+            return [cell]
         if cell is None:
             continue
         try:
@@ -209,6 +211,19 @@ def _explain_first(explain, op, main, cfg) -> list:
             return []
         return [exp] if exp is not None else []
     return []
+
+
+def _not_a_cell(want: tuple, user_shape: tuple) -> str:
+    """'--explain-cell 5,9 is not a cell of the forward's output, which is 3x4 in your layout:
+    give 2 indices, each below its size (0,0 to 2,3)'."""
+    asked = ",".join(map(str, want))
+    first = ",".join("0" for _ in user_shape)
+    last = ",".join(str(n - 1) for n in user_shape)
+    axes = f"{len(user_shape)} ind{'ex' if len(user_shape) == 1 else 'ices'}"
+    why = "" if len(want) == len(user_shape) else f" (you gave {len(want)})"
+    return (f"--explain-cell {asked} is not a cell of the forward's output, which is "
+            f"{'x'.join(map(str, user_shape))} in your layout: give {axes}{why}, "
+            f"each below its axis size ({first} to {last})")
 
 
 def _explain(explain, op, target, outcome, cell):
@@ -242,13 +257,17 @@ def _explain(explain, op, target, outcome, cell):
 
 
 def _cell(op, target, t, bad, cfg):
+    """The canonical index to explain: the requested one, or the worst mismatch.
+
+    A requested index that is not in the forward's output comes back as a CellExplanation
+    with only a note (which shape the output has, what a valid index looks like)."""
     shape = t.expected[0].shape
     if cfg.explain_cell and target == "forward":
         want = tuple(cfg.explain_cell)
         for idx in np.ndindex(*shape):
             if op.user_index(target, idx) == want:
                 return idx
-        return None
+        return CellExplanation(target, want, (), (), note=_not_a_cell(want, op.user_shape(target, shape)))
     with np.errstate(invalid="ignore"):
         diff = np.where(bad, np.abs(t.user[0] - t.expected[0]), -1.0)
     if np.isfinite(diff[bad]).any():          # a finite wrong cell shows its terms; a NaN one has none

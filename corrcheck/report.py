@@ -391,6 +391,11 @@ def term_text(term, left: str, right: str) -> str:
 
 
 def _cell_explanation(ex, verbosity: int) -> Group:
+    cell = "[" + ", ".join(str(i) for i in ex.cell) + "]"
+    if not ex.user_terms and not ex.expected_terms and ex.note:     # nothing explained, only why
+        return Group(Rule(Text(f"{ex.target} cell {cell}", style="bold"), align="left"),
+                     Text(ex.note, style="yellow"), Text(""))
+
     def key(t):
         return (tuple(t.input_index), tuple(t.filter_index), round(float(t.coefficient), 9))
 
@@ -400,7 +405,6 @@ def _cell_explanation(ex, verbosity: int) -> Group:
     rows = ([(by_key[k], " ") for k in shared.elements()]
             + [(by_key[k], "+") for k in extra.elements()]
             + [(by_key[k], "-") for k in missing.elements()])
-    cell = "[" + ", ".join(str(i) for i in ex.cell) + "]"
     table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None,
                   title=None)
     table.add_column("your code computes")

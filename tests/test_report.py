@@ -514,3 +514,10 @@ def test_counts_agree_with_their_nouns():
     single = CheckResult("forward", "reference", "fail", 1.0, 1, 1)
     result = RunResult("0.1.0", "fail", ("conv.py",), CONFIG, {}, (single,))
     assert text_of(result, report.QUIET).strip() == "FAIL: forward disagrees with the reference at 1 / 1 cell"
+
+
+def test_a_cell_explanation_with_only_a_note_shows_the_note_not_an_empty_table():
+    ex = CellExplanation("forward", (9, 9), (), (), note="--explain-cell 9,9 is not a cell of the forward's output")
+    out = text_of(RunResult("0.1.0", "pass", ("x.py",), CONFIG, explanations=(ex,)))
+    assert "forward cell [9, 9]" in out and "--explain-cell 9,9 is not a cell" in out
+    assert "term by term" not in out and "sums 0 terms" not in out

@@ -114,3 +114,36 @@ def test_rerun_line_of_a_real_run_has_the_timeout(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rerun = [ln for ln in proc.stdout.splitlines() if ln.startswith("rerun:")]
     assert rerun and "--timeout 7" in rerun[0]
+
+
+# ---------------------------------------------------------------- 6. --explain-cell outside the output
+
+@pytest.mark.parametrize("cell, needle", [("5,0", "(0,0 to 4,3)"), ("1,2,3", "give 2 indices (you gave 3)")])
+def test_explain_cell_outside_the_output_says_why(tmp_path, cell, needle):
+    from importlib.resources import files
+
+    import jsonschema
+
+    path = write(tmp_path, "ok.py", FUNCTIONAL_OK)
+    args = ["run", path, "--stride", "2", "--pad", "1", "--input-size", "9x6", "--filter-size", "3x2",
+            "--explain-cell", cell]
+    proc = run_cli(*args, "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    doc = json.loads(proc.stdout)
+    jsonschema.validate(doc, json.loads(files("corrcheck").joinpath("report.schema.json").read_text()))
+    (explanation,) = doc["explanations"]
+    assert explanation["user_terms"] == [] and explanation["cell"] == [int(i) for i in cell.split(",")]
+    note = explanation["note"]
+    assert note.startswith(f"--explain-cell {cell} is not a cell of the forward's output, which is 5x4")
+    assert needle in note
+    human = run_cli(*args).stdout
+    assert f"--explain-cell {cell} is not a cell" in " ".join(human.split())
+
+
+def test_explain_cell_inside_the_output_is_still_explained(tmp_path):
+    path = write(tmp_path, "ok.py", FUNCTIONAL_OK)
+    proc = run_cli("run", path, "--stride", "2", "--pad", "1", "--input-size", "9x6", "--filter-size", "3x2",
+                   "--explain-cell", "4,3", "--json")
+    (explanation,) = json.loads(proc.stdout)["explanations"]
+    assert explanation["cell"] == [4, 3] and len(explanation["user_terms"]) == len(explanation["expected_terms"]) > 0
+    assert "is not a cell" not in explanation.get("note", "")
