@@ -15,7 +15,7 @@ from .checks import expected_for, make_draw, user_result
 from .compare import wrong_mask
 from .errors import UnusableOutput, UserCallError
 from .geometry import ConfigError
-from .problem import probe_variants
+from .problem import article, probe_variants
 from .result import CellExplanation, Diagnosis
 from .tolerances import tolerance_for
 
@@ -92,7 +92,8 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
             if found:
                 shape = "x".join(map(str, variant.in_spatial))
                 return [Diagnosis(x.target, x.bug, x.confidence,
-                                  f"{x.explanation} (diagnosed on a {shape} input, where it runs)", x.location)
+                                  f"{x.explanation} (diagnosed on {article(shape)} {shape} input, where the function runs)",
+                                  x.location)
                         for x in found]
             if not np.allclose(users[0], vo.targets[target].expected[0]):
                 bad = wrong_mask(users[0], vo.targets[target].expected[0], tol)
