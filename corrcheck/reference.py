@@ -332,6 +332,16 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
     return out
 
 
+def _full_correlation(g: Geometry, k_spatial) -> Geometry | None:
+    """The geometry of grad_input as a correlation, when stride is 1 and no pad exceeds d(k-1)."""
+    if any(s != 1 for s in g.stride):
+        return None
+    pads = tuple((d * (k - 1) - b, d * (k - 1) - a) for (b, a), d, k in zip(g.pad, g.dilation, k_spatial))
+    if any(b < 0 or a < 0 for b, a in pads):
+        return None
+    return Geometry(g.stride, pads, g.dilation, "correlate")
+
+
 def grad_input(dout, w, input_shape, *, stride=1, pad=0, dilation=1, op="correlate",
                geometry: Geometry | None = None):
     """dx[n, c, i] = sum over (f, k, o) with o*s + k*d - p_before == i of dout[n, f, o] * w[f, c, k].
@@ -354,6 +364,13 @@ def grad_input(dout, w, input_shape, *, stride=1, pad=0, dilation=1, op="correla
         g = _with_zero(dout)[..., plan.scatter]  # (N, F, taps, S); a zero where no output read it
         wt = wk.reshape(f, c, -1).swapaxes(0, 1).reshape(c, -1)
         return np.matmul(wt, g.reshape(n, -1, math.prod(spatial))).reshape((n, c) + spatial)
+    full = _full_correlation(plan.geometry, w.shape[2:])
+    if full is not None:
+        # stride 1: the input gradient IS a forward correlation of the output gradient, padded by
+        # d(k-1) - p, with the filter flipped and its two channel axes swapped; the fast forward
+        # path (one GEMM per sample block) beats scattering tap by tap
+        flipped = wk[(_ALL, _ALL) + (slice(None, None, -1),) * len(spatial)].swapaxes(0, 1)
+        return forward(dout, np.ascontiguousarray(flipped), geometry=full)
     dx = np.zeros((n, c) + spatial, dtype=dtype)
     wt = wk.reshape(f, -1).T
 

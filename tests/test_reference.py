@@ -337,3 +337,33 @@ def test_forked_child_can_use_the_threaded_path():
 def _forward_in_child(x, w):
     reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS = -1, 40
     return reference.forward(x, w, pad=1)
+
+
+def test_stride_one_grad_input_as_a_full_correlation_matches_the_oracle(monkeypatch):
+    """The stride-1 grad_input path (a forward correlation of the padded output gradient with the
+    flipped, channel-swapped filter) on the block path, including pads past d(k-1) (the fallback)."""
+    from corrcheck import reference as R
+
+    monkeypatch.setattr(R, "_small", lambda *a, **k: False)
+    rng = np.random.default_rng(7)
+    checked = 0
+    for trial in range(40):
+        nd = int(rng.integers(1, 4))
+        S = tuple(int(v) for v in rng.integers(4, 8, nd))
+        K = tuple(int(v) for v in rng.integers(1, 4, nd))
+        d = tuple(int(v) for v in rng.integers(1, 3, nd))
+        pads = tuple((int(rng.integers(0, 3)), int(rng.integers(0, 3))) for _ in range(nd))
+        op = ("correlate", "convolve")[trial % 2]
+        x, w = rng.standard_normal((2, 3) + S), rng.standard_normal((4, 3) + K)
+        try:
+            out = naive.forward(x, w, stride=1, pad=pads, dilation=d, op=op)
+        except (ValueError, IndexError):
+            continue
+        if 0 in out.shape:
+            continue
+        dout = rng.standard_normal(out.shape)
+        got = R.grad_input(dout, w, x.shape, stride=1, pad=pads, dilation=d, op=op)
+        np.testing.assert_allclose(got, naive.grad_input(dout, w, x.shape, stride=1, pad=pads,
+                                                                dilation=d, op=op), atol=1e-10)
+        checked += 1
+    assert checked >= 20
