@@ -77,9 +77,9 @@ ConventionOpt = Annotated[Convention, _opt("--convention", panel=BINDING,
                                            help="How the functions are shaped. Default: auto.")]
 LayoutOpt = Annotated[Layout, _opt("--layout", panel=BINDING, help="Axis order of your arrays. Default: auto.")]
 Stride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
-                                       help="Stride: an int, or per axis like 2x1. Default: 1.")]
+                                       help="Stride: an int, or per axis like 2x1. Default: 2 when your functions take a stride (where stride mistakes show), else 1.")]
 Pad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
-                                    help="Padding: an int, per axis 1x2, before,after per axis 1,0x1,0, same or valid. Default: 0.")]
+                                    help="Padding: an int, per axis 1x2, before,after per axis 1,0x1,0, same or valid. Default: 1 when your functions take a pad, else 0 (pad 0 is always checked too).")]
 Dilation = Annotated[Optional[str], _opt("--dilation", panel=GEOMETRY, metavar="D",
                                          help="Dilation: an int, or per axis like 2x1. Default: 1.")]
 DemoStride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
