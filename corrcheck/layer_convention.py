@@ -196,9 +196,18 @@ class LayerImpl:
             self.attrs["grad_filter"] = dw_name
             out["grad_filter"] = dw
         elif "grad_filter" not in out:
-            out["grad_filter"] = UnusableOutput(
-                f"after {self.names['grad_input']} no attribute holds a filter gradient of shape {tuple(args.w_shape)} "
-                f"(looked for {', '.join(DW_WORDS[:6])}, ... and a grads dict)")
+            named = _named_array(obj, DW_WORDS)
+            if named is not None:                 # there, but unusable: that is the finding
+                attr, shape, problem = named
+                out["grad_filter"] = UnusableOutput(
+                    f"{self.names['grad_input']} leaves .{attr} " + (
+                        f"with shape {shape}, expected {tuple(args.w_shape)}" if shape is not None
+                        else f"unreadable: {problem}"),
+                    got_shape=shape)
+            else:
+                out["grad_filter"] = UnusableOutput(
+                    f"after {self.names['grad_input']} no attribute holds a filter gradient of shape "
+                    f"{tuple(args.w_shape)} (looked for {', '.join(DW_WORDS[:6])}, ... and a grads dict)")
         if self.has_bias:
             db, db_name = self._read_grad(obj, before, None, DB_WORDS, ("b", "bias", "biases", "db"), size=f)
             if db_name:
@@ -240,6 +249,17 @@ class LayerImpl:
         words = {"weight": "weights set in", "bias": "bias set in", "grad_filter": "filter gradient read from",
                  "grad_bias": "bias gradient read from"}
         return ", ".join(f"{words.get(role, role)} .{attr}" for role, attr in self.attrs.items())
+
+
+def _named_array(obj, words):
+    """(attribute, shape or None, problem) for an attribute named like a gradient, whatever its shape."""
+    for name, value in _attrs(obj).items():
+        if name.lower() in words:
+            try:
+                return name, tuple(to_float_array(value, name)[0].shape), None
+            except UserCallError as err:
+                return name, None, err.message
+    return None
 
 
 def _attrs(obj) -> dict:
