@@ -63,7 +63,30 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
         raise BindError(
             f"cannot tell which parameter of {fn.signature()} is the {' / '.join(sorted(missing))}; "
             f"rename it or bind another function with {FLAG[kind]}")
+    for pname, role in roles.items():
+        key = _string_key_read(fn, pname) if role in ("input", "filter", "dout", "bias") else None
+        if key is not None:
+            raise BindError(
+                f"{fn.name} uses {pname}[{key!r}], so `{pname}` is a dict or object, not the {role} array "
+                f"corrcheck would pass: wrap it in a small adapter file (README: \"Your code has another shape?\")")
     return roles
+
+
+def _string_key_read(fn: UserFunction, pname: str) -> str | None:
+    """The first string key the function's own source reads from a parameter (layer["W"])."""
+    if fn.language != "python" or not fn.source:
+        return None
+    import ast
+    import textwrap
+    try:
+        tree = ast.parse(textwrap.dedent(fn.source))
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name) and node.value.id == pname
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+            return node.slice.value
+    return None
 
 
 def role_values(args, kind: str, size_style: str = "auto") -> dict:

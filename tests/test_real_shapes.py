@@ -72,3 +72,17 @@ def test_seed_style_64x64_passes_within_twelve_calls_per_function():
     result = corrcheck.check(ROOT / "examples" / "seed_fixed.py", stride=2, pad=2, input_size=64, filter_size=5)
     assert result.passed
     assert result.calls and all(n <= 12 for n in result.calls.values()), result.calls
+
+
+def test_a_dict_parameter_is_a_binding_error_with_the_adapter_hint(tmp_path):
+    f = tmp_path / "dictlayer.py"
+    f.write_text(
+        "import numpy as np\n\n"
+        "def conv_layer_forward(layer, X):\n"
+        "    W, s, p = layer['W'], layer['stride'], layer['pad']\n"
+        "    return X\n\n"
+        "def conv_layer_backward(layer, dY):\n"
+        "    return dY\n")
+    proc, doc = run_json("run", f, "--forward", "conv_layer_forward", "--grad-input", "conv_layer_backward")
+    assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
+    assert "layer['W']" in doc["error"]["message"] and "adapter" in doc["error"]["message"]
