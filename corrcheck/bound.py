@@ -39,6 +39,13 @@ class UserArgs:
     layout: Layout
 
     @property
+    def filters(self) -> int:
+        """F, the number of filters, read from the filter's shape in the user's layout."""
+        if not self.layout.channels:
+            return 1
+        return self.w_shape[-1] if self.layout.channels_last else self.w_shape[0]
+
+    @property
     def stride(self):
         s = self.geom.stride
         return s[0] if len(set(s)) == 1 else tuple(s)
@@ -234,7 +241,7 @@ class BoundOp:
         elif target == "grad_filter":
             want = args.w_shape
         else:
-            f = args.w_shape[-1] if L.channels_last else (args.w_shape[0] if L.channels else 1)
+            f = args.filters
             if arr.size == f:
                 return arr.reshape(f)
             raise UnusableOutput(

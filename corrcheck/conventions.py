@@ -196,11 +196,9 @@ def _assign(items, want, order, name) -> dict:
 
 
 def grad_shapes(args, has_bias) -> dict[str, tuple]:
-    L = args.layout
-    f = args.w_shape[-1] if L.channels_last else (args.w_shape[0] if L.channels else 1)
     d = {"grad_input": args.x_shape, "grad_filter": args.w_shape}
     if has_bias:
-        d["grad_bias"] = (f,)
+        d["grad_bias"] = (args.filters,)
     return d
 
 

@@ -113,7 +113,7 @@ class LayerImpl:
     # ---- building the object ---------------------------------------------------
     def _ctor_values(self, args):
         L = args.layout
-        f = args.w_shape[-1] if L.channels_last else (args.w_shape[0] if L.channels else 1)
+        f = args.filters
         c = args.w_shape[-2] if L.channels_last else (args.w_shape[1] if L.channels else 1)
         k = args.w_shape[:-2] if L.channels_last else (args.w_shape[2:] if L.channels else args.w_shape)
         ksize = k[0] if len(set(k)) == 1 else tuple(k)
@@ -149,7 +149,7 @@ class LayerImpl:
                 f"(array attributes: {shapes or 'none'}); try --layout or an adapter file")
         self.attrs["weight"] = w_attr
         setattr(obj, w_attr, np.array(args.w, dtype=np.float64))
-        f = args.w_shape[-1] if args.layout.channels_last else args.w_shape[0]
+        f = args.filters
         b_attr = self.attrs.get("bias") or _pick(d, BIAS_ATTRS, None, size=f) or \
             next((n for n in BIAS_ATTRS if n in d and d[n] is None), None)
         if b_attr is not None:
@@ -189,7 +189,7 @@ class LayerImpl:
                                       ["grad_input", "grad_filter"], self.names["grad_input"]))
         else:
             out["grad_input"] = value
-        f = args.w_shape[-1] if args.layout.channels_last else (args.w_shape[0] if args.layout.channels else 1)
+        f = args.filters
         dw, dw_name = self._read_grad(obj, before, args.w_shape, DW_WORDS, ("w", "weight", "weights", "filters",
                                                                              "filter", "kernel", "dw", "k"))
         if dw_name:

@@ -3,24 +3,11 @@ from __future__ import annotations
 
 import inspect
 
-from .functions import MISSING, Param, UserFunction
-
-_KINDS = {
-    inspect.Parameter.POSITIONAL_ONLY: "positional",
-    inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional",
-    inspect.Parameter.KEYWORD_ONLY: "keyword_only",
-    inspect.Parameter.VAR_POSITIONAL: "var_positional",
-    inspect.Parameter.VAR_KEYWORD: "var_keyword",
-}
+from .functions import UserFunction, python_params
 
 
 def describe_callable(name: str, fn) -> UserFunction:
-    try:
-        sig = inspect.signature(fn)
-        params = tuple(Param(p.name, MISSING if p.default is inspect.Parameter.empty else p.default, _KINDS[p.kind])
-                       for p in sig.parameters.values())
-    except (TypeError, ValueError):
-        params = ()
+    params = python_params(fn)
     code = getattr(fn, "__code__", None)
     methods = ()
     if inspect.isclass(fn):

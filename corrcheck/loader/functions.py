@@ -5,6 +5,7 @@ know which language they run.
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -56,3 +57,21 @@ class UserFunction:
 
 
 MISSING = _MISSING
+
+_PARAM_KINDS = {
+    inspect.Parameter.POSITIONAL_ONLY: "positional",
+    inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional",
+    inspect.Parameter.KEYWORD_ONLY: "keyword_only",
+    inspect.Parameter.VAR_POSITIONAL: "var_positional",
+    inspect.Parameter.VAR_KEYWORD: "var_keyword",
+}
+
+
+def python_params(obj) -> tuple[Param, ...]:
+    """A Python callable's parameters as Params (defaults kept); () when it has no signature."""
+    try:
+        sig = inspect.signature(obj)
+    except (TypeError, ValueError):
+        return ()
+    return tuple(Param(p.name, MISSING if p.default is inspect.Parameter.empty else p.default, _PARAM_KINDS[p.kind])
+                 for p in sig.parameters.values())

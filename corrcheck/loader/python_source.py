@@ -24,7 +24,7 @@ import types
 
 from .. import guard
 from ..errors import LoadError, UserRaised, UserTimeout
-from .functions import MISSING, Param, UserFunction
+from .functions import UserFunction, python_params
 
 __all__ = ["load_python", "module_source"]
 
@@ -32,15 +32,6 @@ _PARENT_LEVELS = 3
 _NAMESPACE_DEPTH = 3
 _PIP_NAMES = {"cv2": "opencv-python", "sklearn": "scikit-learn", "skimage": "scikit-image",
               "PIL": "Pillow", "yaml": "pyyaml", "past": "future", "Crypto": "pycryptodome"}
-_PARAM_KINDS = {
-    inspect.Parameter.POSITIONAL_ONLY: "positional",
-    inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional",
-    inspect.Parameter.KEYWORD_ONLY: "keyword_only",
-    inspect.Parameter.VAR_POSITIONAL: "var_positional",
-    inspect.Parameter.VAR_KEYWORD: "var_keyword",
-}
-
-
 def module_source(path: str) -> str:
     """The user's file as text (UTF-8; undecodable bytes replaced, never an error)."""
     with open(path, "rb") as fh:
@@ -414,11 +405,11 @@ def _add(found, name, obj, *, imported, roots, module, chain=()) -> None:
     extra = {"imported": imported, "module": module, "user_roots": roots}
     if inspect.isclass(obj):
         methods = _method_names(obj, roots)
-        found[name] = _user_function(name, obj, _params(obj), extra, is_class=True, methods=methods)
+        found[name] = _user_function(name, obj, python_params(obj), extra, is_class=True, methods=methods)
         for meth in methods:
             raw = inspect.getattr_static(obj, meth)
             call = getattr(obj, meth)
-            params = _params(call)
+            params = python_params(call)
             if not isinstance(raw, (staticmethod, classmethod)) and params and params[0].kind == "positional":
                 params = params[1:]         # drop self: bound after construction
             target = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
@@ -433,7 +424,7 @@ def _add(found, name, obj, *, imported, roots, module, chain=()) -> None:
             elif _origin(value) is None and _is_namespace(value, roots):
                 _add_namespace(found, f"{name}.{attr}", value, roots, module, depth=2, seen=set())
     elif callable(obj):
-        found[name] = _user_function(name, obj, _params(obj), extra)
+        found[name] = _user_function(name, obj, python_params(obj), extra)
 
 
 def _method_names(cls, roots) -> tuple[str, ...]:
@@ -449,15 +440,6 @@ def _method_names(cls, roots) -> tuple[str, ...]:
             if inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod)):
                 names.append(attr)
     return tuple(names)
-
-
-def _params(obj) -> tuple[Param, ...]:
-    try:
-        sig = inspect.signature(obj)
-    except (TypeError, ValueError):
-        return ()
-    return tuple(Param(p.name, MISSING if p.default is inspect.Parameter.empty else p.default,
-                       _PARAM_KINDS[p.kind]) for p in sig.parameters.values())
 
 
 def _user_function(name, obj, params, extra, *, call=None, is_class=False, methods=()) -> UserFunction:
