@@ -133,9 +133,9 @@ except ImportError:
     mark("typer argument coercion (no pydantic in this typer)")
 import numpy; mark("import numpy")
 import corrcheck.runner; mark("import corrcheck.runner and the check modules")
-import corrcheck.report; mark("import corrcheck.report (rich)")
+import corrcheck.report.sections; mark("import corrcheck.report.sections (rich)")
 from corrcheck.config import RunConfig
-from corrcheck.report import make_console, render, render_sections
+from corrcheck.report.sections import make_console, render, render_sections
 if sys.argv[1] == "demo":
     from corrcheck import demo
     sections = demo.run_demo(RunConfig(stride=2, pad=1)); mark("demo.run_demo (two runs, loss curves)")

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from corrcheck.config import RunConfig  # noqa: E402
-from corrcheck.fix import search_fix  # noqa: E402
+from corrcheck.locate.fix import search_fix  # noqa: E402
 from corrcheck.runner import run  # noqa: E402
 
 INT_FLAGS = {"batch", "channels", "filters", "seed"}

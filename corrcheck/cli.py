@@ -299,7 +299,7 @@ def _run(options: dict, output: dict, files: tuple[str, ...]) -> int:
             what = "is a directory; give the .py or .js file(s)" if Path(name).is_dir() else "no such file"
             raise LoadError(f"cannot read {name}: {what}")
     from . import runner
-    from .report import progress_reporter
+    from .report.sections import progress_reporter
 
     with _protect_stdout(output["json_out"]), progress_reporter(enabled=_verbosity(output) > -1) as progress:
         result = runner.run(config, progress=progress)
@@ -342,7 +342,7 @@ def _check_output_options(output: dict) -> None:
     if output["quiet"] and output["verbose"]:
         raise UsageError("--quiet and --verbose cannot be used together")
     if output["report"] is not None:
-        from .report import check_export_path
+        from .report.sections import check_export_path
 
         check_export_path(output["report"])
 
@@ -363,7 +363,7 @@ def _protect_stdout(json_mode: bool):
 
 def _emit(sections: list, output: dict) -> int:
     """Show the results (JSON or the Rich report), save --report, and pick the exit code."""
-    from . import report as report_module
+    from .report import sections as report_module
 
     results = [body for _, body in sections if not isinstance(body, dict)]
     if not results or any(r.verdict == "error" for r in results):
@@ -425,7 +425,7 @@ def _could_not_check(message: str, kind: str, files, output: dict, internal: boo
 
 def _stderr_line(message: str) -> None:
     try:
-        from .report import make_console, print_error
+        from .report.sections import make_console, print_error
 
         print_error(make_console(stderr=True), message)
     except Exception:  # noqa: BLE001 - if Rich itself fails, plain text still tells the user

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from . import reference
-from .layouts import LAYOUTS
-from .problem import build_problem
+from .binding.layouts import LAYOUTS
+from .checks.problem import build_problem
 
 DEMO_DIR = Path(__file__).parent / "demo_files"
 BUGGY, FIXED = DEMO_DIR / "seed_buggy.py", DEMO_DIR / "seed_fixed.py"

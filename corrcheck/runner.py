@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .binding import plan as bind_plan
-from .checks import ProblemOutcome, check_problem
+from .binding.discover import plan as bind_plan
+from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
 from .errors import CorrcheckError
 from .geometry import ConfigError
-from .layouts import LAYOUTS
-from .problem import build_problem, pad0_variant, probe_variants
+from .binding.layouts import LAYOUTS
+from .checks.problem import build_problem, pad0_variant, probe_variants
 from .result import ErrorInfo, RunResult
-from .story import conclusion, summary_notes
+from .diagnosis.story import conclusion, summary_notes
 
 
 def import_timeout(cfg: RunConfig) -> float:
@@ -191,7 +191,7 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         plan = bind_plan(ns, cfg)
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)
-        from .probe import choose
+        from .binding.probe import choose
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except (CorrcheckError, ConfigError) as exc:
         return error_result(cfg, exc, t0)
@@ -205,7 +205,7 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
             result = _explain_sweep_failure(cfg, result)
     if cfg.fix and result.verdict == "fail":
         from dataclasses import replace as _replace
-        from .fix import search_fix
+        from .locate.fix import search_fix
         result = _replace(result, fix=search_fix(cfg, result), seconds=time.perf_counter() - t0)
     return result
 
@@ -213,7 +213,7 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
 def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python",
                 first=None) -> RunResult:
     """Everything after binding: checks on the main problem and its variants, diagnosis, story."""
-    from .diagnosis_runner import diagnose_outcomes, explain_worst
+    from .diagnosis.feed import diagnose_outcomes, explain_worst
     t0 = time.perf_counter() if t0 is None else t0
     rng = np.random.default_rng(cfg.seed + 1)
     outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=first)]
@@ -248,7 +248,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
         checks += new
         failing |= {c.target for c in new}
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
-    from .locate import locate_all
+    from .locate.find import locate_all
     diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})
     explanations = explain_worst(op, outcomes, cfg)
     notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .geometry import ConfigError, Geometry, format_pad, parse_pad, per_axis
-from .problem import Problem
+from .checks.problem import Problem
 from .result import SweepResult
 
 STRIDES = (1, 2, 3)
@@ -152,7 +152,7 @@ def takes_dilation(op) -> bool:
 
 def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:
     """One forward call at pad (1, 0): does it come back with the right shape? (else: why not)"""
-    from .checks import make_draw, user_result
+    from .checks.suite import make_draw, user_result
     from .errors import UserCallError
 
     target = "forward" if "forward" in op.targets else op.targets[0]
@@ -184,7 +184,7 @@ def describe_point(point: Point, op, main: Problem) -> dict:
 
 def check_point(op, main: Problem, cfg, index: int, point: Point) -> Row:
     """The light check of one config, on inputs drawn from (seed, index) only."""
-    from .checks import check_problem
+    from .checks.suite import check_problem
     from .errors import UserTimeout
 
     problem = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, main.batch, main.channels,
@@ -224,9 +224,9 @@ def _bind_worker(cfg) -> None:
     from . import reference
     reference.WORKERS = 1          # processes already run side by side: no threads within each
     try:
-        from .probe import choose
+        from .binding.probe import choose
         from .runner import load_namespace
-        from .binding import plan as bind_plan
+        from .binding.discover import plan as bind_plan
 
         ns, language, _ = load_namespace(cfg)
         plan = bind_plan(ns, cfg)

@@ -4,8 +4,8 @@ import itertools
 import numpy as np
 import pytest
 
-from corrcheck.catalogue import CATALOGUE, Spec, by_id, correct, entries_for, mutant, mutant_shape, out_size
-from corrcheck.draw import random_draw
+from corrcheck.diagnosis.catalogue import CATALOGUE, Spec, by_id, correct, entries_for, mutant, mutant_shape, out_size
+from corrcheck.checks.draw import random_draw
 from corrcheck.geometry import make_geometry
 
 try:

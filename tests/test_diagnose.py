@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from corrcheck.catalogue import CATALOGUE
-from corrcheck.diagnose import diagnose_shape, match
-from corrcheck.draw import random_draw
+from corrcheck.diagnosis.catalogue import CATALOGUE
+from corrcheck.diagnosis.match import diagnose_shape, match
+from corrcheck.checks.draw import random_draw
 from corrcheck.geometry import make_geometry
 
 NONSQUARE = dict(in_spatial=(7, 6), k_spatial=(3, 2))

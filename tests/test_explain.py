@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from corrcheck import reference
-from corrcheck.explain import bilinear_terms, explain_cell
+from corrcheck.diagnosis.explain import bilinear_terms, explain_cell
 
 S, P = 2, 1
 

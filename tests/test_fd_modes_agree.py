@@ -2,7 +2,7 @@
 import pytest
 
 import corrcheck
-from corrcheck import checks
+from corrcheck.checks import suite as checks
 from clihelp import ROOT
 
 EXAMPLES = ROOT / "examples"

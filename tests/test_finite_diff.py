@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 
 from corrcheck import reference
-from corrcheck.draw import random_draw
-from corrcheck.finite_diff import Objective, directional, exhaustive
+from corrcheck.checks.draw import random_draw
+from corrcheck.checks.finite_diff import Objective, directional, exhaustive
 from corrcheck.geometry import make_geometry
-from corrcheck.tolerances import tolerance_for
+from corrcheck.checks.tolerances import tolerance_for
 
 
 class CountingForward:

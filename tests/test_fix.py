@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from corrcheck.fix import search_fix, unified_diff
-from corrcheck.rewrites import apply_edits, candidates
+from corrcheck.locate.fix import search_fix, unified_diff
+from corrcheck.locate.rewrites import apply_edits, candidates
 from corrcheck.result import Diagnosis
 
 from test_locate import LEARNER, _src
@@ -329,7 +329,7 @@ def test_einsum_rewrite_reads_roles_not_positions_and_keeps_channel_letters():
 
 
 def test_a_gradient_that_matches_the_reference_is_not_failing_and_not_editable():
-    from corrcheck.fix import failing_targets, protected_functions
+    from corrcheck.locate.fix import failing_targets, protected_functions
     from corrcheck.result import CheckResult, RunResult
     checks = (CheckResult("forward", "reference", "error"),
               CheckResult("grad_input", "reference", "pass", mismatches=0, total=9),
@@ -362,7 +362,7 @@ def _res(*checks):
 
 
 def test_closer_means_fewer_failing_checks_or_fewer_wrong_entries_and_nothing_newly_broken():
-    from corrcheck.fix import improves
+    from corrcheck.locate.fix import improves
     base = _res(("forward", "reference", "fail", 5), ("grad_input", "reference", "pass", 0))
     assert improves(base, _res(("forward", "reference", "fail", 2), ("grad_input", "reference", "pass", 0)))
     assert not improves(base, _res(("forward", "reference", "fail", 5), ("grad_input", "reference", "pass", 0)))

@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-from corrcheck import guard
+from corrcheck.loader import guard
 from corrcheck.errors import UserRaised, UserTimeout
-from corrcheck.guard import call_user, last_warnings, quiet_user_io
+from corrcheck.loader.guard import call_user, last_warnings, quiet_user_io
 
 HERE = os.path.join(os.path.dirname(__file__), "py_files")
 USER_FILE = os.path.join(HERE, "guarded.py")

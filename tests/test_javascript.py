@@ -282,7 +282,7 @@ def test_endless_loop_times_out_and_the_engine_keeps_working(engine):
 
 
 def test_an_outer_time_limit_stops_the_javascript_too(engine):
-    guard = pytest.importorskip("corrcheck.guard")
+    guard = pytest.importorskip("corrcheck.loader.guard")
     fs = load(engine, "problems.js", timeout=30)
     with pytest.raises(UserTimeout):
         guard.call_user(fs["spin"].call, (), timeout=0.3, what="spin")

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from corrcheck.layouts import LAYOUTS
+from corrcheck.binding.layouts import LAYOUTS
 
 
 @pytest.mark.parametrize("name", sorted(LAYOUTS))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from corrcheck.locate import find_function, function_facts, locate, locate_all
+from corrcheck.locate.find import find_function, function_facts, locate, locate_all
 from corrcheck.result import Diagnosis
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from corrcheck.catalogue import Spec, correct, mutant
-from corrcheck.draw import random_draw
+from corrcheck.diagnosis.catalogue import Spec, correct, mutant
+from corrcheck.checks.draw import random_draw
 from corrcheck.geometry import make_geometry
-from corrcheck.patterns import describe
+from corrcheck.diagnosis.patterns import describe
 
 GEOM = make_geometry(2, 1, 1, "correlate", 2, (7, 6), (3, 2))
 

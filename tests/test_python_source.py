@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from corrcheck.errors import LoadError, UserRaised
-from corrcheck.guard import call_user
+from corrcheck.loader.guard import call_user
 from corrcheck.loader.python_source import load_python, module_source
 
 SOURCE_TREE = os.path.join(os.path.dirname(__file__), "py_files", "loader")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from corrcheck import report
+from corrcheck.report import sections as report
 from corrcheck.errors import UsageError
 from corrcheck.result import (CellExplanation, CellTerm, CheckResult, Diagnosis, ErrorInfo, FixResult,
                               Location, Mismatch, RunResult, SweepResult)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from rich.console import Console
 
-from corrcheck import report
+from corrcheck.report import sections as report
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = "examples/seed_buggy.py"

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 import corrcheck
-from corrcheck import report
+from corrcheck.report import sections as report
 from corrcheck.config import RunConfig
 from corrcheck.geometry import make_geometry
-from corrcheck.problem import Problem
+from corrcheck.checks.problem import Problem
 from corrcheck.sweep import build_grid
 
 

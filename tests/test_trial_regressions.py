@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from corrcheck import guard
+from corrcheck.loader import guard
 from corrcheck.errors import UserRaised
 
 from clihelp import assert_no_internal_traceback, run_cli
@@ -79,7 +79,7 @@ def test_os_exit_at_import_is_a_load_error(tmp_path):
 # ---------------------------------------------------------------- 5. wording
 
 def test_article_follows_the_spoken_number():
-    from corrcheck.problem import article
+    from corrcheck.checks.problem import article
 
     assert [article(w) for w in ("8x8", "11x5", "18x3", "80", "11000", "input")] == ["an"] * 6
     assert [article(w) for w in ("7x6", "1x1", "110", "180", "square")] == ["a"] * 5
@@ -87,7 +87,7 @@ def test_article_follows_the_spoken_number():
 
 def test_probe_note_says_an_8x8_input():
     from corrcheck.geometry import make_geometry
-    from corrcheck.problem import Problem
+    from corrcheck.checks.problem import Problem
 
     geom = make_geometry(ndim=2, in_spatial=(8, 8), k_spatial=(3, 3), stride=1, pad=0)
     assert Problem(geom, (8, 8), (3, 3), 1, 1, 1, label="probe").note == "on an 8x8 input"

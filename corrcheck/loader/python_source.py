@@ -22,7 +22,7 @@ import re
 import sys
 import types
 
-from .. import guard
+from . import guard
 from ..errors import LoadError, UserRaised, UserTimeout
 from .functions import UserFunction, python_params
 

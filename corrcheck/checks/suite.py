@@ -10,13 +10,13 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import reference
+from .. import reference
 from .compare import compare
 from .draw import Draw, random_draw
-from .errors import UnusableOutput, UserCallError
+from ..errors import UnusableOutput, UserCallError
 from .finite_diff import Objective, directional, exhaustive
 from .problem import Problem
-from .result import CheckResult
+from ..result import CheckResult
 from .tolerances import tolerance_for
 
 GRADS = ("grad_input", "grad_filter", "grad_bias")

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .arrays import to_float_array
-from .errors import UnusableOutput, UserTimeout
-from .geometry import Geometry
-from .guard import call_user
+from ..errors import UnusableOutput, UserTimeout
+from ..geometry import Geometry
+from ..loader.guard import call_user
 from .layouts import Layout
 
 GRAD_TARGETS = ("grad_input", "grad_filter", "grad_bias")

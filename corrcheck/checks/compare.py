@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .result import CheckResult, Mismatch
+from ..result import CheckResult, Mismatch
 from .tolerances import Tolerance
 
 WORST = 20

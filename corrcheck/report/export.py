@@ -14,8 +14,8 @@ from rich._export_format import CONSOLE_SVG_FORMAT
 from rich.console import Console
 from rich.terminal_theme import TerminalTheme
 
-from .errors import UsageError
-from .report_console import CI_WIDTH
+from ..errors import UsageError
+from .console import CI_WIDTH
 
 __all__ = ["EXPORT_SUFFIXES", "HTML_THEME", "check_export_path", "wraps_long_lines", "recording_console", "save"]
 

@@ -26,11 +26,11 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
-from .geometry import format_axes, format_pad
-from .report_console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make_console, print_error,
+from ..geometry import format_axes, format_pad
+from .console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make_console, print_error,
                              print_part, progress_reporter)
-from .report_export import check_export_path, recording_console, save, wraps_long_lines
-from .report_grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
+from .export import check_export_path, recording_console, save, wraps_long_lines
+from .grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
            "render_loss_curves", "print_error", "export", "export_sections", "check_export_path",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from .locate_facts import EMPTY, Facts, Loop, Read, V, classify_bound, role_value, size_token
-from .locate_js import Block, is_js
+from .facts import EMPTY, Facts, Loop, Read, V, classify_bound, role_value, size_token
+from .javascript import Block, is_js
 
 __all__ = ["function_facts"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import ast
 
-from .locate_facts import axis_kind
-from .locate_queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
+from .facts import axis_kind
+from .queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
                              size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
 
 __all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice"]

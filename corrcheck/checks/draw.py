@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .geometry import Geometry
+from ..geometry import Geometry
 
 __all__ = ["Draw", "random_draw"]
 

@@ -15,8 +15,8 @@ from itertools import combinations
 import numpy as np
 
 from .catalogue import Mistake, Spec, Variant, by_id, correct, entries_for, mutant, mutant_shape, out_size
-from .geometry import Geometry
-from .result import Diagnosis
+from ..geometry import Geometry
+from ..result import Diagnosis
 
 __all__ = ["match", "diagnose_shape"]
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import diagnose
-from .checks import expected_for, make_draw, user_result
-from .compare import wrong_mask
-from .errors import UnusableOutput, UserCallError
-from .geometry import ConfigError
-from .problem import article, probe_variants
-from .result import CellExplanation, Diagnosis
-from .tolerances import tolerance_for
+from . import match as diagnose
+from ..checks.suite import expected_for, make_draw, user_result
+from ..checks.compare import wrong_mask
+from ..errors import UnusableOutput, UserCallError
+from ..geometry import ConfigError
+from ..checks.problem import article, probe_variants
+from ..result import CellExplanation, Diagnosis
+from ..checks.tolerances import tolerance_for
 
 EXPLAIN_BUDGET = 400
 
@@ -84,7 +84,7 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
                 users = [user_result(op, target, d, variant.geom) for d in draws]
             except UserCallError:
                 continue
-            from .checks import ProblemOutcome, TargetOutcome
+            from ..checks.suite import ProblemOutcome, TargetOutcome
             vo = ProblemOutcome(variant, draws)
             vo.targets[target] = TargetOutcome(target, users, [expected_for(target, d, variant.geom) for d in draws])
             found = diagnose.match(target, draws, users, variant.geom, rtol=tol.rtol, atol=tol.atol,
@@ -115,7 +115,7 @@ def _shifted_expected(target, d, g, pads):
     means the last rows of the input are never read (the crop keeps the output size)."""
     from dataclasses import replace
 
-    from .checks import expected_for
+    from ..checks.suite import expected_for
     crop = tuple(max(0, -a) for _, a in pads)
     geom = replace(g, pad=tuple((b, max(a, 0)) for b, a in pads), mode=None)
     keep = (slice(None), slice(None)) + tuple(slice(0, n - c) for n, c in zip(d.x.shape[2:], crop))
@@ -231,7 +231,7 @@ def _explain(explain, op, target, outcome, cell):
     """Run the bilinear prober on the user's function and the reference, then map to the user's layout."""
     from dataclasses import replace
 
-    from . import reference
+    from .. import reference
     d, geom = outcome.draws[0], outcome.problem.geom
     zero_b = None if d.b is None else np.zeros_like(d.b)
     if target == "forward":

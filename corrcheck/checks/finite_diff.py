@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from .draw import Draw
-from .geometry import Geometry
+from ..geometry import Geometry
 from .tolerances import Tolerance
 
 ARGS = {"grad_input": "x", "grad_filter": "w", "grad_bias": "b"}

@@ -12,12 +12,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from .locate import find_function, function_facts, python_candidates, source_tree
-from .locate import functions_to_search
-from .locate_facts import FILTER_AXES, IN_AXES, axis_kind
-from .locate_queries import (has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products,
+from .find import find_function, function_facts, python_candidates, source_tree
+from .find import functions_to_search
+from .facts import FILTER_AXES, IN_AXES, axis_kind
+from .queries import (has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products,
                              strided_windows, upper_only_tests)
-from .locate_rules import adds_one, einsum_spec, is_neg_pad_slice
+from .rules import adds_one, einsum_spec, is_neg_pad_slice
 
 __all__ = ["Edit", "Candidate", "REWRITES", "EINSUM_REWRITES", "candidates", "apply_edits"]
 

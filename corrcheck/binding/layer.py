@@ -10,8 +10,8 @@ import numpy as np
 
 from .arrays import to_float_array
 from .conventions import split_by_shape
-from .errors import BindError, UnusableOutput, UserCallError
-from .loader.functions import Param, UserFunction
+from ..errors import BindError, UnusableOutput, UserCallError
+from ..loader.functions import Param, UserFunction
 
 CTOR_ROLES = {
     "weight": {"w", "weight", "weights", "filters", "filter", "kernel", "kernels", "k", "kernel_weights"},

@@ -12,8 +12,8 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from .geometry import format_axes, format_pad
-from .report_console import NORMAL, VERBOSE
+from ..geometry import format_axes, format_pad
+from .console import NORMAL, VERBOSE
 
 __all__ = ["OK_MARK", "BAD_MARK", "error_map", "sweep_matrix", "render_loss_curves", "sparkline", "num"]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from .locate_facts import Read, axis_kind
+from .facts import Read, axis_kind
 
 __all__ = ["spatial_indices", "definition", "resolve", "position_exprs", "has_token", "stride_products",
            "loop_var_nodes", "size_formulas", "upper_only_tests", "accumulations", "StridedWindow",

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from .arrays import to_float_array
-from .errors import BindError, UnusableOutput, UserCallError, UserRaised
-from .loader.functions import UserFunction
+from ..errors import BindError, UnusableOutput, UserCallError, UserRaised
+from ..loader.functions import UserFunction
 from .roles import param_role
 
 ROLE_ORDER = {

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .conventions import Cs231nImpl, FunctionalImpl, HolbertonImpl
-from .errors import BindError
-from .layer_convention import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
-from .loader.functions import UserFunction
+from ..errors import BindError
+from .layer import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
+from ..loader.functions import UserFunction
 from .roles import function_kind, param_role
 
 FLAGS = ("forward", "grad_input", "grad_filter", "grad_bias")

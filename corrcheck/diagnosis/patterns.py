@@ -11,7 +11,7 @@ from itertools import combinations, product
 
 import numpy as np
 
-from .geometry import Geometry
+from ..geometry import Geometry
 
 __all__ = ["describe"]
 

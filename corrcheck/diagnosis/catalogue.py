@@ -22,8 +22,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from .draw import Draw
-from .geometry import Geometry
+from ..checks.draw import Draw
+from ..geometry import Geometry
 
 __all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "mutant_shape",
            "correct", "out_size"]

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import ast
 
-from .locate_facts import EMPTY, Facts, Read
-from .locate_js import is_js, js_module
-from .locate_rules import RULES
-from .locate_walk import function_facts
-from .result import Diagnosis, Location
+from .facts import EMPTY, Facts, Read
+from .javascript import is_js, js_module
+from .rules import RULES
+from .walk import function_facts
+from ..result import Diagnosis, Location
 
 __all__ = ["Facts", "Read", "function_facts", "locate", "locate_all", "find_function", "node_location",
            "python_candidates", "source_tree"]

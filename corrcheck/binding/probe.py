@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .bound import BoundOp
-from .checks import expected_for, make_draw, user_result
-from .errors import UnusableOutput, UsageError, UserCallError, UserTimeout
-from .geometry import ConfigError
+from ..checks.suite import expected_for, make_draw, user_result
+from ..errors import UnusableOutput, UsageError, UserCallError, UserTimeout
+from ..geometry import ConfigError
 from .layouts import LAYOUTS
-from .problem import Problem, build_problem
+from ..checks.problem import Problem, build_problem
 
 
 @dataclass

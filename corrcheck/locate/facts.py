@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from .roles import param_role
+from ..binding.roles import param_role
 
 __all__ = ["V", "EMPTY", "Read", "Loop", "Facts", "IN_AXES", "FILTER_AXES", "axis_kind", "classify_bound",
            "size_token", "role_value"]

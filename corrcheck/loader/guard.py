@@ -36,7 +36,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .errors import UserRaised, UserTimeout
+from ..errors import UserRaised, UserTimeout
 
 __all__ = ["call_user", "quiet_user_io", "user_frames", "format_user_traceback", "describe_exception",
            "is_user_file", "last_warnings", "forget_user_settings", "ReadsStdin", "ProcessExit"]

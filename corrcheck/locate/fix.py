@@ -19,7 +19,7 @@ from itertools import combinations
 from pathlib import Path
 
 from .rewrites import Candidate, apply_edits, candidates
-from .result import FixResult
+from ..result import FixResult
 
 __all__ = ["search_fix", "unified_diff", "failing_targets", "protected_functions", "improves",
            "DEFAULT_SECONDS", "DEFAULT_MAX_CANDIDATES"]
@@ -50,7 +50,7 @@ def search_fix(cfg, result, *, seconds: float = DEFAULT_SECONDS,
 
 
 def _search(cfg, result, seconds, max_candidates) -> FixResult:
-    from .runner import run
+    from ..runner import run
     t0 = time.perf_counter()
     sources = {}
     for f in cfg.files:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .result import CellExplanation, CellTerm
+from ..result import CellExplanation, CellTerm
 
 __all__ = ["bilinear_terms", "explain_cell", "OPERANDS"]
 

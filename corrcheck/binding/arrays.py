@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from .errors import UnusableOutput
+from ..errors import UnusableOutput
 
 
 def _describe(value) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from .geometry import ConfigError, Geometry, make_geometry, per_axis
+from ..geometry import ConfigError, Geometry, make_geometry, per_axis
 
 DEFAULT_INPUT = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}
 DEFAULT_FILTER = {1: (3,), 2: (3, 2), 3: (3, 2, 2)}
