@@ -28,7 +28,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .geometry import ConfigError, Geometry, format_pad, parse_pad, per_axis
+from .binding.discover import plan as bind_plan
+from .binding.probe import choose
 from .checks.problem import Problem
+from .loader.files import load_namespace
+from .rerun import reproduce_command
 from .result import SweepResult
 
 STRIDES = (1, 2, 3)
@@ -224,10 +228,6 @@ def _bind_worker(cfg) -> None:
     from . import reference
     reference.WORKERS = 1          # processes already run side by side: no threads within each
     try:
-        from .binding.probe import choose
-        from .runner import load_namespace
-        from .binding.discover import plan as bind_plan
-
         ns, language, _ = load_namespace(cfg)
         plan = bind_plan(ns, cfg)
         op, main, *_ = choose(plan, cfg, np.random.default_rng(cfg.seed), language=language,
@@ -329,15 +329,19 @@ def _size_key(row: Row, point: Point):
     return (math.prod(c["input_shape"]), math.prod(c["filter_shape"]), point.stride, point.pad, point.dilation)
 
 
-def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
-    """Counts, the smallest failing config (fewest input, then filter elements) and its command."""
-    from .runner import reproduce_command
+def smallest_failing(rows: list[Row], points: list[Point]) -> tuple[Row, Point] | None:
+    """The checked failing config with the fewest input, then filter elements (None when all pass)."""
+    checked = [(r, p) for r, p in zip(rows, points) if not r.passed and r.checked]
+    return min(checked, key=lambda rp: _size_key(*rp)) if checked else None
 
+
+def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
+    """Counts, the smallest failing config and its command."""
     failing = [(r, p) for r, p in zip(rows, points) if not r.passed]
     smallest = command = None
-    checked = [(r, p) for r, p in failing if r.checked]
-    if checked:
-        row, point = min(checked, key=lambda rp: _size_key(*rp))
+    small = smallest_failing(rows, points)
+    if small is not None:
+        row, point = small
         smallest = dict(row.config, failing=list(row.failing))
         if row.reason:
             smallest["reason"] = row.reason
@@ -348,8 +352,10 @@ def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
                        rows=tuple(r.as_tuple() for r in rows), command=command)
 
 
-def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) -> tuple[SweepResult, dict, list[str]]:
-    """The whole sweep: (result, user calls it made, notes on what the grid left out)."""
+def sweep(op, main: Problem, cfg, *, language: str = "python",
+          progress=None) -> tuple[SweepResult, dict, list[str], Problem | None]:
+    """The whole sweep: (result, user calls it made, notes on what the grid left out, the smallest
+    failing config as a Problem for the same bound functions, or None)."""
     notes = []
     before = dict(op.calls)
     dilation = takes_dilation(op)
@@ -367,7 +373,13 @@ def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) ->
     for r in rows:
         for t, n in r.calls.items():
             calls[t] = calls.get(t, 0) + n
-    return summarize(rows, points, cfg, op), calls, notes
+    small = smallest_failing(rows, points)
+    smallest = None
+    if small is not None and small[0].config.get("input_shape"):
+        point = small[1]
+        smallest = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, main.batch, main.channels,
+                           main.filters)
+    return summarize(rows, points, cfg, op), calls, notes, smallest
 
 
 def _short(text: str, limit: int = 140) -> str:
@@ -376,15 +388,16 @@ def _short(text: str, limit: int = 140) -> str:
 
 
 def attach(result, op, main: Problem, cfg, *, language: str = "python", progress=None, t0: float | None = None):
-    """The main run's RunResult with the sweep added: calls summed, verdict fail when a config fails."""
-    sw, calls, notes = sweep(op, main, cfg, language=language, progress=progress)
+    """The main run's RunResult with the sweep added (calls summed, verdict fail when a config fails),
+    and the smallest failing config as a Problem (None when every config passes)."""
+    sw, calls, notes, smallest = sweep(op, main, cfg, language=language, progress=progress)
     merged = dict(result.calls)
     for t, n in calls.items():
         merged[t] = merged.get(t, 0) + n
     verdict = "fail" if result.verdict == "fail" or sw.failed else result.verdict
     return replace(result, sweep=sw, calls=merged, verdict=verdict, notes=tuple(result.notes) + tuple(notes),
-                   seconds=time.perf_counter() - t0 if t0 is not None else result.seconds)
+                   seconds=time.perf_counter() - t0 if t0 is not None else result.seconds), smallest
 
 
-__all__ = ["Point", "Row", "attach", "build_grid", "check_point", "run_points", "summarize", "sweep", "takes_dilation",
+__all__ = ["Point", "Row", "attach", "build_grid", "check_point", "run_points", "smallest_failing", "summarize", "sweep", "takes_dilation",
            "takes_asymmetric_pad", "default_jobs"]

@@ -97,7 +97,7 @@ def test_probe_note_says_an_8x8_input():
 
 def test_reproduce_command_keeps_the_checking_options():
     from corrcheck.config import DEFAULT_TIMEOUT, RunConfig
-    from corrcheck.runner import reproduce_command
+    from corrcheck.rerun import reproduce_command
 
     given = RunConfig(files=("conv.py",), timeout=3.0, exhaustive=True, rtol=1e-5, atol=1e-9)
     words = reproduce_command(given).split()

@@ -135,3 +135,15 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         notes.append(f"layout {best.layout}, nested lists")
     first = best.first if not best.square and best.first is not None else None
     return op, op_main, notes, first
+
+
+def first_call(op: BoundOp, problem: Problem, cfg):
+    """The probe's first call made again on an already bound op: (target, draw, result) on the
+    draw `choose` would make first for `problem`, or None when the call fails (the checks then
+    make it themselves and report why)."""
+    target = "forward" if "forward" in op.targets else op.targets[0]
+    d = make_draw(problem, np.random.default_rng(cfg.seed), op.has_bias)
+    try:
+        return target, d, user_result(op, target, d, problem.geom)
+    except UserCallError:
+        return None

@@ -1,6 +1,6 @@
 """Glue between the checks and the pure diagnosis modules: which outputs to match, on which shapes.
 
-The catalogue matcher (diagnose.py), the pattern describer (patterns.py) and
+The catalogue matcher (match.py), the pattern describer (patterns.py) and
 the cell explainer (explain.py) are pure; this module feeds them the user's
 outputs, re-running the user's function on probe shapes when it crashed on
 the main one (a forward reading f[y][x] only survives when the output is no
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import match as diagnose
+from .match import diagnose_shape, match
 from ..checks.suite import expected_for, make_draw, user_result
 from ..checks.compare import wrong_mask
 from ..errors import UnusableOutput, UserCallError
@@ -52,7 +52,7 @@ def _match_on(op, target, outcome, tol):
             users.append(user_result(op, target, d, outcome.problem.geom))
         except UserCallError:
             return None
-    return diagnose.match(target, outcome.draws, users, outcome.problem.geom, rtol=tol.rtol, atol=tol.atol,
+    return match(target, outcome.draws, users, outcome.problem.geom, rtol=tol.rtol, atol=tol.atol,
                           has_bias=op.has_bias)
 
 
@@ -73,7 +73,7 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
     if t.error is not None:
         if isinstance(t.error, UnusableOutput) and t.error.got_shape is not None:
             expected = t.expected[0].shape
-            d = diagnose.diagnose_shape(target, canonical_shape(op.layout, target, t.error.got_shape), expected,
+            d = diagnose_shape(target, canonical_shape(op.layout, target, t.error.got_shape), expected,
                                         p.in_spatial, p.k_spatial, p.geom)
             if d is not None:
                 return [d]
@@ -87,7 +87,7 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
             from ..checks.suite import ProblemOutcome, TargetOutcome
             vo = ProblemOutcome(variant, draws)
             vo.targets[target] = TargetOutcome(target, users, [expected_for(target, d, variant.geom) for d in draws])
-            found = diagnose.match(target, draws, users, variant.geom, rtol=tol.rtol, atol=tol.atol,
+            found = match(target, draws, users, variant.geom, rtol=tol.rtol, atol=tol.atol,
                                    has_bias=op.has_bias)
             if found:
                 shape = "x".join(map(str, variant.in_spatial))

@@ -39,18 +39,20 @@ def unified_diff(path: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(a, b, fromfile=path, tofile=path))
 
 
-def search_fix(cfg, result, *, seconds: float = DEFAULT_SECONDS,
+def search_fix(cfg, result, *, rerun, seconds: float = DEFAULT_SECONDS,
                max_candidates: int = DEFAULT_MAX_CANDIDATES) -> FixResult:
-    """Search edits that make every check of `result`'s run pass; verified only when one does."""
+    """Search edits that make every check of `result`'s run pass; verified only when one does.
+
+    `rerun(cfg) -> RunResult` checks one patched copy (the runner's `run`, passed in so this
+    module does not import the runner that calls it)."""
     try:
-        return _search(cfg, result, seconds, max_candidates)
+        return _search(cfg, result, rerun, seconds, max_candidates)
     except Exception as exc:                           # the report must survive a failed search
         return FixResult(False, "", 0, f"no verified fix: the search stopped on an internal error "
                                        f"({type(exc).__name__})")
 
 
-def _search(cfg, result, seconds, max_candidates) -> FixResult:
-    from ..runner import run
+def _search(cfg, result, rerun, seconds, max_candidates) -> FixResult:
     t0 = time.perf_counter()
     sources = {}
     for f in cfg.files:
@@ -76,7 +78,7 @@ def _search(cfg, result, seconds, max_candidates) -> FixResult:
                 patched.setdefault(c.file, []).extend(c.edits)
             texts = {f: apply_edits(sources[f], e) for f, e in patched.items()}
             tried += 1
-            res = mirror.run(run, check_cfg, texts)
+            res = mirror.run(rerun, check_cfg, texts)
             score = _score(res)
             scored.append((score, combo, texts, res))
             return res is not None and res.verdict == "pass"
@@ -249,7 +251,7 @@ class _Mirror:
     def path(self, f) -> Path:
         return self.dirs[str(Path(f).resolve().parent)] / Path(f).name
 
-    def run(self, run, cfg, texts: dict):
+    def run(self, rerun, cfg, texts: dict):
         """Check the copy with `texts` patched in; None when the runner itself fails."""
         copies = []
         for f in self.files:
@@ -261,7 +263,7 @@ class _Mirror:
             copies.append(str(p))
         with _isolated(list(self.dirs)):
             try:
-                return run(cfg.replace(files=tuple(copies)))
+                return rerun(cfg.replace(files=tuple(copies)))
             except Exception:                          # a candidate must never take the report down
                 return None
 
