@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from .config import RunConfig
 from .result import RunResult
-
-TARGETS = ("forward", "grad_input", "grad_filter", "grad_bias")
+from .vocab import TARGETS
 
 
 def check(*files, **options) -> RunResult:

@@ -20,6 +20,7 @@ import typer
 import typer.core
 
 from . import __version__
+from .vocab import CONVENTION_CHOICES, LAYOUT_CHOICES, Verdict
 
 try:                                    # Typer 0.2x ships its own copy of Click
     from typer._click.exceptions import ClickException
@@ -27,27 +28,13 @@ except ImportError:                     # older Typer runs on Click itself
     from click.exceptions import ClickException
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
+EXIT_CODES = {Verdict.PASS: EXIT_PASS, Verdict.FAIL: EXIT_FAIL, Verdict.ERROR: EXIT_ERROR}
 DEBUG_ENV = "CORRCHECK_DEBUG"
 
 
-class Convention(str, Enum):
-    auto = "auto"
-    functional = "functional"
-    cs231n = "cs231n"
-    holberton = "holberton"
-    layer = "layer"
-
-
-class Layout(str, Enum):
-    auto = "auto"
-    w = "w"
-    hw = "hw"
-    chw = "chw"
-    nchw = "nchw"
-    nhwc = "nhwc"
-    dhw = "dhw"
-    ncdhw = "ncdhw"
+# Typer's choices, from the one vocabulary (a convention added there appears here by itself).
+Convention = Enum("Convention", [(c, c) for c in CONVENTION_CHOICES], type=str)
+Layout = Enum("Layout", [(name, name) for name in LAYOUT_CHOICES], type=str)
 
 
 class Op(str, Enum):

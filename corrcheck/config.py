@@ -5,19 +5,7 @@ import numbers
 from dataclasses import dataclass, field, replace
 
 from .geometry import ConfigError, parse_pad, per_axis
-
-CONVENTIONS = ("auto", "functional", "cs231n", "holberton", "layer")
-LAYOUTS = ("auto", "w", "hw", "chw", "nchw", "nhwc", "dhw", "ncdhw")
-# spatial axes, has channel axis, has batch axis, channels last
-LAYOUT_AXES = {
-    "w": (1, False, False, False),
-    "hw": (2, False, False, False),
-    "dhw": (3, False, False, False),
-    "chw": (2, True, False, False),
-    "nchw": (2, True, True, False),
-    "nhwc": (2, True, True, True),
-    "ncdhw": (3, True, True, False),
-}
+from .vocab import CONVENTION_CHOICES, LAYOUT_CHOICES
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -59,10 +47,10 @@ class RunConfig:
 
     def validate(self) -> "RunConfig":
         """Catch option errors before any user code runs; each raises ConfigError with one sentence."""
-        if self.convention not in CONVENTIONS:
-            raise ConfigError(f"--convention must be one of {', '.join(CONVENTIONS)}, not {self.convention!r}")
-        if self.layout not in LAYOUTS:
-            raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
+        if self.convention not in CONVENTION_CHOICES:
+            raise ConfigError(f"--convention must be one of {', '.join(CONVENTION_CHOICES)}, not {self.convention!r}")
+        if self.layout not in LAYOUT_CHOICES:
+            raise ConfigError(f"--layout must be one of {', '.join(LAYOUT_CHOICES)}, not {self.layout!r}")
         if self.op not in ("correlate", "convolve"):
             raise ConfigError(f"--op must be correlate or convolve, not {self.op!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:

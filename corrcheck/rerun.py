@@ -5,12 +5,13 @@ import shlex
 
 from .config import DEFAULT_TIMEOUT, RunConfig
 from .geometry import format_axes, format_pad
+from .vocab import TARGETS
 
 
 def reproduce_command(cfg: RunConfig, problem=None) -> str:
     """The options of `cfg`; with `problem`, its resolved geometry and sizes instead of the given ones."""
     parts = ["corrcheck", "run", *cfg.files]
-    for flag in ("forward", "grad_input", "grad_filter", "grad_bias"):
+    for flag in TARGETS:
         if getattr(cfg, flag):
             parts += [f"--{flag.replace('_', '-')}", getattr(cfg, flag)]
     if cfg.convention != "auto":

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-TARGETS = ("forward", "grad_input", "grad_filter", "grad_bias")
+from .vocab import Verdict
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "pass"
+        return self.verdict == Verdict.PASS
 
     def to_dict(self) -> dict:
         d: dict[str, Any] = {

@@ -27,6 +27,7 @@ from .locate.fix import search_fix
 from .rerun import reproduce_command
 from .result import ErrorInfo, RunResult
 from .sweep import attach
+from .vocab import FAILING, Status, Verdict
 
 
 def config_dict(cfg: RunConfig, op, problem) -> dict:
@@ -78,7 +79,7 @@ def _explain_sweep_failure(cfg: RunConfig, result: RunResult, op, smallest: Prob
 
 def error_result(cfg: RunConfig, exc: Exception, t0: float) -> RunResult:
     kind = getattr(exc, "kind", "usage")
-    return RunResult(version=__version__, verdict="error", files=tuple(cfg.files),
+    return RunResult(version=__version__, verdict=Verdict.ERROR, files=tuple(cfg.files),
                      error=ErrorInfo(kind if kind in ("usage", "load", "bind") else "usage", str(exc)),
                      seconds=time.perf_counter() - t0, command=reproduce_command(cfg))
 
@@ -97,11 +98,11 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
                          language=language, first=first)
     if cfg.sweep:
-        main_passed = result.verdict == "pass"
+        main_passed = result.verdict == Verdict.PASS
         result, smallest = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
         if main_passed and smallest is not None:
             result = _explain_sweep_failure(cfg, result, op, smallest)
-    if cfg.fix and result.verdict == "fail":
+    if cfg.fix and result.verdict == Verdict.FAIL:
         result = replace(result, fix=search_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
     return result
 
@@ -125,7 +126,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
             if o.targets["forward"].error is None:
                 outcomes.append(o)
                 break
-    value_failure = any(c.status in ("fail", "error") and (c.mismatches or c.status == "error")
+    value_failure = any(c.status in FAILING and (c.mismatches or c.status == Status.ERROR)
                         for c in outcomes[0].checks)
     if value_failure and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
         try:
@@ -139,15 +140,15 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     for o in outcomes[1:]:
         if o.problem.label == "square":
             continue                 # only informs a note ("fails only on non-square inputs")
-        new = [c for c in o.checks if c.status in ("fail", "error") and c.target not in failing]
+        new = [c for c in o.checks if c.status in FAILING and c.target not in failing]
         checks += new
         failing |= {c.target for c in new}
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
     diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})
     explanations = explain_worst(op, outcomes, cfg)
     notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
-    failed = any(c.status in ("fail", "error") for c in checks)
-    verdict = "fail" if failed else "pass"
+    failed = any(c.status in FAILING for c in checks)
+    verdict = Verdict.FAIL if failed else Verdict.PASS
     bad = next((o for o in outcomes if o.failed), outcomes[0])
     inputs = _small_inputs(op, bad) if failed else None
     return RunResult(

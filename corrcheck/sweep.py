@@ -34,6 +34,7 @@ from .checks.problem import Problem
 from .loader.files import load_namespace
 from .rerun import reproduce_command
 from .result import SweepResult
+from .vocab import FAILING, Verdict
 
 STRIDES = (1, 2, 3)
 PADS = (0, 1, 2)
@@ -197,7 +198,7 @@ def check_point(op, main: Problem, cfg, index: int, point: Point) -> Row:
     rng = np.random.default_rng([int(cfg.seed), index])
     outcome = check_problem(op, problem, cfg, rng, draws=1, finite_differences=False, repeatability=False)
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
-    bad = [c for c in outcome.checks if c.status in ("fail", "error")]
+    bad = [c for c in outcome.checks if c.status in FAILING]
     hung = any(isinstance(t.error, UserTimeout) for t in outcome.targets.values())
     return Row(index, describe_point(point, op, main), not bad, tuple(outcome.failing_targets()),
                _reason(bad[0], op) if bad else None, calls, timed_out=hung)
@@ -394,7 +395,7 @@ def attach(result, op, main: Problem, cfg, *, language: str = "python", progress
     merged = dict(result.calls)
     for t, n in calls.items():
         merged[t] = merged.get(t, 0) + n
-    verdict = "fail" if result.verdict == "fail" or sw.failed else result.verdict
+    verdict = Verdict.FAIL if result.verdict == Verdict.FAIL or sw.failed else result.verdict
     return replace(result, sweep=sw, calls=merged, verdict=verdict, notes=tuple(result.notes) + tuple(notes),
                    seconds=time.perf_counter() - t0 if t0 is not None else result.seconds), smallest
 

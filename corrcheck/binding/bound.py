@@ -20,8 +20,7 @@ from ..errors import UnusableOutput, UserTimeout
 from ..geometry import Geometry
 from ..loader.guard import call_user
 from .layouts import Layout
-
-GRAD_TARGETS = ("grad_input", "grad_filter", "grad_bias")
+from ..vocab import ACTIVATION_TARGETS
 
 
 @dataclass(frozen=True)
@@ -154,7 +153,7 @@ class BoundOp:
 
     def user_index(self, target: str, canonical_index) -> tuple[int, ...]:
         idx = tuple(int(i) for i in canonical_index)
-        if target in ("forward", "grad_input"):
+        if target in ACTIVATION_TARGETS:
             return self.layout.act_index(idx)
         if target == "grad_filter":
             return self.layout.w_index(idx)
@@ -162,7 +161,7 @@ class BoundOp:
 
     def user_shape(self, target: str, canonical_shape) -> tuple[int, ...]:
         shape = tuple(canonical_shape)
-        if target in ("forward", "grad_input"):
+        if target in ACTIVATION_TARGETS:
             n, c, *s = shape
             return self.layout.out_shape(n, c, s)
         if target == "grad_filter":
@@ -254,7 +253,7 @@ class BoundOp:
                 raise UnusableOutput(
                     f"{name} returned shape {tuple(arr.shape)}, expected {tuple(want)}",
                     got_shape=tuple(arr.shape))
-        if target in ("forward", "grad_input"):
+        if target in ACTIVATION_TARGETS:
             return L.out_from_user(arr)
         return L.w_from_user(arr)
 

@@ -12,6 +12,7 @@ from .arrays import to_float_array
 from ..errors import BindError, UnusableOutput, UserCallError, UserRaised
 from ..loader.functions import UserFunction
 from .roles import param_role
+from ..vocab import GRADS, Convention, Target
 
 ROLE_ORDER = {
     "forward": ["input", "filter", "bias", "stride", "pad", "dilation"],
@@ -225,7 +226,7 @@ def _shape_or_none(value):
 class FunctionalImpl:
     """Free functions: forward(x, w, s, p), backward_filter(...), backward_input(...) or one backward."""
 
-    convention = "functional"
+    convention = Convention.FUNCTIONAL
 
     def __init__(self, forward: UserFunction | None, grads: dict[str, UserFunction], has_bias: bool):
         self.forward_fn = forward
@@ -259,7 +260,7 @@ class FunctionalImpl:
 
     @property
     def targets(self):
-        t = (["forward"] if self.forward_fn else []) + [g for g in ("grad_input", "grad_filter", "grad_bias") if g in self.grads]
+        t = ([Target.FORWARD] if self.forward_fn else []) + [g for g in GRADS if g in self.grads]
         return tuple(t)
 
     @property
@@ -325,7 +326,7 @@ class FunctionalImpl:
 
     def gradients(self, target, args, caller):
         fn = self.grads[target]
-        serving = [t for t in ("grad_input", "grad_filter", "grad_bias") if self.grads.get(t) is fn]
+        serving = [t for t in GRADS if self.grads.get(t) is fn]
         value = self._call_sized(fn, target, args, caller(serving[0]))
         if len(serving) == 1 and not (isinstance(value, tuple) and len(value) > 1):
             return {target: value}
@@ -335,7 +336,7 @@ class FunctionalImpl:
 class Cs231nImpl:
     """conv_forward_*(x, w, b, conv_param) -> (out, cache); conv_backward_*(dout, cache) -> (dx, dw, db)."""
 
-    convention = "cs231n"
+    convention = Convention.CS231N
     has_bias = True
 
     @staticmethod
@@ -350,13 +351,13 @@ class Cs231nImpl:
 
     @property
     def targets(self):
-        return ("forward",) + (("grad_input", "grad_filter", "grad_bias") if self.backward_fn else ())
+        return (Target.FORWARD,) + (GRADS if self.backward_fn else ())
 
     @property
     def names(self):
         d = {"forward": self.forward_fn.name}
         if self.backward_fn:
-            d.update({t: self.backward_fn.name for t in ("grad_input", "grad_filter", "grad_bias")})
+            d.update({t: self.backward_fn.name for t in GRADS})
         return d
 
     def _forward_raw(self, args, caller):
@@ -375,14 +376,14 @@ class Cs231nImpl:
             raise UnusableOutput(f"{self.forward_fn.name} should return (out, cache) for the backward pass")
         dout = args.dout
         grads = caller("grad_input")(self.backward_fn, dout, value[1])
-        return split_by_shape(grads, grad_shapes(args, True), ["grad_input", "grad_filter", "grad_bias"],
+        return split_by_shape(grads, grad_shapes(args, True), list(GRADS),
                               self.backward_fn.name)
 
 
 class HolbertonImpl:
     """conv_forward(A_prev, W, b, activation, padding, stride); conv_backward(dZ, A_prev, W, b, padding, stride)."""
 
-    convention = "holberton"
+    convention = Convention.HOLBERTON
     has_bias = True
 
     def __init__(self, forward: UserFunction | None, backward: UserFunction | None):
@@ -395,14 +396,14 @@ class HolbertonImpl:
 
     @property
     def targets(self):
-        return (("forward",) if self.forward_fn else ()) + (
-            ("grad_input", "grad_filter", "grad_bias") if self.backward_fn else ())
+        return ((Target.FORWARD,) if self.forward_fn else ()) + (
+            GRADS if self.backward_fn else ())
 
     @property
     def names(self):
         d = {"forward": self.forward_fn.name} if self.forward_fn else {}
         if self.backward_fn:
-            d.update({t: self.backward_fn.name for t in ("grad_input", "grad_filter", "grad_bias")})
+            d.update({t: self.backward_fn.name for t in GRADS})
         return d
 
     def bias_index(self, idx):
@@ -443,5 +444,5 @@ class HolbertonImpl:
     def gradients(self, target, args, caller):
         value = self._call(self.backward_fn, "grad_input", caller, args.dout, args.x, args.w,
                            self._bias(args), args=args)
-        return split_by_shape(value, grad_shapes(args, True), ["grad_input", "grad_filter", "grad_bias"],
+        return split_by_shape(value, grad_shapes(args, True), list(GRADS),
                               self.backward_fn.name)

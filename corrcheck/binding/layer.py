@@ -12,6 +12,7 @@ from .arrays import to_float_array
 from .conventions import split_by_shape
 from ..errors import BindError, UnusableOutput, UserCallError
 from ..loader.functions import Param, UserFunction
+from ..vocab import Convention, Target
 
 CTOR_ROLES = {
     "weight": {"w", "weight", "weights", "filters", "filter", "kernel", "kernels", "k", "kernel_weights"},
@@ -74,7 +75,7 @@ def ctor_roles(cls: UserFunction) -> tuple[dict[str, str], str]:
 
 
 class LayerImpl:
-    convention = "layer"
+    convention = Convention.LAYER
 
     def __init__(self, cls: UserFunction):
         self.cls = cls
@@ -98,9 +99,9 @@ class LayerImpl:
 
     @property
     def targets(self):
-        t = ("forward",)
+        t = (Target.FORWARD,)
         if self.bwd_name:
-            t += ("grad_input", "grad_filter") + (("grad_bias",) if self.has_bias else ())
+            t += (Target.GRAD_INPUT, Target.GRAD_FILTER) + ((Target.GRAD_BIAS,) if self.has_bias else ())
         return t
 
     @property
@@ -186,7 +187,7 @@ class LayerImpl:
         out = {}
         if isinstance(value, tuple) and len(value) > 1:
             out.update(split_by_shape(value, {"grad_input": args.x_shape, "grad_filter": args.w_shape},
-                                      ["grad_input", "grad_filter"], self.names["grad_input"]))
+                                      [Target.GRAD_INPUT, Target.GRAD_FILTER], self.names["grad_input"]))
         else:
             out["grad_input"] = value
         f = args.filters

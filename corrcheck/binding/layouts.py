@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..vocab import LayoutName
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -108,12 +110,12 @@ class Layout:
         return (n, c) + spatial
 
 
-LAYOUTS = {
-    "w": Layout("w", 1, False, False),
-    "hw": Layout("hw", 2, False, False),
-    "dhw": Layout("dhw", 3, False, False),
-    "chw": Layout("chw", 2, True, False),
-    "nchw": Layout("nchw", 2, True, True),
-    "nhwc": Layout("nhwc", 2, True, True, channels_last=True),
-    "ncdhw": Layout("ncdhw", 3, True, True),
-}
+LAYOUTS = {layout.name: layout for layout in (
+    Layout(LayoutName.W, 1, False, False),
+    Layout(LayoutName.HW, 2, False, False),
+    Layout(LayoutName.DHW, 3, False, False),
+    Layout(LayoutName.CHW, 2, True, False),
+    Layout(LayoutName.NCHW, 2, True, True),
+    Layout(LayoutName.NHWC, 2, True, True, channels_last=True),
+    Layout(LayoutName.NCDHW, 3, True, True),
+)}

@@ -18,6 +18,7 @@ from ..geometry import ConfigError
 from ..checks.problem import article, probe_variants
 from ..result import CellExplanation, Diagnosis
 from ..checks.tolerances import tolerance_for
+from ..vocab import ACTIVATION_TARGETS, Against, Status, Target
 
 EXPLAIN_BUDGET = 400
 
@@ -27,7 +28,7 @@ def canonical_shape(layout, target: str, shape) -> tuple | None:
     if shape is None:
         return None
     shape = tuple(shape)
-    if target in ("forward", "grad_input"):
+    if target in ACTIVATION_TARGETS:
         if not layout.channels:
             return (1, 1) + shape
         if not layout.batch:
@@ -160,9 +161,9 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
     done = set()
     for outcome in outcomes:
         for c in outcome.checks:
-            if c.against != "reference" or c.status == "pass" or c.target in done:
+            if c.against != Against.REFERENCE or c.status == Status.PASS or c.target in done:
                 continue
-            if c.message and c.status == "fail" and c.mismatches is None:
+            if c.message and c.status == Status.FAIL and c.mismatches is None:
                 continue                     # repeatability / in-place findings: already one sentence
             done.add(c.target)
             try:
@@ -193,7 +194,7 @@ def explain_worst(op, outcomes, cfg) -> list:
 
 
 def _explain_first(explain, op, main, cfg) -> list:
-    for target in ("forward", "grad_input", "grad_filter"):
+    for target in (Target.FORWARD, Target.GRAD_INPUT, Target.GRAD_FILTER):
         t = main.targets.get(target)
         if t is None or t.error is not None or not t.user or t.user[0] is None:
             continue

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .rewrites import Candidate, apply_edits, candidates
 from ..result import FixResult
+from ..vocab import Against, FAILING, Status, Verdict
 
 __all__ = ["search_fix", "unified_diff", "failing_targets", "protected_functions", "improves",
            "DEFAULT_SECONDS", "DEFAULT_MAX_CANDIDATES"]
@@ -81,7 +82,7 @@ def _search(cfg, result, rerun, seconds, max_candidates) -> FixResult:
             res = mirror.run(rerun, check_cfg, texts)
             score = _score(res)
             scored.append((score, combo, texts, res))
-            return res is not None and res.verdict == "pass"
+            return res is not None and res.verdict == Verdict.PASS
 
         for combo in _schedule(pool, diagnoses, scored, result):
             if tried >= max_candidates or time.perf_counter() - t0 > seconds:
@@ -100,8 +101,8 @@ def failing_targets(result) -> list[str]:
         by_target.setdefault(c.target, {})[c.against] = c.status
     out = []
     for target, status in by_target.items():
-        bad = [a for a, s in status.items() if s in ("fail", "error")]
-        if bad and not (bad == ["finite_differences"] and status.get("reference") == "pass"):
+        bad = [a for a, s in status.items() if s in FAILING]
+        if bad and not (bad == [Against.FINITE_DIFFERENCES] and status.get(Against.REFERENCE) == Status.PASS):
             out.append(target)
     return out
 
@@ -109,7 +110,7 @@ def failing_targets(result) -> list[str]:
 def protected_functions(result, failing) -> tuple[str, ...]:
     """Functions bound only to targets that pass: an edit there can only make a right function wrong.
     One function may serve several targets; it is editable as soon as one of them fails."""
-    checked = {c.target for c in result.checks if c.status != "skipped"}
+    checked = {c.target for c in result.checks if c.status != Status.SKIPPED}
     editable = {(result.bound or {}).get(t) for t in failing}
     return tuple(dict.fromkeys(name for t, name in (result.bound or {}).items()
                                if name and t in checked and t not in failing and name not in editable))
@@ -158,21 +159,21 @@ def _schedule(pool, diagnoses, scored, base):
 
 def _score(res) -> tuple:
     """Lower is closer to passing (ranks the candidates that improve): crashed checks, failing, wrong entries."""
-    if res is None or res.verdict == "error":
+    if res is None or res.verdict == Verdict.ERROR:
         return (10 ** 6, 0, 0)
-    bad = [c for c in res.checks if c.status in ("fail", "error")]
-    return (sum(c.status == "error" for c in bad), len(bad),
+    bad = [c for c in res.checks if c.status in FAILING]
+    return (sum(c.status == Status.ERROR for c in bad), len(bad),
             sum((c.mismatches if c.mismatches is not None else (c.total or 1)) for c in bad))
 
 
 def _bad(res) -> dict:
     """(target, against) -> the check, for each check that fails or raised."""
-    return {(c.target, c.against): c for c in res.checks if c.status in ("fail", "error")}
+    return {(c.target, c.against): c for c in res.checks if c.status in FAILING}
 
 
 def _wrong(c) -> float:
     """Wrong entries of a failing check; one that raised counts as every entry wrong."""
-    if c.status == "error":
+    if c.status == Status.ERROR:
         return float("inf")
     return c.mismatches if c.mismatches is not None else (c.total or float("inf"))
 
@@ -180,17 +181,17 @@ def _wrong(c) -> float:
 def improves(base, res) -> bool:
     """Strictly closer than the original run: fewer failing checks and none newly failing, or the
     same failing checks with fewer wrong entries in total and none that newly raises."""
-    if res is None or res.verdict == "error":
+    if res is None or res.verdict == Verdict.ERROR:
         return False
     old, new = _bad(base), _bad(res)
     if not set(new) <= set(old):
         return False                                   # it broke a check that passed
     if len(new) < len(old):
         return True
-    if any(c.status == "error" and old[k].status != "error" for k, c in new.items()):
+    if any(c.status == Status.ERROR and old[k].status != Status.ERROR for k, c in new.items()):
         return False
-    return sum(_wrong(c) for c in new.values() if c.status != "error") < \
-        sum(_wrong(old[k]) for k, c in new.items() if c.status != "error")
+    return sum(_wrong(c) for c in new.values() if c.status != Status.ERROR) < \
+        sum(_wrong(old[k]) for k, c in new.items() if c.status != Status.ERROR)
 
 
 def _diff(sources, texts) -> str:
@@ -219,7 +220,7 @@ def _still_failing(res) -> list[str]:
     out = []
     for c in _bad(res).values():
         what = f"{c.target} against {c.against.replace('_', ' ')}"
-        if c.status == "error":
+        if c.status == Status.ERROR:
             out.append(f"{what} (it raises an error)")
         elif c.mismatches is not None and c.total:
             out.append(f"{what} ({c.mismatches} / {c.total} entries wrong)")
