@@ -256,12 +256,11 @@ def main() -> None:
 def _guarded(body, options: dict, output: dict, **extra) -> int:
     """Run a command body; every failure becomes one sentence and exit code 2, never a traceback."""
     from .errors import CorrcheckError
-    from .geometry import ConfigError
 
     files = extra.get("files", ())
     try:
         return body(options, output, **extra)
-    except (ConfigError, CorrcheckError) as exc:
+    except CorrcheckError as exc:
         return _could_not_check(str(exc), getattr(exc, "kind", "usage"), files, output)
     except KeyboardInterrupt:
         _stderr_line("interrupted")
@@ -315,7 +314,7 @@ def _config(options: dict, **extra):
 
 def parse_cell(text: str) -> tuple[int, ...]:
     """'1,2' -> (1, 2); any number of comma-separated whole numbers."""
-    from .geometry import ConfigError
+    from .errors import ConfigError
 
     parts = [p.strip() for p in str(text).strip().strip("()[]").split(",")]
     if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):

@@ -19,8 +19,8 @@ from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
 from .diagnosis.feed import diagnose_outcomes, explain_worst
 from .diagnosis.story import conclusion, summary_notes
-from .errors import CorrcheckError
-from .geometry import ConfigError, format_axes, format_pad
+from .errors import ConfigError, CorrcheckError
+from .geometry import format_axes, format_pad
 from .loader.files import load_namespace
 from .locate.find import locate_all
 from .locate.fix import search_fix
@@ -93,7 +93,7 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
-    except (CorrcheckError, ConfigError) as exc:
+    except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
     result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
                          language=language, first=first)

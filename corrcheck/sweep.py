@@ -27,7 +27,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .geometry import ConfigError, Geometry, format_pad, parse_pad, per_axis
+from .errors import ConfigError
+from .geometry import Geometry, format_pad, pad_pairs
 from .binding.discover import plan as bind_plan
 from .binding.probe import choose
 from .checks.problem import Problem
@@ -95,9 +96,10 @@ def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool) -> list[
     dilations = [(d,) * ndim for d in (DILATIONS if dilation else DILATIONS[:1])]
     sizes = list(SIZES[ndim])
     # What the user asked for is part of the sweep, whether or not the functions can take it.
-    _add(strides, _explicit_axes(cfg.stride, ndim, "stride"))
-    _add(pads, _explicit_pad(cfg.pad, ndim))
-    _add(dilations, _explicit_axes(cfg.dilation, ndim, "dilation"))
+    opts = cfg.geometry_options
+    _add(strides, _explicit_axes(opts, "stride", ndim))
+    _add(pads, _explicit_pad(opts.pad, ndim))
+    _add(dilations, _explicit_axes(opts, "dilation", ndim))
     points = []
     for s in strides:
         for p in pads:
@@ -117,27 +119,22 @@ def _add(values: list, value) -> None:
         values.append(value)
 
 
-def _explicit_axes(value, ndim: int, name: str):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
+def _explicit_axes(opts, name: str, ndim: int):
+    """The user's parsed stride or dilation on `ndim` axes; None when not given or not for this ndim."""
     try:
-        return per_axis(value, ndim, name, 1)
+        return opts.on_axes(name, ndim)
     except ConfigError:
         return None
 
 
-def _explicit_pad(value, ndim: int):
-    if value is None or isinstance(value, bool):
+def _explicit_pad(pad, ndim: int):
+    """The user's parsed pad as pairs on `ndim` axes; None for same/valid (they depend on sizes:
+    not a grid point), when not given, or not for this ndim."""
+    if pad is None or isinstance(pad, (str, bool)):
         return None
     try:
-        if isinstance(value, str):
-            pairs = parse_pad(value, ndim)
-            return None if isinstance(pairs, str) else pairs    # same/valid depend on sizes: not a grid point
-        if isinstance(value, int):
-            return ((value, value),) * ndim
-        return parse_pad("x".join(",".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
-                                  for v in value), ndim)
-    except (ConfigError, TypeError, ValueError):
+        return pad_pairs(pad, ndim)
+    except (ConfigError, TypeError, ValueError, IndexError):
         return None
 
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from corrcheck.config import RunConfig
-from corrcheck.geometry import ConfigError
+from corrcheck.errors import ConfigError
 from corrcheck.vocab import CONVENTION_CHOICES, LAYOUT_CHOICES, TARGETS, Convention, LayoutName, Status, Target
 
 

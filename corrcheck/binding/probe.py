@@ -13,8 +13,7 @@ import numpy as np
 
 from .bound import BoundOp
 from ..checks.suite import expected_for, make_draw, user_result
-from ..errors import UnusableOutput, UsageError, UserCallError, UserTimeout
-from ..geometry import ConfigError
+from ..errors import ConfigError, UnusableOutput, UsageError, UserCallError, UserTimeout
 from .layouts import LAYOUTS
 from ..checks.problem import Problem, build_problem
 
@@ -47,9 +46,9 @@ def _candidate_layouts(plan, cfg) -> list[str]:
     if cfg.layout != "auto":
         return [cfg.layout]
     layouts = list(plan.layouts)
-    if cfg.input_size is not None and isinstance(cfg.input_size, str) and "x" in cfg.input_size.lower():
-        dims = len([p for p in cfg.input_size.lower().split("x") if p])
-        layouts = [l for l in layouts if LAYOUTS[l].spatial == dims] or layouts
+    sizes = cfg.geometry_options.input_size
+    if sizes is not None and len(sizes) > 1:           # one size per axis: that many spatial axes
+        layouts = [l for l in layouts if LAYOUTS[l].spatial == len(sizes)] or layouts
     if cfg.channels or cfg.filters:
         layouts = [l for l in layouts if LAYOUTS[l].channels] or layouts
     if cfg.batch and cfg.batch > 1:

@@ -23,7 +23,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..checks.draw import Draw
-from ..geometry import Geometry
+from ..geometry import Geometry, out_length
 
 __all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "mutant_shape",
            "correct", "out_size"]
@@ -56,7 +56,7 @@ def out_size(n: int, k: int, s: int, pad: tuple[int, int], d: int, formula: str)
     """The output length by the correct formula ("floor") or a learner's wrong one."""
     span, total = d * (k - 1) + 1, pad[0] + pad[1]
     return {
-        "floor": (n + total - span) // s + 1,
+        "floor": out_length(n, k, s, pad, d),
         "no_plus_one": (n + total - span) // s,
         "ceil": -(-(n + total - span) // s) + 1,
         "no_pad": (n - span) // s + 1,

@@ -13,8 +13,7 @@ import numpy as np
 from .match import diagnose_shape, match
 from ..checks.suite import expected_for, make_draw, user_result
 from ..checks.compare import wrong_mask
-from ..errors import UnusableOutput, UserCallError
-from ..geometry import ConfigError
+from ..errors import ConfigError, UnusableOutput, UserCallError
 from ..checks.problem import article, probe_variants
 from ..result import CellExplanation, Diagnosis
 from ..checks.tolerances import tolerance_for
