@@ -197,3 +197,15 @@ def test_overhead_per_call(u):
 def test_exception_whose_str_fails_is_still_one_sentence(u):
     with pytest.raises(UserRaised, match=r"^raises_unprintable raised Unprintable: <unprintable> \(at guarded.py"):
         run(u.raises_unprintable)
+
+
+def test_corrchecks_own_files_are_never_the_users_but_its_demo_files_are():
+    """The package directory is corrcheck/, not the loader/ folder guard.py sits in."""
+    import corrcheck
+    import corrcheck.runner
+    from corrcheck.checks import suite
+    package = os.path.dirname(corrcheck.__file__)
+    for own in (corrcheck.runner.__file__, suite.__file__, guard.__file__):
+        assert not guard.is_user_file(own) and not guard.is_user_file(own, [package])
+    assert guard.is_user_file(os.path.join(package, "demo_files", "seed_buggy.py"))
+    assert not guard.is_user_file(os.__file__)                      # the standard library

@@ -51,7 +51,7 @@ __all__ = ["load_javascript", "JsRuntime", "JsObjectHandle", "JsDefault", "ENGIN
 
 ENGINE_ENV = "CORRCHECK_JS_ENGINE"
 INSTALL_HINT = "running JavaScript files needs the js extra: pip install 'corrcheck[js]' (or Node.js on PATH)"
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).parent                  # js_bridge.js and js_node_host.js sit beside this module
 _BRIDGE_NAME = "corrcheck-js-bridge"
 # Every open V8 engine is referenced from here until closed in the process that made it, so
 # garbage collection never runs mini-racer's finalizers, which would touch V8 from a forked child.
