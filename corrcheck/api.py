@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .config import RunConfig
 from .result import RunResult
+from .runner import run
 from .vocab import TARGETS
 
 
@@ -13,8 +14,6 @@ def check(*files, **options) -> RunResult:
     input_size="7x6", seed=0, exhaustive=True, ... `result.passed` and
     `result.to_dict()` (the CLI's --json document) are the usual views.
     """
-    from .runner import run
-
     callables = {t: options.pop(t) for t in TARGETS if callable(options.get(t))}
     if callables:
         for t, fn in callables.items():

@@ -23,10 +23,8 @@ from .errors import ConfigError, CorrcheckError
 from .geometry import format_axes, format_pad
 from .loader.files import load_namespace
 from .locate.find import locate_all
-from .locate.fix import search_fix
 from .rerun import reproduce_command
 from .result import ErrorInfo, RunResult
-from .sweep import attach
 from .vocab import FAILING, Status, Verdict
 
 
@@ -98,11 +96,13 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
                          language=language, first=first)
     if cfg.sweep:
+        from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
         main_passed = result.verdict == Verdict.PASS
         result, smallest = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
         if main_passed and smallest is not None:
             result = _explain_sweep_failure(cfg, result, op, smallest)
     if cfg.fix and result.verdict == Verdict.FAIL:
+        from .locate.fix import search_fix    # lazy: the rewrites and temp copies load only with --fix
         result = replace(result, fix=search_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
     return result
 

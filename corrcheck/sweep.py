@@ -19,6 +19,7 @@ result does not depend on how configs are spread over processes.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,11 +28,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, UserCallError, UserTimeout
 from .geometry import Geometry, format_pad, pad_pairs
+from . import reference
 from .binding.discover import plan as bind_plan
 from .binding.probe import choose
 from .checks.problem import Problem
+from .checks.suite import check_problem, make_draw, user_result
 from .loader.files import load_namespace
 from .rerun import reproduce_command
 from .result import SweepResult
@@ -154,9 +157,6 @@ def takes_dilation(op) -> bool:
 
 def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:
     """One forward call at pad (1, 0): does it come back with the right shape? (else: why not)"""
-    from .checks.suite import make_draw, user_result
-    from .errors import UserCallError
-
     target = "forward" if "forward" in op.targets else op.targets[0]
     ndim = main.geom.ndim
     n, k = SIZES[ndim][0]
@@ -186,9 +186,6 @@ def describe_point(point: Point, op, main: Problem) -> dict:
 
 def check_point(op, main: Problem, cfg, index: int, point: Point) -> Row:
     """The light check of one config, on inputs drawn from (seed, index) only."""
-    from .checks.suite import check_problem
-    from .errors import UserTimeout
-
     problem = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, main.batch, main.channels,
                       main.filters, label="sweep")
     before = dict(op.calls)
@@ -223,7 +220,6 @@ _WORKER: dict = {}
 
 def _bind_worker(cfg) -> None:
     """Worker initializer: bind the user's files again, in this process, as the parent did."""
-    from . import reference
     reference.WORKERS = 1          # processes already run side by side: no threads within each
     try:
         ns, language, _ = load_namespace(cfg)
@@ -293,14 +289,10 @@ def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, langua
 
 def start_method(language: str) -> str:
     """fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork."""
-    import multiprocessing as mp
-
     return "fork" if language == "python" and "fork" in mp.get_all_start_methods() else "spawn"
 
 
 def _run_pool(cfg, op, points, jobs, method, rows, record, hung) -> None:
-    import multiprocessing as mp
-
     todo = [i for i in range(len(points)) if i not in rows]
     bind_cfg = cfg.replace(layout=op.layout.name, convention=op.convention, sweep=False, fix=False)
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context(method),

@@ -273,3 +273,14 @@ def test_importing_a_module_does_no_work():
     environment or CPU reads, no fork hooks, no patching, no calls of the package's functions."""
     bad = [line for m in modules().values() if m.name not in WORK_AT_IMPORT_PENDING for line in work_at_import(m)]
     assert not bad, "work at import:\n" + "\n".join(bad)
+
+
+def test_the_command_line_starts_without_the_checking_machinery():
+    """`corrcheck --help` stays fast: importing the CLI loads neither NumPy nor the runner."""
+    import subprocess
+    import sys
+    code = ("import sys, corrcheck.cli; "
+            "print(sorted(m for m in ('numpy', 'corrcheck.runner', 'corrcheck.report.sections') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PACKAGE.parent).stdout.strip()
+    assert out == "[]", f"importing corrcheck.cli loaded {out}"

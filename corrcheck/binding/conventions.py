@@ -6,6 +6,9 @@ Each impl exposes `targets`, `names`, `has_bias`, `forward(args, caller)` and
 """
 from __future__ import annotations
 
+import ast
+import textwrap
+
 import numpy as np
 
 from .arrays import to_float_array
@@ -77,8 +80,6 @@ def _string_key_read(fn: UserFunction, pname: str) -> str | None:
     """The first string key the function's own source reads from a parameter (layer["W"])."""
     if fn.language != "python" or not fn.source:
         return None
-    import ast
-    import textwrap
     try:
         tree = ast.parse(textwrap.dedent(fn.source))
     except SyntaxError:

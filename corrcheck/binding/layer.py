@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .arrays import to_float_array
+from .bound import _digest
 from .conventions import split_by_shape
 from ..errors import BindError, UnusableOutput, UserCallError
 from ..loader.functions import Param, UserFunction
@@ -160,7 +161,6 @@ class LayerImpl:
             setattr(obj, b_attr, np.asarray(args.b, dtype=np.float64).reshape(shape))
 
     def _instance_for(self, args, caller, key, fresh):
-        from .bound import _digest
         ident = _digest(np.asarray(args.w), None if args.b is None else np.asarray(args.b), args.geom)
         if fresh or self._instance is None or self._instance_key != ident:
             self._instance = self._build(args, caller, key)

@@ -8,10 +8,14 @@ larger than the filter).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from . import explain, patterns
 from .match import diagnose_shape, match
-from ..checks.suite import expected_for, make_draw, user_result
+from .. import reference
+from ..checks.suite import ProblemOutcome, TargetOutcome, expected_for, make_draw, user_result
 from ..checks.compare import wrong_mask
 from ..errors import ConfigError, UnusableOutput, UserCallError
 from ..checks.problem import article, probe_variants
@@ -59,7 +63,6 @@ def _match_on(op, target, outcome, tol):
 def _describe(op, bad, geom, expected, actual) -> str:
     """The pattern sentence, with indices as the user writes them when the layout has no channel
     axis (for channel layouts the canonical (n, c, ...) order is kept: spatial axes last)."""
-    from . import patterns
     if not op.layout.channels:
         bad, expected, actual = (a.reshape(a.shape[2:]) for a in (bad, expected, actual))
     return "no known mistake matched; " + patterns.describe(bad, geom, expected, actual)
@@ -84,7 +87,6 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
                 users = [user_result(op, target, d, variant.geom) for d in draws]
             except UserCallError:
                 continue
-            from ..checks.suite import ProblemOutcome, TargetOutcome
             vo = ProblemOutcome(variant, draws)
             vo.targets[target] = TargetOutcome(target, users, [expected_for(target, d, variant.geom) for d in draws])
             found = match(target, draws, users, variant.geom, rtol=tol.rtol, atol=tol.atol,
@@ -113,9 +115,6 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
 def _shifted_expected(target, d, g, pads):
     """The reference gradient when the backward pads (before, after) = pads; a negative 'after'
     means the last rows of the input are never read (the crop keeps the output size)."""
-    from dataclasses import replace
-
-    from ..checks.suite import expected_for
     crop = tuple(max(0, -a) for _, a in pads)
     geom = replace(g, pad=tuple((b, max(a, 0)) for b, a in pads), mode=None)
     keep = (slice(None), slice(None)) + tuple(slice(0, n - c) for n, c in zip(d.x.shape[2:], crop))
@@ -180,10 +179,6 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
 
 def explain_worst(op, outcomes, cfg) -> list:
     """Term-by-term explanation of the worst (or the requested) cell of the first failing target."""
-    try:
-        from . import explain
-    except ImportError:
-        return []
     order = sorted(outcomes, key=lambda o: {"main": 0, "probe": 1}.get(o.problem.label, 2))
     for main in order:
         found = _explain_first(explain, op, main, cfg)
@@ -229,9 +224,6 @@ def _not_a_cell(want: tuple, user_shape: tuple) -> str:
 
 def _explain(explain, op, target, outcome, cell):
     """Run the bilinear prober on the user's function and the reference, then map to the user's layout."""
-    from dataclasses import replace
-
-    from .. import reference
     d, geom = outcome.draws[0], outcome.problem.geom
     zero_b = None if d.b is None else np.zeros_like(d.b)
     if target == "forward":

@@ -29,11 +29,11 @@ def load_namespace(cfg: RunConfig):
         if p.is_dir():
             raise LoadError(f"{f} is a directory; give the .py or .js file(s) that define the functions")
     if suffixes <= JAVASCRIPT_SUFFIXES:
-        from .javascript import load_javascript         # lazy: the JavaScript engine is only for .js runs
+        from .javascript import load_javascript         # lazy: each language's loader only for its files
         ns = load_javascript(list(cfg.files), timeout=cfg.timeout)   # also the per-call limit inside V8
         language = "javascript"
     elif suffixes <= {".py"}:
-        from .python_source import load_python
+        from .python_source import load_python         # lazy: the same, for the Python loader
         ns = load_python(list(cfg.files), timeout=import_timeout(cfg))
         language = "python"
     else:

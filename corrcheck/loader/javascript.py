@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import importlib.util
 import json
 import os
 import queue
@@ -43,6 +44,8 @@ import threading
 import weakref
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from ..errors import BindError, LoadError, UnusableOutput, UserRaised, UserTimeout
 from .functions import Param, UserFunction
@@ -90,7 +93,7 @@ class _MiniRacerEngine:
     name = "mini-racer"
 
     def __init__(self):
-        from py_mini_racer import mini_racer
+        from py_mini_racer import mini_racer        # lazy: an optional dependency (the node host works without)
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="corrcheck-v8", daemon=True).start()
         self._cm = mini_racer(self._loop)
@@ -111,7 +114,7 @@ class _MiniRacerEngine:
             raise
 
     def run_script(self, path: str, code: str, timeout: float | None) -> None:
-        from py_mini_racer import JSEvalException, JSParseException
+        from py_mini_racer import JSEvalException, JSParseException   # lazy: optional, as above
         try:
             self.eval(code + f"\n//# sourceURL={path}", timeout)
         except JSParseException as exc:
@@ -204,7 +207,6 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def _mini_racer_importable() -> bool:
-    import importlib.util
     return importlib.util.find_spec("py_mini_racer") is not None
 
 
@@ -397,7 +399,6 @@ def _write_back(target, contents) -> None:
         target.clear()
         target.update(contents)
     elif hasattr(target, "shape") and hasattr(target, "dtype"):
-        import numpy as np
         try:
             new = np.asarray(contents, dtype=target.dtype)
             if new.shape == target.shape and target.flags.writeable:

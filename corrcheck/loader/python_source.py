@@ -22,6 +22,8 @@ import re
 import sys
 import types
 
+import numpy
+
 from . import guard
 from ..errors import LoadError, UserRaised, UserTimeout
 from .functions import UserFunction, python_params
@@ -330,7 +332,6 @@ def _numpy_removed(exc: BaseException) -> str | None:
 
 
 def _numpy_version() -> str:
-    import numpy
     return numpy.__version__
 
 

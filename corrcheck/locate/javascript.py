@@ -37,7 +37,7 @@ def js_module(source: str) -> ast.Module | None:
     `new Array(n).fill(0).map((_, y) => ...)` a comprehension over range(n). The rules
     then read JavaScript exactly as they read Python.
     """
-    try:
+    try:                                   # lazy: tree-sitter is an optional dependency
         import tree_sitter
         import tree_sitter_javascript
     except ImportError:
