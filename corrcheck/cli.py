@@ -345,7 +345,7 @@ def _emit(sections: list, output: dict) -> int:
     from .report import sections as report_module           # lazy: as above (`sections` is the argument)
 
     results = [body for _, body in sections if not isinstance(body, dict)]
-    if not results or any(r.verdict == "error" for r in results):
+    if not results or any(r.verdict == Verdict.ERROR for r in results):
         code = EXIT_ERROR
     else:
         code = EXIT_CODES.get(results[-1].verdict, EXIT_ERROR)

@@ -25,7 +25,7 @@ from .loader.files import load_namespace
 from .locate.find import locate_all
 from .rerun import reproduce_command
 from .result import ErrorInfo, RunResult
-from .vocab import FAILING, Status, Verdict
+from .vocab import Convention, FAILING, Status, Verdict
 
 
 def config_dict(cfg: RunConfig, op, problem) -> dict:
@@ -131,7 +131,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     if value_failure and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
         try:
             square = build_problem(cfg, main.geom.ndim, op.layout, square=True,
-                                   same_rule="holberton" if op.convention == "holberton" else "tf")
+                                   same_rule="holberton" if op.convention == Convention.HOLBERTON else "tf")
             outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False, second_draw=False))
         except ConfigError:
             pass

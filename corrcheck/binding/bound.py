@@ -20,7 +20,7 @@ from ..errors import UnusableOutput, UserTimeout
 from ..geometry import Geometry
 from ..loader.guard import call_user
 from .layouts import Layout
-from ..vocab import ACTIVATION_TARGETS
+from ..vocab import ACTIVATION_TARGETS, Target
 
 
 @dataclass(frozen=True)
@@ -138,14 +138,14 @@ class BoundOp:
         return self._gradient("grad_bias", dout, x, w, b, geom)
 
     def call(self, target: str, x, w, b, geom, dout=None) -> np.ndarray:
-        if target == "forward":
+        if target == Target.FORWARD:
             return self.forward(x, w, b, geom)
         return self._gradient(target, dout, x, w, b, geom)
 
     def served_with(self, target: str) -> set[str]:
         """Targets that one call of the function behind `target` also answers (one backward, three grads)."""
         name = self.names.get(target)
-        return {t for t, n in self.names.items() if n == name and t != "forward"} | {target}
+        return {t for t, n in self.names.items() if n == name and t != Target.FORWARD} | {target}
 
     def forget(self) -> None:
         """Drop the memo of the last backward call, so the next call really runs the user's code."""
@@ -155,7 +155,7 @@ class BoundOp:
         idx = tuple(int(i) for i in canonical_index)
         if target in ACTIVATION_TARGETS:
             return self.layout.act_index(idx)
-        if target == "grad_filter":
+        if target == Target.GRAD_FILTER:
             return self.layout.w_index(idx)
         return self.impl.bias_index(idx) if hasattr(self.impl, "bias_index") else idx
 
@@ -164,7 +164,7 @@ class BoundOp:
         if target in ACTIVATION_TARGETS:
             n, c, *s = shape
             return self.layout.out_shape(n, c, s)
-        if target == "grad_filter":
+        if target == Target.GRAD_FILTER:
             f, c, *k = shape
             return self.layout.w_shape(f, c, k)
         return shape
@@ -233,11 +233,11 @@ class BoundOp:
         if note:
             self.dtype_notes[target] = note
         L = self.layout
-        if target == "forward":
+        if target == Target.FORWARD:
             want = args.out_shape
-        elif target == "grad_input":
+        elif target == Target.GRAD_INPUT:
             want = args.x_shape
-        elif target == "grad_filter":
+        elif target == Target.GRAD_FILTER:
             want = args.w_shape
         else:
             f = args.filters

@@ -15,7 +15,7 @@ from .arrays import to_float_array
 from ..errors import BindError, UnusableOutput, UserCallError, UserRaised
 from ..loader.functions import UserFunction
 from .roles import param_role
-from ..vocab import GRADS, Convention, Target
+from ..vocab import Convention, GRADS, Target
 
 ROLE_ORDER = {
     "forward": ["input", "filter", "bias", "stride", "pad", "dilation"],
@@ -178,7 +178,7 @@ def _assign(items, want, order, name) -> dict:
     for target in order:
         shape = want.get(target)
         matches = [i for i, s in enumerate(shapes) if i not in used and s is not None and shape is not None
-                   and (s == tuple(shape) or (target == "grad_bias" and int(np.prod(s)) == int(np.prod(shape))))]
+                   and (s == tuple(shape) or (target == Target.GRAD_BIAS and int(np.prod(s)) == int(np.prod(shape))))]
         if len(matches) == 1 or (matches and sum(1 for t in order if want.get(t) == want.get(target)) == 1):
             out[target] = items[matches[0]]
             used.add(matches[0])

@@ -142,7 +142,7 @@ def _best(cands, what, flag):
 def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     """Decide the convention and the functions (see module doc); say what stays unchecked."""
     p = _plan(ns, cfg)
-    if p.convention == "functional":
+    if p.convention == Convention.FUNCTIONAL:
         p.notes.extend(_unbound_notes(ns, p))
     return p
 
@@ -220,21 +220,21 @@ def _separate_functional(by_kind, specific_found) -> bool:
 
 
 def _make(conv, found, ns) -> BindPlan:
-    if conv == "holberton":
+    if conv == Convention.HOLBERTON:
         fwd, bwd = found
         if len(fwd) > 1 or len(bwd) > 1:
             raise BindError(f"several holberton-style functions: {', '.join(f.name for f in fwd + bwd)}; "
                             f"choose with --forward NAME --grad-input NAME")
         f, b = (fwd[0] if fwd else None), (bwd[0] if bwd else None)
         return BindPlan(Convention.HOLBERTON, lambda: HolbertonImpl(f, b), LAYOUT_CANDIDATES["holberton"])
-    if conv == "cs231n":
+    if conv == Convention.CS231N:
         pairs = _pair_cs231n(*found)
         if len(pairs) > 1:
             names = ", ".join(f"{f.name}/{b.name if b else '-'}" for f, b in pairs)
             raise BindError(f"several cs231n-style pairs: {names}; choose one with --forward NAME --grad-input NAME")
         f, b = pairs[0]
         return BindPlan(Convention.CS231N, lambda: Cs231nImpl(f, b), LAYOUT_CANDIDATES["cs231n"])
-    if conv == "layer":
+    if conv == Convention.LAYER:
         if len(found) > 1:
             raise BindError(f"several layer classes: {', '.join(c.name for c in found)}; "
                             f"choose one with --forward CLASS")
@@ -263,7 +263,7 @@ def _functional_plan(fwd, grads) -> BindPlan:
     batched = has_bias or any(param_role(p.name, False) == "conv_param" for f in fns for p in f.params)
     # one backward returning (dx, dw, db) when the forward has a bias
     if has_bias:
-        combined = [f for t, f in grads.items() if t != "grad_bias"]
+        combined = [f for t, f in grads.items() if t != Target.GRAD_BIAS]
         if combined and all(c is combined[0] for c in combined):
             grads.setdefault("grad_bias", combined[0])
     layouts = LAYOUT_CANDIDATES["functional_batched" if batched else "functional_plain"]
@@ -274,7 +274,7 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
     chosen = {t: _lookup(ns, n, t) for t, n in explicit.items()}
     # A class named for --forward: the layer convention.
     classes = [f for f in chosen.values() if f.is_class]
-    if classes or conv == "layer":
+    if classes or conv == Convention.LAYER:
         cls = classes[0] if classes else None
         if cls is None:
             owner = explicit.get("forward", "").rsplit(".", 1)[0]
@@ -284,17 +284,17 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
             raise BindError("--convention layer needs a class: name it with --forward CLASS")
         return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
     fwd = chosen.get("forward")
-    if conv == "holberton" or (conv == "auto" and fwd is not None and
+    if conv == Convention.HOLBERTON or (conv == "auto" and fwd is not None and
                                {"activation", "a_prev"} & {p.name.lower() for p in fwd.params}):
         bwd = chosen.get("grad_input") or chosen.get("grad_filter") or chosen.get("grad_bias")
         return BindPlan(Convention.HOLBERTON, lambda: HolbertonImpl(fwd, bwd), LAYOUT_CANDIDATES["holberton"])
     bwd_any = next((chosen[t] for t in GRADS if t in chosen), None)
-    if conv == "cs231n" or (conv == "auto" and bwd_any is not None and
+    if conv == Convention.CS231N or (conv == "auto" and bwd_any is not None and
                             [p.name.lower() for p in bwd_any.params][1:2] == ["cache"]):
         if fwd is None:
             raise BindError("the cs231n convention needs the forward too (it makes the cache): add --forward NAME")
         return BindPlan(Convention.CS231N, lambda: Cs231nImpl(fwd, bwd_any), LAYOUT_CANDIDATES["cs231n"])
-    grads = {t: f for t, f in chosen.items() if t != "forward"}
+    grads = {t: f for t, f in chosen.items() if t != Target.FORWARD}
     # Targets not named on the command line are still discovered (naming one function
     # should not silently drop the others).
     by_kind = _functional(ns)

@@ -109,7 +109,7 @@ class LayerImpl:
     def names(self):
         d = {"forward": f"{self.cls.name}.{self.fwd_name}"}
         if self.bwd_name:
-            d.update({t: f"{self.cls.name}.{self.bwd_name}" for t in self.targets if t != "forward"})
+            d.update({t: f"{self.cls.name}.{self.bwd_name}" for t in self.targets if t != Target.FORWARD})
         return d
 
     # ---- building the object ---------------------------------------------------

@@ -16,6 +16,7 @@ from ..checks.suite import expected_for, make_draw, user_result
 from ..errors import ConfigError, UnusableOutput, UsageError, UserCallError, UserTimeout
 from .layouts import LAYOUTS
 from ..checks.problem import Problem, build_problem
+from ..vocab import Convention
 
 
 @dataclass
@@ -80,7 +81,7 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
 def choose(plan, cfg, rng, *, language: str, user_files):
     """The BoundOp and main Problem to check, notes on what was chosen, and the probe's first
     call (target, draw, result) when it ran on the main problem (None otherwise)."""
-    same_rule = "holberton" if plan.convention == "holberton" else "tf"
+    same_rule = "holberton" if plan.convention == Convention.HOLBERTON else "tf"
     attempts: list[Attempt] = []
     layouts = _candidate_layouts(plan, cfg)
 

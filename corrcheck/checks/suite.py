@@ -63,17 +63,17 @@ def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
 
 
 def expected_for(target: str, d: Draw, geom) -> np.ndarray:
-    if target == "forward":
+    if target == Target.FORWARD:
         return reference.forward(d.x, d.w, d.b, geometry=geom)
-    if target == "grad_input":
+    if target == Target.GRAD_INPUT:
         return reference.grad_input(d.dout, d.w, d.x.shape, geometry=geom)
-    if target == "grad_filter":
+    if target == Target.GRAD_FILTER:
         return reference.grad_filter(d.dout, d.x, d.w.shape, geometry=geom)
     return reference.grad_bias(d.dout)
 
 
 def user_result(op, target: str, d: Draw, geom) -> np.ndarray:
-    if target == "forward":
+    if target == Target.FORWARD:
         return op.forward(d.x, d.w, d.b, geom)
     return op.call(target, d.x, d.w, d.b, geom, dout=d.dout)
 
@@ -111,7 +111,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         except UserCallError as err:
             t.user.append(None)
             t.error = err
-        if target == "forward":
+        if target == Target.FORWARD:
             out.seconds_per_call = time.perf_counter() - started
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
@@ -170,7 +170,7 @@ def _repeatability(op, target, d, geom, first, note) -> CheckResult | None:
     Every gradient the same backward call returns is compared: a layer whose dW accumulates
     returns the same dx each time.
     """
-    served = [target] + sorted(op.served_with(target) - {target}) if target != "forward" else [target]
+    served = [target] + sorted(op.served_with(target) - {target}) if target != Target.FORWARD else [target]
     firsts = {target: first}
     for t in served[1:]:
         try:
@@ -222,7 +222,7 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     out.fd_mode = mode
     for target in GRADS:
         t = out.targets.get(target)
-        if t is None or (target == "grad_bias" and d.b is None):
+        if t is None or (target == Target.GRAD_BIAS and d.b is None):
             continue
         if t.error is not None:
             out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, t.error, note))
@@ -232,7 +232,7 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
         grad = t.user[0]
         idx = (lambda i, tg=target: op.user_index(tg, i))
         try:
-            cheap_bias = target == "grad_bias" and grad.size <= 16 and \
+            cheap_bias = target == Target.GRAD_BIAS and grad.size <= 16 and \
                 2 * grad.size * out.seconds_per_call <= EXHAUSTIVE_SECONDS
             if mode == "exhaustive" or cheap_bias:
                 fd = exhaustive(obj)

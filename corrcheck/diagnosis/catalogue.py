@@ -24,6 +24,7 @@ import numpy as np
 
 from ..checks.draw import Draw
 from ..geometry import Geometry, out_length
+from ..vocab import Target
 
 __all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "mutant_shape",
            "correct", "out_size"]
@@ -268,15 +269,15 @@ def mutant(target: str, spec: Spec, draw: Draw, geom: Geometry) -> np.ndarray | 
 
 def mutant_shape(target: str, spec: Spec, draw: Draw, geom: Geometry) -> tuple[int, ...]:
     """The shape mutant() returns, without computing it (to skip mutants that cannot match)."""
-    if target == "forward":
+    if target == Target.FORWARD:
         S, K = draw.x.shape[2:], draw.w.shape[2:]
         return draw.x.shape[:1] + draw.w.shape[:1] + tuple(
             out_size(S[a], K[a], geom.stride[a], geom.pad[a], geom.dilation[a], spec.size) for a in range(geom.ndim))
-    if target == "grad_input":
+    if target == Target.GRAD_INPUT:
         if spec.crop == "p:-p":
             return draw.x.shape[:2] + tuple(n if pb else 0 for n, (pb, _) in zip(draw.x.shape[2:], geom.pad))
         return draw.x.shape
-    if target == "grad_filter":
+    if target == Target.GRAD_FILTER:
         return draw.w.shape
     return draw.w.shape[:1]
 

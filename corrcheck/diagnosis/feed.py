@@ -39,7 +39,7 @@ def canonical_shape(layout, target: str, shape) -> tuple | None:
         if layout.channels_last and len(shape) >= 2:
             return (shape[0], shape[-1]) + shape[1:-1]
         return shape
-    if target == "grad_filter":
+    if target == Target.GRAD_FILTER:
         if not layout.channels:
             return (1, 1) + shape
         if layout.channels_last and len(shape) >= 2:
@@ -123,7 +123,7 @@ def _shifted_expected(target, d, g, pads):
         got = expected_for(target, small, geom)
     except (ConfigError, ValueError):      # a shift that does not fit: not this mistake
         return None
-    if target == "grad_input":
+    if target == Target.GRAD_INPUT:
         got = np.pad(got, [(0, 0), (0, 0)] + [(0, c) for c in crop])
     return got
 
@@ -146,7 +146,7 @@ def _pad_offset(op, target, outcome, cfg) -> list[Diagnosis]:
             mode = f" for padding='{g.mode}'" if g.mode else ""
             words = "one more" if delta == 1 else ("one less" if delta == -1 else f"{delta} more")
             bug = {"grad_input": "grad-input-padding-offset", "grad_filter": "grad-filter-padding-ignored"}.get(target)
-            return [Diagnosis(target, bug if target == "grad_input" else None, 0.9,
+            return [Diagnosis(target, bug if target == Target.GRAD_INPUT else None, 0.9,
                               f"{op.names.get(target, target)} pads {words} than {fwd}{mode} "
                               f"(it reads the input shifted by {delta}): compute the padding in the backward "
                               f"exactly as in the forward.")]
@@ -166,7 +166,7 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
             done.add(c.target)
             try:
                 found = _diagnose_target(op, c.target, outcome, cfg, rng)
-                if c.target != "forward" and not any(d.bug for d in found):
+                if c.target != Target.FORWARD and not any(d.bug for d in found):
                     found = _pad_offset(op, c.target, outcome, cfg) or found
             except UserCallError:
                 found = []
@@ -194,7 +194,7 @@ def _explain_first(explain, op, main, cfg) -> list:
             continue
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         bad = wrong_mask(t.user[0], t.expected[0], tol)
-        if not bad.any() and not (cfg.explain_cell and target == "forward"):
+        if not bad.any() and not (cfg.explain_cell and target == Target.FORWARD):
             continue
         cell = _cell(op, target, t, bad, cfg)
         if isinstance(cell, CellExplanation):     # the requested cell is not in the output: say so
@@ -226,11 +226,11 @@ def _explain(explain, op, target, outcome, cell):
     """Run the bilinear prober on the user's function and the reference, then map to the user's layout."""
     d, geom = outcome.draws[0], outcome.problem.geom
     zero_b = None if d.b is None else np.zeros_like(d.b)
-    if target == "forward":
+    if target == Target.FORWARD:
         user = lambda a, b: op.forward(a, b, zero_b, geom)
         ref = lambda a, b: reference.forward(a, b, geometry=geom)
         shapes, maps = (d.x.shape, d.w.shape), ("act", "w")
-    elif target == "grad_input":
+    elif target == Target.GRAD_INPUT:
         user = lambda a, b: op.grad_input(a, d.x, b, zero_b, geom)
         ref = lambda a, b: reference.grad_input(a, b, d.x.shape, geometry=geom)
         shapes, maps = (d.dout.shape, d.w.shape), ("act", "w")
@@ -255,7 +255,7 @@ def _cell(op, target, t, bad, cfg):
     A requested index that is not in the forward's output comes back as a CellExplanation
     with only a note (which shape the output has, what a valid index looks like)."""
     shape = t.expected[0].shape
-    if cfg.explain_cell and target == "forward":
+    if cfg.explain_cell and target == Target.FORWARD:
         want = tuple(cfg.explain_cell)
         for idx in np.ndindex(*shape):
             if op.user_index(target, idx) == want:

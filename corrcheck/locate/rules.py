@@ -11,6 +11,7 @@ import ast
 from .facts import axis_kind
 from .queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
                              size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
+from ..vocab import Target
 
 __all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice"]
 
@@ -126,7 +127,7 @@ def _r_wrap(facts, target):
 
 
 def _r_overwrite(facts, target):
-    if target == "forward":
+    if target == Target.FORWARD:
         return [s for s, free in accumulations(facts, ("tap", "chan"))]
     return [s for s, free in accumulations(facts, ("fnum",), windows=True)]
 

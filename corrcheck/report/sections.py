@@ -31,7 +31,7 @@ from .console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make
                              print_part, progress_reporter)
 from .export import check_export_path, recording_console, save, wraps_long_lines
 from .grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
-from ..vocab import Against, FAILING, Status, Verdict
+from ..vocab import Against, FAILING, Status, Target, Verdict
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
            "render_loss_curves", "print_error", "export", "export_sections", "check_export_path",
@@ -576,7 +576,7 @@ def _one_line(text: str, style: str) -> Text:
 def _failure_words(check) -> str:
     note = f" {check.config_note}" if check.config_note else ""
     if check.status == Status.FAIL and check.mismatches is not None and check.total:
-        unit = ("cell", "cells") if check.target == "forward" else ("entry", "entries")
+        unit = ("cell", "cells") if check.target == Target.FORWARD else ("entry", "entries")
         unit = unit[check.total != 1]
         against = AGAINST_WORDS.get(check.against, check.against)
         return f"{check.target} disagrees with {against} at {check.mismatches} / {check.total} {unit}{note}"
