@@ -27,7 +27,6 @@ CTOR_ROLES = {
     "kernel_size": {"kernel_size", "filter_size", "ksize", "k_size", "kernel", "size", "field", "kernel_shape",
                     "filter_shape", "fs", "window", "receptive_field", "f", "k", "kernel_dim", "filter_dim"},
 }
-SIZE_ROLES = ("in_channels", "out_channels", "kernel_size")
 FORWARD_METHODS = ("forward", "__call__", "fprop", "call", "forward_pass", "feed_forward", "feedforward")
 BACKWARD_METHODS = ("backward", "backprop", "bprop", "backward_pass", "backpropagate", "back_propagation")
 WEIGHT_ATTRS = ("W", "w", "weight", "weights", "filters", "filter", "kernel", "kernels", "K", "params_W")

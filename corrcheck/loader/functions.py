@@ -44,10 +44,6 @@ class UserFunction:
     source: str | None = None          # the function's own source text when known
     extra: dict = field(default_factory=dict, compare=False)
 
-    @property
-    def short_name(self) -> str:
-        return self.name.rsplit(".", 1)[-1]
-
     def signature(self) -> str:
         parts = []
         for p in self.params:

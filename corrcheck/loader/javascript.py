@@ -483,10 +483,6 @@ class JsRuntime:
         self.functions: dict[str, UserFunction] = {}
         self._start()
 
-    @property
-    def engine_name(self) -> str:
-        return self._engine.name
-
     # -- loading --------------------------------------------------------------
     def _add_file(self, path: str, given: bool) -> None:
         key = os.path.normpath(path)

@@ -94,9 +94,6 @@ class Facts:
     def toks(self, node) -> frozenset:
         return self.value(node).toks
 
-    def loop_kinds(self, node) -> set:
-        return {t.split(":")[1] for t in self.toks(node) if t.startswith("L:")}
-
     def names_of_kind(self, kind, axis=None, within=None) -> list[str]:
         loops = self.loops if within is None else within
         return [n for lp in loops if lp.kind == kind and (axis is None or lp.axis == axis) for n in lp.names[:1]]

@@ -91,11 +91,6 @@ class _Text:
         return Edit(a, a, text)
 
 
-def _paren(facts, node, text) -> str:
-    """Parenthesize text that replaces a node sitting under a tighter operator."""
-    return f"({text})" if isinstance(node, (ast.BinOp, ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp)) else text
-
-
 def _scaled(text, name_node, factor, parent) -> str:
     expr = f"{text} * {factor}"
     if isinstance(parent, ast.BinOp) and isinstance(parent.op, (ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)) \
