@@ -305,6 +305,7 @@ class Mistake:
     variants: tuple[Variant, ...]
 
     def compute_variant(self, variant: Variant, draw: Draw, geom: Geometry, base: Spec = Spec()):
+        """This form of the mistake on a draw, on top of `base` (to compose with another mistake)."""
         if variant.custom is not None:
             return variant.custom(draw, geom)
         return mutant(self.target, replace(base, **variant.knobs), draw, geom)
@@ -411,10 +412,12 @@ CATALOGUE: tuple[Mistake, ...] = (
 
 
 def entries_for(target: str) -> tuple[Mistake, ...]:
+    """The mistakes of one target, in catalogue order."""
     return tuple(m for m in CATALOGUE if m.target == target)
 
 
 def by_id(bug_id: str) -> Mistake:
+    """The entry with this id; KeyError for an id the catalogue does not have."""
     for m in CATALOGUE:
         if m.id == bug_id:
             return m

@@ -20,6 +20,7 @@ class Param:
 
     @property
     def has_default(self) -> bool:
+        """Whether the parameter may be left out of a call."""
         return self.default is not _MISSING
 
 
@@ -45,6 +46,7 @@ class UserFunction:
     extra: dict = field(default_factory=dict, compare=False)
 
     def signature(self) -> str:
+        """The signature as the user wrote it, for binding messages: name(a, f, s=..., *args)."""
         parts = []
         for p in self.params:
             prefix = "*" if p.kind == "var_positional" else "**" if p.kind == "var_keyword" else ""
