@@ -496,7 +496,7 @@ SNIPPETS: dict[str, tuple[str, str]] = {
         "    df[j][i] += dout[y][x] * a[r][c]",
         "r, c = y*s + j - p, x*s + i - p\nif 0 <= r < H and 0 <= c < W:\n    df[j][i] += dout[y][x] * a[r][c]"),
     "grad-input-filter-not-flipped": (
-        "dap = correlate_full(dilate(dout, s), f)",
+        "dap = correlate_full(dilate(dout, s), f)                 # dilate: s-1 zeros between entries",
         "dap = correlate_full(dilate(dout, s), f[::-1, ::-1])     # f rotated by 180 degrees"),
     "grad-input-stride-ignored": (
         "da[y + j - p][x + i - p] += dout[y][x] * f[j][i]",
