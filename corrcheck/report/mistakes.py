@@ -6,10 +6,10 @@ cannot say something the command does not; a test compares docs/mistakes.md with
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.padding import Padding
 from rich.rule import Rule
 from rich.text import Text
 
@@ -60,15 +60,17 @@ def as_document(entries: Sequence, notation: str) -> dict:
 
 def print_mistakes(console: Console, entries: Sequence, notation: str) -> None:
     """Each id with its sentence and the wrong and right snippets, grouped by target."""
-    console.print(INTRO, markup=False)
-    console.print(Text(notation, style="dim"))
+    width = max(40, console.width)
+    console.print(Text(textwrap.fill(INTRO, width)))
+    console.print()
+    console.print(Text(textwrap.fill(notation, width), style="dim"))
     for title, rows in _groups(entries):
         console.print()
         console.print(Rule(title, align="left"))
         for e in rows:
             console.print()
             console.print(Text(e.id, style="bold"))
-            console.print(Padding(Text(e.line), (0, 0, 0, 2), expand=False))
+            console.print(Text(textwrap.fill(e.line, width, initial_indent="  ", subsequent_indent="  ")))
             for label, code, style in (("wrong", e.wrong, "red"), ("right", e.right, "green")):
                 if code:
                     body = code.replace("\n", "\n" + " " * 9)
