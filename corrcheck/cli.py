@@ -270,7 +270,7 @@ MISTAKES_EXAMPLES = """\
 def mistakes(
     ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID...]", show_default=False,
                                                        help="Show only these ids (default: all).")] = None,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the page as Markdown (docs/mistakes.md).")] = False,
+    markdown: Annotated[bool, _opt("--markdown", panel=OUTPUT, help="Print the page as Markdown (docs/mistakes.md).")] = False,
     json_out: JsonOut = False,
 ) -> None:
     """The catalogue of mistakes corrcheck names: each id with its fix, a wrong and a right snippet."""
