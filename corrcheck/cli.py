@@ -243,6 +243,43 @@ def schema() -> None:
     typer.echo(files("corrcheck").joinpath("report.schema.json").read_text(encoding="utf-8").rstrip())
 
 
+MISTAKES_EXAMPLES = """\
+[bold]Examples[/bold]
+
+  corrcheck mistakes
+
+  corrcheck mistakes grad-input-unpad-empty-at-pad0 filter-indexed-by-output
+
+  corrcheck mistakes --markdown > docs/mistakes.md
+"""
+
+
+@app.command(epilog=MISTAKES_EXAMPLES)
+def mistakes(
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID...]", show_default=False,
+                                                       help="Show only these ids (default: all).")] = None,
+    markdown: Annotated[bool, _opt("--markdown", panel=OUTPUT, help="Print the page as Markdown (docs/mistakes.md).")] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """The catalogue of mistakes corrcheck names: each id with its fix, a wrong and a right snippet."""
+    from .diagnosis.catalogue import NOTATION, page
+    from .report import mistakes as view
+
+    entries = page()
+    unknown = sorted(set(ids or ()) - {e.id for e in entries})
+    if unknown:
+        raise typer.BadParameter(f"unknown id {', '.join(unknown)}; `corrcheck mistakes` lists them", param_hint="ID")
+    entries = [e for e in entries if not ids or e.id in ids]
+    if json_out:
+        typer.echo(json.dumps(view.as_document(entries, NOTATION), indent=2))
+    elif markdown:
+        typer.echo(view.markdown(entries, NOTATION), nl=False)
+    else:
+        from .report.console import make_console
+
+        view.print_mistakes(make_console(), entries, NOTATION)
+
+
 def main() -> None:
     """Console-script entry point (`corrcheck`, `python -m corrcheck`)."""
     try:

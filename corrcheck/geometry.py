@@ -70,9 +70,11 @@ class Geometry:
         return None
 
     def with_pad(self, pad) -> "Geometry":
+        """The same geometry with another padding (the sweep and the pad-0 problem use it)."""
         return replace(self, pad=pad_pairs(pad, self.ndim), mode=None)
 
     def describe(self) -> str:
+        """Stride, pad and the non-default dilation and op, as the report writes them."""
         return (
             f"stride {format_axes(self.stride)}, pad {format_pad(self.pad)}"
             + ("" if all(d == 1 for d in self.dilation) else f", dilation {format_axes(self.dilation)}")
@@ -86,11 +88,13 @@ def out_length(n: int, k: int, s: int, pad: tuple[int, int], d: int) -> int:
 
 
 def format_axes(values) -> str:
+    """One number when every axis agrees, else the per-axis values joined by x (2x1)."""
     values = tuple(values)
     return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
 
 
 def format_pad(pad) -> str:
+    """Padding as the --pad option writes it: 1, 2x1, or before,after per axis."""
     if all(b == a for b, a in pad):
         return format_axes([b for b, _ in pad])
     return "x".join(f"{b},{a}" for b, a in pad)

@@ -185,6 +185,7 @@ class RunResult:
         return self.verdict == Verdict.PASS
 
     def to_dict(self) -> dict:
+        """The --json document of docs/contract.md; optional keys appear only when they have a value."""
         d: dict[str, Any] = {
             "corrcheck_version": self.version,
             "verdict": self.verdict,

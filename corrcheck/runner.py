@@ -83,6 +83,7 @@ def error_result(cfg: RunConfig, exc: Exception, t0: float) -> RunResult:
 
 
 def run(cfg: RunConfig, progress=None) -> RunResult:
+    """The whole `corrcheck run`: load, bind, check, diagnose, sweep and fix; what it cannot check is an error result."""
     t0 = time.perf_counter()
     try:
         cfg = cfg.validate()

@@ -138,13 +138,10 @@ def test_exit_and_stdin_and_keyboardinterrupt_become_sentences(u):
         run(u.interrupts)
 
 
-def test_output_is_swallowed_quickly(u, capsys):
-    t0 = time.perf_counter()
+def test_output_is_swallowed(u, capsys):          # its cost: benchmarks/bench_guard.py
     assert run(u.chatty, 20000) == 20000
-    elapsed = time.perf_counter() - t0
     out, err = capsys.readouterr()
     assert out == "" and err == ""
-    print(f"\n20000 prints to stdout and stderr swallowed in {elapsed * 1e3:.1f} ms")
     assert sys.stdout is not guard._SINK
 
 
@@ -178,20 +175,6 @@ def test_quiet_user_io_restores_streams():
         with pytest.raises(EOFError):
             input()
     assert (sys.stdout, sys.stderr, sys.stdin) == before
-
-
-def test_overhead_per_call(u):
-    n = 5000
-    t0 = time.perf_counter()
-    for _ in range(n):
-        u.identity(1)
-    bare = (time.perf_counter() - t0) / n
-    for timeout in (5.0, None):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            call_user(u.identity, (1,), timeout=timeout, what="identity")
-        per = (time.perf_counter() - t0) / n
-        print(f"\nguard overhead per call (timeout={timeout}): {(per - bare) * 1e6:.1f} µs")
 
 
 def test_exception_whose_str_fails_is_still_one_sentence(u):

@@ -46,11 +46,13 @@ class UserArgs:
 
     @property
     def stride(self):
+        """The stride as learners pass it: one int when every axis agrees, else a tuple."""
         s = self.geom.stride
         return s[0] if len(set(s)) == 1 else tuple(s)
 
     @property
     def pad(self):
+        """The padding as learners pass it: an int, one per axis, or (before, after) pairs when asymmetric."""
         sym = self.geom.symmetric_pad
         if sym is None:
             return tuple(tuple(p) for p in self.geom.pad)
@@ -58,6 +60,7 @@ class UserArgs:
 
     @property
     def dilation(self):
+        """The dilation as learners pass it: one int when every axis agrees, else a tuple."""
         d = self.geom.dilation
         return d[0] if len(set(d)) == 1 else tuple(d)
 
@@ -116,6 +119,7 @@ class BoundOp:
         return self.impl.has_bias
 
     def describe_binding(self) -> list[str]:
+        """Notes for the report on how the functions were bound (and which layer attributes were used)."""
         notes = list(getattr(self.impl, "binding_notes", []))
         used = getattr(self.impl, "used_attributes", None)
         if used is not None and used():
@@ -124,6 +128,7 @@ class BoundOp:
 
     # ---- canonical entry points ----------------------------------------------
     def forward(self, x, w, b, geom: Geometry) -> np.ndarray:
+        """The user's forward on canonical (N, C, *S) arrays, its answer made canonical again."""
         args = self._user_args(x, w, b, None, geom)
         raw = self.impl.forward(args, self._caller)
         return self._canonical("forward", raw, args)
@@ -138,6 +143,7 @@ class BoundOp:
         return self._gradient("grad_bias", dout, x, w, b, geom)
 
     def call(self, target: str, x, w, b, geom, dout=None) -> np.ndarray:
+        """Any target by name, so the checks loop over targets without knowing signatures."""
         if target == Target.FORWARD:
             return self.forward(x, w, b, geom)
         return self._gradient(target, dout, x, w, b, geom)
@@ -152,6 +158,7 @@ class BoundOp:
         self._memo = None
 
     def user_index(self, target: str, canonical_index) -> tuple[int, ...]:
+        """A canonical index in the user's own layout, so messages quote the user's arrays."""
         idx = tuple(int(i) for i in canonical_index)
         if target in ACTIVATION_TARGETS:
             return self.layout.act_index(idx)
@@ -160,6 +167,7 @@ class BoundOp:
         return self.impl.bias_index(idx) if hasattr(self.impl, "bias_index") else idx
 
     def user_shape(self, target: str, canonical_shape) -> tuple[int, ...]:
+        """A canonical shape in the user's own layout, so messages quote the user's arrays."""
         shape = tuple(canonical_shape)
         if target in ACTIVATION_TARGETS:
             n, c, *s = shape

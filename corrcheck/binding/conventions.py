@@ -198,6 +198,7 @@ def _assign(items, want, order, name) -> dict:
 
 
 def grad_shapes(args, has_bias) -> dict[str, tuple]:
+    """The user-layout shape of each gradient: how the items of a returned tuple are told apart."""
     d = {"grad_input": args.x_shape, "grad_filter": args.w_shape}
     if has_bias:
         d["grad_bias"] = (args.filters,)
@@ -326,6 +327,7 @@ class FunctionalImpl:
         return tuple(got) == tuple(want)
 
     def gradients(self, target, args, caller):
+        """One call of the function serving `target`; a tuple answer is split by shape among the targets it serves."""
         fn = self.grads[target]
         serving = [t for t in GRADS if self.grads.get(t) is fn]
         value = self._call_sized(fn, target, args, caller(serving[0]))
@@ -342,6 +344,7 @@ class Cs231nImpl:
 
     @staticmethod
     def takes(role: str) -> bool:
+        """conv_param always carries stride and pad, so both are always passed."""
         return role in ("stride", "pad")          # conv_param carries both
 
     def __init__(self, forward: UserFunction, backward: UserFunction | None):
@@ -366,12 +369,14 @@ class Cs231nImpl:
         return caller("forward")(self.forward_fn, *a, **kw)
 
     def forward(self, args, caller):
+        """The out of (out, cache); a bare array is accepted too."""
         value = self._forward_raw(args, caller)
         if isinstance(value, tuple) and len(value) == 2:
             return value[0]
         return value
 
     def gradients(self, target, args, caller):
+        """Run the forward for its cache, then conv_backward(dout, cache) -> (dx, dw, db)."""
         value = self._forward_raw(args, caller)
         if not (isinstance(value, tuple) and len(value) == 2):
             raise UnusableOutput(f"{self.forward_fn.name} should return (out, cache) for the backward pass")
@@ -408,9 +413,11 @@ class HolbertonImpl:
         return d
 
     def bias_index(self, idx):
+        """Where canonical bias entry f sits in Holberton's (1, 1, 1, F) bias."""
         return (0, 0, 0, idx[0])
 
     def takes(self, role: str) -> bool:
+        """Stride and padding are keyword parameters here: passed only when a function declares them."""
         name = {"stride": "stride", "pad": "padding"}.get(role)
         return any(name in (p.name for p in fn.params) for fn in (self.forward_fn, self.backward_fn) if fn)
 
@@ -439,10 +446,12 @@ class HolbertonImpl:
         return caller(caller_key)(fn, *pos, **kw)
 
     def forward(self, args, caller):
+        """conv_forward with the identity as activation, so its output is the bare correlation."""
         return self._call(self.forward_fn, "forward", caller, args.x, args.w, self._bias(args),
                           (lambda z: z), args=args)
 
     def gradients(self, target, args, caller):
+        """conv_backward(dZ, A_prev, W, b, ...) -> (dA_prev, dW, db), split by shape."""
         value = self._call(self.backward_fn, "grad_input", caller, args.dout, args.x, args.w,
                            self._bias(args), args=args)
         return split_by_shape(value, grad_shapes(args, True), list(GRADS),

@@ -29,7 +29,6 @@ CTOR_ROLES = {
     "kernel_size": {"kernel_size", "filter_size", "ksize", "k_size", "kernel", "size", "field", "kernel_shape",
                     "filter_shape", "fs", "window", "receptive_field", "f", "k", "kernel_dim", "filter_dim"},
 }
-SIZE_ROLES = ("in_channels", "out_channels", "kernel_size")
 FORWARD_METHODS = ("forward", "__call__", "fprop", "call", "forward_pass", "feed_forward", "feedforward")
 BACKWARD_METHODS = ("backward", "backprop", "bprop", "backward_pass", "backpropagate", "back_propagation")
 WEIGHT_ATTRS = ("W", "w", "weight", "weights", "filters", "filter", "kernel", "kernels", "K", "params_W")
@@ -43,6 +42,7 @@ GRAD_DICTS = ("grads", "gradients", "grad", "param_grads", "dparams", "d_params"
 
 
 def find_method(cls: UserFunction, names) -> str | None:
+    """The class's method for the first of `names` it has, matched case-insensitively."""
     low = {m.lower(): m for m in cls.methods}
     for n in names:
         if n in low:
@@ -96,6 +96,7 @@ class LayerImpl:
                               f"then .{self.fwd_name}(x)" + (f", .{self.bwd_name}(dout)" if self.bwd_name else "")]
 
     def takes(self, role: str) -> bool:
+        """Whether the constructor has a parameter in this role (stride, pad, a size)."""
         return role in self.roles.values()
 
     @property
@@ -176,10 +177,12 @@ class LayerImpl:
 
     # ---- calls -----------------------------------------------------------------
     def forward(self, args, caller):
+        """An instance with the draw's weights set, then its forward on x."""
         obj = self._instance_for(args, caller, "forward", fresh=False)
         return caller("forward")(self._method(obj, self.fwd_name), args.x)
 
     def gradients(self, target, args, caller):
+        """Forward then backward on one instance: dx returned, dW and db read from attributes or the returned tuple."""
         obj = self._instance_for(args, caller, "forward", fresh=False)
         caller("forward")(self._method(obj, self.fwd_name), args.x)
         before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in _attrs(obj).items()}
@@ -247,6 +250,7 @@ class LayerImpl:
         return None, None
 
     def used_attributes(self) -> str:
+        """Which attributes carried the weights and gradients, for the binding note of the report."""
         words = {"weight": "weights set in", "bias": "bias set in", "grad_filter": "filter gradient read from",
                  "grad_bias": "bias gradient read from"}
         return ", ".join(f"{words.get(role, role)} .{attr}" for role, attr in self.attrs.items())

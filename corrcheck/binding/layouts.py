@@ -21,12 +21,15 @@ class Layout:
 
     # ---- user -> canonical -------------------------------------------------
     def x_from_user(self, a: np.ndarray) -> np.ndarray:
+        """A user-layout input as canonical (N, C, *S)."""
         return self._act_from_user(a)
 
     def out_from_user(self, a: np.ndarray) -> np.ndarray:
+        """A user-layout output (or output gradient) as canonical (N, F, *O)."""
         return self._act_from_user(a)
 
     def w_from_user(self, a: np.ndarray) -> np.ndarray:
+        """A user-layout filter as canonical (F, C, *K)."""
         if not self.channels:
             return a.reshape((1, 1) + a.shape)
         if self.channels_last:                       # (*K, C, F) -> (F, C, *K)
@@ -35,12 +38,15 @@ class Layout:
 
     # ---- canonical -> user -------------------------------------------------
     def x_to_user(self, a: np.ndarray) -> np.ndarray:
+        """A canonical (N, C, *S) input in the user's layout."""
         return self._act_to_user(a)
 
     def out_to_user(self, a: np.ndarray) -> np.ndarray:
+        """A canonical (N, F, *O) output (or output gradient) in the user's layout."""
         return self._act_to_user(a)
 
     def w_to_user(self, a: np.ndarray) -> np.ndarray:
+        """A canonical (F, C, *K) filter in the user's layout."""
         if not self.channels:
             return a[0, 0]
         if self.channels_last:                       # (F, C, *K) -> (*K, C, F)
@@ -49,12 +55,15 @@ class Layout:
 
     # ---- shapes ------------------------------------------------------------
     def x_shape(self, n, c, spatial) -> tuple[int, ...]:
+        """The user-layout shape of N inputs with C channels of this spatial size."""
         return self._act_shape(n, c, spatial)
 
     def out_shape(self, n, f, spatial) -> tuple[int, ...]:
+        """The user-layout shape of N outputs with F channels of this spatial size."""
         return self._act_shape(n, f, spatial)
 
     def w_shape(self, f, c, kernel) -> tuple[int, ...]:
+        """The user-layout shape of F filters over C channels with this kernel size."""
         if not self.channels:
             return tuple(kernel)
         if self.channels_last:
@@ -73,6 +82,7 @@ class Layout:
         return (n, c, *s)
 
     def w_index(self, canonical: tuple[int, ...]) -> tuple[int, ...]:
+        """A canonical filter index (f, c, *k) in the user's layout."""
         f, c, *k = canonical
         if not self.channels:
             return tuple(k)

@@ -30,6 +30,7 @@ class Problem:
 
     @property
     def out_spatial(self):
+        """The spatial output size the geometry gives this input and filter."""
         return self.geom.out_shape(self.in_spatial, self.k_spatial)
 
     @property
@@ -40,6 +41,7 @@ class Problem:
                 "probe": f"on {article(shape)} {shape} input"}.get(self.label, self.label)
 
     def describe(self) -> str:
+        """Sizes and geometry in words, for report headings."""
         shape = "x".join(map(str, self.in_spatial))
         fshape = "x".join(map(str, self.k_spatial))
         return f"input {shape}, filter {fshape}, {self.geom.describe()}"

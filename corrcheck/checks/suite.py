@@ -49,6 +49,7 @@ class ProblemOutcome:
         return any(c.status in FAILING for c in self.checks)
 
     def failing_targets(self) -> list[str]:
+        """Targets with a failed or errored check, each once, in check order."""
         seen = []
         for c in self.checks:
             if c.status in FAILING and c.target not in seen:
@@ -57,12 +58,14 @@ class ProblemOutcome:
 
 
 def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
+    """Random inputs of this problem's shapes from the run's seeded generator."""
     return random_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
                        filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
                        bias=has_bias)
 
 
 def expected_for(target: str, d: Draw, geom) -> np.ndarray:
+    """What `target` should be on this draw, by the independent reference."""
     if target == Target.FORWARD:
         return reference.forward(d.x, d.w, d.b, geometry=geom)
     if target == Target.GRAD_INPUT:
@@ -73,12 +76,14 @@ def expected_for(target: str, d: Draw, geom) -> np.ndarray:
 
 
 def user_result(op, target: str, d: Draw, geom) -> np.ndarray:
+    """What the user's function for `target` answers on this draw, as a canonical array."""
     if target == Target.FORWARD:
         return op.forward(d.x, d.w, d.b, geom)
     return op.call(target, d.x, d.w, d.b, geom, dout=d.dout)
 
 
 def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
+    """A check whose user call raised, hung or returned something unusable."""
     return CheckResult(target=target, against=against, status=Status.ERROR, message=err.message,
                        traceback=err.traceback, config_note=note)
 
@@ -204,6 +209,7 @@ def _differs(op, target, first, again, note) -> CheckResult | None:
 
 
 def choose_mode(op, problem: Problem, cfg, seconds_per_call: float) -> str:
+    """Exhaustive finite differences when every entry fits the time budget, else random directions."""
     if cfg.exhaustive:
         return "exhaustive"
     entries = problem.batch * problem.channels * int(np.prod(problem.in_spatial)) + \

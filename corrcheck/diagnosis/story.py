@@ -104,6 +104,7 @@ def _square_only(outcomes) -> list[str]:
 
 
 def op_word(outcomes) -> str:
+    """The operation's noun for the story's sentences."""
     op = outcomes[0].problem.geom.op
     return "correlation" if op == "correlate" else "convolution"
 

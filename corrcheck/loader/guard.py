@@ -81,6 +81,7 @@ class _ExitPatch:
         self._saved = None          # the originals, read when the first user call starts
 
     def enter(self) -> None:
+        """Replace os._exit and os.abort while user code runs (nested calls share one patch)."""
         with self._lock:
             if self._depth == 0:
                 self._saved = (os._exit, os.abort)
@@ -88,6 +89,7 @@ class _ExitPatch:
             self._depth += 1
 
     def exit(self) -> None:
+        """Put os._exit and os.abort back when the outermost user call ends."""
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
@@ -126,6 +128,7 @@ class _EmptyStdin(io.TextIOBase):
         return True
 
     def read(self, size=-1):
+        """User code that waits for input would hang the check: fail it at once."""
         raise ReadsStdin("reads from standard input")
 
     def readline(self, size=-1):
@@ -238,6 +241,7 @@ class _Escape:
         return self._on_line
 
     def stop(self) -> None:
+        """Stop interrupting the user's code and give back the trace function it replaced."""
         self.active = False
         if self.prev_trace is not _NO_TRACE:
             sys.settrace(self.prev_trace)
@@ -313,6 +317,7 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
 
     def arm(self, timeout: float, user_files=()) -> _WatchEntry:
+        """Start timing one user call on this thread; the watchdog interrupts it at the deadline."""
         entry = _WatchEntry(threading.get_ident(), time.monotonic() + timeout, user_files)
         with self._cond:
             self._entries.append(entry)
@@ -402,6 +407,7 @@ class _SigintFlag:
         raise KeyboardInterrupt
 
     def restore(self):
+        """Give Ctrl-C back to the handler that was there before."""
         _signal.signal(signal.SIGINT, self.prev)
 
 

@@ -163,6 +163,7 @@ class _ImportSession:
         return False
 
     def run_file(self, path: str, earlier: list, timeout: float) -> types.ModuleType:
+        """Import one user file with its own folder (and package root) importable, under the time limit."""
         directory = os.path.dirname(os.path.abspath(path))
         stem = os.path.splitext(os.path.basename(path))[0]
         pkg, pkg_root = _package_of(path)

@@ -250,6 +250,7 @@ class _Mirror:
         self.tmp.cleanup()
 
     def path(self, f) -> Path:
+        """Where the mirror holds its copy of a user file."""
         return self.dirs[str(Path(f).resolve().parent)] / Path(f).name
 
     def run(self, rerun, cfg, texts: dict):
