@@ -262,8 +262,8 @@ def mistakes(
     json_out: JsonOut = False,
 ) -> None:
     """The catalogue of mistakes corrcheck names: each id with its fix, a wrong and a right snippet."""
-    from .diagnosis.catalogue import NOTATION, page
-    from .report import mistakes as view
+    from .diagnosis.catalogue import NOTATION, page     # lazy: the catalogue loads NumPy, not for --help
+    from .report import mistakes as view                  # lazy: as above
 
     entries = page()
     unknown = sorted(set(ids or ()) - {e.id for e in entries})
@@ -275,7 +275,7 @@ def mistakes(
     elif markdown:
         typer.echo(view.markdown(entries, NOTATION), nl=False)
     else:
-        from .report.console import make_console
+        from .report.console import make_console        # lazy: Rich's console only for the terminal page
 
         view.print_mistakes(make_console(), entries, NOTATION)
 
