@@ -3,9 +3,6 @@ from __future__ import annotations
 
 from ..vocab import Against, GRADS, Status, Target
 
-WORDS = {"forward": "forward", "grad_input": "input gradient", "grad_filter": "filter gradient",
-         "grad_bias": "bias gradient"}
-
 
 def _is_value_check(c) -> bool:
     """A comparison of numbers (or a call that failed), not a finding about state or in-place writes."""
