@@ -20,7 +20,7 @@ from .geometry import ConfigError
 from .binding.layouts import LAYOUTS
 from .checks.problem import build_problem, pad0_variant, probe_variants
 from .result import ErrorInfo, RunResult
-from .diagnosis.story import conclusion, summary_notes
+from .diagnosis.story import conclusion, reported_checks, summary_notes
 
 
 def import_timeout(cfg: RunConfig) -> float:
@@ -239,14 +239,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
             outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False, second_draw=False))
         except ConfigError:
             pass
-    checks = list(outcomes[0].checks)
-    failing = set(outcomes[0].failing_targets())
-    for o in outcomes[1:]:
-        if o.problem.label == "square":
-            continue                 # only informs a note ("fails only on non-square inputs")
-        new = [c for c in o.checks if c.status in ("fail", "error") and c.target not in failing]
-        checks += new
-        failing |= {c.target for c in new}
+    checks = reported_checks(outcomes)      # the square re-check only informs a note
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
     from .locate.find import locate_all
     diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})

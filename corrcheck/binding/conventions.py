@@ -287,14 +287,24 @@ class FunctionalImpl:
         try:
             value = call(fn, *a, **kw)
         except UserRaised:
-            if not sized or not others or fn.name in self.size_style:
+            # a remembered style may have been an int on square sizes only: the other form is
+            # corrcheck's choice too, so try it before the raise counts as the user's
+            if not sized or not others:
                 raise
             return self._retry(fn, kind, args, call, roles, others[0], None)
         if sized and others and fn.name not in self.size_style and not self._fits(fn, kind, args, value):
             return self._retry(fn, kind, args, call, roles, others[0], value)
         if sized and self._fits(fn, kind, args, value):
-            self.size_style.setdefault(fn.name, style)
+            self.size_style.setdefault(fn.name, self._specific(args, style))
         return value
+
+    @staticmethod
+    def _specific(args, style):
+        """The most specific style that passed the same values as `style` did: a tuple that worked on
+        a non-square size is remembered as 'always a tuple', not 'an int when square'."""
+        same = [st for st in args.size_styles() if all(
+            args.size_value(w, st) == args.size_value(w, style) for w in ("filter", "input"))]
+        return same[-1] if same else style
 
     def _retry(self, fn, kind, args, call, roles, style, first_value):
         a, kw = build_call(fn, roles, role_values(args, kind, style))
@@ -305,7 +315,7 @@ class FunctionalImpl:
                 raise
             return first_value
         if first_value is None or self._fits(fn, kind, args, value):
-            self.size_style[fn.name] = style
+            self.size_style[fn.name] = self._specific(args, style)
             return value
         return first_value
 

@@ -22,9 +22,12 @@ def conclusion(op, outcomes) -> str:
     """A few plain sentences; the seed's 'loss goes down, then up' story when it applies."""
     square_only = _square_only(outcomes)
     # a target that only fails on non-square shapes is judged on the square ones, and said so
-    checks = [c for o in outcomes for c in o.checks
-              if c.target not in square_only or len(set(o.problem.in_spatial)) == 1]
+    checks = [c for c in reported_checks(outcomes) if c.target not in square_only] + \
+        [c for o in outcomes if o.problem.label == "square" for c in o.checks if c.target in square_only]
     names = op.names
+    # a function may be blamed only when one of its own checks failed (one backward serving
+    # several targets is blamed through any of them)
+    guilty = {names.get(c.target, c.target) for c in checks if c.status in ("fail", "error")}
     fwd_ok = _status(checks, "forward", "reference")
     parts = []
     square_sentence = None
@@ -59,6 +62,8 @@ def conclusion(op, outcomes) -> str:
             case = "both-wrong"
         else:
             case = "disagrees"
+        if names.get(g, g) not in guilty:
+            continue
         who = cases.setdefault(case, [])
         if names.get(g, g) not in who:          # one backward may serve several gradients
             who.append(names.get(g, g))
@@ -90,6 +95,20 @@ def conclusion(op, outcomes) -> str:
         parts.append("No forward was bound, so the gradients were compared with the reference only "
                      "(bind one with --forward NAME to also check them against your own forward).")
     return " ".join(parts)
+
+
+def reported_checks(outcomes) -> list:
+    """The checks a run reports: the main problem's, plus new failures on the other variants
+    (pad 0, probes). The square re-check only informs a note, so it never blames anyone."""
+    checks = list(outcomes[0].checks)
+    failing = set(outcomes[0].failing_targets())
+    for o in outcomes[1:]:
+        if o.problem.label == "square":
+            continue
+        new = [c for c in o.checks if c.status in ("fail", "error") and c.target not in failing]
+        checks += new
+        failing |= {c.target for c in new}
+    return checks
 
 
 def _square_only(outcomes) -> list[str]:

@@ -1,0 +1,52 @@
+"""Never accuse correct code (issue 14): each class of false verdict, on our own learner-style files."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from clihelp import run_json
+
+HERE = Path(__file__).resolve().parent / "fixtures" / "trust"
+
+
+def _lines_of(source: str, name: str) -> range:
+    """Line numbers (1-based) of one top-level def."""
+    lines = source.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith(f"def {name}("))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("def ")), len(lines))
+    return range(start + 1, end + 1)
+
+
+# ---- 1. only a function with a failing check is blamed -------------------------------------
+
+def test_conclusion_blames_only_the_failing_gradient():
+    proc, doc = run_json("run", HERE / "separate_backward_filter_scaled.py")
+    assert proc.returncode == 1
+    failing = {c["target"] for c in doc["checks"] if c["status"] != "pass"}
+    assert failing == {"grad_filter"}
+    assert "correlate_backward_filter" in doc["conclusion"]
+    assert "correlate_backward_input" not in doc["conclusion"]
+
+
+def test_fix_never_edits_the_passing_function(tmp_path):
+    src = (HERE / "separate_backward_filter_stride_ignored.py").read_text()
+    f = tmp_path / "learner.py"
+    f.write_text(src)
+    proc, doc = run_json("run", f, "--fix", timeout=300)
+    assert proc.returncode == 1
+    assert "correlate_backward_input" not in doc["conclusion"]
+    fix = doc["fix"]
+    assert fix["verified"], fix
+    touched = set()
+    for m in re.finditer(r"^@@ -(\d+),(\d+)", fix["diff"], flags=re.M):
+        start, count = int(m.group(1)), int(m.group(2))
+        body = fix["diff"][m.end():].split("\n@@")[0].splitlines()[1:]
+        line = start
+        for row in body:
+            if row.startswith("-"):
+                touched.add(line)
+            if not row.startswith("+"):
+                line += 1
+    assert touched and touched <= set(_lines_of(src, "correlate_backward_filter"))
