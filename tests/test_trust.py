@@ -50,3 +50,22 @@ def test_fix_never_edits_the_passing_function(tmp_path):
             if not row.startswith("+"):
                 line += 1
     assert touched and touched <= set(_lines_of(src, "correlate_backward_filter"))
+
+
+# ---- 2. nothing conv-like is a bind error, not a FAIL ---------------------------------------
+
+@pytest.mark.parametrize("name", ["helpers_no_conv", "helpers_forward_by_position", "dense_pair"])
+def test_no_convolution_is_a_bind_error_naming_what_was_seen(name):
+    proc, doc = run_json("run", HERE / f"{name}.py", "--stride", "2", "--pad", "1")
+    assert proc.returncode == 2, doc.get("conclusion")
+    assert doc["error"]["kind"] == "bind"
+    msg = doc["error"]["message"]
+    assert "looks like a convolution" in msg and "looked for" in msg
+    assert "cross_entropy" in msg or "dense_forward" in msg          # the functions it saw
+    assert msg.count(". ") == 0                                     # one sentence
+
+
+def test_a_positional_binding_earns_it_by_behaving_like_a_convolution():
+    proc, doc = run_json("run", HERE / "plain_names_conv.py")
+    assert proc.returncode == 0, doc
+    assert doc["bound"]["forward"] == "apply"

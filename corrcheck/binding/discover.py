@@ -13,7 +13,7 @@ from .conventions import Cs231nImpl, FunctionalImpl, HolbertonImpl
 from ..errors import BindError
 from .layer import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
 from ..loader.functions import UserFunction
-from .roles import function_kind, param_role
+from .roles import conv_evidence, function_kind, param_role
 
 FLAGS = ("forward", "grad_input", "grad_filter", "grad_bias")
 LAYOUT_CANDIDATES = {
@@ -31,6 +31,40 @@ class BindPlan:
     make_impl: object                      # () -> impl
     layouts: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    # bound by position only: nothing in the names or parameters says convolution, so the forward
+    # must return a convolution's output shape (probe.py) before its mismatches are the user's bug
+    weak: bool = False
+    seen: str = ""
+
+
+def has_evidence(f: UserFunction) -> bool:
+    names = [p.name for p in f.params]
+    if f.is_class:
+        names += [m for m in f.methods]
+    return conv_evidence(f.name, names)
+
+
+def seen_functions(ns) -> str:
+    """The user's functions and classes, as signatures, for a message that says what was there."""
+    shown = [f.signature() for k, f in ns.items() if not k.startswith("_") and "." not in k
+             and not f.extra.get("imported")]
+    text = ", ".join(shown)
+    return text if len(text) <= 400 else text[:400].rsplit(", ", 1)[0] + ", ..."
+
+
+def no_convolution(ns) -> BindError:
+    return no_convolution_seen(seen_functions(ns))
+
+
+def no_convolution_seen(seen: str, tried: dict | None = None) -> BindError:
+    """Exit 2, one sentence: what corrcheck looked for, what it tried, and what the files hold."""
+    tried_names = sorted(set((tried or {}).values()))
+    tried_text = (f" ({', '.join(tried_names)} returned no convolution-shaped output in any layout)"
+                  if tried_names else "")
+    return BindError("nothing here looks like a convolution: corrcheck looked for a function or layer class "
+                     "named like conv/correlate, or taking stride/padding/kernel parameters, whose output has a "
+                     f"convolution's shape{tried_text}, and saw " + (seen or "no functions")
+                     + "; name yours with --forward NAME (and --grad-input/--grad-filter NAME)")
 
 
 def _lookup(ns: dict[str, UserFunction], name: str, flag: str) -> UserFunction:
@@ -141,10 +175,26 @@ def _best(cands, what, flag):
 
 def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     """Decide the convention and the functions (see module doc); say what stays unchecked."""
-    p = _plan(ns, cfg)
+    explicit = any(getattr(cfg, t) for t in FLAGS)
+    try:
+        p = _plan(ns, cfg)
+    except BindError:
+        if not explicit and not any(has_evidence(f) for k, f in ns.items() if not f.extra.get("imported")):
+            raise no_convolution(ns) from None
+        raise
+    if not explicit:
+        bound = _bound_functions(p.make_impl())
+        if bound and not any(has_evidence(f) for f in bound):
+            p.weak, p.seen = True, seen_functions(ns)
     if p.convention == "functional":
         p.notes.extend(_unbound_notes(ns, p))
     return p
+
+
+def _bound_functions(impl) -> list[UserFunction]:
+    fns = [getattr(impl, a, None) for a in ("forward_fn", "backward_fn", "cls")]
+    fns += list(getattr(impl, "grads", {}).values())
+    return [f for f in fns if isinstance(f, UserFunction)]
 
 
 def _unbound_notes(ns, p: BindPlan) -> list[str]:
@@ -188,10 +238,7 @@ def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
                             f"try --convention auto or name them with --forward/--grad-input/--grad-filter")
         return _make(conv, found[conv], ns)
     if not found:
-        what = ", ".join(f.signature() for k, f in ns.items() if not k.startswith("_") and "." not in k)[:400]
-        raise BindError("no convolution function recognised"
-                        + (f" (found: {what})" if what else " (the file defines no functions)")
-                        + "; name them with --forward NAME, --grad-input NAME, --grad-filter NAME")
+        raise no_convolution(ns)
     for specific in ("holberton", "cs231n", "layer"):
         if specific in found:
             others = [k for k in found if k not in (specific, "functional")]

@@ -100,6 +100,10 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         return None
 
     best = run(layouts)
+    if getattr(plan, "weak", False) and not any(a.error is None for a in attempts):
+        # bound by position only, and no layout gives a convolution's output shape: not a conv
+        from .discover import no_convolution_seen
+        raise no_convolution_seen(plan.seen, attempts[0].op.names if attempts and attempts[0].op else {})
     if best is None and cfg.layout != "auto":
         # the named layout failed: does another fit? then say "layout mismatch"
         others = [l for l in plan.layouts if l != cfg.layout]

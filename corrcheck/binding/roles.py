@@ -119,3 +119,24 @@ def function_kind(name: str) -> tuple[str | None, int]:
                              "corr1d", "convolve", "convolution", "correlation", "xcorr"} else 1
         return "forward", score
     return None, 0
+
+
+CONV_NAME_WORDS = {"conv", "corr", "corre", "correlate", "correlation", "convolve", "convolution", "xcorr",
+                   "crosscorr", "filter2d", "im2col", "col2im"}
+CONV_PARAM_ROLES = {"stride", "pad", "dilation", "filter_size"}      # by a name longer than one letter
+CONV_PARAM_NAMES = {"kernel", "kernels", "filter", "filters", "kernel_size", "filter_size", "ksize", "kh", "kw",
+                    "fh", "fw", "in_channels", "out_channels", "num_filters", "n_filters", "conv_param",
+                    "conv_params"}
+
+
+def conv_evidence(name: str, param_names) -> bool:
+    """Whether a function's name or parameters speak of a convolution (conv2d, correlate,
+    stride=, padding=, kernel=). Without that, a binding by position must be earned by behaviour."""
+    ws = words(name)
+    if any(w in CONV_NAME_WORDS or w.startswith(("conv", "corr")) for w in ws):
+        return True
+    for p in param_names:
+        low = p.lower().lstrip("_")
+        if low in CONV_PARAM_NAMES or (len(low) > 1 and param_role(p, False) in CONV_PARAM_ROLES):
+            return True
+    return False
