@@ -69,3 +69,39 @@ def test_a_positional_binding_earns_it_by_behaving_like_a_convolution():
     proc, doc = run_json("run", HERE / "plain_names_conv.py")
     assert proc.returncode == 0, doc
     assert doc["bound"]["forward"] == "apply"
+
+
+# ---- 4. free sizes are chosen so no two extents coincide --------------------------------------
+
+@pytest.mark.parametrize("flags", [["--input-size", "8x6", "--pad", "1"], [], ["--stride", "1", "--pad", "0"],
+                                   ["--stride", "3", "--pad", "1"], ["--stride", "2", "--pad", "2"]])
+def test_a_transposed_output_cannot_pass_by_equal_extents(flags):
+    proc, doc = run_json("run", HERE / "forward_output_transposed.py", *flags)
+    assert proc.returncode == 1, doc.get("notes")
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_free_extents_are_pairwise_distinct(stride, pad):
+    from corrcheck.binding.layouts import LAYOUTS
+    from corrcheck.checks.problem import build_problem, extents_equal, pad0_variant
+    from corrcheck.config import RunConfig
+    for layout in ("hw", "nchw", "nhwc", "ncdhw"):
+        cfg = RunConfig(files=("x.py",), stride=stride, pad=pad).validate()
+        p = build_problem(cfg, LAYOUTS[layout].spatial, LAYOUTS[layout])
+        assert extents_equal(p.in_spatial, p.k_spatial, p.geom) == [], (layout, p.describe())
+        p0 = pad0_variant(p)
+        if p0 is not None:
+            assert len(set(p0.out_spatial)) == len(p0.out_spatial)
+        if LAYOUTS[layout].batch:
+            assert len({p.batch, p.channels, p.filters}) == 3
+    cfg = RunConfig(files=("x.py",), stride=stride, pad=pad, channels=2, filters=3).validate()
+    p = build_problem(cfg, 2, LAYOUTS["nchw"])
+    assert (p.channels, p.filters) == (2, 3) and p.batch not in (2, 3)
+
+
+def test_sizes_the_user_forces_equal_get_a_note():
+    proc, doc = run_json("run", HERE / "forward_output_transposed.py", "--input-size", "7x7", "--filter-size", "3x3")
+    assert proc.returncode == 0
+    note = next(n for n in doc["notes"] if "cannot show" in n)
+    assert "input-transposed" in note and "filter-transposed" in note

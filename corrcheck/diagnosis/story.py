@@ -140,6 +140,9 @@ def summary_notes(op, outcomes) -> list[str]:
             notes.append(f"The checks fail only on non-square inputs ({main.problem.describe()}); on a square "
                          f"{'x'.join(map(str, o.problem.in_spatial))} input they pass: look for a swapped "
                          f"height/width (e.g. len(a) where len(a[0]) is meant).")
+    unseen = equal_extents_note(op, main.problem)
+    if unseen:
+        notes.append(unseen)
     for o in outcomes:
         notes += [n for n in o.tolerance_notes if n not in notes]
     if main.fd_mode:
@@ -151,6 +154,33 @@ def summary_notes(op, outcomes) -> list[str]:
             notes.append(f"{op.names.get(target, target)} returned {note} values: results written into an "
                          f"integer array are truncated — create the output with dtype float.")
     return notes
+
+
+UNSEEN_BY_EXTENT = {
+    "input": "input-transposed (rows and columns of the input swapped)",
+    "filter": "filter-transposed and grad-filter-transposed (the filter's axes swapped)",
+    "output": "an output or gradient built with its two axes swapped (reshape(ow, oh))",
+    "output at pad 0": "an output with its axes swapped at pad 0",
+}
+
+
+def equal_extents_note(op, problem) -> str | None:
+    """When the user's own sizes make two extents equal, say which mistakes that hides."""
+    from ..checks.problem import extents_equal
+    equal = extents_equal(problem.in_spatial, problem.k_spatial, problem.geom) if problem.geom.ndim > 1 else []
+    hidden = [UNSEEN_BY_EXTENT[e] for e in equal if not (e == "output at pad 0" and "output" in equal)]
+    L = op.layout
+    counts = {"N": problem.batch if L.batch else None, "C": problem.channels if L.channels else None,
+              "F": problem.filters if L.channels else None}
+    same = [f"{a}={b}" for i, (a, x) in enumerate(counts.items()) for b, y in list(counts.items())[i + 1:]
+            if x is not None and x == y]
+    if same:
+        hidden.append("a batch, channel or filter axis used in place of another (" + ", ".join(same) + ")")
+    if not hidden:
+        return None
+    what = ", ".join(e for e in equal) or "counts"
+    return (f"the sizes you gave make some extents equal ({what}" + (f"; {', '.join(same)}" if same and equal else "")
+            + f"), so these mistakes cannot show here: {'; '.join(hidden)} — give sizes that differ to check them")
 
 
 def _join(names) -> str:
