@@ -105,3 +105,31 @@ def test_sizes_the_user_forces_equal_get_a_note():
     assert proc.returncode == 0
     note = next(n for n in doc["notes"] if "cannot show" in n)
     assert "input-transposed" in note and "filter-transposed" in note
+
+
+# ---- 7. a group-testing count is exact, or said to be a lower bound ---------------------------
+
+def test_group_testing_count_is_exact_when_affordable():
+    proc, doc = run_json("run", HERE / "layer_grad_input_scaled.py")
+    assert proc.returncode == 1
+    by = {(c["target"], c["against"]): c for c in doc["checks"]}
+    ref, fd = by[("grad_input", "reference")], by[("grad_input", "finite_differences")]
+    assert fd["mismatches"] == ref["mismatches"] > 200
+    assert not fd.get("mismatches_lower_bound")
+
+
+def test_group_testing_count_is_a_lower_bound_when_it_stops_early(monkeypatch):
+    import corrcheck.checks.suite as suite
+    from corrcheck.api import check
+    from corrcheck.report.sections import _failure_words, _check_details  # noqa: F401
+    monkeypatch.setattr(suite, "EXACT_SECONDS", 0.0)
+    res = check(str(HERE / "layer_grad_input_scaled.py"))
+    ref = next(c for c in res.checks if c.target == "grad_input" and c.against == "reference")
+    fd = next(c for c in res.checks if c.target == "grad_input" and c.against == "finite_differences")
+    assert fd.mismatches < ref.mismatches
+    assert fd.mismatches_lower_bound and isinstance(fd.mismatches, int)
+    assert f"at least {fd.mismatches}" in fd.message
+    doc = res.to_dict()
+    row = next(c for c in doc["checks"] if c["target"] == "grad_input" and c["against"] == "finite_differences")
+    assert row["mismatches_lower_bound"] is True and isinstance(row["mismatches"], int)
+    assert f"at least {fd.mismatches} / {fd.total}" in _failure_words(fd)
