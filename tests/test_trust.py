@@ -133,3 +133,22 @@ def test_group_testing_count_is_a_lower_bound_when_it_stops_early(monkeypatch):
     row = next(c for c in doc["checks"] if c["target"] == "grad_input" and c["against"] == "finite_differences")
     assert row["mismatches_lower_bound"] is True and isinstance(row["mismatches"], int)
     assert f"at least {fd.mismatches} / {fd.total}" in _failure_words(fd)
+
+
+# ---- 6. a raise that another admissible calling form avoids is corrcheck's, not the user's ----
+
+@pytest.mark.parametrize("flags", [[], ["--layout", "nhwc"], ["--stride", "1", "--pad", "0"],
+                                   ["--stride", "3", "--pad", "2", "--input-size", "9x7"]])
+def test_tensorflow_style_nhwc_hwio_with_int_strides_passes(flags):
+    proc, doc = run_json("run", HERE / "tf_style_nhwc.py", *flags)
+    assert proc.returncode == 0, [c.get("message") for c in doc.get("checks", [])] or doc.get("error")
+    assert doc["config"]["layout"] == "nhwc"
+    assert set(doc["bound"]) == {"forward", "grad_input", "grad_filter"}
+
+
+def test_tensorflow_style_bug_is_still_found():
+    proc, doc = run_json("run", HERE / "tf_style_nhwc_grad_filter_transposed.py")
+    assert proc.returncode == 1
+    failing = {c["target"] for c in doc["checks"] if c["status"] != "pass"}
+    assert failing == {"grad_filter"}
+    assert "conv2d_nhwc_backprop_input" not in doc["conclusion"]

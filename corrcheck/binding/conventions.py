@@ -104,14 +104,23 @@ def role_values(args, kind: str, size_style: str = "auto") -> dict:
     return values
 
 
-def _as_declared(p, role: str, values: dict):
+def _as_declared(p, role: str, values: dict, flip: bool = False):
     """A value in the form the parameter declares: `strides=(1, 1)` gets a tuple even when every
-    axis has the same stride, `padding="valid"` gets 'same'/'valid' when the run asked for it."""
+    axis has the same stride, `strides=1` an int, `padding="valid"` gets 'same'/'valid' when the run
+    asked for it. Without a default the name guesses (strides: a tuple); `flip` gives the other
+    form, tried when the guess raises."""
     v = values[role]
     default = p.default if p.has_default else None
-    if role in ("stride", "dilation", "pad") and isinstance(v, int) and (
-            isinstance(default, (tuple, list)) or p.name.lower() in ("strides", "dilations", "pads")):
-        return (v,) * values["_ndim"]
+    if role in ("stride", "dilation", "pad") and isinstance(v, int):
+        if isinstance(default, (tuple, list)):
+            as_tuple = True
+        elif isinstance(default, int) and not isinstance(default, bool):
+            as_tuple = False
+        else:
+            as_tuple = p.name.lower() in ("strides", "dilations", "pads")
+        if as_tuple != flip:
+            return (v,) * values["_ndim"]
+        return v
     if role == "pad" and isinstance(default, str):
         if values.get("_pad_mode"):
             return values["_pad_mode"]
@@ -120,14 +129,14 @@ def _as_declared(p, role: str, values: dict):
     return v
 
 
-def build_call(fn: UserFunction, roles: dict[str, str], values: dict):
+def build_call(fn: UserFunction, roles: dict[str, str], values: dict, flip: bool = False):
     """Positional args in parameter order (JavaScript has no keywords), keywords for keyword-only."""
     args, kwargs = [], {}
     params = list(fn.params)
     last = max((i for i, p in enumerate(params) if p.name in roles), default=-1)
     for i, p in enumerate(params):
         if p.name in roles:
-            v = _as_declared(p, roles[p.name], values)
+            v = _as_declared(p, roles[p.name], values, flip)
             if p.kind == "keyword_only":
                 kwargs[p.name] = v
             else:
@@ -231,7 +240,7 @@ class FunctionalImpl:
         self.forward_fn = forward
         self.grads = dict(grads)
         self.has_bias = has_bias
-        self.size_style: dict[str, str] = {}
+        self.form: dict[str, tuple[str, bool]] = {}      # function -> (size style, flip) that worked
         self.roles = {}
         if forward is not None:
             self.roles[forward.name] = assign_roles(forward, "forward", has_bias=has_bias)
@@ -273,51 +282,68 @@ class FunctionalImpl:
         return _first_if_pair(self._call_sized(fn, "forward", args, caller("forward")), args.out_shape)
 
     def _call_sized(self, fn, kind, args, call):
-        """Sizes go the common way first (an int when square, the full shape with channels); a
-        function that raises or returns the wrong shape gets the other way once, and keeps it when
-        that works (`h, w = image_shape` needs a tuple; `KH, KW = ksize` the spatial part only;
-        `new Array(FS)` an int)."""
+        """Call in the forms the signature admits until one runs with the right shape.
+
+        Sizes go the common way first (an int when square, the full shape with channels), strides
+        and pads as declared (an int default gets an int, `strides=(1, 1)` a tuple). A function that
+        raises, or returns the wrong shape on its first calls, gets the other forms (`h, w =
+        image_shape` needs a tuple; `KH, KW = ksize` the spatial part; `new Array(FS)` an int); the
+        form that works is kept. A raise is the user's only when every admissible form raises.
+        """
         roles = self.roles[fn.name]
+        forms = self._forms(fn, args, roles)
+        known = fn.name in self.form
+        first_exc, first_value, have_value, ran = None, None, False, None
+        for form in forms:
+            a, kw = build_call(fn, roles, role_values(args, kind, form[0]), flip=form[1])
+            try:
+                value = call(fn, *a, **kw)
+            except UserRaised as exc:
+                if first_exc is None and not have_value:
+                    first_exc = exc
+                continue
+            if self._fits(fn, kind, args, value):
+                if len(forms) > 1:
+                    self.form.setdefault(fn.name, self._specific(args, form))
+                return value
+            if not have_value:
+                first_value, have_value, ran = value, True, form
+            if known:
+                break              # a remembered form that runs: a wrong shape is the user's finding
+        if have_value:
+            if len(forms) > 1:
+                self.form.setdefault(fn.name, self._specific(args, ran))   # no form fits: keep the first that ran
+            return first_value
+        raise first_exc
+
+    def _forms(self, fn, args, roles):
+        """(size style, flip int/tuple) pairs worth trying, the remembered one first."""
         sized = {"filter_size", "input_size"} & set(roles.values())
-        styles = args.size_styles()
-        style = self.size_style.get(fn.name, styles[0])
-        others = [st for st in styles if st != style and any(
-            args.size_value(w, st) != args.size_value(w, style) for w in ("filter", "input"))]
-        a, kw = build_call(fn, roles, role_values(args, kind, style))
-        try:
-            value = call(fn, *a, **kw)
-        except UserRaised:
-            # a remembered style may have been an int on square sizes only: the other form is
-            # corrcheck's choice too, so try it before the raise counts as the user's
-            if not sized or not others:
-                raise
-            return self._retry(fn, kind, args, call, roles, others[0], None)
-        if sized and others and fn.name not in self.size_style and not self._fits(fn, kind, args, value):
-            return self._retry(fn, kind, args, call, roles, others[0], value)
-        if sized and self._fits(fn, kind, args, value):
-            self.size_style.setdefault(fn.name, self._specific(args, style))
-        return value
+        scalar = {"stride", "pad", "dilation"} & set(roles.values())
+        styles = args.size_styles() if sized else ("auto",)
+        forms = [(st, fl) for fl in ((False, True) if scalar else (False,)) for st in styles]
+        distinct = []
+        for f in forms:
+            if not any(self._same_values(args, f, g) for g in distinct):
+                distinct.append(f)
+        memo = self.form.get(fn.name)
+        if memo in distinct:
+            distinct.remove(memo)
+            distinct.insert(0, memo)
+        return distinct
 
     @staticmethod
-    def _specific(args, style):
-        """The most specific style that passed the same values as `style` did: a tuple that worked on
-        a non-square size is remembered as 'always a tuple', not 'an int when square'."""
+    def _same_values(args, a, b) -> bool:
+        return a[1] == b[1] and all(args.size_value(w, a[0]) == args.size_value(w, b[0]) for w in ("filter", "input"))
+
+    @staticmethod
+    def _specific(args, form):
+        """The most specific style that passed the same values: a tuple that worked on a non-square
+        size is remembered as 'always a tuple', not 'an int when square'."""
+        style, flip = form
         same = [st for st in args.size_styles() if all(
             args.size_value(w, st) == args.size_value(w, style) for w in ("filter", "input"))]
-        return same[-1] if same else style
-
-    def _retry(self, fn, kind, args, call, roles, style, first_value):
-        a, kw = build_call(fn, roles, role_values(args, kind, style))
-        try:
-            value = call(fn, *a, **kw)
-        except UserRaised:
-            if first_value is None:
-                raise
-            return first_value
-        if first_value is None or self._fits(fn, kind, args, value):
-            self.size_style[fn.name] = self._specific(args, style)
-            return value
-        return first_value
+        return (same[-1] if same else style), flip
 
     def _fits(self, fn, kind, args, value) -> bool:
         """Whether a single-result function returned the shape its target needs (True when unknown)."""
