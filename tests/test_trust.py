@@ -152,3 +152,29 @@ def test_tensorflow_style_bug_is_still_found():
     failing = {c["target"] for c in doc["checks"] if c["status"] != "pass"}
     assert failing == {"grad_filter"}
     assert "conv2d_nhwc_backprop_input" not in doc["conclusion"]
+
+
+# ---- 5. flat row-major arrays with explicit extents ------------------------------------------
+
+JS = Path(__file__).resolve().parent / "js_files" / "trust"
+
+
+@pytest.mark.parametrize("path", [HERE / "flat_extents.py", JS / "flat_extents.js"])
+def test_flat_arrays_with_extents_bind_as_a_flat_layout(path):
+    proc, doc = run_json("run", path, "--stride", "2", "--pad", "1")
+    assert proc.returncode == 0, doc.get("conclusion") or doc.get("error")
+    assert doc["config"]["layout"] == "hw"
+    assert any("flat row-major" in n for n in doc["notes"])
+    assert set(doc["bound"]) == {"forward", "grad_input", "grad_filter"}
+
+
+def test_flat_arrays_read_the_wrong_way_fail():
+    proc, doc = run_json("run", HERE / "flat_extents_column_major_read.py", "--stride", "1", "--pad", "0")
+    assert proc.returncode == 1
+    assert {c["target"] for c in doc["checks"] if c["status"] != "pass"} >= {"forward"}
+
+
+def test_flat_parameter_that_cannot_be_placed_is_named():
+    proc, doc = run_json("run", JS / "flat_unplaceable.js")
+    assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
+    assert "blend" in doc["error"]["message"] and "could not place" in doc["error"]["message"]

@@ -11,8 +11,11 @@ import numpy as np
 from .arrays import to_float_array
 from ..errors import BindError, UnusableOutput, UserCallError, UserRaised
 from ..loader.functions import UserFunction
-from .roles import param_role
+from .roles import extent_roles, param_role
 
+EXTENT_NAMES = ("in_w", "in_h", "k_w", "k_h", "out_w", "out_h", "n_channels")
+ROLE_WORDS = {"in_w": "input width", "in_h": "input height", "k_w": "filter width", "k_h": "filter height",
+              "out_w": "output width", "out_h": "output height", "n_channels": "channel count"}
 ROLE_ORDER = {
     "forward": ["input", "filter", "bias", "stride", "pad", "dilation"],
     "grad_filter": ["dout", "input", "stride", "pad", "filter_size", "dilation"],
@@ -35,8 +38,11 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
     """param name -> role, by name first, then by position for the unnamed rest."""
     in_grad = kind != "forward"
     params = [p for p in fn.params if p.kind in ("positional", "keyword_only")]
-    roles: dict[str, str] = {}
+    roles: dict[str, str] = dict(extent_roles([p.name for p in params]))
+    flat = bool(roles)
     for p in params:
+        if p.name in roles:
+            continue
         role = param_role(p.name, in_grad)
         if kind == "grad_filter" and role == "filter" and p.name.lower() == "k":
             role = "filter_size"        # dw = np.zeros(k): a one-letter k here is the kernel's size
@@ -52,12 +58,22 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
     if has_bias is False or (kind == "forward" and has_bias is None and "bias" not in roles.values()):
         order = [r for r in order if r != "bias"]
     free = [r for r in order if r not in roles.values()]
+    if flat:        # with explicit extents only the arrays go by position: a stray int is not a stride
+        free = [r for r in free if r in ("input", "filter", "dout", "bias")]
     for p in params:
         if p.name in roles or p.has_default or not free:
             continue
         if p.kind != "positional":
             continue
         roles[p.name] = free.pop(0)
+    if flat:
+        unplaced = [p.name for p in params if p.name not in roles and not p.has_default]
+        if unplaced:
+            raise BindError(
+                f"{fn.signature()} takes flat arrays with explicit extents, but corrcheck could not place "
+                f"{', '.join(unplaced)} (it knows width/height, kw/kh, ow/oh, channels, stride and pad by "
+                f"name): rename them or wrap the function in a small adapter file (README: \"Your code has "
+                f"another shape?\")")
     missing = REQUIRED[kind] - set(roles.values())
     if missing:
         raise BindError(
@@ -99,6 +115,7 @@ def role_values(args, kind: str, size_style: str = "auto") -> dict:
         "conv_param": {"stride": args.stride, "pad": args.pad},
         "_ndim": args.geom.ndim, "_pad_mode": args.geom.mode,
     }
+    values.update(args.extents())
     if args.geom.dilation != (1,) * args.geom.ndim:
         values["conv_param"]["dilation"] = args.dilation
     return values
@@ -185,7 +202,8 @@ def _assign(items, want, order, name) -> dict:
     for target in order:
         shape = want.get(target)
         matches = [i for i, s in enumerate(shapes) if i not in used and s is not None and shape is not None
-                   and (s == tuple(shape) or (target == "grad_bias" and int(np.prod(s)) == int(np.prod(shape))))]
+                   and (s == tuple(shape) or ((target == "grad_bias" or len(s) == 1)
+                                              and int(np.prod(s)) == int(np.prod(shape))))]
         if len(matches) == 1 or (matches and sum(1 for t in order if want.get(t) == want.get(target)) == 1):
             out[target] = items[matches[0]]
             used.add(matches[0])
@@ -251,9 +269,13 @@ class FunctionalImpl:
             kind = target if len(serving) == 1 else "backward"
             self.roles[fn.name] = assign_roles(fn, kind, has_bias=has_bias)
         self.binding_notes = [
-            f"{fn.name}: " + ", ".join(f"{p} = {r.replace('_', ' ')}" for p, r in self.roles[fn.name].items())
+            f"{fn.name}: " + ", ".join(f"{p} = {ROLE_WORDS.get(r, r.replace('_', ' '))}"
+                                       for p, r in self.roles[fn.name].items())
             for fn in self._functions()
         ]
+        extent = {r for roles in self.roles.values() for r in roles.values() if r in EXTENT_NAMES}
+        self.flat = bool(extent)             # flat row-major arrays with explicit extents
+        self.flat_channels = "n_channels" in extent
 
     def takes(self, role: str) -> bool:
         """Whether any bound function receives this role (directly or in a conv_param dict)."""
@@ -357,6 +379,8 @@ class FunctionalImpl:
             got = to_float_array(_first_if_pair(value, want) if kind == "forward" else value, fn.name)[0].shape
         except UserCallError:
             return False
+        if self.flat and len(got) == 1:
+            return int(got[0]) == int(np.prod(want))
         return tuple(got) == tuple(want)
 
     def gradients(self, target, args, caller):

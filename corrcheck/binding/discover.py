@@ -314,6 +314,9 @@ def _functional_plan(fwd, grads) -> BindPlan:
         if combined and all(c is combined[0] for c in combined):
             grads.setdefault("grad_bias", combined[0])
     layouts = LAYOUT_CANDIDATES["functional_batched" if batched else "functional_plain"]
+    impl = FunctionalImpl(fwd, grads, has_bias)
+    if impl.flat:       # flat arrays with extents: a 2-D grid, with channels when a channel count is passed
+        layouts = ("chw", "hw") if impl.flat_channels else ("hw",)
     return BindPlan("functional", lambda: FunctionalImpl(fwd, grads, has_bias), layouts)
 
 

@@ -84,10 +84,11 @@ def choose(plan, cfg, rng, *, language: str, user_files):
     same_rule = "holberton" if plan.convention == "holberton" else "tf"
     attempts: list[Attempt] = []
     layouts = _candidate_layouts(plan, cfg)
+    containers = ("flat",) if getattr(plan.make_impl(), "flat", False) else _containers(language)
 
     def run(layout_list):
         for layout in layout_list:
-            for container in _containers(language):
+            for container in containers:
                 for square in (False, True):
                     a = _try(plan, cfg, layout, container, square, rng, language, user_files, same_rule)
                     attempts.append(a)
@@ -134,7 +135,8 @@ def choose(plan, cfg, rng, *, language: str, user_files):
             op.calls.update(a.op.calls)
     notes = []
     if cfg.layout == "auto":
-        notes.append(f"layout {best.layout} (detected" + (", nested lists" if best.container == "list" else "") + ")")
+        notes.append(f"layout {best.layout} (detected" + {"list": ", nested lists", "flat": ", flat row-major arrays with "
+                      "explicit extents"}.get(best.container, "") + ")")
     elif best.container == "list":
         notes.append(f"layout {best.layout}, nested lists")
     first = best.first if not best.square and best.first is not None else None
