@@ -101,7 +101,7 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         return None
 
     best = run(layouts)
-    if getattr(plan, "weak", False) and not any(a.error is None for a in attempts):
+    if getattr(plan, "weak", False) and not any(a.error is None or a.ran for a in attempts):
         # bound by position only, and no layout gives a convolution's output shape: not a conv
         from .discover import no_convolution_seen
         raise no_convolution_seen(plan.seen, attempts[0].op.names if attempts and attempts[0].op else {})

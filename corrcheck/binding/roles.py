@@ -135,11 +135,13 @@ def conv_evidence(name: str, param_names) -> bool:
     ws = words(name)
     if any(w in CONV_NAME_WORDS or w.startswith(("conv", "corr")) for w in ws):
         return True
+    roles = set()
     for p in param_names:
         low = p.lower().lstrip("_")
         if low in CONV_PARAM_NAMES or (len(low) > 1 and param_role(p, False) in CONV_PARAM_ROLES):
             return True
-    return False
+        roles.add(param_role(p, False))
+    return {"stride", "pad"} <= roles            # (x, w, s, p): one letter each, but the pair says it
 
 
 # Flat row-major arrays with explicit extents (canvas / WebGL style): conv2d(input, width, height,
@@ -165,7 +167,7 @@ def extent_roles(param_names) -> dict[str, str]:
     roles = {}
     for low, p in names.items():
         for role, aliases in EXTENT_ALIASES.items():
-            if low in aliases and role not in roles.values():
+            if low.replace("_", "") in {a.replace("_", "") for a in aliases} and role not in roles.values():
                 roles[p] = role
                 break
     if "w" in names and "h" in names and "in_w" not in roles.values() and "in_h" not in roles.values():
