@@ -15,7 +15,7 @@ from . import __version__
 from .binding.discover import plan as bind_plan
 from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
-from .errors import CorrcheckError
+from .errors import CorrcheckError, UnreadableOutput
 from .geometry import ConfigError
 from .binding.layouts import LAYOUTS
 from .checks.problem import build_problem, pad0_variant, probe_variants
@@ -195,8 +195,11 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except (CorrcheckError, ConfigError) as exc:
         return error_result(cfg, exc, t0)
-    result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
-                         language=language, first=first)
+    try:
+        result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources,
+                             t0=t0, language=language, first=first)
+    except CorrcheckError as exc:
+        return error_result(cfg, exc, t0)
     if cfg.sweep:
         from .sweep import attach
         main_passed = result.verdict == "pass"
@@ -221,6 +224,11 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     if extra is not None:
         outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,
                                       finite_differences=False, second_draw=False))
+    unreadable = next((t.error for t in outcomes[0].targets.values() if isinstance(t.error, UnreadableOutput)), None)
+    if unreadable is not None:
+        # an object corrcheck cannot read is corrcheck not understanding the code: exit 2, never a FAIL
+        from .errors import BindError
+        raise BindError(unreadable.message)
     fwd = outcomes[0].targets.get("forward")
     if fwd is not None and fwd.error is not None:
         # the forward crashed here: find shapes where it runs, so the gradients can still be

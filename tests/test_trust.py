@@ -178,3 +178,45 @@ def test_flat_parameter_that_cannot_be_placed_is_named():
     proc, doc = run_json("run", JS / "flat_unplaceable.js")
     assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
     assert "blend" in doc["error"]["message"] and "could not place" in doc["error"]["message"]
+
+
+# ---- 3. objects that carry the numbers -------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("flags", [[], ["--forward", "ConvLayer"], ["--stride", "1", "--pad", "0"],
+                                   ["--stride", "3", "--pad", "2"]])
+def test_volume_object_library_is_read_natively(flags):
+    proc, doc = run_json("run", JS / "convnet_lib.js", *flags)
+    assert proc.returncode == 0, doc.get("error") or doc.get("conclusion")
+    assert doc["bound"]["forward"] == "convnet.ConvLayer.forward"
+    assert {"grad_input", "grad_filter", "grad_bias"} <= set(doc["bound"])
+    if not flags:
+        assert any("picked among" in n and "FullyConnLayer" in n for n in doc["notes"])
+
+
+def test_volume_object_library_bug_is_found_in_the_filter_gradient():
+    proc, doc = run_json("run", JS / "convnet_lib_bug.js")
+    assert proc.returncode == 1
+    assert {c["target"] for c in doc["checks"] if c["status"] != "pass"} == {"grad_filter"}
+
+
+@pytest.mark.parametrize("flags", [[], ["--forward", "ConvLayer"]])
+def test_the_example_volume_library_needs_no_adapter(flags):
+    proc, doc = run_json("run", ROOT / "examples" / "adapters" / "vol_library.js", *flags)
+    assert proc.returncode == 0, doc.get("error") or doc.get("conclusion")
+
+
+def test_data_shape_records_and_data_wrappers_are_read():
+    proc, doc = run_json("run", HERE / "records_data_shape.py")
+    assert proc.returncode == 0, doc.get("error") or doc.get("conclusion")
+    assert set(doc["bound"]) == {"forward", "grad_input"}
+
+
+@pytest.mark.parametrize("path", [HERE / "returns_opaque_object.py", JS / "returns_record.js"])
+def test_an_unreadable_result_object_is_exit_2_not_a_fail(path):
+    proc, doc = run_json("run", path, "--stride", "2", "--pad", "1")
+    assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
+    msg = doc["error"]["message"]
+    assert "cannot read" in msg and "Your code has another shape?" in msg

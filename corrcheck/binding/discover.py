@@ -133,14 +133,35 @@ def _pair_cs231n(fwd, bwd):
 
 
 def _layers(ns):
+    """Layer classes (forward and backward methods); those named like a convolution first. The
+    namespace a class lives in (convnetjs.FullyConnLayer) says nothing about the class itself."""
     out = []
     for name, cls in _classes(ns).items():
         if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS):
-            low = name.lower()
+            low = name.rsplit(".", 1)[-1].lower()
             score = 2 if any(w in low for w in ("conv", "corr", "filter")) else 1
             out.append((score, cls))
     out.sort(key=lambda t: -t[0])
     return [c for s, c in out if s == out[0][0]] if out else []
+
+
+def _all_layers(ns) -> list[str]:
+    return [cls.name for cls in _classes(ns).values()
+            if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS)]
+
+
+def layer_plan(cls, ns) -> BindPlan:
+    """A layer class: volume-object layers (options object + a volume class) natively, else LayerImpl."""
+    from . import volumes
+    if volumes.option_param(cls) is not None and volumes.volume_class(ns) is not None:
+        if not volumes.fits(cls, ns):
+            raise BindError(f"{cls.name} takes an options object whose keys corrcheck cannot map to a filter size "
+                            f"and a filter count (read: {', '.join(volumes.option_keys(cls, volumes.option_param(cls))) or 'none'}); "
+                            f"wrap it in a small adapter file (README: \"Your code has another shape?\")")
+        vol = volumes.volume_class(ns)
+        fwd, bwd = find_method(cls, FORWARD_METHODS), find_method(cls, BACKWARD_METHODS)
+        return BindPlan("layer", lambda: volumes.VolumeLayerImpl(cls, vol, fwd, bwd), ("chw",))
+    return BindPlan("layer", lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
 
 
 def _functional(ns):
@@ -286,7 +307,12 @@ def _make(conv, found, ns) -> BindPlan:
             raise BindError(f"several layer classes: {', '.join(c.name for c in found)}; "
                             f"choose one with --forward CLASS")
         cls = found[0]
-        return BindPlan("layer", lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        p = layer_plan(cls, ns)
+        others = [n for n in _all_layers(ns) if n != cls.name]
+        if others:
+            p.notes.append(f"layer class {cls.name} picked among {', '.join([cls.name] + others)}: the only one "
+                           f"named like a convolution (choose another with --forward CLASS)")
+        return p
     by_kind = found
     fwd = _best(by_kind.get("forward", []), "forward", "--forward")
     grads = {}
@@ -332,7 +358,7 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
                 cls = ns[owner]
         if cls is None:
             raise BindError("--convention layer needs a class: name it with --forward CLASS")
-        return BindPlan("layer", lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        return layer_plan(cls, ns)
     fwd = chosen.get("forward")
     if conv == "holberton" or (conv == "auto" and fwd is not None and
                                {"activation", "a_prev"} & {p.name.lower() for p in fwd.params}):
