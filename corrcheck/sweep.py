@@ -151,22 +151,25 @@ def takes_dilation(op) -> bool:
 
 
 def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:
-    """One forward call at pad (1, 0): does it come back with the right shape? (else: why not)"""
+    """One call of every bound function at pad (1, 0): does each come back with the right shape?
+    (else: why not). A forward built on np.pad takes the pair while its gradients, written with
+    `h + 2 * pad`, cannot: an asymmetric pad the signature cannot carry is not the user's bug."""
     from .checks.suite import make_draw, user_result
     from .errors import UserCallError
 
-    target = "forward" if "forward" in op.targets else op.targets[0]
     ndim = main.geom.ndim
     n, k = SIZES[ndim][0]
     geom = Geometry((1,) * ndim, (ASYMMETRIC_PAD,) * ndim, (1,) * ndim, cfg.op)
     problem = Problem(geom, n, k, main.batch, main.channels, main.filters, label="sweep")
     d = make_draw(problem, np.random.default_rng(cfg.seed), op.has_bias)
     try:
-        user_result(op, target, d, geom)
+        for target in op.targets:
+            user_result(op, target, d, geom)
     except UserCallError as err:
         return False, err.message
     finally:
         op.mutations.clear()
+        op.forget()
     return True, None
 
 
