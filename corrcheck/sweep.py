@@ -361,7 +361,7 @@ def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) ->
     asymmetric, why = takes_asymmetric_pad(op, main, cfg)
     if not asymmetric:
         notes.append(f"sweep: asymmetric pad {format_pad((ASYMMETRIC_PAD,) * main.geom.ndim)} left out, "
-                     f"the forward could not take it ({_short(why)}); give --pad 1,0 to require it")
+                     f"the functions could not take it ({_short(why)}); give --pad 1,0 to require it")
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
     jobs = cfg.jobs if cfg.jobs else default_jobs()
