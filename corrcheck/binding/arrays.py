@@ -148,11 +148,6 @@ def _carried(value):
     return value
 
 
-def to_user_lists(a: np.ndarray):
-    """Canonical float64 -> nested Python lists of floats (for list-based code)."""
-    return a.tolist()
-
-
 def _typed_int_items(value) -> bool:
     """A list whose rows are numpy integer arrays (np.zeros(..., dtype=int) built row by row)."""
     if isinstance(value, (list, tuple)) and value:
