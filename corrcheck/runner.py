@@ -18,8 +18,8 @@ from .checks.problem import Problem, build_problem, pad0_variant, probe_variants
 from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
 from .diagnosis.feed import diagnose_outcomes, explain_worst
-from .diagnosis.story import conclusion, summary_notes
-from .errors import ConfigError, CorrcheckError
+from .diagnosis.story import conclusion, reported_checks, summary_notes
+from .errors import BindError, ConfigError, CorrcheckError, UnreadableOutput
 from .geometry import format_axes, format_pad
 from .loader.files import load_namespace
 from .locate.find import locate_all
@@ -94,8 +94,11 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
-    result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
-                         language=language, first=first)
+    try:
+        result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources,
+                             t0=t0, language=language, first=first)
+    except CorrcheckError as exc:
+        return error_result(cfg, exc, t0)
     if cfg.sweep:
         from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
         main_passed = result.verdict == Verdict.PASS
@@ -118,6 +121,10 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     if extra is not None:
         outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,
                                       finite_differences=False, second_draw=False))
+    unreadable = next((t.error for t in outcomes[0].targets.values() if isinstance(t.error, UnreadableOutput)), None)
+    if unreadable is not None:
+        # an object corrcheck cannot read is corrcheck not understanding the code: exit 2, never a FAIL
+        raise BindError(unreadable.message)
     fwd = outcomes[0].targets.get("forward")
     if fwd is not None and fwd.error is not None:
         # the forward crashed here: find shapes where it runs, so the gradients can still be
@@ -136,14 +143,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
             outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False, second_draw=False))
         except ConfigError:
             pass
-    checks = list(outcomes[0].checks)
-    failing = set(outcomes[0].failing_targets())
-    for o in outcomes[1:]:
-        if o.problem.label == "square":
-            continue                 # only informs a note ("fails only on non-square inputs")
-        new = [c for c in o.checks if c.status in FAILING and c.target not in failing]
-        checks += new
-        failing |= {c.target for c in new}
+    checks = reported_checks(outcomes)      # the square re-check only informs a note
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
     diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})
     explanations = explain_worst(op, outcomes, cfg)

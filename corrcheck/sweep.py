@@ -156,19 +156,22 @@ def takes_dilation(op) -> bool:
 
 
 def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:
-    """One forward call at pad (1, 0): does it come back with the right shape? (else: why not)"""
-    target = "forward" if "forward" in op.targets else op.targets[0]
+    """One call of every bound function at pad (1, 0): does each come back with the right shape?
+    (else: why not). A forward built on np.pad takes the pair while its gradients, written with
+    `h + 2 * pad`, cannot: an asymmetric pad the signature cannot carry is not the user's bug."""
     ndim = main.geom.ndim
     n, k = SIZES[ndim][0]
     geom = Geometry((1,) * ndim, (ASYMMETRIC_PAD,) * ndim, (1,) * ndim, cfg.op)
     problem = Problem(geom, n, k, main.batch, main.channels, main.filters, label="sweep")
     d = make_draw(problem, np.random.default_rng(cfg.seed), op.has_bias)
     try:
-        user_result(op, target, d, geom)
+        for target in op.targets:
+            user_result(op, target, d, geom)
     except UserCallError as err:
         return False, err.message
     finally:
         op.mutations.clear()
+        op.forget()
     return True, None
 
 
@@ -354,7 +357,7 @@ def sweep(op, main: Problem, cfg, *, language: str = "python",
     asymmetric, why = takes_asymmetric_pad(op, main, cfg)
     if not asymmetric:
         notes.append(f"sweep: asymmetric pad {format_pad((ASYMMETRIC_PAD,) * main.geom.ndim)} left out, "
-                     f"the forward could not take it ({_short(why)}); give --pad 1,0 to require it")
+                     f"the functions could not take it ({_short(why)}); give --pad 1,0 to require it")
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
     jobs = cfg.jobs if cfg.jobs else default_jobs()

@@ -82,6 +82,21 @@ class UserArgs:
             return full[0]
         return tuple(full)
 
+    def extents(self) -> dict[str, int]:
+        """Width/height of the input, filter and output, and the channel count, for flat-array code."""
+        L = self.layout
+        sp = lambda full, which: (full[:-2] if which == "w" and L.channels_last else full[2:]) if (
+            which == "w" and L.channels) else ((full[1:-1] if L.channels_last else full[-L.spatial:])
+                                               if L.channels else full)
+        xs, ks, os_ = sp(self.x_shape, "x"), sp(self.w_shape, "w"), sp(self.out_shape, "x")
+        out = {"n_channels": (self.w_shape[-2] if L.channels_last else self.w_shape[1]) if L.channels else 1}
+        for name, shape in (("in", xs), ("k", ks), ("out", os_)):
+            if len(shape) >= 2:
+                out[f"{name}_h"], out[f"{name}_w"] = int(shape[-2]), int(shape[-1])
+            elif len(shape) == 1:
+                out[f"{name}_h"], out[f"{name}_w"] = 1, int(shape[0])
+        return out
+
     def size_styles(self) -> tuple[str, ...]:
         """The ways to pass a size worth trying, most common first."""
         return ("auto", "spatial") if self.layout.channels else ("auto", "tuple")
@@ -209,6 +224,9 @@ class BoundOp:
         )
 
     def _container(self, a: np.ndarray):
+        if self.container == "flat":          # one row-major run of numbers (typed-array / canvas code)
+            flat = np.array(a, dtype=np.float64, copy=True).reshape(-1)
+            return flat.tolist() if self.language == "javascript" else flat
         return a.tolist() if self.container == "list" else np.array(a, dtype=np.float64, copy=True)
 
     def _caller(self, target: str):
@@ -255,7 +273,9 @@ class BoundOp:
                 f"{name} returned shape {tuple(arr.shape)} for the bias gradient, expected {f} values (one per filter)",
                 got_shape=tuple(arr.shape))
         if tuple(arr.shape) != tuple(want):
-            if arr.size == int(np.prod(want)) and arr.squeeze().shape == tuple(s for s in want if s != 1):
+            if self.container == "flat" and arr.ndim == 1 and arr.size == int(np.prod(want)):
+                arr = arr.reshape(want)
+            elif arr.size == int(np.prod(want)) and arr.squeeze().shape == tuple(s for s in want if s != 1):
                 arr = arr.reshape(want)
             else:
                 raise UnusableOutput(

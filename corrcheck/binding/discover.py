@@ -13,7 +13,7 @@ from .conventions import Cs231nImpl, FunctionalImpl, HolbertonImpl
 from ..errors import BindError
 from .layer import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
 from ..loader.functions import UserFunction
-from .roles import function_kind, param_role
+from .roles import conv_evidence, function_kind, param_role
 from ..vocab import Convention, GRADS, TARGETS, Target
 
 LAYOUT_CANDIDATES = {
@@ -31,6 +31,40 @@ class BindPlan:
     make_impl: object                      # () -> impl
     layouts: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    # bound by position only: nothing in the names or parameters says convolution, so the forward
+    # must return a convolution's output shape (probe.py) before its mismatches are the user's bug
+    weak: bool = False
+    seen: str = ""
+
+
+def has_evidence(f: UserFunction) -> bool:
+    names = [p.name for p in f.params]
+    if f.is_class:
+        names += [m for m in f.methods]
+    return conv_evidence(f.name, names)
+
+
+def seen_functions(ns) -> str:
+    """The user's functions and classes, as signatures, for a message that says what was there."""
+    shown = [f.signature() for k, f in ns.items() if not k.startswith("_") and "." not in k
+             and not f.extra.get("imported")]
+    text = ", ".join(shown)
+    return text if len(text) <= 400 else text[:400].rsplit(", ", 1)[0] + ", ..."
+
+
+def no_convolution(ns) -> BindError:
+    return no_convolution_seen(seen_functions(ns))
+
+
+def no_convolution_seen(seen: str, tried: dict | None = None) -> BindError:
+    """Exit 2, one sentence: what corrcheck looked for, what it tried, and what the files hold."""
+    tried_names = sorted(set((tried or {}).values()))
+    tried_text = (f" ({', '.join(tried_names)} returned no convolution-shaped output in any layout)"
+                  if tried_names else "")
+    return BindError("nothing here looks like a convolution: corrcheck looked for a function or layer class "
+                     "named like conv/correlate, or taking stride/padding/kernel parameters, whose output has a "
+                     f"convolution's shape{tried_text}, and saw " + (seen or "no functions")
+                     + "; name yours with --forward NAME (and --grad-input/--grad-filter NAME)")
 
 
 def _lookup(ns: dict[str, UserFunction], name: str, flag: str) -> UserFunction:
@@ -99,14 +133,35 @@ def _pair_cs231n(fwd, bwd):
 
 
 def _layers(ns):
+    """Layer classes (forward and backward methods); those named like a convolution first. The
+    namespace a class lives in (convnetjs.FullyConnLayer) says nothing about the class itself."""
     out = []
     for name, cls in _classes(ns).items():
         if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS):
-            low = name.lower()
+            low = name.rsplit(".", 1)[-1].lower()
             score = 2 if any(w in low for w in ("conv", "corr", "filter")) else 1
             out.append((score, cls))
     out.sort(key=lambda t: -t[0])
     return [c for s, c in out if s == out[0][0]] if out else []
+
+
+def _all_layers(ns) -> list[str]:
+    return [cls.name for cls in _classes(ns).values()
+            if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS)]
+
+
+def layer_plan(cls, ns) -> BindPlan:
+    """A layer class: volume-object layers (options object + a volume class) natively, else LayerImpl."""
+    from . import volumes
+    if volumes.option_param(cls) is not None and volumes.volume_class(ns) is not None:
+        if not volumes.fits(cls, ns):
+            raise BindError(f"{cls.name} takes an options object whose keys corrcheck cannot map to a filter size "
+                            f"and a filter count (read: {', '.join(volumes.option_keys(cls, volumes.option_param(cls))) or 'none'}); "
+                            f"wrap it in a small adapter file (README: \"Your code has another shape?\")")
+        vol = volumes.volume_class(ns)
+        fwd, bwd = find_method(cls, FORWARD_METHODS), find_method(cls, BACKWARD_METHODS)
+        return BindPlan(Convention.LAYER, lambda: volumes.VolumeLayerImpl(cls, vol, fwd, bwd), ("chw",))
+    return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
 
 
 def _functional(ns):
@@ -141,10 +196,26 @@ def _best(cands, what, flag):
 
 def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     """Decide the convention and the functions (see module doc); say what stays unchecked."""
-    p = _plan(ns, cfg)
+    explicit = any(getattr(cfg, t) for t in TARGETS)
+    try:
+        p = _plan(ns, cfg)
+    except BindError:
+        if not explicit and not any(has_evidence(f) for k, f in ns.items() if not f.extra.get("imported")):
+            raise no_convolution(ns) from None
+        raise
+    if not explicit:
+        bound = _bound_functions(p.make_impl())
+        if bound and not any(has_evidence(f) for f in bound):
+            p.weak, p.seen = True, seen_functions(ns)
     if p.convention == Convention.FUNCTIONAL:
         p.notes.extend(_unbound_notes(ns, p))
     return p
+
+
+def _bound_functions(impl) -> list[UserFunction]:
+    fns = [getattr(impl, a, None) for a in ("forward_fn", "backward_fn", "cls")]
+    fns += list(getattr(impl, "grads", {}).values())
+    return [f for f in fns if isinstance(f, UserFunction)]
 
 
 def _unbound_notes(ns, p: BindPlan) -> list[str]:
@@ -188,10 +259,7 @@ def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
                             f"try --convention auto or name them with --forward/--grad-input/--grad-filter")
         return _make(conv, found[conv], ns)
     if not found:
-        what = ", ".join(f.signature() for k, f in ns.items() if not k.startswith("_") and "." not in k)[:400]
-        raise BindError("no convolution function recognised"
-                        + (f" (found: {what})" if what else " (the file defines no functions)")
-                        + "; name them with --forward NAME, --grad-input NAME, --grad-filter NAME")
+        raise no_convolution(ns)
     for specific in (Convention.HOLBERTON, Convention.CS231N, Convention.LAYER):
         if specific in found:
             others = [k for k in found if k not in (specific, "functional")]
@@ -239,7 +307,12 @@ def _make(conv, found, ns) -> BindPlan:
             raise BindError(f"several layer classes: {', '.join(c.name for c in found)}; "
                             f"choose one with --forward CLASS")
         cls = found[0]
-        return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        p = layer_plan(cls, ns)
+        others = [n for n in _all_layers(ns) if n != cls.name]
+        if others:
+            p.notes.append(f"layer class {cls.name} picked among {', '.join([cls.name] + others)}: the only one "
+                           f"named like a convolution (choose another with --forward CLASS)")
+        return p
     by_kind = found
     fwd = _best(by_kind.get("forward", []), "forward", "--forward")
     grads = {}
@@ -267,6 +340,9 @@ def _functional_plan(fwd, grads) -> BindPlan:
         if combined and all(c is combined[0] for c in combined):
             grads.setdefault("grad_bias", combined[0])
     layouts = LAYOUT_CANDIDATES["functional_batched" if batched else "functional_plain"]
+    impl = FunctionalImpl(fwd, grads, has_bias)
+    if impl.flat:       # flat arrays with extents: a 2-D grid, with channels when a channel count is passed
+        layouts = ("chw", "hw") if impl.flat_channels else ("hw",)
     return BindPlan(Convention.FUNCTIONAL, lambda: FunctionalImpl(fwd, grads, has_bias), layouts)
 
 
@@ -282,7 +358,7 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
                 cls = ns[owner]
         if cls is None:
             raise BindError("--convention layer needs a class: name it with --forward CLASS")
-        return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        return layer_plan(cls, ns)
     fwd = chosen.get("forward")
     if conv == Convention.HOLBERTON or (conv == "auto" and fwd is not None and
                                {"activation", "a_prev"} & {p.name.lower() for p in fwd.params}):

@@ -24,6 +24,7 @@ EXHAUSTIVE_MAX_ENTRIES = 128   # auto mode: per-entry differences for small prob
 EXHAUSTIVE_SECONDS = 2.0       # ...unless one user call is so slow that it would take longer than this
 LOCALISE_CALLS = 200           # group testing stops here and says the list may be incomplete (a call
 LOCALISE_SECONDS = 30.0        # count, so the same seed gives the same report; time only as a safety net)
+EXACT_SECONDS = 10.0           # when group testing stops early, every entry one by one if that costs less
 
 
 @dataclass
@@ -254,12 +255,25 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
                     expected[i] = v
                 res = compare(target, Against.FINITE_DIFFERENCES, grad, expected.reshape(grad.shape), tol,
                               user_index=idx, mode="directional", config_note=note)
-                if not passed and res.status == Status.PASS:
-                    res = CheckResult(**{**res.__dict__, "status": Status.FAIL,
-                                         "message": "a random-direction check disagreed but no single entry could be singled out"})
+                if not complete and 2 * grad.size * out.seconds_per_call <= EXACT_SECONDS:
+                    # group testing only found a subset: count exactly, one entry at a time
+                    fd = exhaustive(obj)
+                    res = compare(target, Against.FINITE_DIFFERENCES, grad, fd, tol, user_index=idx,
+                                  mode="exhaustive", config_note=note)
+                    res = replace(res, message=None if res.status == Status.PASS else
+                                  "group testing stopped at its call budget, so every entry was then checked "
+                                  "one by one: the count is exact")
+                elif not passed and res.status == Status.PASS:
+                    res = replace(res, status=Status.FAIL, mismatches=max(1, res.mismatches or 0),
+                                  mismatches_lower_bound=True,
+                                  message="a random-direction check disagreed but no single entry could be "
+                                          "singled out: at least one entry is wrong")
                 elif not complete:
-                    res = CheckResult(**{**res.__dict__, "message": "localisation stopped at its call budget: "
-                                                                    "more entries may be wrong (use --exhaustive)"})
+                    res = replace(res, mismatches_lower_bound=True,
+                                  message=f"at least {res.mismatches} entries are wrong: group testing stopped "
+                                          f"at its call budget before it had singled out every wrong entry, and "
+                                          f"checking each one would take too long here (use --exhaustive for "
+                                          f"the exact count)")
                 out.checks.append(res)
         except UnusableOutput as err:
             out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, err, note))

@@ -228,7 +228,7 @@ def _summary(result, verbosity: int) -> Table:
         if verbosity >= VERBOSE and check.mode:
             against += f" ({check.mode})"
         if check.mismatches is not None and check.total:
-            mismatched = Text(mismatch_words(check.mismatches, check.total))
+            mismatched = Text(mismatch_words(check.mismatches, check.total, check.mismatches_lower_bound))
         else:   # the headline of the message ("raised ValueError"); the whole of it is below
             words = headline(check.message, result.bound) if check.status in (Status.ERROR, Status.SKIPPED) else ""
             mismatched = Text(words, no_wrap=True, overflow="ellipsis", justify="left")
@@ -264,9 +264,14 @@ def headline(message: str | None, bound: dict | None = None) -> str:
     return text
 
 
-def mismatch_words(mismatches: int, total: int) -> str:
-    """numpy.testing's wording: '7 / 9 (77.8%)'."""
-    return f"{mismatches} / {total} ({100.0 * mismatches / total:.3g}%)"
+def mismatch_words(mismatches: int, total: int, lower_bound: bool = False) -> str:
+    """numpy.testing's wording: '7 / 9 (77.8%)'; 'at least 7 / 90 (7.78%)' when group testing stopped early."""
+    return ("at least " if lower_bound else "") + f"{mismatches} / {total} ({100.0 * mismatches / total:.3g}%)"
+
+
+def _count(check) -> str:
+    """'46 / 56' or 'at least 46 / 56'."""
+    return ("at least " if check.mismatches_lower_bound else "") + f"{check.mismatches} / {check.total}"
 
 
 def _val(value) -> str:
@@ -289,7 +294,7 @@ def _check_details(check, verbosity: int, brief: bool = False) -> Group:
             lines = ["…"] + lines[-15:]
         parts.append(Text("\n".join(lines), style="red"))
     if check.mismatches is not None and check.total:
-        parts.append(Text(f"Mismatched elements: {mismatch_words(check.mismatches, check.total)}"))
+        parts.append(Text(f"Mismatched elements: {mismatch_words(check.mismatches, check.total, check.mismatches_lower_bound)}"))
     if check.max_abs_error is not None and check.status == Status.FAIL:
         parts.append(Text(f"Max absolute difference: {num(check.max_abs_error)}"))
     if brief:
@@ -534,7 +539,7 @@ def verdict_line(result) -> Text:
                 # "…and with finite differences at 46 / 56": one clause per target, not a repeat
                 first = by_target[check.target]
                 reasons[first] += (f" and with {check.against.replace('_', ' ')} at "
-                                   f"{check.mismatches} / {check.total}"
+                                   f"{_count(check)}"
                                    + (f" {check.config_note}" if check.config_note else ""))
             else:
                 by_target[check.target] = len(reasons)
@@ -579,5 +584,5 @@ def _failure_words(check) -> str:
         unit = ("cell", "cells") if check.target == Target.FORWARD else ("entry", "entries")
         unit = unit[check.total != 1]
         against = AGAINST_WORDS.get(check.against, check.against)
-        return f"{check.target} disagrees with {against} at {check.mismatches} / {check.total} {unit}{note}"
+        return f"{check.target} disagrees with {against} at {_count(check)} {unit}{note}"
     return f"{check.target}{note}: {check.message or check.status}"
