@@ -73,8 +73,9 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
     if t.error is not None:
         if isinstance(t.error, UnusableOutput) and t.error.got_shape is not None:
             expected = t.expected[0].shape
+            more = _more_shapes(op, p, rng) if target == "forward" else ()
             d = diagnose.diagnose_shape(target, canonical_shape(op.layout, target, t.error.got_shape), expected,
-                                        p.in_spatial, p.k_spatial, p.geom)
+                                        p.in_spatial, p.k_spatial, p.geom, more)
             if d is not None:
                 return [d]
         # Crashed or wrong shape here: the mistake may still be diagnosable on other shapes.
@@ -111,6 +112,26 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
         if bad.any():
             return [Diagnosis(target, None, 0.0, _describe(op, bad, p.geom, t.expected[0], t.user[0]))]
     return []
+
+
+def _more_shapes(op, p, rng, sizes=(1, 2)):
+    """The forward's output shape at input sizes grown by 1 and 2 per axis (two calls at most):
+    one shape fits several formulas (ceil and round agree on many sizes), three rarely do."""
+    from dataclasses import replace
+    out = []
+    for grow in sizes:
+        v = replace(p, in_spatial=tuple(n + grow for n in p.in_spatial), label="probe")
+        try:
+            op.forward(*(lambda d: (d.x, d.w, d.b))(make_draw(v, rng, op.has_bias)), v.geom)
+        except UnusableOutput as e:
+            got = canonical_shape(op.layout, "forward", e.got_shape)
+            if got is not None and len(got) >= v.geom.ndim:
+                out.append((got[-v.geom.ndim:], v.in_spatial, v.k_spatial, v.geom))
+        except (UserCallError, ConfigError):
+            continue
+        else:
+            out.append((v.out_spatial, v.in_spatial, v.k_spatial, v.geom))
+    return tuple(out)
 
 
 def small_problem(p):

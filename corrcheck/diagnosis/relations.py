@@ -170,7 +170,7 @@ def _overwrite_order(target, user, args, nd, ev):
     if not any(len([e for e in es if e[2 * nd] is not None]) > 1 for es in cells.values()):
         return None                      # nothing overlaps: an overwrite would be invisible
     names = [f"o{i}" for i in range(nd)] + [f"k{i}" for i in range(nd)]
-    for perm in permutations(range(2 * nd)):
+    for perm in sorted(permutations(range(2 * nd)), key=lambda q: _unnatural(q, nd)):
         for inside in (True, False):
             want = set()
             for es in cells.values():
@@ -182,6 +182,15 @@ def _overwrite_order(target, user, args, nd, ev):
             if want == set(user):
                 return "(" + ", ".join(names[i] for i in perm) + ")"
     return None
+
+
+def _unnatural(perm, nd):
+    """Loop orders a learner writes first: axes in order, output loops and tap loops each together."""
+    inverted = sum(1 for i in range(len(perm)) for j in range(i + 1, len(perm))
+                   if perm[i] % nd > perm[j] % nd and (perm[i] < nd) == (perm[j] < nd))
+    kinds = [q < nd for q in perm]
+    switches = sum(1 for a, b in zip(kinds, kinds[1:]) if a != b)
+    return (inverted, switches, perm)
 
 
 def _channels(target, ev: Events) -> list[Diagnosis]:

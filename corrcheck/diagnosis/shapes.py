@@ -40,8 +40,11 @@ def _size(n, k, s, p, d, key):
 
 
 def diagnose_shape(target: str, got_shape, expected_shape, in_spatial, k_spatial,
-                   geom: Geometry) -> Diagnosis | None:
-    """Name the mistake behind a wrong output shape, or None when no catalogued one fits."""
+                   geom: Geometry, more=()) -> Diagnosis | None:
+    """Name the mistake behind a wrong output shape, or None when no catalogued one fits.
+
+    `more` holds further observations (got spatial shape, in_spatial, k_spatial, geom) of the
+    same function at other sizes: a formula must produce every one of them."""
     if got_shape is None or expected_shape is None:
         return None
     got, exp, nd = tuple(got_shape), tuple(expected_shape), geom.ndim
@@ -49,7 +52,7 @@ def diagnose_shape(target: str, got_shape, expected_shape, in_spatial, k_spatial
         return None
     g_sp, e_sp = got[-nd:], exp[-nd:]
     if target == "forward":
-        return _forward_shape(got, exp, g_sp, tuple(in_spatial), tuple(k_spatial), geom)
+        return _forward_shape(got, exp, g_sp, tuple(in_spatial), tuple(k_spatial), geom, more)
     if target == "grad_input" and got[:-nd] == exp[:-nd]:
         if any(n == 0 for n in g_sp) and all(n == 0 for n, (pb, _) in zip(g_sp, geom.pad) if pb == 0):
             m = by_id("grad-input-unpad-empty-at-pad0")
@@ -67,7 +70,12 @@ def diagnose_shape(target: str, got_shape, expected_shape, in_spatial, k_spatial
     return None
 
 
-def _forward_shape(got, exp, g_sp, S, K, geom):
+def _produces(key, g_sp, S, K, geom):
+    return tuple(_size(n, k, s, p, d, key) for n, k, s, p, d
+                 in zip(S, K, geom.stride, geom.pad, geom.dilation)) == tuple(g_sp)
+
+
+def _forward_shape(got, exp, g_sp, S, K, geom, more=()):
     m = by_id("output-size")
     if got[:-geom.ndim] != exp[:-geom.ndim]:
         return None
@@ -77,15 +85,16 @@ def _forward_shape(got, exp, g_sp, S, K, geom):
         return Diagnosis("forward", m.id, 0.9, f"{head}: the output extents are swapped (rows and columns "
                          f"exchanged in the size), so {_lower(m.explanation)}")
     keys = list(SIZE_FORMULAS) + ["round_even"]
-    fits = [key for key in keys
-            if tuple(_size(n, k, s, p, d, key) for n, k, s, p, d
-                     in zip(S, K, geom.stride, geom.pad, geom.dilation)) == g_sp]
+    fits = [key for key in keys if _produces(key, g_sp, S, K, geom)
+            and all(_produces(key, *obs) for obs in more)]
     if "round" in fits and "round_even" in fits:
         fits.remove("round_even")
     labels = [SIZE_FORMULAS.get(k, "rounded instead of floored (round)") for k in fits]
     if not fits:
         return Diagnosis("forward", m.id, 0.6, f"{head}: {_lower(m.explanation)}")
     why = _numbers(fits[0], g_sp, e_sp, S, K, geom) if len(fits) == 1 else ""
+    if more and len(fits) == 1:
+        why += f" and at {len(more) + 1} input sizes the shapes follow that formula"
     return Diagnosis("forward", m.id, 0.9 if len(fits) == 1 else 0.8,
                      f"{head}, which fits the formula with {' or '.join(labels)}{why}: {_lower(m.explanation)}")
 
