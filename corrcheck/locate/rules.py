@@ -12,7 +12,7 @@ from .facts import axis_kind
 from .queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
                              size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
 
-__all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice"]
+__all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice", "swapped_tap_reads"]
 
 
 def _r_filter_by_output(facts, target):
@@ -33,6 +33,21 @@ def _transposed(facts, role, write):
                 hits.append(r.node)
                 break
     return hits + _einsum_swaps(facts)
+
+
+def swapped_tap_reads(facts, role="input"):
+    """Position expressions of `role` reads on axis a that use the tap loop of another axis
+    (r = y*s + j - p with j the column tap): the taps swapped, at any filter shape."""
+    hits = []
+    for r in facts.reads:
+        if r.role != role or r.write:
+            continue
+        for axis, idx in spatial_indices(facts, r):
+            e = resolve(facts, idx)
+            taps = {int(t.split(":")[2]) for t in facts.toks(e) if t.startswith("L:tap:") and t.split(":")[2] != "-"}
+            if taps and axis not in taps and e not in hits:
+                hits.append(e)
+    return hits
 
 
 def _einsum_swaps(facts):
@@ -127,8 +142,51 @@ def _r_wrap(facts, target):
 
 def _r_overwrite(facts, target):
     if target == "forward":
-        return [s for s, free in accumulations(facts, ("tap", "chan"))]
-    return [s for s, free in accumulations(facts, ("fnum",), windows=True)]
+        return [s for s, free in accumulations(facts, ("tap", "chan"))] + _lattice_writes(facts)
+    return ([s for s, free in accumulations(facts, ("fnum",), windows=True)] + _lattice_writes(facts)
+            + _reset_in_loop(facts))
+
+
+def _lattice_writes(facts):
+    """`img[.., y:y_max:stride, ..] = col[..]` in a loop over y (col2im): the stride lattices of
+    different loop values overlap when the stride is smaller than the window, so = loses terms."""
+    hits = []
+    for stmt, loops in facts.assigns:
+        if not isinstance(stmt, ast.Assign) or not loops or len(stmt.targets) != 1:
+            continue
+        t = stmt.targets[0]
+        if not isinstance(t, ast.Subscript):
+            continue
+        names = {n for lp in loops for n in lp.names}
+        idx = t.slice.elts if isinstance(t.slice, ast.Tuple) else [t.slice]
+        if any(isinstance(i, ast.Slice) and i.step is not None and "stride" in facts.toks(i.step)
+               and isinstance(i.lower, ast.Name) and i.lower.id in names for i in idx):
+            hits.append(stmt)
+    return hits
+
+
+def _reset_in_loop(facts):
+    """`dx = zeros(..)` inside a loop that later adds into dx: every pass restarts the sum, so only
+    the last pass (the last filter) survives."""
+    hits = []
+    for stmt, loops in facts.assigns:
+        if not isinstance(stmt, ast.Assign) or not loops or len(stmt.targets) != 1 or \
+                not isinstance(stmt.targets[0], ast.Name) or not isinstance(stmt.value, (ast.Call, ast.List)):
+            continue
+        name = stmt.targets[0].id
+        if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt.value)):
+            continue
+        inner = [s for s, lps in facts.assigns if len(lps) > len(loops) and lps[:len(loops)] == loops
+                 and isinstance(s, ast.AugAssign) and _base_name(s.target) == name]
+        if inner:
+            hits.append(stmt)
+    return hits
+
+
+def _base_name(t):
+    while isinstance(t, ast.Subscript):
+        t = t.value
+    return t.id if isinstance(t, ast.Name) else None
 
 
 def _r_output_size(facts, target):
@@ -249,7 +307,7 @@ RULES = {
     "bias-missing": _r_bias_missing,
     "grad-filter-stride-ignored": _r_stride_ignored,
     "grad-filter-padding-ignored": _r_padding_ignored,
-    "grad-filter-transposed": lambda f, t: _transposed(f, "filter", True),
+    "grad-filter-transposed": lambda f, t: _transposed(f, "filter", True) + swapped_tap_reads(f),
     "grad-filter-not-summed-over-batch": _r_batch_sum(FILTER_GRAD_WORDS),
     "grad-filter-wraparound": _r_wrap,
     "grad-input-filter-not-flipped": _r_not_flipped,
