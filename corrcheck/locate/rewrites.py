@@ -17,7 +17,7 @@ from .find import functions_to_search
 from .facts import FILTER_AXES, IN_AXES, axis_kind
 from .queries import (has_token, resolve, loop_var_nodes, size_formulas, spatial_indices, stride_products,
                              strided_windows, upper_only_tests)
-from .rules import adds_one, einsum_spec, is_neg_pad_slice
+from .rules import adds_one, einsum_spec, fixed_crop, is_neg_pad_slice
 
 __all__ = ["Edit", "Candidate", "REWRITES", "EINSUM_REWRITES", "candidates", "apply_edits"]
 
@@ -389,6 +389,42 @@ def _hoist_reset(facts, t, node):
     return [[Edit(at, at, text + "\n" + indent), Edit(line_start, line_end, "")]]
 
 
+def _floor_not_round(facts, t, node):
+    """Math.round(a / s) -> Math.floor(a / s); Python round(a / s) -> (a) // (s): the size floors."""
+    out = []
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or getattr(call.func, "lineno", None) is None:
+            continue
+        name = t.seg(call.func)
+        if name in ("Math.round", "Math.ceil"):
+            out.append([t.replace(call.func, "Math.floor")])
+        elif name in ("round", "np.round", "math.ceil", "np.ceil", "ceil") and len(call.args) == 1 \
+                and isinstance(call.args[0], ast.BinOp) and isinstance(call.args[0].op, ast.Div):
+            a = call.args[0]
+            out.append([t.replace(call, f"(({t.seg(a.left)}) // ({t.seg(a.right)}))")])
+    return out
+
+
+def _swap_extents(facts, t, node):
+    """An output allocated as (.., OW, OH) when the sizes were computed as OH, OW: swap them back
+    (alone, or with the loops ranging over them)."""
+    names = [st.targets[0].id for st in size_formulas(facts)
+             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)]
+    if len(names) < 2:
+        return []
+    first, second = names[-2], names[-1]
+    alloc, ranges = [], []
+    for n in ast.walk(facts.func):
+        if isinstance(n, (ast.Tuple, ast.List)) and len(n.elts) >= 2 and all(
+                isinstance(e, ast.Name) for e in n.elts[-2:]) and [e.id for e in n.elts[-2:]] == [second, first]:
+            alloc += [t.replace(n.elts[-2], first), t.replace(n.elts[-1], second)]
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "range" and len(n.args) == 1 and \
+                isinstance(n.args[0], ast.Name) and n.args[0].id in (first, second) and \
+                getattr(n, "lineno", None) is not None:
+            ranges.append(t.replace(n.args[0], second if n.args[0].id == first else first))
+    return [c for c in (alloc, alloc + ranges) if c]
+
+
 def _size_formula(facts, t, node):
     """Output size: add the missing + 1, or the missing 2 * p next to the input size."""
     value = node.value
@@ -500,7 +536,7 @@ def _crop(facts, t, node):
     for k, e in enumerate(elts):
         if not isinstance(e, ast.Slice):
             continue
-        if is_neg_pad_slice(facts, e) or (e.lower is None and e.upper is not None and has_token(facts, e.upper, "D:")):
+        if is_neg_pad_slice(facts, e) or fixed_crop(e) or (e.lower is None and e.upper is not None and has_token(facts, e.upper, "D:")):
             axis = _slice_axis(facts, elts, k)
             size = facts.size_name("input", axis) if axis is not None else None
             if e.lower is None:
@@ -538,7 +574,7 @@ REWRITES = {
     "negative-index-wraparound": (_lower_bound,),
     "stride-ignored": (_scale_output,),
     "overwrite-not-accumulate": (_accumulate,),
-    "output-size": (_size_formula,),
+    "output-size": (_size_formula, _floor_not_round, _swap_extents),
     "channels-not-summed": (_sum_channels,),
     "bias-missing": (_add_bias,),
     "grad-filter-stride-ignored": (_scale_output,),

@@ -12,7 +12,7 @@ from .facts import axis_kind
 from .queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
                              size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
 
-__all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice", "swapped_tap_reads"]
+__all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice", "swapped_tap_reads", "fixed_crop"]
 
 
 def _r_filter_by_output(facts, target):
@@ -261,7 +261,20 @@ def _r_pad_offset(facts, target):
             if any(isinstance(x, ast.Slice) and x.lower is None and x.upper is not None and x.step is None
                    and has_token(facts, x.upper, "D:") for x in sls):
                 hits.append(node)
-    return hits + _r_pad_sign(facts, target) + _r_padding_ignored(facts, target)
+    return _fixed_crops(facts) + hits + _r_pad_sign(facts, target) + _r_padding_ignored(facts, target)
+
+
+def fixed_crop(x):
+    """A slice a:-a with a number (dxp[1:-1]): a crop right at one padding only."""
+    return (isinstance(x, ast.Slice) and isinstance(x.lower, ast.Constant) and isinstance(x.lower.value, int)
+            and x.lower.value > 0 and isinstance(x.upper, ast.UnaryOp) and isinstance(x.upper.op, ast.USub)
+            and isinstance(x.upper.operand, ast.Constant) and x.upper.operand.value == x.lower.value
+            and x.step is None)
+
+
+def _fixed_crops(facts):
+    return [n for n in ast.walk(facts.func) if isinstance(n, ast.Subscript) and any(
+        fixed_crop(x) for x in (n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]))]
 
 
 def _r_unpad(facts, target):
