@@ -117,6 +117,8 @@ def _from_side(call, side, a_shape, b_shape):
         index = np.floor_divide(v[hit], CODE_BASE) - 1
         if np.any(count != 1):
             return None                  # several terms for one basis entry: try the other side
+        if np.any(index < 0) or np.any(index >= code.size):
+            raise _Fail                  # not a product with the coded operand (not bilinear)
         for o, ci in zip(hit, index.astype(int)):
             terms.append((int(o), int(ci), bi, 1.0) if side == 1 else (int(o), bi, int(ci), 1.0))
     return out_shape, terms, undefined
