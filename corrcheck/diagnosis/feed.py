@@ -177,9 +177,12 @@ def by_structure(op, target, problem, rng) -> list[Diagnosis]:
             st = None
         if st is None:
             continue
+        if st.undefined.all():
+            continue                     # every entry reads past an edge here (JavaScript NaN): try a square shape
         ev = relations.events_of(target, st, geom.ndim)
         found = relations.relate(target, ev, geom, variant.in_spatial, variant.k_spatial, variant.out_spatial)
-        return found
+        if found or not st.undefined.any():
+            return found
     return []
 
 
