@@ -164,3 +164,18 @@ def test_fixed_crop_and_swapped_extents_are_named_with_numbers():
     g1 = _geom((9, 6), (3, 2), 1, 1)
     d = diagnose_shape("forward", (1, 1, 7, 9), (1, 1, 9, 7), (9, 6), (3, 2), g1)
     assert d.bug == "output-size" and "swapped" in d.explanation
+
+
+def test_a_crash_on_the_main_shape_says_where_and_why(tmp_path):
+    """Diagnosed where the function runs, and the sentence names the shape where it raises."""
+    from pathlib import Path
+
+    from clihelp import run_json
+    src = Path(__file__).parent / "fixtures" / "catalogue" / "filter_indexed_by_output.py"
+    (tmp_path / "f.py").write_text(src.read_text())
+    _, doc = run_json("run", "f.py", "--stride", "2", "--pad", "1", "--forward", "corre", "--grad-filter",
+                      "backprop_filter", "--grad-input", "backprop_input", cwd=tmp_path)
+    d = doc["diagnoses"][0]
+    assert d["bug"] == "filter-indexed-by-output"
+    assert "where the function runs; on the 8x7 input with a 3x2 filter" in d["explanation"]
+    assert "IndexError" in d["explanation"]

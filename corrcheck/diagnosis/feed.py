@@ -93,7 +93,8 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
             if found:
                 shape = "x".join(map(str, variant.in_spatial))
                 return [Diagnosis(x.target, x.bug, x.confidence,
-                                  f"{x.explanation} (diagnosed on {article(shape)} {shape} input, where the function runs)",
+                                  f"{x.explanation} (diagnosed on {article(shape)} {shape} input, where the function "
+                                  f"runs{_where_it_raises(p, t.error)})",
                                   x.location)
                         for x in found]
             if not np.allclose(users[0], vo.targets[target].expected[0]):
@@ -132,6 +133,17 @@ def _more_shapes(op, p, rng, sizes=(1, 2)):
         else:
             out.append((v.out_spatial, v.in_spatial, v.k_spatial, v.geom))
     return tuple(out)
+
+
+def _where_it_raises(p, error) -> str:
+    """'; on the 7x6 input with a 3x2 filter: corre raised IndexError: ... (at file line N)'."""
+    if error is None or isinstance(error, UnusableOutput):
+        return ""
+    first = (getattr(error, "message", "") or "").strip().splitlines()[:1]
+    if not first:
+        return ""
+    shape, fshape = "x".join(map(str, p.in_spatial)), "x".join(map(str, p.k_spatial))
+    return f"; on the {shape} input with {article(fshape)} {fshape} filter: {first[0].rstrip('.')}"
 
 
 def small_problem(p):
