@@ -20,6 +20,7 @@ from ..result import CellExplanation, Diagnosis
 from ..checks.tolerances import tolerance_for
 
 EXPLAIN_BUDGET = 400
+STRUCTURE_MAX_INPUT = 256      # probe the term structure on inputs of at most this many cells (the cost bound)
 
 
 def canonical_shape(layout, target: str, shape) -> tuple | None:
@@ -176,9 +177,10 @@ def by_structure(op, target, problem, rng) -> list[Diagnosis]:
     if target not in ("forward", "grad_input", "grad_filter"):
         return []
     tried = []
-    for variant in [v for v in (small_problem(problem), problem) if v is not None] + probe_variants(problem):
+    small = small_problem(problem)
+    for variant in [v for v in (small, problem) if v is not None] + probe_variants(problem):
         key = (variant.in_spatial, variant.k_spatial)
-        if key in tried:
+        if key in tried or (variant is not small and np.prod(variant.in_spatial) > STRUCTURE_MAX_INPUT):
             continue
         tried.append(key)
         d, geom = make_draw(variant, rng, False), variant.geom
