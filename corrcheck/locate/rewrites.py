@@ -408,21 +408,17 @@ def _floor_not_round(facts, t, node):
 def _swap_extents(facts, t, node):
     """An output allocated as (.., OW, OH) when the sizes were computed as OH, OW: swap them back
     (alone, or with the loops ranging over them)."""
-    names = [st.targets[0].id for st in size_formulas(facts)
-             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)]
-    if len(names) < 2:
+    from .rules import swapped_allocations
+    tuples = swapped_allocations(facts)
+    if not tuples:
         return []
-    first, second = names[-2], names[-1]
-    alloc, ranges = [], []
-    for n in ast.walk(facts.func):
-        if isinstance(n, (ast.Tuple, ast.List)) and len(n.elts) >= 2 and all(
-                isinstance(e, ast.Name) for e in n.elts[-2:]) and [e.id for e in n.elts[-2:]] == [second, first]:
-            alloc += [t.replace(n.elts[-2], first), t.replace(n.elts[-1], second)]
-        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "range" and len(n.args) == 1 and \
-                isinstance(n.args[0], ast.Name) and n.args[0].id in (first, second) and \
-                getattr(n, "lineno", None) is not None:
-            ranges.append(t.replace(n.args[0], second if n.args[0].id == first else first))
-    return [c for c in (alloc, alloc + ranges) if c]
+    second, first = tuples[0].elts[-2].id, tuples[0].elts[-1].id
+    alloc = [e for n in tuples for e in (t.replace(n.elts[-2], first), t.replace(n.elts[-1], second))]
+    ranges = [t.replace(n.args[0], second if n.args[0].id == first else first) for n in ast.walk(facts.func)
+              if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "range" and len(n.args) == 1
+              and isinstance(n.args[0], ast.Name) and n.args[0].id in (first, second)
+              and getattr(n, "lineno", None) is not None]
+    return [alloc, alloc + ranges]
 
 
 def _size_formula(facts, t, node):

@@ -195,7 +195,20 @@ def _r_output_size(facts, target):
     lacking = [s for s in forms if "pad" not in facts.toks(s.value) or not adds_one(s.value)]
     text = [ast.get_source_segment(facts.source, s.value) for s in forms]
     twins = [s for i, s in enumerate(forms) if text[i] in text[:i]]
-    return lacking + twins + [s for s in forms if s not in lacking and s not in twins]
+    swapped = swapped_allocations(facts, forms)
+    return swapped + lacking + twins + [s for s in forms if s not in lacking and s not in twins]
+
+
+def swapped_allocations(facts, forms=None):
+    """Tuples (.., OW, OH) naming the size variables in the other order than they were computed."""
+    forms = size_formulas(facts) if forms is None else forms
+    names = [st.targets[0].id for st in forms
+             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)]
+    if len(names) < 2:
+        return []
+    first, second = names[-2], names[-1]
+    return [n for n in ast.walk(facts.func) if isinstance(n, (ast.Tuple, ast.List)) and len(n.elts) >= 2
+            and all(isinstance(e, ast.Name) for e in n.elts[-2:]) and [e.id for e in n.elts[-2:]] == [second, first]]
 
 
 def adds_one(expr):
