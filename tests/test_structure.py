@@ -179,3 +179,15 @@ def test_a_crash_on_the_main_shape_says_where_and_why(tmp_path):
     assert d["bug"] == "filter-indexed-by-output"
     assert "where the function runs; on the 8x7 input with a 3x2 filter" in d["explanation"]
     assert "IndexError" in d["explanation"]
+
+
+def test_entries_with_several_terms_on_both_sides_are_listed_by_the_cell_prober():
+    """out[0] sums every A[a]*B[b] (several terms for every basis entry of either side): explain's
+    one-cell prober lists them; out[1] is a single product decoded by the basis probes."""
+    def fn(a, b):
+        return np.array([a.sum() * b.sum(), a.reshape(-1)[2] * b.reshape(-1)[1]])
+    st = structure.term_structure(fn, (2, 2), (3,))
+    assert st is not None
+    cell0 = sorted(zip(st.a[st.out == 0].tolist(), st.b[st.out == 0].tolist()))
+    assert cell0 == [(a, b) for a in range(4) for b in range(3)]
+    assert list(zip(st.a[st.out == 1], st.b[st.out == 1])) == [(2, 1)]

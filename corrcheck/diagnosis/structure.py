@@ -75,28 +75,53 @@ def term_structure(fn, a_shape, b_shape, *, budget: int = 600, seed: int = 0) ->
 
     sides = sorted((0, 1), key=lambda s: int(np.prod((a_shape, b_shape)[s])))
     try:
+        best = None
         for side in sides:
             got = _from_side(call, side, a_shape, b_shape)
-            if got is None:
-                continue
-            out_shape, terms, undefined = got
-            if _verify(call, terms, out_shape, undefined, a_shape, b_shape, seed):
-                o, a, b, c = (np.asarray(v) for v in zip(*terms)) if terms else (np.zeros(0, int),) * 4
-                return Structure(out_shape, a_shape, b_shape, o.astype(int), a.astype(int), b.astype(int),
-                                 c.astype(float), undefined, calls[0])
-            return None
+            if not got[3]:
+                best = got
+                break
+            if best is None or len(got[3]) < len(best[3]):
+                best = got
+        out_shape, terms, undefined, several = best
+        if several:                      # entries with several terms per basis entry: the one-cell prober
+            terms = _per_cell(fn, terms, several, out_shape, a_shape, b_shape, budget - calls[0], calls)
+        if terms is not None and _verify(call, terms, out_shape, undefined, a_shape, b_shape, seed):
+            o, a, b, c = (np.asarray(v) for v in zip(*terms)) if terms else (np.zeros(0, int),) * 4
+            return Structure(out_shape, a_shape, b_shape, o.astype(int), a.astype(int), b.astype(int),
+                             c.astype(float), undefined, calls[0])
     except _Fail:
         return None
     return None
 
 
+def _per_cell(fn, terms, cells, out_shape, a_shape, b_shape, budget, calls):
+    """Replace the terms of `cells` by what explain.bilinear_terms finds there (one cell at a time,
+    digit-tagged probes); None when the budget runs out or a cell cannot be listed."""
+    from .explain import bilinear_terms
+    kept = [t for t in terms if t[0] not in cells]
+    for cell in sorted(cells):
+        if budget <= 0:
+            return None
+        idx = np.unravel_index(cell, out_shape)
+        found, used, _ = bilinear_terms(fn, a_shape, b_shape, idx, budget=budget)
+        calls[0] += used
+        budget -= used
+        if found is None:
+            return None
+        kept += [(cell, int(np.ravel_multi_index(ai, a_shape)), int(np.ravel_multi_index(bi, b_shape)), float(c))
+                 for ai, bi, c in found]
+    return kept
+
+
 def _from_side(call, side, a_shape, b_shape):
-    """Terms with side `side` (0: A, 1: B) as the basis; None when some entry holds several terms."""
+    """Terms with side `side` (0: A, 1: B) as the basis, and the output entries (raveled) that hold
+    several terms for one basis entry, whose terms are left out."""
     shapes = (a_shape, b_shape)
     basis_shape, code_shape = shapes[side], shapes[1 - side]
     code = 1.0 + CODE_BASE * (np.arange(int(np.prod(code_shape)), dtype=float) + 1)
     code = code.reshape(code_shape)
-    terms, out_shape, undefined = [], None, None
+    terms, out_shape, undefined, several = [], None, None, set()
     for bi in range(int(np.prod(basis_shape))):
         e = np.zeros(int(np.prod(basis_shape)))
         e[bi] = 1.0
@@ -115,13 +140,15 @@ def _from_side(call, side, a_shape, b_shape):
         hit = np.flatnonzero(v)
         count = np.mod(v[hit], CODE_BASE)
         index = np.floor_divide(v[hit], CODE_BASE) - 1
-        if np.any(count != 1):
-            return None                  # several terms for one basis entry: try the other side
+        one = count == 1
+        several.update(int(o) for o in hit[~one])
+        hit, index = hit[one], index[one]
         if np.any(index < 0) or np.any(index >= code.size):
             raise _Fail                  # not a product with the coded operand (not bilinear)
         for o, ci in zip(hit, index.astype(int)):
             terms.append((int(o), int(ci), bi, 1.0) if side == 1 else (int(o), bi, int(ci), 1.0))
-    return out_shape, terms, undefined
+    terms = [t for t in terms if t[0] not in several]
+    return out_shape, terms, undefined, several
 
 
 def _verify(call, terms, out_shape, undefined, a_shape, b_shape, seed) -> bool:
