@@ -26,7 +26,7 @@ from ..checks.draw import Draw
 from ..geometry import Geometry
 
 __all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "mutant_shape",
-           "correct", "out_size"]
+           "correct", "out_size", "axis_table", "READ"]
 
 READ, ZERO, UNDEFINED = 0, 1, 2
 
@@ -83,6 +83,9 @@ def _axis_table(o_len, k_len, n, axis, spec, geom):
         if (geom.op == "convolve") != spec.flip:
             tap = k_len - 1 - tap
     return pos, state, tap
+
+
+axis_table = _axis_table      # the index rule of one axis, read by relations.py as well
 
 
 def _place(arr, axis, ndim):

@@ -23,7 +23,7 @@ from itertools import combinations, permutations
 
 import numpy as np
 
-from .catalogue import READ, Spec, _axis_table, by_id, entries_for
+from .catalogue import READ, Spec, axis_table, by_id, entries_for
 from ..geometry import Geometry
 from ..result import Diagnosis
 
@@ -80,7 +80,7 @@ def spec_events(spec: Spec, geom: Geometry, in_spatial, k_spatial, out_spatial, 
     if spec.swap_x or spec.swap_w:
         if nd < 2:
             return frozenset()
-    tables = [_axis_table(out_spatial[a], K[a], S[a], a, spec, geom) for a in range(nd)]
+    tables = [axis_table(out_spatial[a], K[a], S[a], a, spec, geom) for a in range(nd)]
     grids = np.meshgrid(*[np.arange(n) for n in out_spatial], *[np.arange(n) for n in K], indexing="ij")
     o = np.stack(grids[:nd], -1).reshape(-1, nd)
     kk = np.stack(grids[nd:], -1).reshape(-1, nd)
