@@ -25,6 +25,7 @@ import numpy as np
 
 __all__ = ["Structure", "term_structure", "probe_calls"]
 
+MAX_CELLS_PROBED = 12       # entries left to the one-cell prober at most (each costs a few calls)
 CODE_BASE = 1024            # M: more terms than this in one entry for one b cannot be decoded
 
 
@@ -84,6 +85,8 @@ def term_structure(fn, a_shape, b_shape, *, budget: int = 600, seed: int = 0) ->
             if best is None or len(got[3]) < len(best[3]):
                 best = got
         out_shape, terms, undefined, several = best
+        if len(several) > MAX_CELLS_PROBED:
+            return None
         if several:                      # entries with several terms per basis entry: the one-cell prober
             terms = _per_cell(fn, terms, several, out_shape, a_shape, b_shape, budget - calls[0], calls)
         if terms is not None and _verify(call, terms, out_shape, undefined, a_shape, b_shape, seed):
@@ -135,8 +138,8 @@ def _from_side(call, side, a_shape, b_shape):
         nan = np.isnan(flat)
         undefined.reshape(-1)[nan] = True
         v = np.where(nan, 0.0, flat)
-        if np.any(v < 0) or np.any(v != np.floor(v)):
-            raise _Fail                  # negative or fractional: not small whole coefficients
+        if not np.all(np.isfinite(v)) or np.any(v < 0) or np.any(v != np.floor(v)) or np.any(v >= 2.0 ** 52):
+            raise _Fail                  # infinite, negative, fractional or inexact (float16/32 code values)
         hit = np.flatnonzero(v)
         count = np.mod(v[hit], CODE_BASE)
         index = np.floor_divide(v[hit], CODE_BASE) - 1
