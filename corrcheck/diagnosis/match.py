@@ -14,7 +14,7 @@ from itertools import combinations
 
 import numpy as np
 
-from .catalogue import Mistake, Spec, Variant, by_id, correct, entries_for, mutant, mutant_shape, out_size
+from .catalogue import Mistake, Spec, Variant, correct, entries_for, mutant, mutant_shape
 from ..geometry import Geometry
 from ..result import Diagnosis
 
