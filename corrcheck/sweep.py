@@ -221,8 +221,8 @@ _WORKER: dict = {}
 
 def _bind_worker(cfg) -> None:
     """Worker initializer: bind the user's files again, in this process, as the parent did."""
-    from . import reference
-    reference.WORKERS = 1          # processes already run side by side: no threads within each
+    from . import reference_threads
+    reference_threads.WORKERS = 1         # processes already run side by side: no threads within each
     try:
         from .binding.probe import choose
         from .runner import load_namespace
