@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import reference
 from .compare import compare
-from .draw import Draw, random_draw
+from .draw import Draw, Draws, deferred_draw, random_draw
 from ..errors import UnusableOutput, UserCallError
 from .finite_diff import Objective, directional, exhaustive
 from .problem import Problem
@@ -29,8 +29,8 @@ LOCALISE_SECONDS = 30.0        # count, so the same seed gives the same report; 
 @dataclass
 class TargetOutcome:
     target: str
-    user: list = field(default_factory=list)          # per draw: canonical array, or None
-    expected: list = field(default_factory=list)      # per draw: reference result
+    user: list = field(default_factory=list)          # first draw: canonical array, or None
+    expected: list = field(default_factory=list)      # first draw: reference result
     error: UserCallError | None = None
 
 
@@ -60,6 +60,12 @@ def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
     return random_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
                        filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
                        bias=has_bias)
+
+
+def _deferred(problem: Problem, rng, has_bias: bool):
+    return deferred_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
+                         filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
+                         bias=has_bias)
 
 
 def expected_for(target: str, d: Draw, geom) -> np.ndarray:
@@ -94,7 +100,9 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
     draw is reused and the new result must equal the old one (repeatability).
     """
     note = problem.note
-    ds = [make_draw(problem, rng, op.has_bias) for _ in range(draws)]
+    checked = 2 if second_draw else 1  # draws the checks use now; the rest wait for a diagnosis, if any
+    ds = Draws([make_draw(problem, rng, op.has_bias) if i < checked else _deferred(problem, rng, op.has_bias)
+                for i in range(draws)])
     if first is not None:
         ds[0] = first[1]
     out = ProblemOutcome(problem, ds)
@@ -149,13 +157,15 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
 
 def _second_draw(op, target, t, d, geom, tol, note) -> CheckResult | None:
     """Right on one input but wrong on a second of the same shape: a cache or state kept from
-    an earlier call (e.g. a padded input memoised per shape). One more call per target."""
-    t.expected.append(expected_for(target, d, geom))
+    an earlier call (e.g. a padded input memoised per shape). One more call per target.
+
+    Neither array is kept: diagnosis calls the user again on later draws when it needs them,
+    and at large shapes the two are 100 MB that would stay alive for the whole run."""
     try:
-        t.user.append(user_result(op, target, d, geom))
+        user = user_result(op, target, d, geom)
     except UserCallError as err:
         return error_check(target, "reference", err, note)
-    res = compare(target, "reference", t.user[1], t.expected[1], tol,
+    res = compare(target, "reference", user, expected_for(target, d, geom), tol,
                   user_index=lambda i: op.user_index(target, i), mode="direct", config_note=note)
     if res.status == "pass":
         return None
