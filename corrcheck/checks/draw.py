@@ -6,13 +6,13 @@ draw, so the draw is a plain frozen value that can be handed around.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ..geometry import Geometry
 
-__all__ = ["Draw", "Draws", "random_draw", "deferred_draw"]
+__all__ = ["Draw", "Draws", "random_draw", "deferred_draw", "remade_draw"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class Draw:
     w: np.ndarray
     b: np.ndarray | None
     dout: np.ndarray
+    recipe: object = field(default=None, compare=False, repr=False)  # makes the same draw again, if known
 
     def without_bias(self) -> "Draw":
         return replace(self, b=None)
@@ -53,11 +54,11 @@ def _shapes(geom: Geometry, batch, channels, filters, in_spatial, k_spatial, bia
 class _Deferred:
     """A draw not made yet: the generator state it starts from and its sizes."""
 
-    def __init__(self, rng: np.random.Generator, geom: Geometry, kwargs: dict):
+    def __init__(self, rng: np.random.Generator, geom: Geometry, kwargs: dict, advance: bool = True):
         self.state = rng.bit_generator.state
         self.kind = type(rng.bit_generator)
         self.geom, self.kwargs = geom, kwargs
-        for shape in _shapes(geom, **kwargs):  # advance the caller's stream exactly as random_draw would
+        for shape in _shapes(geom, **kwargs) if advance else ():  # advance the stream as random_draw would
             left = int(np.prod(shape))
             while left > 0:
                 rng.standard_normal(min(left, _CHUNK))
@@ -79,11 +80,28 @@ def deferred_draw(rng: np.random.Generator, geom: Geometry, **kwargs) -> _Deferr
     return _Deferred(rng, geom, kwargs)
 
 
+def remade_draw(rng: np.random.Generator, geom: Geometry, **kwargs):
+    """random_draw now, plus the recipe that makes it again: (Draw, recipe) for Draws."""
+    recipe = _Deferred(rng, geom, kwargs, advance=False)
+    return replace(random_draw(rng, geom, **kwargs), recipe=recipe), recipe
+
+
 class Draws(Sequence):
-    """A problem's draws, some deferred: indexing makes a deferred draw once and keeps it."""
+    """A problem's draws, some deferred: indexing makes a deferred draw once and keeps it.
+
+    Items are Draws, deferred draws, or (Draw, recipe) pairs; release() lets go
+    of every array that its recipe can make again."""
 
     def __init__(self, items):
-        self._items = list(items)
+        self._items, self._recipes = [], []
+        for item in items:
+            draw, recipe = item if isinstance(item, tuple) else (item, item if isinstance(item, _Deferred)
+                                                                  else getattr(item, "recipe", None))
+            self._items.append(draw)
+            self._recipes.append(recipe)
+
+    def release(self) -> None:
+        self._items = [r if r is not None else d for d, r in zip(self._items, self._recipes)]
 
     def __len__(self) -> int:
         return len(self._items)
@@ -97,4 +115,4 @@ class Draws(Sequence):
         return item
 
     def __setitem__(self, i: int, draw: Draw) -> None:
-        self._items[i] = draw
+        self._items[i], self._recipes[i] = draw, getattr(draw, "recipe", None)

@@ -30,15 +30,20 @@ class Objective:
         self.base_value = getattr(draw, self.arg)
         self.h = tol.fd_step
         # the forward's output at the draw itself, when the caller already has it: saves a call
-        self._L0 = None if base is None else float(np.sum(draw.dout * base))
+        self._L0 = None if base is None else _inner(draw.dout, base)
 
-    def L(self, delta: np.ndarray | None) -> float:
+    def L(self, delta: np.ndarray | None, owned: bool = False) -> float:
+        """owned: delta is the caller's temporary, so the perturbed values are written into it."""
         d = self.draw
         vals = {"x": d.x, "w": d.w, "b": d.b}
         if delta is not None:
-            vals[self.arg] = self.base_value + delta.reshape(self.base_value.shape)
+            delta = delta.reshape(self.base_value.shape)
+            if owned and delta.dtype == self.base_value.dtype:
+                vals[self.arg] = np.add(delta, self.base_value, out=delta)   # one array the size of x, not two
+            else:
+                vals[self.arg] = self.base_value + delta
         out = self.op.forward(vals["x"], vals["w"], vals["b"], self.geom)
-        return float(np.sum(d.dout * out))
+        return _inner(d.dout, out)
 
     @property
     def L0(self) -> float:
@@ -52,7 +57,17 @@ class Objective:
         return eps * (abs(self.L0) + sum(abs(v) for v in values) + 1.0) / self.h
 
     def central(self, v: np.ndarray) -> float:
-        return (self.L(self.h * v) - self.L(-self.h * v)) / (2 * self.h)
+        return (self.L(self.h * v, owned=True) - self.L(-self.h * v, owned=True)) / (2 * self.h)
+
+
+def _inner(a: np.ndarray, b: np.ndarray) -> float:
+    """<a, b> without a product array the size of the output (50 MB at large shapes)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return float(np.sum(a * b))  # broadcasting, as before
+    if a.strides == b.strides:
+        return float(np.dot(a.ravel(order="K"), b.ravel(order="K")))  # same memory order: views, no copy
+    return float(np.vdot(a, b))
 
 
 def exhaustive(obj: Objective) -> np.ndarray:
@@ -79,7 +94,7 @@ def directional(obj: Objective, grad: np.ndarray, rng: np.random.Generator, *, d
     affine = True
     for k in range(directions):
         v = rng.standard_normal(n)
-        plus, minus = obj.L(obj.h * v), obj.L(-obj.h * v)
+        plus, minus = obj.L(obj.h * v, owned=True), obj.L(-obj.h * v, owned=True)
         if k == 0:
             curvature = abs(plus + minus - 2 * obj.L0)
             affine = curvature <= 10 * obj.noise(plus, minus) * obj.h
@@ -104,10 +119,10 @@ def _localise(obj: Objective, g: np.ndarray, rng, affine: bool, budget: int, dea
         nonlocal calls
         if affine:
             calls += 1
-            val = obj.L(obj.h * v)
+            val = obj.L(obj.h * v, owned=True)
             return (val - obj.L0) / obj.h, (val,)
         calls += 2
-        p, m = obj.L(obj.h * v), obj.L(-obj.h * v)
+        p, m = obj.L(obj.h * v, owned=True), obj.L(-obj.h * v, owned=True)
         return (p - m) / (2 * obj.h), (p, m)
 
     def dirty(idx: np.ndarray) -> tuple[bool, float]:

@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import reference
 from .compare import compare
-from .draw import Draw, Draws, deferred_draw, random_draw
+from .draw import Draw, Draws, deferred_draw, remade_draw
 from ..errors import UnusableOutput, UserCallError
 from .finite_diff import Objective, directional, exhaustive
 from .problem import Problem
@@ -48,6 +48,17 @@ class ProblemOutcome:
     def failed(self) -> bool:
         return any(c.status in ("fail", "error") for c in self.checks)
 
+    def release(self, op) -> None:
+        """A passing problem needs none of its arrays again (diagnosis reads failing ones only):
+        drop the user's and the reference's results and the draws a recipe can remake, and
+        forget the backward memo, so a large check holds one problem's arrays at a time."""
+        for t in self.targets.values():
+            t.user.clear()
+            t.expected.clear()
+        if isinstance(self.draws, Draws):
+            self.draws.release()
+        op.forget()
+
     def failing_targets(self) -> list[str]:
         seen = []
         for c in self.checks:
@@ -57,15 +68,15 @@ class ProblemOutcome:
 
 
 def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
-    return random_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
-                       filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
-                       bias=has_bias)
+    """A draw that knows how to make itself again (Draw.recipe), so a passing check can let it go."""
+    return _drawn(problem, rng, has_bias, now=True)[0]
 
 
-def _deferred(problem: Problem, rng, has_bias: bool):
-    return deferred_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
-                         filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
-                         bias=has_bias)
+def _drawn(problem: Problem, rng, has_bias: bool, now: bool):
+    """A draw made now (with its recipe) or deferred until diagnosis asks for it."""
+    make = remade_draw if now else deferred_draw
+    return make(rng, problem.geom, batch=problem.batch, channels=problem.channels, filters=problem.filters,
+                in_spatial=problem.in_spatial, k_spatial=problem.k_spatial, bias=has_bias)
 
 
 def expected_for(target: str, d: Draw, geom) -> np.ndarray:
@@ -90,7 +101,8 @@ def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
 
 
 def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_differences: bool = True,
-                  repeatability: bool = True, first=None, second_draw: bool = True) -> ProblemOutcome:
+                  repeatability: bool = True, first=None, second_draw: bool = True,
+                  release: bool = True) -> ProblemOutcome:
     """All checks on one problem (see module doc).
 
     The user's functions run on the first draw; the other `draws` are made now
@@ -101,8 +113,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
     """
     note = problem.note
     checked = 2 if second_draw else 1  # draws the checks use now; the rest wait for a diagnosis, if any
-    ds = Draws([make_draw(problem, rng, op.has_bias) if i < checked else _deferred(problem, rng, op.has_bias)
-                for i in range(draws)])
+    ds = Draws([_drawn(problem, rng, op.has_bias, now=i < checked) for i in range(draws)])
     if first is not None:
         ds[0] = first[1]
     out = ProblemOutcome(problem, ds)
@@ -112,7 +123,6 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         t = TargetOutcome(target)
         out.targets[target] = t
         d = ds[0]
-        t.expected.append(expected_for(target, d, geom))
         started = time.perf_counter()
         try:
             t.user.append(user_result(op, target, d, geom))
@@ -121,6 +131,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
             t.error = err
         if target == "forward":
             out.seconds_per_call = time.perf_counter() - started
+        t.expected.append(expected_for(target, d, geom))  # after the call: not alive while the user's code runs
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
             note_text = (f"{op.names.get(target, target)} returned {op.dtype_notes[target]}: "
@@ -152,6 +163,8 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         out.checks.append(CheckResult(target=tgt, against="reference", status="fail", message=msg,
                                       config_note=note))
     op.mutations.clear()
+    if release and not out.failed and not getattr(cfg, "explain_cell", None):
+        out.release(op)
     return out
 
 
