@@ -24,13 +24,14 @@ ARGS = {"grad_input": "x", "grad_filter": "w", "grad_bias": "b"}
 class Objective:
     """L(θ) = <G, user_forward(...)> with one argument perturbed; counts nothing itself (BoundOp does)."""
 
-    def __init__(self, op, draw: Draw, geom: Geometry, target: str, tol: Tolerance, base=None):
+    def __init__(self, op, draw: Draw, geom: Geometry, target: str, tol: Tolerance, base=None,
+                 L0: float | None = None):
         self.op, self.draw, self.geom, self.tol = op, draw, geom, tol
         self.arg = ARGS[target]
         self.base_value = getattr(draw, self.arg)
         self.h = tol.fd_step
         # the forward's output at the draw itself, when the caller already has it: saves a call
-        self._L0 = None if base is None else _inner(draw.dout, base)
+        self._L0 = L0 if base is None else inner(draw.dout, base)
 
     def L(self, delta: np.ndarray | None, owned: bool = False) -> float:
         """owned: delta is the caller's temporary, so the perturbed values are written into it."""
@@ -43,7 +44,7 @@ class Objective:
             else:
                 vals[self.arg] = self.base_value + delta
         out = self.op.forward(vals["x"], vals["w"], vals["b"], self.geom)
-        return _inner(d.dout, out)
+        return inner(d.dout, out)
 
     @property
     def L0(self) -> float:
@@ -60,7 +61,7 @@ class Objective:
         return (self.L(self.h * v, owned=True) - self.L(-self.h * v, owned=True)) / (2 * self.h)
 
 
-def _inner(a: np.ndarray, b: np.ndarray) -> float:
+def inner(a: np.ndarray, b: np.ndarray) -> float:
     """<a, b> without a product array the size of the output (50 MB at large shapes)."""
     a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
