@@ -26,6 +26,7 @@ class Draw:
     recipe: object = field(default=None, compare=False, repr=False)  # makes the same draw again, if known
 
     def without_bias(self) -> "Draw":
+        """The same draw for functions that take no bias."""
         return replace(self, b=None)
 
 

@@ -34,7 +34,9 @@ class Objective:
         self._L0 = L0 if base is None else inner(draw.dout, base)
 
     def L(self, delta: np.ndarray | None, owned: bool = False) -> float:
-        """owned: delta is the caller's temporary, so the perturbed values are written into it."""
+        """The scalar sum(dout * forward) with one argument moved by delta: its derivative is the gradient.
+
+        owned: delta is the caller's temporary, so the perturbed values are written into it."""
         d = self.draw
         vals = {"x": d.x, "w": d.w, "b": d.b}
         if delta is not None:
@@ -48,6 +50,7 @@ class Objective:
 
     @property
     def L0(self) -> float:
+        """L at the unperturbed inputs, computed once."""
         if self._L0 is None:
             self._L0 = self.L(None)
         return self._L0
@@ -58,6 +61,7 @@ class Objective:
         return eps * (abs(self.L0) + sum(abs(v) for v in values) + 1.0) / self.h
 
     def central(self, v: np.ndarray) -> float:
+        """The directional derivative of L along v by a central difference."""
         return (self.L(self.h * v, owned=True) - self.L(-self.h * v, owned=True)) / (2 * self.h)
 
 
