@@ -94,9 +94,11 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
+    handoff = [first]
+    del first                # the probe's draw and output (100 MB at large shapes) live only as long as needed
     try:
         result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources,
-                             t0=t0, language=language, first=first)
+                             t0=t0, language=language, first=handoff.pop())
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
     if cfg.sweep:
@@ -117,6 +119,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     t0 = time.perf_counter() if t0 is None else t0
     rng = np.random.default_rng(cfg.seed + 1)
     outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=first)]
+    first = None
     extra = pad0_variant(main)
     if extra is not None:
         outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,
@@ -146,9 +149,10 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     checks = reported_checks(outcomes)      # the square re-check only informs a note
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
     diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})
-    explanations = explain_worst(op, outcomes, cfg)
-    notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
     failed = any(c.status in FAILING for c in checks)
+    # a passing run has no worst cell: skip re-comparing every output (50 MB each at large shapes)
+    explanations = explain_worst(op, outcomes, cfg) if failed or cfg.explain_cell else []
+    notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
     verdict = Verdict.FAIL if failed else Verdict.PASS
     bad = next((o for o in outcomes if o.failed), outcomes[0])
     inputs = _small_inputs(op, bad) if failed else None

@@ -30,7 +30,7 @@ import numpy as np
 
 from .errors import ConfigError, UserCallError, UserTimeout
 from .geometry import Geometry, format_pad, pad_pairs
-from . import reference
+from . import reference_threads
 from .binding.discover import plan as bind_plan
 from .binding.probe import choose
 from .checks.problem import Problem
@@ -223,7 +223,7 @@ _WORKER: dict = {}
 
 def _bind_worker(cfg) -> None:
     """Worker initializer: bind the user's files again, in this process, as the parent did."""
-    reference.WORKERS = 1          # processes already run side by side: no threads within each
+    reference_threads.WORKERS = 1         # processes already run side by side: no threads within each
     try:
         ns, language, _ = load_namespace(cfg)
         plan = bind_plan(ns, cfg)

@@ -440,8 +440,9 @@ class Cs231nImpl:
         value = self._forward_raw(args, caller)
         if not (isinstance(value, tuple) and len(value) == 2):
             raise UnusableOutput(f"{self.forward_fn.name} should return (out, cache) for the backward pass")
-        dout = args.dout
-        grads = caller("grad_input")(self.backward_fn, dout, value[1])
+        dout, cache = args.dout, value[1]
+        del value                 # the forward's output is not needed while the backward runs
+        grads = caller("grad_input")(self.backward_fn, dout, cache)
         return split_by_shape(grads, grad_shapes(args, True), list(GRADS),
                               self.backward_fn.name)
 

@@ -12,9 +12,9 @@ import numpy as np
 
 from .. import reference
 from .compare import compare
-from .draw import Draw, random_draw
+from .draw import Draw, Draws, deferred_draw, remade_draw
 from ..errors import UnusableOutput, UserCallError
-from .finite_diff import Objective, directional, exhaustive
+from .finite_diff import Objective, inner, directional, exhaustive
 from .problem import Problem
 from ..result import CheckResult
 from .tolerances import tolerance_for
@@ -30,8 +30,8 @@ EXACT_SECONDS = 10.0           # when group testing stops early, every entry one
 @dataclass
 class TargetOutcome:
     target: str
-    user: list = field(default_factory=list)          # per draw: canonical array, or None
-    expected: list = field(default_factory=list)      # per draw: reference result
+    user: list = field(default_factory=list)          # first draw: canonical array, or None
+    expected: list = field(default_factory=list)      # first draw: reference result
     error: UserCallError | None = None
 
 
@@ -49,6 +49,17 @@ class ProblemOutcome:
     def failed(self) -> bool:
         return any(c.status in FAILING for c in self.checks)
 
+    def release(self, op) -> None:
+        """A passing problem needs none of its arrays again (diagnosis reads failing ones only):
+        drop the user's and the reference's results and the draws a recipe can remake, and
+        forget the backward memo, so a large check holds one problem's arrays at a time."""
+        for t in self.targets.values():
+            t.user.clear()
+            t.expected.clear()
+        if isinstance(self.draws, Draws):
+            self.draws.release()
+        op.forget()
+
     def failing_targets(self) -> list[str]:
         """Targets with a failed or errored check, each once, in check order."""
         seen = []
@@ -59,10 +70,16 @@ class ProblemOutcome:
 
 
 def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
-    """Random inputs of this problem's shapes from the run's seeded generator."""
-    return random_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
-                       filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
-                       bias=has_bias)
+    """Random inputs of this problem's shapes from the run's seeded generator; the draw knows
+    how to make itself again (Draw.recipe), so a passing check can let it go."""
+    return _drawn(problem, rng, has_bias, now=True)[0]
+
+
+def _drawn(problem: Problem, rng, has_bias: bool, now: bool):
+    """A draw made now (with its recipe) or deferred until diagnosis asks for it."""
+    make = remade_draw if now else deferred_draw
+    return make(rng, problem.geom, batch=problem.batch, channels=problem.channels, filters=problem.filters,
+                in_spatial=problem.in_spatial, k_spatial=problem.k_spatial, bias=has_bias)
 
 
 def expected_for(target: str, d: Draw, geom) -> np.ndarray:
@@ -90,7 +107,8 @@ def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
 
 
 def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_differences: bool = True,
-                  repeatability: bool = True, first=None, second_draw: bool = True) -> ProblemOutcome:
+                  repeatability: bool = True, first=None, second_draw: bool = True,
+                  release: bool = True) -> ProblemOutcome:
     """All checks on one problem (see module doc).
 
     The user's functions run on the first draw; the other `draws` are made now
@@ -100,7 +118,8 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
     draw is reused and the new result must equal the old one (repeatability).
     """
     note = problem.note
-    ds = [make_draw(problem, rng, op.has_bias) for _ in range(draws)]
+    checked = 2 if second_draw else 1  # draws the checks use now; the rest wait for a diagnosis, if any
+    ds = Draws([_drawn(problem, rng, op.has_bias, now=i < checked) for i in range(draws)])
     if first is not None:
         ds[0] = first[1]
     out = ProblemOutcome(problem, ds)
@@ -110,7 +129,6 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         t = TargetOutcome(target)
         out.targets[target] = t
         d = ds[0]
-        t.expected.append(expected_for(target, d, geom))
         started = time.perf_counter()
         try:
             t.user.append(user_result(op, target, d, geom))
@@ -119,6 +137,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
             t.error = err
         if target == Target.FORWARD:
             out.seconds_per_call = time.perf_counter() - started
+        t.expected.append(expected_for(target, d, geom))  # after the call: not alive while the user's code runs
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
             note_text = (f"{op.names.get(target, target)} returned {op.dtype_notes[target]}: "
@@ -150,18 +169,22 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         out.checks.append(CheckResult(target=tgt, against=Against.REFERENCE, status=Status.FAIL, message=msg,
                                       config_note=note))
     op.mutations.clear()
+    if release and not out.failed and not getattr(cfg, "explain_cell", None):
+        out.release(op)
     return out
 
 
 def _second_draw(op, target, t, d, geom, tol, note) -> CheckResult | None:
     """Right on one input but wrong on a second of the same shape: a cache or state kept from
-    an earlier call (e.g. a padded input memoised per shape). One more call per target."""
-    t.expected.append(expected_for(target, d, geom))
+    an earlier call (e.g. a padded input memoised per shape). One more call per target.
+
+    Neither array is kept: diagnosis calls the user again on later draws when it needs them,
+    and at large shapes the two are 100 MB that would stay alive for the whole run."""
     try:
-        t.user.append(user_result(op, target, d, geom))
+        user = user_result(op, target, d, geom)
     except UserCallError as err:
         return error_check(target, Against.REFERENCE, err, note)
-    res = compare(target, Against.REFERENCE, t.user[1], t.expected[1], tol,
+    res = compare(target, Against.REFERENCE, user, expected_for(target, d, geom), tol,
                   user_index=lambda i: op.user_index(target, i), mode="direct", config_note=note)
     if res.status == Status.PASS:
         return None
@@ -220,6 +243,17 @@ def choose_mode(op, problem: Problem, cfg, seconds_per_call: float) -> str:
     return "directional"
 
 
+def _trim_passing(out: ProblemOutcome) -> None:
+    """Before the finite differences (a dozen forward calls, each as large as the user's):
+    the reference's results of targets that match it, and a matching forward's output, are
+    read again only by diagnosis of a failing target, which these are not."""
+    for target, t in out.targets.items():
+        if t.error is None and all(c.status == "pass" for c in out.checks if c.target == target):
+            if target == "forward":
+                t.user.clear()
+            t.expected.clear()
+
+
 def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     d = out.draws[0]
     geom = out.problem.geom
@@ -227,6 +261,10 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     forward_wrong = any(c.target == Target.FORWARD and c.against == Against.REFERENCE and c.status != Status.PASS
                         for c in out.checks)
     out.fd_mode = mode
+    base = out.targets[Target.FORWARD].user[0]
+    L0 = None if base is None else inner(d.dout, base)   # all the checks below need of the forward's output
+    if not cfg.explain_cell:
+        _trim_passing(out)
     for target in GRADS:
         t = out.targets.get(target)
         if t is None or (target == Target.GRAD_BIAS and d.b is None):
@@ -235,7 +273,7 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
             out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, t.error, note))
             continue
         tol = tolerance_for(op.dtype_notes.get("forward") or op.dtype_notes.get(target), cfg.rtol, cfg.atol)
-        obj = Objective(op, d, geom, target, tol, base=out.targets["forward"].user[0])
+        obj = Objective(op, d, geom, target, tol, L0=L0)
         grad = t.user[0]
         idx = (lambda i, tg=target: op.user_index(tg, i))
         try:
