@@ -37,6 +37,15 @@ class Convention(str, Enum):
     cs231n = "cs231n"
     holberton = "holberton"
     layer = "layer"
+    torch_function = "torch-function"
+    torch_module = "torch-module"
+    jax = "jax"
+
+
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+    mps = "mps"
 
 
 class Layout(str, Enum):
@@ -75,6 +84,8 @@ GradBias = Annotated[Optional[str], _opt("--grad-bias", panel=BINDING, metavar="
                                          help="Bind this function as the gradient w.r.t. the bias.")]
 ConventionOpt = Annotated[Convention, _opt("--convention", panel=BINDING,
                                            help="How the functions are shaped. Default: auto.")]
+DeviceOpt = Annotated[Device, _opt("--device", panel=BINDING,
+                                   help="Where torch/jax tensors live (torch-function, torch-module, jax). Default: cpu.")]
 LayoutOpt = Annotated[Layout, _opt("--layout", panel=BINDING, help="Axis order of your arrays. Default: auto.")]
 Stride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
                                        help="Stride: an int, or per axis like 2x1. Default: 2 when your functions take a stride (where stride mistakes show), else 1.")]
@@ -217,7 +228,7 @@ def run(
     files: Files,
     forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,
     grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
-    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    device: DeviceOpt = Device.cpu, stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
     input_size: InputSize = None, filter_size: FilterSize = None, channels: Channels = None,
     filters: Filters = None, batch: Batch = None,
     seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field, replace
 
 from .geometry import ConfigError, parse_pad, per_axis
 
-CONVENTIONS = ("auto", "functional", "cs231n", "holberton", "layer")
+CONVENTIONS = ("auto", "functional", "cs231n", "holberton", "layer", "torch-function", "torch-module", "jax")
+DEVICES = ("cpu", "cuda", "mps")          # where torch/jax tensors live (binding/frameworks.py)
 LAYOUTS = ("auto", "w", "hw", "chw", "nchw", "nhwc", "dhw", "ncdhw")
 # spatial axes, has channel axis, has batch axis, channels last
 LAYOUT_AXES = {
@@ -51,6 +52,7 @@ class RunConfig:
     explain_cell: tuple[int, ...] | None = None
     fix: bool = False
     timeout: float = DEFAULT_TIMEOUT
+    device: str = "cpu"
     # Callables given directly through the Python API instead of files.
     callables: dict = field(default_factory=dict, compare=False)
 
@@ -61,6 +63,8 @@ class RunConfig:
         """Catch option errors before any user code runs; each raises ConfigError with one sentence."""
         if self.convention not in CONVENTIONS:
             raise ConfigError(f"--convention must be one of {', '.join(CONVENTIONS)}, not {self.convention!r}")
+        if self.device not in DEVICES:
+            raise ConfigError(f"--device must be one of {', '.join(DEVICES)}, not {self.device!r}")
         if self.layout not in LAYOUTS:
             raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
         if self.op not in ("correlate", "convolve"):

@@ -118,6 +118,7 @@ class BoundOp:
 
     def describe_binding(self) -> list[str]:
         notes = list(getattr(self.impl, "binding_notes", []))
+        notes += list(getattr(self.impl, "call_notes", ()))     # what calls revealed (torch's casts, layouts)
         used = getattr(self.impl, "used_attributes", None)
         if used is not None and used():
             notes.append(f"attributes used: {used()}")
