@@ -58,7 +58,7 @@ class ModuleImpl:
     @property
     def names(self):
         d = {"forward": f"{self.cls.name}.forward"}
-        d.update({t: f"{self.cls.name}.forward (autograd)" for t in self.targets if t != "forward"})
+        d.update({t: f"autograd through {self.cls.name}.forward" for t in self.targets if t != "forward"})
         return d
 
     # ---- building ------------------------------------------------------------------
@@ -163,7 +163,7 @@ class ModuleImpl:
         def run_backward(output, g):
             return t.autograd.grad(output, leaves, g, allow_unused=True)
 
-        grads = caller("grad_input")(UserFunction(name=f"{self.cls.name}.forward (autograd)", params=(),
+        grads = caller("grad_input")(UserFunction(name=f"autograd through {self.cls.name}.forward", params=(),
                                                   call=run_backward, file=self.cls.file), out, grad)
         result = {}
         for target_name, g, what in zip(("grad_input", "grad_filter", "grad_bias"), grads, ("input", "weight", "bias")):
