@@ -185,6 +185,11 @@ class RunResult:
     def passed(self) -> bool:
         return self.verdict == "pass"
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a result as the HTML report (drawn by report/, like --report x.html)."""
+        from .report.sections import html
+        return html(self)
+
     def to_dict(self) -> dict:
         d: dict[str, Any] = {
             "corrcheck_version": self.version,
