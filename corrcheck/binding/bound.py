@@ -263,6 +263,8 @@ class BoundOp:
 def _snapshot(a):
     if isinstance(a, np.ndarray):
         return a.copy()
+    if type(a).__module__.split(".")[0] == "torch" and hasattr(a, "detach"):
+        return _TensorSnapshot(a.detach().cpu().numpy().copy())      # torch tensors change in place too
     if isinstance(a, list):
         return _deep_copy_lists(a)
     return None
@@ -272,7 +274,17 @@ def _deep_copy_lists(a):
     return [_deep_copy_lists(v) if isinstance(v, list) else v for v in a]
 
 
+class _TensorSnapshot(np.ndarray):
+    """A copy of a tensor argument's values (a subclass, so _same knows to read the tensor again)."""
+
+    def __new__(cls, values):
+        return np.asarray(values).view(cls)
+
+
 def _same(snap, now) -> bool:
+    if isinstance(snap, _TensorSnapshot):
+        values = now.detach().cpu().numpy()
+        return values.shape == snap.shape and np.array_equal(values, np.asarray(snap), equal_nan=True)
     if isinstance(snap, np.ndarray):
         return isinstance(now, np.ndarray) and now.shape == snap.shape and np.array_equal(now, snap, equal_nan=True)
     return snap == now
