@@ -36,6 +36,7 @@ class BindPlan:
     make_impl: object                      # () -> impl
     layouts: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    framework: str | None = None           # "torch" / "jax" when the bound code runs on their tensors
 
 
 def _lookup(ns: dict[str, UserFunction], name: str, flag: str) -> UserFunction:
@@ -151,7 +152,7 @@ def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     p = _plan(ns, cfg)
     if p.convention == "functional":
         p.notes.extend(_unbound_notes(ns, p))
-    frameworks.check_device(_device(cfg), p.convention)
+    frameworks.check_device(_device(cfg), p.framework, p.convention)
     return p
 
 
@@ -197,7 +198,9 @@ def _framework_plan(conv: str, cands, cfg) -> BindPlan:
     if conv == "jax":
         obj.extra.setdefault("jax_rule", frameworks.jax_rule(obj.call))
     make = {"torch-function": FunctionImpl, "torch-module": ModuleImpl, "jax": JaxImpl}[conv]
-    return BindPlan(conv, lambda: make(obj, device), LAYOUT_CANDIDATES[conv])
+    framework = "jax" if conv == "jax" else (
+        "torch" if conv == "torch-module" or frameworks.is_torch_function(obj.call) else None)
+    return BindPlan(conv, lambda: make(obj, device), LAYOUT_CANDIDATES[conv], framework=framework)
 
 
 def _framework_of(f: UserFunction) -> str | None:

@@ -74,13 +74,13 @@ def jax_rule(obj) -> str | None:
     return t.__name__ if t.__name__ in ("custom_vjp", "custom_jvp") else None
 
 
-def check_device(device: str, convention: str) -> None:
+def check_device(device: str, framework: str | None, convention: str) -> None:
     """--device names a device this machine has, for a convention that has devices (one sentence otherwise)."""
     if device not in DEVICES:
         raise UsageError(f"--device must be one of {', '.join(DEVICES)}, not {device!r}")
     if device == "cpu":
         return
-    if convention in ("torch-function", "torch-module"):
+    if framework == "torch":
         t = torch()
         ok = t is not None and (t.cuda.is_available() if device == "cuda" else
                                 bool(getattr(getattr(t.backends, "mps", None), "is_available", lambda: False)()))
@@ -88,7 +88,7 @@ def check_device(device: str, convention: str) -> None:
             raise UsageError(f"--device {device}: torch sees no {device.upper()} device on this machine; "
                              f"use --device cpu (the default)")
         return
-    if convention == "jax":
+    if framework == "jax":
         j = jax()
         try:
             ok = device == "cuda" and bool(j.devices("gpu"))
@@ -98,5 +98,5 @@ def check_device(device: str, convention: str) -> None:
             raise UsageError(f"--device {device}: jax sees no {'GPU' if device == 'cuda' else device.upper()} "
                              f"device on this machine; use --device cpu (the default)")
         return
-    raise UsageError(f"--device {device} applies to torch and jax code only; the {convention} functions "
-                     f"here take NumPy arrays or lists, which live on the CPU")
+    raise UsageError(f"--device {device} applies to torch and jax code only; the {convention} code "
+                     f"here works on NumPy arrays or lists, which live on the CPU")
