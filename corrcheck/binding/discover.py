@@ -390,6 +390,8 @@ def _functional_plan(fwd, grads) -> BindPlan:
 
 
 def _plan_explicit(ns, explicit, conv, cfg=None) -> BindPlan:
+    explicit = {t: (n[:-len(".apply")] if n.endswith(".apply") and n not in ns and n[:-len(".apply")] in ns else n)
+                for t, n in explicit.items()}             # --forward MyConv.apply: torch's apply, the user's class
     chosen = {t: _lookup(ns, n, t) for t, n in explicit.items()}
     fwd_obj = chosen.get("forward")
     if fwd_obj is not None and fwd_obj.name.endswith((".apply", ".forward")) and not fwd_obj.is_class:
