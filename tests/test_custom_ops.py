@@ -113,6 +113,13 @@ def test_jax_custom_vjp_example_names_the_crop_mistake():
         check_grads(lambda a, b: conv(a, b, 2, 1), (x, w), order=1, modes=("rev",))
 
 
+def test_a_correct_jax_custom_jvp_rule_passes():
+    pytest.importorskip("jax", reason="jax is optional (not a test extra): pip install jax jaxlib")
+    result = corrcheck.check(str(FIXTURES / "jax_custom_jvp.py"), stride=2, pad=1, timeout=60)
+    assert result.passed, result.to_dict()["checks"]
+    assert result.config["convention"] == "jax" and result.bound["grad_bias"] == "conv (jvp rule)"
+
+
 # ---------------------------------------------------------------- binding
 
 

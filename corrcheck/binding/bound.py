@@ -102,6 +102,7 @@ class BoundOp:
         self.dtype_notes: dict[str, str] = {}
         self.hung: dict[str, UserTimeout] = {}
         self._memo: tuple | None = None
+        self._compiled: set = set()
 
     # ---- what is bound ------------------------------------------------------
     @property
@@ -212,8 +213,16 @@ class BoundOp:
                 raise self.hung[fn.name]          # it hung once: do not wait for it again
             self.calls[target] += 1
             before = [_snapshot(a) for a in args] + [_snapshot(v) for v in kwargs.values()]
+            timeout = self.timeout
+            if getattr(self.impl, "compiles", False) and timeout is not None:
+                # jax compiles every primitive on its first call at each shape: that call may take
+                # what an import takes (runner.import_timeout), later ones the usual limit
+                shapes = (fn.name,) + tuple(tuple(getattr(a, "shape", ())) for a in args)
+                if shapes not in self._compiled:
+                    self._compiled.add(shapes)
+                    timeout = max(30.0, 6 * timeout)
             try:
-                value = call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name,
+                value = call_user(fn.call, args, kwargs, timeout=timeout, what=fn.name,
                                   user_files=self.user_files)
             except UserTimeout as exc:
                 self.hung[fn.name] = exc

@@ -20,6 +20,7 @@ ROLE_TARGET = {"input": "grad_input", "filter": "grad_filter", "bias": "grad_bia
 
 class JaxImpl:
     convention = "jax"
+    compiles = True            # first calls at a new shape compile (bound.py allows them longer)
 
     def __init__(self, fn: UserFunction, device: str = "cpu"):
         self.fn = fn
