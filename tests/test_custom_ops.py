@@ -159,6 +159,12 @@ def test_a_numpy_function_with_a_ctx_binds_like_torch_function():
     assert status(bad, "grad_input", "reference") == "pass"
 
 
+def test_an_nn_module_with_its_own_backward_method_is_checked_as_a_layer():
+    result = corrcheck.check(str(FIXTURES / "module_with_own_backward.py"), stride=2, pad=1, timeout=60)
+    assert result.config["convention"] == "layer" and result.passed
+    assert result.bound["grad_filter"] == "ConvLayer.backward"      # the hand-written one, not autograd
+
+
 def test_notebook_objects_are_taken_directly():
     module = load(FIXTURES / "kernel_wrapper.py")
     by_apply = corrcheck.check(forward=module.KernelConv2d.apply, stride=2, pad=1, timeout=60)

@@ -107,7 +107,7 @@ def _pair_cs231n(fwd, bwd):
 def _layers(ns):
     out = []
     for name, cls in _classes(ns).items():
-        if frameworks.is_ctx_function(cls.call) or frameworks.is_torch_module(cls.call):
+        if frameworks.is_ctx_function(cls.call) or _autograd_module(cls):
             continue                      # the torch-function / torch-module conventions
         if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS):
             low = name.lower()
@@ -170,13 +170,20 @@ def _framework_candidates(ns) -> dict[str, list[UserFunction]]:
     fns = [c for c in fns if not any(o is not c and issubclass(o.call, c.call) for o in fns)]   # not a base
     if fns:
         found["torch-function"] = _conv_named_first(fns)
-    mods = [c for c in classes if frameworks.is_torch_module(c.call) and "forward" in c.methods]
+    mods = [c for c in classes if _autograd_module(c)]
     if mods:
         found["torch-module"] = _conv_named_first(mods)
     rules = [f for f in _free_functions(ns).values() if frameworks.jax_rule(f.call)]
     if rules:
         found["jax"] = _conv_named_first(rules)
     return found
+
+
+def _autograd_module(cls: UserFunction) -> bool:
+    """An nn.Module whose gradients come from autograd; one with its own backward(dout) method
+    (a learner's layer that happens to subclass nn.Module) stays a layer-convention class."""
+    return (frameworks.is_torch_module(cls.call) and "forward" in cls.methods
+            and not find_method(cls, BACKWARD_METHODS))
 
 
 def _conv_named_first(cands):
@@ -206,7 +213,7 @@ def _framework_plan(conv: str, cands, cfg) -> BindPlan:
 def _framework_of(f: UserFunction) -> str | None:
     if f.is_class and frameworks.is_ctx_function(f.call):
         return "torch-function"
-    if f.is_class and frameworks.is_torch_module(f.call):
+    if f.is_class and _autograd_module(f):
         return "torch-module"
     if frameworks.jax_rule(f.call):
         return "jax"
