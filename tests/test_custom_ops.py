@@ -223,3 +223,10 @@ def test_numpy_runs_still_import_neither_framework():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_a_parallel_sweep_over_torch_code_finishes():
+    """Forked workers hang in torch's OpenMP pool once the parent ran an op: torch code sweeps with spawn."""
+    proc, doc = run_json("run", FIXTURES / "kernel_wrapper.py", "--sweep", "--jobs", "2", *SLOW_IMPORT, timeout=280)
+    assert proc.returncode == 0, doc.get("checks")
+    assert doc["sweep"]["configs"] > 10 and doc["sweep"]["failed"] == 0
