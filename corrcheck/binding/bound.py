@@ -273,7 +273,7 @@ def _snapshot(a):
     if isinstance(a, np.ndarray):
         return a.copy()
     if type(a).__module__.split(".")[0] == "torch" and hasattr(a, "detach"):
-        return _TensorSnapshot(a.detach().cpu().numpy().copy())      # torch tensors change in place too
+        return _TensorSnapshot(_tensor_values(a).copy())              # torch tensors change in place too
     if isinstance(a, list):
         return _deep_copy_lists(a)
     return None
@@ -290,9 +290,15 @@ class _TensorSnapshot(np.ndarray):
         return np.asarray(values).view(cls)
 
 
+def _tensor_values(t) -> np.ndarray:
+    """A tensor's values as numpy (bfloat16, which numpy lacks, widened to float64)."""
+    t = t.detach().cpu()
+    return (t.double() if t.is_floating_point() else t).numpy()
+
+
 def _same(snap, now) -> bool:
     if isinstance(snap, _TensorSnapshot):
-        values = now.detach().cpu().numpy()
+        values = _tensor_values(now)
         return values.shape == snap.shape and np.array_equal(values, np.asarray(snap), equal_nan=True)
     if isinstance(snap, np.ndarray):
         return isinstance(now, np.ndarray) and now.shape == snap.shape and np.array_equal(now, snap, equal_nan=True)

@@ -68,7 +68,7 @@ class FunctionImpl:
         has_bias = any(p.name.lower() in ("b", "bias", "biases") for p in params)
         self.roles = assign_roles(self.fwd, "forward", has_bias=has_bias)
         self.has_bias = "bias" in self.roles.values()
-        self.call_notes: list[str] = []
+        self._casts: dict[str, tuple[str, str]] = {}
         how = f"{cls.name}.apply" if self.torch else f"{cls.name}.forward(ctx, ...)"
         self.binding_notes = [
             f"{how}: " + ", ".join(f"{p} = {r.replace('_', ' ')}" for p, r in self.roles.items())
@@ -216,20 +216,20 @@ class FunctionImpl:
         return out
 
     def _note_tensor(self, value, pname, target, given) -> None:
-        """One sentence for a returned gradient autograd quietly casts (a non-contiguous one is fine: autograd
+        """Remember a returned gradient autograd quietly casts (a non-contiguous one is fine: autograd
         accepts any strides, and the values are what is compared)."""
-        if not self.torch:
-            return
-        t = torch()
-        if not isinstance(value, t.Tensor):
-            return
-        what = target.replace("_", " ")
-        if isinstance(given, t.Tensor) and value.dtype != given.dtype:
-            self._say(f"{self.names[target]} returns the {what} as {str(value.dtype).replace('torch.', '')} for a "
-                      f"{str(given.dtype).replace('torch.', '')} `{pname}`: autograd casts it back, but the "
-                      f"precision is lost (checked at that dtype's tolerance)")
+        t = torch() if self.torch else None
+        if t is not None and isinstance(value, t.Tensor) and isinstance(given, t.Tensor) and value.dtype != given.dtype:
+            self._casts[target] = (str(value.dtype).replace("torch.", ""), str(given.dtype).replace("torch.", ""))
 
-    def _say(self, note: str) -> None:
-        if note not in self.call_notes:
-            self.call_notes.append(note)
-
+    @property
+    def call_notes(self) -> list[str]:
+        """One sentence for all the casts: which gradients came back in which dtype."""
+        if not self._casts:
+            return []
+        got = sorted({g for g, _ in self._casts.values()})
+        given = sorted({w for _, w in self._casts.values()})
+        what = ", ".join(t.replace("_", " ") for t in self._casts)
+        return [f"{self.cls.name}.{self.bwd_name} returns {' / '.join(got)} gradients ({what}) for "
+                f"{' / '.join(given)} arguments: autograd casts them back, but the precision is "
+                f"{' / '.join(got)}'s (checked at that tolerance)"]
