@@ -89,6 +89,8 @@ def reproduce_command(cfg: RunConfig, problem=None) -> str:
         parts += ["--convention", cfg.convention]
     if cfg.layout != "auto":
         parts += ["--layout", cfg.layout]
+    if getattr(cfg, "device", "cpu") != "cpu":
+        parts += ["--device", cfg.device]
     if problem is not None:
         g = problem.geom
         from .geometry import format_axes, format_pad
