@@ -143,6 +143,8 @@ RUN_EXAMPLES = """\
 
   corrcheck run conv.py --json > result.json
 
+  corrcheck run my_op.py --convention torch-function --stride 2 --pad 1
+
 Exit codes: 0 every check passed, 1 a check failed, 2 corrcheck could not check.
 """
 DEMO_EXAMPLES = """\
