@@ -60,9 +60,9 @@ class FunctionImpl:
         self.device = device
         self.torch = is_torch_function(self.klass)
         self.bwd_name = "backward" if inspect.getattr_static(self.klass, "backward", None) is not None else "vjp"
-        takes_ctx = not (self.torch and inspect.getattr_static(self.klass, "setup_context", None) is not None
-                         and "setup_context" in vars(self.klass))
-        params = method_params(self.klass, "forward") if takes_ctx else python_params(self.klass.forward)
+        params = method_params(self.klass, "forward")
+        if self.torch and "setup_context" not in vars(self.klass) and params == python_params(self.klass.forward):
+            params = params[1:]              # torch passes the ctx first, whatever the parameter is called
         self.fwd = UserFunction(name=f"{cls.name}.forward", params=params, call=None, file=cls.file,
                                 source=cls.source)
         has_bias = any(p.name.lower() in ("b", "bias", "biases") for p in params)
@@ -127,7 +127,7 @@ class FunctionImpl:
         return out[0] if isinstance(out, tuple) and out else out
 
     def gradients(self, target, args, caller):
-        a, values = self._call_args(args)
+        a, _ = self._call_args(args)
         if self.torch:
             raw = self._torch_backward(a, args, caller)
         else:
