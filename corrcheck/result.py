@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-TARGETS = ("forward", "grad_input", "grad_filter", "grad_bias")
+from .vocab import Verdict
 
 
 @dataclass(frozen=True)
@@ -183,7 +182,7 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "pass"
+        return self.verdict == Verdict.PASS
 
     def _repr_html_(self) -> str:
         """Jupyter shows a result as the HTML report (drawn by report/, like --report x.html)."""
@@ -191,6 +190,7 @@ class RunResult:
         return html(self)
 
     def to_dict(self) -> dict:
+        """The --json document of docs/contract.md; optional keys appear only when they have a value."""
         d: dict[str, Any] = {
             "corrcheck_version": self.version,
             "verdict": self.verdict,
