@@ -27,7 +27,7 @@ LAYOUT_CANDIDATES = {
     "torch-module": ("nchw", "ncdhw", "nhwc", "chw", "hw", "w"),
     "jax": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w"),
 }
-FRAMEWORKS = ("torch-function", "torch-module", "jax")
+FRAMEWORKS = (Convention.TORCH_FUNCTION, Convention.TORCH_MODULE, Convention.JAX)
 
 
 @dataclass

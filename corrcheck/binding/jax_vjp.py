@@ -12,6 +12,7 @@ import numpy as np
 
 from .conventions import assign_roles, build_call, role_values
 from .frameworks import jax
+from ..vocab import Convention
 from ..errors import UnusableOutput
 from ..loader.functions import UserFunction
 
@@ -19,7 +20,7 @@ ROLE_TARGET = {"input": "grad_input", "filter": "grad_filter", "bias": "grad_bia
 
 
 class JaxImpl:
-    convention = "jax"
+    convention = Convention.JAX
     compiles = True            # first calls at a new shape compile (bound.py allows them longer)
 
     def __init__(self, fn: UserFunction, device: str = "cpu"):

@@ -16,6 +16,7 @@ import numpy as np
 
 from .conventions import assign_roles, build_call, role_values, split_by_shape
 from .frameworks import CTX_NAMES, is_torch_function, torch
+from ..vocab import Convention
 from ..errors import UnusableOutput
 from ..loader.functions import UserFunction, python_params
 
@@ -52,7 +53,7 @@ def method_params(cls, name: str):
 class FunctionImpl:
     """See module doc.  `device` places the tensors (torch only)."""
 
-    convention = "torch-function"
+    convention = Convention.TORCH_FUNCTION
 
     def __init__(self, cls: UserFunction, device: str = "cpu"):
         self.cls = cls

@@ -16,6 +16,7 @@ import numpy as np
 
 from .frameworks import torch
 from .layer import WEIGHT_ATTRS, BIAS_ATTRS, ctor_roles
+from ..vocab import Convention
 from ..errors import BindError, UnusableOutput
 from ..loader.functions import UserFunction
 
@@ -23,7 +24,7 @@ ATTR_NAMES = {"stride": ("stride", "strides"), "pad": ("padding", "pad")}
 
 
 class ModuleImpl:
-    convention = "torch-module"
+    convention = Convention.TORCH_MODULE
 
     def __init__(self, cls: UserFunction, device: str = "cpu"):
         self.cls = cls
