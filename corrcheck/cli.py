@@ -21,7 +21,7 @@ import typer.core
 
 from . import __version__
 from .errors import ConfigError, CorrcheckError, LoadError, UsageError
-from .vocab import CONVENTION_CHOICES, LAYOUT_CHOICES, Verdict
+from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, Verdict
 
 try:                                    # Typer 0.2x ships its own copy of Click
     from typer._click.exceptions import ClickException
@@ -36,6 +36,7 @@ DEBUG_ENV = "CORRCHECK_DEBUG"
 # Typer's choices, from the one vocabulary (a convention added there appears here by itself).
 Convention = Enum("Convention", [(c, c) for c in CONVENTION_CHOICES], type=str)
 Layout = Enum("Layout", [(name, name) for name in LAYOUT_CHOICES], type=str)
+Device = Enum("Device", [(d, d) for d in DEVICE_CHOICES], type=str)
 
 
 class Op(str, Enum):
@@ -63,6 +64,8 @@ GradBias = Annotated[Optional[str], _opt("--grad-bias", panel=BINDING, metavar="
                                          help="Bind this function as the gradient w.r.t. the bias.")]
 ConventionOpt = Annotated[Convention, _opt("--convention", panel=BINDING,
                                            help="How the functions are shaped. Default: auto.")]
+DeviceOpt = Annotated[Device, _opt("--device", panel=BINDING,
+                                   help="Where torch/jax tensors live (torch-function, torch-module, jax). Default: cpu.")]
 LayoutOpt = Annotated[Layout, _opt("--layout", panel=BINDING, help="Axis order of your arrays. Default: auto.")]
 Stride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
                                        help="Stride: an int, or per axis like 2x1. Default: 2 when your functions take a stride (where stride mistakes show), else 1.")]
@@ -119,6 +122,8 @@ RUN_EXAMPLES = """\
   corrcheck run conv.py --stride 2 --pad 1 --fix --report report.html
 
   corrcheck run conv.py --json > result.json
+
+  corrcheck run my_op.py --convention torch-function --stride 2 --pad 1
 
 Exit codes: 0 every check passed, 1 a check failed, 2 corrcheck could not check.
 """
@@ -205,6 +210,7 @@ def run(
     files: Files,
     forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,
     grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
+    device: DeviceOpt = Device.cpu,
     stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
     input_size: InputSize = None, filter_size: FilterSize = None, channels: Channels = None,
     filters: Filters = None, batch: Batch = None,

@@ -189,6 +189,11 @@ class RunResult:
     def passed(self) -> bool:
         return self.verdict == Verdict.PASS
 
+    def _repr_html_(self) -> str:
+        """Jupyter shows a result as the HTML report (drawn by report/, like --report x.html)."""
+        from .report.sections import html
+        return html(self)
+
     def to_dict(self) -> dict:
         """The --json document of docs/contract.md; optional keys appear only when they have a value."""
         d: dict[str, Any] = {

@@ -42,9 +42,14 @@ def config_dict(cfg: RunConfig, op, problem) -> dict:
 def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
     """Without --stride/--pad, check where stride and padding mistakes show (stride 2, pad 1)
     when the functions take them, and plain stride 1 / pad 0 when they do not."""
-    if cfg.stride is not None and cfg.pad is not None:
-        return cfg, []
     impl = plan.make_impl()
+    notes = []
+    if cfg.filter_size is None and getattr(impl, "square_kernel", None):
+        # a module built from one kernel_size (nn.Conv2d's way) has square filters only
+        cfg = cfg.replace(filter_size="3")
+        notes.append(f"filter 3 per axis: {impl.square_kernel} takes one kernel_size (give --filter-size for another)")
+    if cfg.stride is not None and cfg.pad is not None:
+        return cfg, notes
     takes = getattr(impl, "takes", lambda role: True)
     chosen = {}
     if cfg.stride is None:
@@ -53,7 +58,7 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
         chosen["pad"] = 1 if takes("pad") else 0
     said = ", ".join(f"{k} {v}" for k, v in chosen.items())
     flags = " / ".join(f"--{k}" for k in chosen)
-    return cfg.replace(**chosen), [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
+    return cfg.replace(**chosen), notes + [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
                                    f"(give {flags} for your own setting)"]
 
 

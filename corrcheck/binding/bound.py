@@ -123,6 +123,7 @@ class BoundOp:
         self.hung: dict[str, UserTimeout] = {}
         self._memo: list | None = None   # [(inputs, gradients, shapes)] of the last backward calls
         self._pristine: dict[int, tuple] = {}  # id(array handed to the user) -> (it, the values it had)
+        self._compiled: set = set()
 
     # ---- what is bound ------------------------------------------------------
     @property
@@ -140,6 +141,7 @@ class BoundOp:
     def describe_binding(self) -> list[str]:
         """Notes for the report on how the functions were bound (and which layer attributes were used)."""
         notes = list(getattr(self.impl, "binding_notes", []))
+        notes += list(getattr(self.impl, "call_notes", ()))     # what calls revealed (torch's casts, layouts)
         used = getattr(self.impl, "used_attributes", None)
         if used is not None and used():
             notes.append(f"attributes used: {used()}")
@@ -246,8 +248,16 @@ class BoundOp:
                 raise self.hung[fn.name]          # it hung once: do not wait for it again
             self.calls[target] += 1
             before = [self._before(a) for a in args] + [self._before(v) for v in kwargs.values()]
+            timeout = self.timeout
+            if getattr(self.impl, "compiles", False) and timeout is not None:
+                # jax compiles every primitive on its first call at each shape: that call may take
+                # what an import takes (runner.import_timeout), later ones the usual limit
+                shapes = (fn.name,) + tuple(tuple(getattr(a, "shape", ())) for a in args)
+                if shapes not in self._compiled:
+                    self._compiled.add(shapes)
+                    timeout = max(30.0, 6 * timeout)
             try:
-                value = call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name,
+                value = call_user(fn.call, args, kwargs, timeout=timeout, what=fn.name,
                                   user_files=self.user_files)
             except UserTimeout as exc:
                 self.hung[fn.name] = exc
@@ -311,6 +321,8 @@ def _shapes_only(args: UserArgs) -> UserArgs:
 def _snapshot(a):
     if isinstance(a, np.ndarray):
         return a.copy()
+    if type(a).__module__.split(".")[0] == "torch" and hasattr(a, "detach"):
+        return _TensorSnapshot(_tensor_values(a).copy())              # torch tensors change in place too
     if isinstance(a, list):
         return _deep_copy_lists(a)
     return None
@@ -320,7 +332,23 @@ def _deep_copy_lists(a):
     return [_deep_copy_lists(v) if isinstance(v, list) else v for v in a]
 
 
+class _TensorSnapshot(np.ndarray):
+    """A copy of a tensor argument's values (a subclass, so _same knows to read the tensor again)."""
+
+    def __new__(cls, values):
+        return np.asarray(values).view(cls)
+
+
+def _tensor_values(t) -> np.ndarray:
+    """A tensor's values as numpy (bfloat16, which numpy lacks, widened to float64)."""
+    t = t.detach().cpu()
+    return (t.double() if t.is_floating_point() else t).numpy()
+
+
 def _same(snap, now) -> bool:
+    if isinstance(snap, _TensorSnapshot):
+        values = _tensor_values(now)
+        return values.shape == snap.shape and np.array_equal(values, np.asarray(snap), equal_nan=True)
     if isinstance(snap, np.ndarray):
         return isinstance(now, np.ndarray) and now.shape == snap.shape and np.array_equal(now, snap, equal_nan=True)
     return snap == now

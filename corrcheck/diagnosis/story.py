@@ -63,8 +63,11 @@ def conclusion(op, outcomes) -> str:
         if names.get(g, g) not in guilty:
             continue
         who = cases.setdefault(case, [])
-        if names.get(g, g) not in who:          # one backward may serve several gradients
-            who.append(names.get(g, g))
+        label = names.get(g, g)
+        if sum(names.get(t) == label for t in GRADS) > 1:    # one backward serving several gradients
+            label = f"{label}'s {g.replace('_', ' ')}"         # whose verdicts differ: say which one
+        if label not in who:
+            who.append(label)
     for case, who in cases.items():
         w = _join(who)
         one = len(who) == 1

@@ -89,6 +89,16 @@ def export(result, path, verbosity: int = NORMAL) -> None:
     export_sections([(None, result)], path, verbosity)
 
 
+def html(result, verbosity: int = NORMAL) -> str:
+    """The report as an HTML fragment, as `--report x.html` draws it (a notebook shows a RunResult so)."""
+    from .export import html_fragment
+    console = recording_console()
+    for part in _sections(result, max(verbosity, NORMAL), reproduce=True):
+        print_part(console, part)
+    console.print(verdict_line(result), soft_wrap=True)
+    return html_fragment(console)
+
+
 def export_sections(sections, path, verbosity: int = NORMAL) -> None:
     """Like `export` for titled sections (the demo)."""
     kind = check_export_path(path)      # a bad suffix is a usage error before anything is rendered
