@@ -1,0 +1,78 @@
+"""The child process that checks one submission: `python -m corrcheck.grade.worker < task.json`.
+
+It caps its own address space first (RLIMIT_AS, before NumPy or any student code is
+loaded), moves into the submission's folder (so the rerun command names the files as
+the student has them and whatever the code writes stays in its own folder), sends
+everything the code prints to /dev/null, runs the same check as `corrcheck run`, and
+writes one JSON payload (run's document plus the rendered reports) on the stdout it
+was given. Only JSON crosses back to the grader: nothing a submission does in here can
+reach the grader except through that document.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+MB = 1 << 20
+
+
+def limit_memory(megabytes: int | None) -> None:
+    """Cap the address space; a huge allocation then fails with MemoryError inside the check."""
+    if not megabytes:
+        return
+    try:
+        import resource
+    except ImportError:                 # not on this platform: the wall-time limit still holds
+        return
+    limit = int(megabytes) * MB
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def check(task: dict) -> dict:
+    """Run the check the task describes; the payload the grader reads."""
+    from .. import runner
+    from ..config import RunConfig
+    from ..errors import CorrcheckError
+    from ..geometry import ConfigError
+    from ..report.grade import submission_report
+
+    options = dict(task["options"])
+    if options.get("explain_cell") is not None:
+        options["explain_cell"] = tuple(options["explain_cell"])
+    try:
+        config = RunConfig(files=tuple(task["files"]), **options).validate()
+        result = runner.run(config)
+    except (ConfigError, CorrcheckError) as exc:
+        from .. import __version__
+        from ..result import ErrorInfo, RunResult
+
+        result = RunResult(__version__, "error", tuple(task["files"]),
+                           error=ErrorInfo(getattr(exc, "kind", "usage"), str(exc)))
+    reports = {kind: submission_report(result, kind) for kind in task.get("reports", ())}
+    return {"document": result.to_dict(), "reports": reports}
+
+
+def main() -> int:
+    task = json.loads(sys.stdin.read())
+    limit_memory(task.get("memory_mb"))
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())   # a print() or os.write(1, ...) in student code goes nowhere
+    os.chdir(task["folder"])
+    try:
+        payload = check(task)
+    except MemoryError:
+        payload = {"failure": "memory", "message": "ran out of memory"}
+    except Exception as exc:  # noqa: BLE001 - reported to the grader as one sentence, never a traceback
+        payload = {"failure": "internal", "message": f"internal error in corrcheck: {type(exc).__name__}: {exc}"}
+    out.write(json.dumps(payload))
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
