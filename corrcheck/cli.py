@@ -313,11 +313,15 @@ def grade(
 
 
 @app.command(epilog=SCHEMA_EXAMPLES)
-def schema() -> None:
+def schema(
+    grade_doc: Annotated[bool, typer.Option("--grade", help="The schema of `corrcheck grade --json` instead "
+                                                            "(it refers to report.schema.json for each submission).")] = False,
+) -> None:
     """Print the JSON Schema of the --json document (validate your CI against it)."""
     from importlib.resources import files
 
-    typer.echo(files("corrcheck").joinpath("report.schema.json").read_text(encoding="utf-8").rstrip())
+    name = "grade.schema.json" if grade_doc else "report.schema.json"
+    typer.echo(files("corrcheck").joinpath(name).read_text(encoding="utf-8").rstrip())
 
 
 def main() -> None:

@@ -243,6 +243,6 @@ def make_class(root: Path, *, per_convention: int = 52, seed: int = 0) -> Genera
                 generated.expected[folder] = ("fail", bugs)
             target = generated.root / folder
             target.mkdir(parents=True, exist_ok=True)
-            for name, text in files.items():
-                (target / name).write_text(text, encoding="utf-8")
+            for name, text in files.items():        # every student's file differs, as in a real class
+                (target / name).write_text(f"# {folder}\n{text}", encoding="utf-8")
     return generated

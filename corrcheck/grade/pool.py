@@ -64,7 +64,7 @@ class _Child:
         seconds = time.perf_counter() - self.started
         try:
             if timed_out is not None:
-                return Outcome(self.key, None, seconds, "time", f"timed out after {timed_out:g} s")
+                return Outcome(self.key, None, seconds, "time", f"timed out after {timed_out:g} s (--time-limit) and was stopped")
             self.out.seek(0)
             text = self.out.read().decode("utf-8", "replace")
             try:
