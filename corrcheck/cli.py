@@ -401,6 +401,7 @@ def _grade(options: dict, output: dict, grading: dict) -> int:
         kinds.add(grading["feedback_format"])
     if grading["report"] is not None and grading["feedback"] is None:
         kinds.add("txt")                # embedded in the class report
+    views.prepare_outputs(grading["csv"], grading["report"], grading["feedback"])   # fail now, not after grading
     skip = tuple(p for p in (grading["feedback"],) if p is not None)
     with _protect_stdout(output["json_out"]), \
             views.grade_progress(enabled=not (output["json_out"] or output["quiet"])) as progress:

@@ -1,4 +1,5 @@
-"""The child process that checks one submission: `python -m corrcheck.grade.worker < task.json`.
+"""The child process that checks one submission: forked from a fork server that has corrcheck
+loaded (`forked`), or a fresh `python -m corrcheck.grade.worker < task.json` where there is none.
 
 It caps its own address space first (RLIMIT_AS, before NumPy or any student code is
 loaded), moves into the submission's folder (so the rerun command names the files as
@@ -56,6 +57,33 @@ def check(task: dict) -> dict:
     return {"document": result.to_dict(), "reports": reports}
 
 
+def _checked(task: dict) -> dict:
+    try:
+        return check(task)
+    except MemoryError:
+        return {"failure": "memory", "message": "ran out of memory"}
+    except Exception as exc:  # noqa: BLE001 - reported to the grader as one sentence, never a traceback
+        return {"failure": "internal", "message": f"internal error in corrcheck: {type(exc).__name__}: {exc}"}
+
+
+def forked(task: dict, out_path: str, err_path: str) -> None:
+    """Body of a child forked from the grader's fork server, which has corrcheck and NumPy loaded already.
+
+    Its own session first, so the grader can kill it and whatever it starts as one group.
+    """
+    os.setsid()
+    limit_memory(task.get("memory_mb"))
+    devnull = os.open(os.devnull, os.O_RDWR)
+    err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.dup2(err, 2)
+    os.chdir(task["folder"])
+    payload = _checked(task)
+    with open(out_path, "w", encoding="utf-8") as f:
+        json.dump(payload, f)
+
+
 def main() -> int:
     task = json.loads(sys.stdin.read())
     limit_memory(task.get("memory_mb"))
@@ -63,12 +91,7 @@ def main() -> int:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())   # a print() or os.write(1, ...) in student code goes nowhere
     os.chdir(task["folder"])
-    try:
-        payload = check(task)
-    except MemoryError:
-        payload = {"failure": "memory", "message": "ran out of memory"}
-    except Exception as exc:  # noqa: BLE001 - reported to the grader as one sentence, never a traceback
-        payload = {"failure": "internal", "message": f"internal error in corrcheck: {type(exc).__name__}: {exc}"}
+    payload = _checked(task)
     out.write(json.dumps(payload))
     out.flush()
     return 0

@@ -22,7 +22,7 @@ from ..errors import UsageError
 from .console import make_console
 from .sections import count, export
 
-__all__ = ["submission_report", "render", "grade_progress", "write_csv", "write_class_report",
+__all__ = ["submission_report", "render", "grade_progress", "prepare_outputs", "write_csv", "write_class_report",
            "write_feedback", "check_class_report_path", "CSV_COLUMNS"]
 
 VERDICT_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
@@ -139,6 +139,20 @@ def _row(entry) -> dict:
         "cached": int(entry.cached),
         "message": error.get("message", ""),
     }
+
+
+def prepare_outputs(csv_path, report_path, feedback_dir) -> None:
+    """Create the folders the outputs go to before grading, so a typo costs seconds, not the whole class."""
+    for folder, option in ((csv_path and Path(csv_path).parent, "--csv"), (report_path and Path(report_path).parent, "--report"),
+                           (feedback_dir and Path(feedback_dir), "--feedback")):
+        if not folder:
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create {str(folder)!r} for {option}: {exc.strerror or exc}") from None
+        if not os.access(folder, os.W_OK):
+            raise UsageError(f"cannot write to {str(folder)!r} for {option}")
 
 
 def write_csv(result, path) -> None:
