@@ -48,8 +48,9 @@ def summarize(entries) -> dict:
             unexplained.append(folder)
         for bug in named:
             counts[bug] += 1
-            if bug not in examples:
-                diag = next(d for d in doc["diagnoses"] if d.get("bug") == bug)
+            diag = next(d for d in doc["diagnoses"] if d.get("bug") == bug)
+            # the first submission making it, or the first one where it could be located
+            if bug not in examples or ("location" not in examples[bug] and diag.get("location")):
                 example = {"submission": folder, "target": diag.get("target"), "explanation": diag.get("explanation")}
                 if diag.get("location"):
                     example["location"] = diag["location"]
