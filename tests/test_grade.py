@@ -249,3 +249,54 @@ def test_grader_errors_exit_2_with_one_sentence(tmp_path, args, needle):
     assert len(proc.stderr.strip().splitlines()) == 1
     proc = run_cli("grade", *args, "--json", cwd=tmp_path)
     assert proc.returncode == 2 and json.loads(proc.stdout)["verdict"] == "error"
+
+
+# ---------------------------------------------------------------- units
+
+def test_discovery_groups_files_per_folder_in_glob_order(tmp_path):
+    from corrcheck.grade.discover import find_submissions
+
+    for folder in ("b", "a", "a/.corrcheck-cache", "c"):
+        (tmp_path / folder).mkdir(parents=True, exist_ok=True)
+    for path in ("a/2-back.py", "a/0-fwd.py", "b/0-fwd.py", "a/.corrcheck-cache/0-fwd.py", "c/notes.txt"):
+        (tmp_path / path).write_text("x = 1\n")
+    subs = find_submissions(tmp_path, ["*/2-back.py", "*/0-fwd.py"])
+    assert [(s.folder, s.files, s.missing) for s in subs] == [
+        ("a", ("2-back.py", "0-fwd.py"), ()), ("b", ("0-fwd.py",), ("*/2-back.py",))]
+
+
+def test_summary_ranks_by_count_then_id_and_prefers_a_located_example():
+    from corrcheck.grade.summary import summarize
+
+    def doc(verdict, *bugs, located=False):
+        return {"verdict": verdict, "checks": [{"target": "forward", "status": "fail" if bugs else "pass"}],
+                "diagnoses": [{"target": "forward", "bug": b, "explanation": "e",
+                               **({"location": {"file": "f.py", "line": 3, "code": "x"}} if located else {})}
+                              for b in bugs]}
+    entries = [("a", doc("fail", "stride-ignored")), ("b", doc("fail", "bias-missing", located=True)),
+               ("c", doc("fail", "stride-ignored", located=True)), ("d", doc("fail", "bias-missing")),
+               ("e", doc("pass")), ("f", {"verdict": "fail", "checks": [{"target": "grad_input", "status": "fail"}],
+                                           "diagnoses": [{"target": "grad_input", "bug": None}]}),
+               ("g", {"verdict": "error", "error": {"kind": "load", "message": "no"}})]
+    s = summarize(entries)
+    assert [(m["bug"], m["submissions"], m["example"]["submission"]) for m in s["mistakes"]] == [
+        ("bias-missing", 2, "b"), ("stride-ignored", 2, "c")]
+    assert (s["passed"], s["failed"], s["could_not_check"]) == (1, 5, 1)
+    assert s["unexplained_failures"] == ["f"] and s["not_checked"][0]["submission"] == "g"
+    assert s["failing_targets"] == {"forward": 4, "grad_input": 1}
+
+
+def test_progress_bar_draws_on_a_terminal_only():
+    import io
+
+    from rich.console import Console
+
+    from corrcheck.grade import Entry
+    from corrcheck.report.grade import grade_progress
+
+    entry = Entry("alice", ("layers.py",), {"verdict": "fail"}, 0.5)
+    for terminal in (True, False):
+        buffer = io.StringIO()
+        with grade_progress(console=Console(file=buffer, force_terminal=terminal, width=80)) as progress:
+            progress(1, 2, entry)
+        assert ("alice: fail" in buffer.getvalue() or "1/2" in buffer.getvalue()) == terminal
