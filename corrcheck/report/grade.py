@@ -57,15 +57,29 @@ def render(result, console: Console, *, quiet: bool = False) -> None:
 def _table(result) -> Table:
     table = Table(title=f"corrcheck grade {result.root}", title_justify="left", header_style="bold",
                   show_lines=False, pad_edge=False)
-    for name, kw in (("submission", {}), ("verdict", {}), ("failing", {}), ("mistakes named", {}),
-                     ("line", {}), ("seconds", {"justify": "right"})):
-        table.add_column(name, overflow="fold", **kw)
+    table.add_column("submission", no_wrap=True)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("failing", no_wrap=True)
+    table.add_column("mistakes named", overflow="fold", min_width=33)   # the longest catalogue id
+    table.add_column("line", overflow="fold", max_width=11)
+    table.add_column("seconds", justify="right", no_wrap=True, min_width=7)
     for entry in result.entries:
         row = _row(entry)
+        named = [(bug, _where(entry, bug)) for bug in entry.mistakes]
         table.add_row(Text(row["submission"]), Text(row["verdict"], style=VERDICT_STYLE.get(row["verdict"], "")),
-                      Text(row["failing_targets"]), Text(row["mistakes"] or _message(row)),
-                      Text(row["line"]), Text(row["seconds_text"], style="dim"))
+                      Text("\n".join(entry.failing_targets)),
+                      Text("\n".join(bug for bug, _ in named) or _message(row)),
+                      Text("\n".join(where for _, where in named)), Text(row["seconds_text"], style="dim"))
     return table
+
+
+def _where(entry, bug: str) -> str:
+    """Line of the first located diagnosis of this mistake (file:line when the submission has several files)."""
+    for d in entry.document.get("diagnoses") or ():
+        loc = d.get("location")
+        if d.get("bug") == bug and loc:
+            return f"{loc['file']}:{loc['line']}" if len(entry.files) > 1 else str(loc["line"])
+    return ""
 
 
 def _message(row) -> str:
