@@ -288,26 +288,45 @@ FeedbackFormat = Annotated[str, _opt("--feedback-format", panel=OUTPUT, metavar=
                                      help="Format of the --feedback files. Default: txt.")]
 
 
-@app.command(cls=_PlainUsageCommand, epilog=GRADE_EXAMPLES)
-def grade(
-    root: Root, files: Globs,
-    forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,
-    grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
-    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
-    input_size: InputSize = None, filter_size: FilterSize = None, channels: Channels = None,
-    filters: Filters = None, batch: Batch = None,
-    seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False,
-    exhaustive: Exhaustive = False, fix: Fix = False, timeout: Timeout = None,
+# run's options that are about one run's output or its own sweep, not about what is checked
+RUN_ONLY = ("files", "jobs", "explain_cell", "json_out", "report", "quiet", "verbose")
+GRADE_OWN = ("root", "files", "jobs", "time_limit", "memory_limit", "cache", "no_cache", "json_out", "csv",
+             "report", "feedback", "feedback_format", "quiet")
+
+
+def _grade_options(
+    root: Root, files: Globs, *,
     jobs: GradeJobs = None, time_limit: TimeLimit = None, memory_limit: MemoryLimit = None,
     cache: CacheDir = None, no_cache: NoCache = False,
     json_out: JsonOut = False, csv: CsvFile = None, report: ClassReport = None,
     feedback: FeedbackDir = None, feedback_format: FeedbackFormat = "txt", quiet: Quiet = False,
 ) -> None:
+    """grade's own options; `grade` takes these plus every check option `run` declares."""
+
+
+def _with_run_options(command):
+    """Give `command` grade's own parameters and run's check options, as declared for run.
+
+    An option added to `run` (a new geometry or binding flag) is then a `grade` option too,
+    with the same help, instead of a copy that drifts.
+    """
+    import inspect
+
+    own = inspect.signature(_grade_options, eval_str=True).parameters
+    borrowed = [p for name, p in inspect.signature(run, eval_str=True).parameters.items()
+                if name not in RUN_ONLY and name not in own]
+    params = [own["root"], own["files"], *borrowed, *(p for n, p in own.items() if n not in ("root", "files"))]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+@app.command(cls=_PlainUsageCommand, epilog=GRADE_EXAMPLES)
+@_with_run_options
+def grade(**options) -> None:
     """Check every submission under ROOT, each in its own process, and summarise the class's mistakes."""
-    options = dict(locals())
-    grading = {k: options.pop(k) for k in ("root", "files", "jobs", "time_limit", "memory_limit", "cache",
-                                           "no_cache", "json_out", "csv", "report", "feedback",
-                                           "feedback_format", "quiet")}
+    grading = {k: options.pop(k) for k in GRADE_OWN}
     output = {"json_out": grading["json_out"], "report": None, "quiet": grading["quiet"], "verbose": 0}
     raise typer.Exit(_guarded(_grade, options, output, grading=grading))
 

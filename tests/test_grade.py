@@ -300,3 +300,17 @@ def test_progress_bar_draws_on_a_terminal_only():
         with grade_progress(console=Console(file=buffer, force_terminal=terminal, width=80)) as progress:
             progress(1, 2, entry)
         assert ("alice: fail" in buffer.getvalue() or "1/2" in buffer.getvalue()) == terminal
+
+
+def test_grade_takes_every_check_option_of_run():
+    import typer.main
+
+    from corrcheck.cli import app
+
+    group = typer.main.get_command(app)
+    def flags(name):
+        return {opt for p in group.commands[name].params for opt in p.opts}
+    run_only = {"--jobs", "--explain-cell", "--json", "--report", "--quiet", "-q", "--verbose", "-v", "--help", "-h"}
+    assert flags("run") - run_only - {"FILE...", "files"} <= flags("grade")
+    assert {"--files", "--jobs", "--time-limit", "--memory-limit", "--cache", "--no-cache", "--csv", "--report",
+            "--feedback", "--json"} <= flags("grade")
