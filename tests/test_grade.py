@@ -314,3 +314,20 @@ def test_grade_takes_every_check_option_of_run():
     assert flags("run") - run_only - {"FILE...", "files"} <= flags("grade")
     assert {"--files", "--jobs", "--time-limit", "--memory-limit", "--cache", "--no-cache", "--csv", "--report",
             "--feedback", "--json"} <= flags("grade")
+
+
+def test_a_submission_that_kills_its_own_process_is_one_row(tmp_path):
+    root = tmp_path / "class"
+    generated = make_class(root, per_convention=4)
+    noisy = (root / "cs231n-003" / "layers.py")
+    noisy.write_text('print("hello from the student", flush=True)\nimport os\nos.write(1, b"raw\\n")\n' + noisy.read_text())
+    dead = root / "cs231n-002" / "layers.py"
+    dead.write_text("import ctypes\nctypes.string_at(0)\n" + dead.read_text())     # a segfault in C
+    killed = root / "holberton-002" / "2-conv_backward.py"
+    killed.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + killed.read_text())
+    doc = _grade(root, "--no-cache", "--time-limit", "20", "--timeout", "30")
+    by_name = {s["submission"]: s for s in doc["submissions"]}
+    assert by_name["cs231n-003"]["verdict"] == "pass"           # its prints went nowhere, stdout is one document
+    assert "killed by SIGSEGV" in by_name["cs231n-002"]["error"]["message"]
+    assert "killed by SIGKILL" in by_name["holberton-002"]["error"]["message"]
+    assert doc["summary"]["could_not_check"] == 2 + generated.count("error")
