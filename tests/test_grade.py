@@ -204,11 +204,12 @@ def test_second_run_checks_only_what_changed(small):
 def test_same_seed_same_class_report(small, tmp_path):
     runs = [_grade(small.root, "--no-cache", "--seed", "7", "--jobs", str(jobs)) for jobs in (1, 2)]
     def stable(doc):
-        doc = json.loads(json.dumps(doc))
-        doc["summary"].pop("seconds")
-        for s in doc["submissions"]:
-            s.pop("grade"), s.pop("seconds", None)
-        return doc
+        # what the class report says; a check's finite-difference mode (and so its `mode` and
+        # mismatch counts) may follow the machine's speed, which is run's business, not grade's
+        summary = {k: v for k, v in doc["summary"].items() if k != "seconds"}
+        rows = [(s["submission"], s["verdict"], [(d["target"], d["bug"], d.get("location")) for d in s.get("diagnoses", ())],
+                 sorted({c["target"] for c in s.get("checks", ()) if c["status"] == "fail"})) for s in doc["submissions"]]
+        return summary, rows
     assert stable(runs[0]) == stable(runs[1])
     assert not (small.root / ".corrcheck-cache").exists()
 
