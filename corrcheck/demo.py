@@ -16,6 +16,7 @@ import numpy as np
 from . import reference
 from .binding.layouts import LAYOUTS
 from .checks.problem import build_problem
+from .runner import run
 
 DEMO_DIR = Path(__file__).parent / "demo_files"
 BUGGY, FIXED = DEMO_DIR / "seed_buggy.py", DEMO_DIR / "seed_fixed.py"
@@ -67,8 +68,6 @@ def loss_curve(path: Path, cfg, steps: int = STEPS) -> list[float]:
 
 def run_demo(cfg, fixed_only: bool = False):
     """Titled sections for the report: the buggy run, the fixed run, and the loss curves."""
-    from .runner import run
-
     sections = []
     if not fixed_only:
         # the buggy run also searches for the verified fix: the diff the learner would apply
