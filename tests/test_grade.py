@@ -215,7 +215,8 @@ def test_same_seed_same_class_report(small, tmp_path):
 
 
 def test_table_and_summary_on_the_terminal(small):
-    proc = run_cli("grade", small.root, "--files", "*/*.py", *TINY)
+    # also the fallback where there is no fork server: a fresh interpreter per submission
+    proc = run_cli("grade", small.root, "--files", "*/*.py", *TINY, env={"CORRCHECK_GRADE_SUBPROCESS": "1"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     for folder, (verdict, bugs) in small.expected.items():

@@ -36,15 +36,15 @@ class Outcome:
 class _Child:
     def __init__(self, key, task: dict, env: dict):
         self.key = key
-        self.out = tempfile.TemporaryFile()
-        self.err = tempfile.TemporaryFile()
+        self.out = tempfile.NamedTemporaryFile(suffix=".json")
+        self.err = tempfile.NamedTemporaryFile(suffix=".err")
         stdin = tempfile.TemporaryFile()
         stdin.write(json.dumps(task).encode("utf-8"))
         stdin.seek(0)
         self.started = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-m", "corrcheck.grade.worker"], stdin=stdin,
-                                     stdout=self.out, stderr=self.err, env=env, cwd=task["folder"],
-                                     start_new_session=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "corrcheck.grade.worker", self.out.name, self.err.name],
+                                     stdin=stdin, stdout=subprocess.DEVNULL, stderr=self.err, env=env,
+                                     cwd=task["folder"], start_new_session=True)
         stdin.close()
 
     def kill(self) -> None:

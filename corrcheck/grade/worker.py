@@ -1,12 +1,12 @@
 """The child process that checks one submission: forked from a fork server that has corrcheck
-loaded (`forked`), or a fresh `python -m corrcheck.grade.worker < task.json` where there is none.
+loaded (`forked`), or a fresh `python -m corrcheck.grade.worker OUT ERR < task.json` where there is none.
 
-It caps its own address space first (RLIMIT_AS, before NumPy or any student code is
-loaded), moves into the submission's folder (so the rerun command names the files as
+It caps its own address space first (RLIMIT_AS, before any student code is loaded),
+moves into the submission's folder (so the rerun command names the files as
 the student has them and whatever the code writes stays in its own folder), sends
 everything the code prints to /dev/null, runs the same check as `corrcheck run`, and
-writes one JSON payload (run's document plus the rendered reports) on the stdout it
-was given. Only JSON crosses back to the grader: nothing a submission does in here can
+writes one JSON payload (run's document plus the rendered reports) to the file the
+grader named. Only JSON crosses back to the grader: nothing a submission does in here can
 reach the grader except through that document.
 """
 from __future__ import annotations
@@ -72,12 +72,17 @@ def forked(task: dict, out_path: str, err_path: str) -> None:
     Its own session first, so the grader can kill it and whatever it starts as one group.
     """
     os.setsid()
+    checked_into(task, out_path, err_path)
+
+
+def checked_into(task: dict, out_path: str, err_path: str) -> None:
+    """Limit memory, silence the student's output (fd 0 and 1 to /dev/null, fd 2 to err_path),
+    check, and write the payload to out_path: the grader reads nothing else."""
     limit_memory(task.get("memory_mb"))
     devnull = os.open(os.devnull, os.O_RDWR)
     err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    os.dup2(err, 2)
+    for fd, target in ((0, devnull), (1, devnull), (2, err)):
+        os.dup2(target, fd)
     os.chdir(task["folder"])
     payload = _checked(task)
     with open(out_path, "w", encoding="utf-8") as f:
@@ -85,15 +90,9 @@ def forked(task: dict, out_path: str, err_path: str) -> None:
 
 
 def main() -> int:
+    """`python -m corrcheck.grade.worker OUT ERR < task.json`, started in a session of its own."""
     task = json.loads(sys.stdin.read())
-    limit_memory(task.get("memory_mb"))
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())   # a print() or os.write(1, ...) in student code goes nowhere
-    os.chdir(task["folder"])
-    payload = _checked(task)
-    out.write(json.dumps(payload))
-    out.flush()
+    checked_into(task, sys.argv[1], sys.argv[2])
     return 0
 
 
