@@ -151,7 +151,9 @@ def _row(entry) -> dict:
         "seconds": round(entry.seconds, 3),
         "seconds_text": "cached" if entry.cached else f"{entry.seconds:.2f}",
         "cached": int(entry.cached),
-        "message": error.get("message", ""),
+        # why it could not be checked, or what a failure with no catalogued mistake said (raised, hung...)
+        "message": error.get("message") or next((c["message"] for c in entry.document.get("checks") or ()
+                                                 if c.get("status") in ("fail", "error") and c.get("message")), ""),
     }
 
 
