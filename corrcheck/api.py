@@ -5,6 +5,7 @@ from .config import RunConfig
 from .result import RunResult
 from .runner import run
 from .vocab import TARGETS
+from .loader.callables import as_bindable
 
 
 def check(*files, **options) -> RunResult:
@@ -15,7 +16,6 @@ def check(*files, **options) -> RunResult:
     input_size="7x6", seed=0, exhaustive=True, ... `result.passed` and
     `result.to_dict()` (the CLI's --json document) are the usual views.
     """
-    from .loader.callables import as_bindable
 
     callables = {t: as_bindable(options.pop(t)) for t in TARGETS if callable(options.get(t))}
     if callables:

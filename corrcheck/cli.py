@@ -8,6 +8,7 @@ user as one sentence; corrcheck's own tracebacks only with CORRCHECK_DEBUG=1.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import re
@@ -304,7 +305,6 @@ def _with_run_options(command):
     An option added to `run` (a new geometry or binding flag) is then a `grade` option too,
     with the same help, instead of a copy that drifts.
     """
-    import inspect
 
     own = inspect.signature(_grade_options, eval_str=True).parameters
     borrowed = [p for name, p in inspect.signature(run, eval_str=True).parameters.items()
@@ -432,9 +432,8 @@ def _demo(options: dict, output: dict, fixed_only: bool) -> int:
 
 def _grade(options: dict, output: dict, grading: dict) -> int:
     """Grade the class; exit 0 once it is graded, whatever the students' verdicts."""
-    from .errors import UsageError
-    from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIME_LIMIT, grade as grade_class
-    from .report import grade as views
+    from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIME_LIMIT, grade as grade_class   # lazy: not for --help
+    from .report import grade as views                 # lazy: Rich's tables, not for --help
 
     given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v not in (None, False)}
     if grading["feedback_format"] not in views.FEEDBACK_KINDS:
@@ -473,7 +472,7 @@ def _grade(options: dict, output: dict, grading: dict) -> int:
 
 
 def make_stdout_console():
-    from .report.sections import make_console
+    from .report.sections import make_console          # lazy: Rich's console, not for --help
 
     return make_console()
 

@@ -191,7 +191,7 @@ class RunResult:
 
     def _repr_html_(self) -> str:
         """Jupyter shows a result as the HTML report (drawn by report/, like --report x.html)."""
-        from .report.sections import html
+        from .report.sections import html       # lazy: results never import their views; only Jupyter asks
         return html(self)
 
     def to_dict(self) -> dict:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -293,7 +294,6 @@ def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, langua
 def start_method(language: str) -> str:
     """fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork, nor
     torch's or jax's thread pools (a forked child that runs an OpenMP op after the parent did hangs)."""
-    import sys
 
     threaded = any(m in sys.modules for m in ("torch", "jax"))       # imported by the user's code
     return "fork" if language == "python" and not threaded and "fork" in mp.get_all_start_methods() else "spawn"

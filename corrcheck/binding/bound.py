@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -314,7 +314,6 @@ class BoundOp:
 
 
 def _shapes_only(args: UserArgs) -> UserArgs:
-    from dataclasses import replace
     return replace(args, x=None, w=None, dout=None)
 
 

@@ -16,6 +16,7 @@ from .layer import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
 from ..loader.functions import UserFunction
 from .roles import conv_evidence, function_kind, param_role
 from ..vocab import Convention, GRADS, TARGETS, Target
+from . import volumes
 
 LAYOUT_CANDIDATES = {
     "functional_plain": ("hw", "w", "dhw", "chw", "nchw", "nhwc", "ncdhw"),
@@ -160,7 +161,6 @@ def _all_layers(ns) -> list[str]:
 
 def layer_plan(cls, ns) -> BindPlan:
     """A layer class: volume-object layers (options object + a volume class) natively, else LayerImpl."""
-    from . import volumes
     if volumes.option_param(cls) is not None and volumes.volume_class(ns) is not None:
         if not volumes.fits(cls, ns):
             raise BindError(f"{cls.name} takes an options object whose keys corrcheck cannot map to a filter size "
@@ -266,7 +266,7 @@ def _conv_named_first(cands):
 
 
 def _framework_plan(conv: str, cands, cfg) -> BindPlan:
-    from .jax_vjp import JaxImpl
+    from .jax_vjp import JaxImpl                     # lazy: the torch/jax conventions load only for their objects
     from .torch_function import FunctionImpl
     from .torch_module import ModuleImpl
     if len(cands) > 1:

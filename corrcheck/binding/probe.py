@@ -13,10 +13,11 @@ import numpy as np
 
 from .bound import BoundOp
 from ..checks.suite import expected_for, make_draw, user_result
-from ..errors import ConfigError, UnreadableOutput, UnusableOutput, UsageError, UserCallError, UserTimeout
+from ..errors import BindError, ConfigError, UnreadableOutput, UnusableOutput, UsageError, UserCallError, UserTimeout
 from .layouts import LAYOUTS
 from ..checks.problem import Problem, build_problem
 from ..vocab import Convention
+from .discover import no_convolution_seen
 
 
 @dataclass
@@ -105,11 +106,9 @@ def choose(plan, cfg, rng, *, language: str, user_files):
     unreadable = [a for a in attempts if a.unreadable]
     if unreadable and len(unreadable) == len([a for a in attempts if a.op is not None]):
         # every form returned an object corrcheck cannot read: corrcheck's failure, not the user's
-        from ..errors import BindError
         raise BindError(unreadable[0].error)
     if getattr(plan, "weak", False) and not any(a.error is None or a.ran for a in attempts):
         # bound by position only, and no layout gives a convolution's output shape: not a conv
-        from .discover import no_convolution_seen
         raise no_convolution_seen(plan.seen, attempts[0].op.names if attempts and attempts[0].op else {})
     if best is None and cfg.layout != "auto":
         # the named layout failed: does another fit? then say "layout mismatch"

@@ -6,6 +6,7 @@ input sizes where the stride does not divide evenly (output-size formulas).
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 
@@ -161,7 +162,6 @@ def distinct_sizes(n, k, geom_args, ndim, *, free_n: bool, free_k: bool):
 
 
 def _product(ranges):
-    import itertools
     return itertools.product(*ranges)
 
 

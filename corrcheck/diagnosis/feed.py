@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import explain, patterns
+from . import explain, patterns, relations, structure
 from .match import diagnose_shape, match
 from .. import reference
 from ..checks.suite import ProblemOutcome, TargetOutcome, expected_for, make_draw, user_result
@@ -121,7 +121,6 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
 def _more_shapes(op, p, rng, sizes=(1, 2)):
     """The forward's output shape at input sizes grown by 1 and 2 per axis (two calls at most):
     one shape fits several formulas (ceil and round agree on many sizes), three rarely do."""
-    from dataclasses import replace
     out = []
     for grow in sizes:
         v = replace(p, in_spatial=tuple(n + grow for n in p.in_spatial), label="probe")
@@ -153,7 +152,6 @@ def small_problem(p):
     """The problem shrunk to about 3x4 outputs (the axes keep their order of size), where probing
     the term structure costs a few dozen calls whatever the user's size; None for 'same' padding,
     whose pad the user's code derives from the size."""
-    from dataclasses import replace
     g = p.geom
     if g.mode is not None:
         return None
@@ -175,7 +173,6 @@ def small_problem(p):
 def by_structure(op, target, problem, rng) -> list[Diagnosis]:
     """Name the mistake from the term structure of the user's function (relations.py), probed at a
     small size where it runs; the structure is exact (verified), so this never guesses."""
-    from . import relations, structure
     if target not in ("forward", "grad_input", "grad_filter"):
         return []
     tried = []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..vocab import Against, FAILING, GRADS, Status, Target
+from ..checks.problem import extents_equal
 
 
 def _is_value_check(c) -> bool:
@@ -168,7 +169,6 @@ UNSEEN_BY_EXTENT = {
 
 def equal_extents_note(op, problem) -> str | None:
     """When the user's own sizes make two extents equal, say which mistakes that hides."""
-    from ..checks.problem import extents_equal
     equal = extents_equal(problem.in_spatial, problem.k_spatial, problem.geom) if problem.geom.ndim > 1 else []
     hidden = [UNSEEN_BY_EXTENT[e] for e in equal if not (e == "output at pad 0" and "output" in equal)]
     L = op.layout

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from .explain import bilinear_terms
 
 __all__ = ["Structure", "term_structure", "probe_calls"]
 
@@ -101,7 +102,6 @@ def term_structure(fn, a_shape, b_shape, *, budget: int = 600, seed: int = 0) ->
 def _per_cell(fn, terms, cells, out_shape, a_shape, b_shape, budget, calls):
     """Replace the terms of `cells` by what explain.bilinear_terms finds there (one cell at a time,
     digit-tagged probes); None when the budget runs out or a cell cannot be listed."""
-    from .explain import bilinear_terms
     kept = [t for t in terms if t[0] not in cells]
     for cell in sorted(cells):
         if budget <= 0:

@@ -15,6 +15,7 @@ from . import cache as cache_module
 from .discover import Submission, find_submissions
 from .pool import Outcome, run_children
 from .summary import failing_targets, first_location, mistakes, summarize
+from ..config import RunConfig
 
 DEFAULT_TIME_LIMIT = 60.0      # seconds for the whole check of one submission
 DEFAULT_MEMORY_MB = 2048       # address space of one check (NumPy and corrcheck take ~0.5 GB of it)
@@ -91,7 +92,6 @@ def grade(root, patterns, options: dict | None = None, *, jobs: int | None = Non
 
     `progress(done, total, entry)` is called as each submission is known (cached ones first).
     """
-    from ..config import RunConfig
 
     t0 = time.perf_counter()
     options = {k: v for k, v in (options or {}).items() if v is not None}

@@ -18,6 +18,7 @@ from .facts import FILTER_AXES, IN_AXES, axis_kind
 from .queries import (has_token, resolve, loop_var_nodes, size_formulas, spatial_indices, stride_products,
                              strided_windows, upper_only_tests)
 from .rules import adds_one, einsum_spec, fixed_crop, is_neg_pad_slice
+from .rules import swapped_allocations, swapped_tap_reads
 
 __all__ = ["Edit", "Candidate", "REWRITES", "EINSUM_REWRITES", "candidates", "apply_edits"]
 
@@ -354,7 +355,6 @@ def _accumulate(facts, t, node):
 
 def _unswap_taps(facts, t, node):
     """In an input position on axis a, put the tap loop variable of axis a where another axis's is."""
-    from .rules import swapped_tap_reads
     if node not in swapped_tap_reads(facts):
         return []
     tap_of = {lp.axis: lp.names[0] for lp in facts.loops if lp.kind == "tap" and lp.axis is not None and lp.names}
@@ -409,7 +409,6 @@ def _floor_not_round(facts, t, node):
 def _swap_extents(facts, t, node):
     """An output allocated as (.., OW, OH) when the sizes were computed as OH, OW: swap them back
     (alone, or with the loops ranging over them)."""
-    from .rules import swapped_allocations
     tuples = swapped_allocations(facts)
     if not tuples:
         return []

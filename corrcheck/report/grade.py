@@ -123,6 +123,7 @@ def grade_progress(enabled: bool = True, console: Console | None = None):
     if not enabled or not console.is_terminal:
         yield lambda done, total, entry: None
         return
+    # lazy: only grading on a terminal draws a bar, and rich.progress costs ~30 ms to import
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -29,7 +29,7 @@ from rich.text import Text
 from ..geometry import format_axes, format_pad
 from .console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make_console, print_error,
                              print_part, progress_reporter)
-from .export import check_export_path, recording_console, save, wraps_long_lines
+from .export import check_export_path, html_fragment, recording_console, save, wraps_long_lines
 from .grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
 from ..vocab import Against, FAILING, Status, Target, Verdict
 
@@ -91,7 +91,6 @@ def export(result, path, verbosity: int = NORMAL) -> None:
 
 def html(result, verbosity: int = NORMAL) -> str:
     """The report as an HTML fragment, as `--report x.html` draws it (a notebook shows a RunResult so)."""
-    from .export import html_fragment
     console = recording_console()
     for part in _sections(result, max(verbosity, NORMAL), reproduce=True):
         print_part(console, part)
