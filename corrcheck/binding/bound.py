@@ -228,7 +228,9 @@ class BoundOp:
         given = [None if a is None else self._container(a) for a in sources]
         # what each array had before the user saw it: the in-place-write check compares with
         # these instead of copying every argument again before each call
-        self._pristine = {id(g): (g, src) for g, src in zip(given, sources) if isinstance(g, np.ndarray)}
+        # (a flat container hands over the same values in one row-major run: compare in that shape)
+        self._pristine = {id(g): (g, src.reshape(g.shape)) for g, src in zip(given, sources)
+                          if isinstance(g, np.ndarray)}
         return UserArgs(
             x=given[0], w=given[1], b=given[2], dout=given[3], geom=geom,
             x_shape=tuple(ux.shape), w_shape=tuple(uw.shape),
