@@ -44,6 +44,7 @@ class ProblemOutcome:
     fd_mode: str | None = None
     tolerance_notes: list = field(default_factory=list)
     seconds_per_call: float = 0.0
+    base_L0: float | None = None     # <dout, user's forward> on the first draw, once its output is let go
 
     @property
     def failed(self) -> bool:
@@ -162,8 +163,13 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         out.checks.append(res)
         if rep is not None:
             out.checks.append(rep)
+        if release and not getattr(cfg, "explain_cell", None):
+            _let_go(out, target, t, d, finite_differences)
     if finite_differences and "forward" in op.targets and out.targets["forward"].error is None:
         _fd_checks(op, out, cfg, rng, note)
+        if release and not getattr(cfg, "explain_cell", None):
+            for target, t in out.targets.items():
+                _let_go(out, target, t, d, False)
     for msg in op.mutations:
         tgt = next((t for t, n in op.names.items() if msg.startswith(n + " ")), "forward")
         out.checks.append(CheckResult(target=tgt, against=Against.REFERENCE, status=Status.FAIL, message=msg,
@@ -243,15 +249,19 @@ def choose_mode(op, problem: Problem, cfg, seconds_per_call: float) -> str:
     return "directional"
 
 
-def _trim_passing(out: ProblemOutcome) -> None:
-    """Before the finite differences (a dozen forward calls, each as large as the user's):
-    the reference's results of targets that match it, and a matching forward's output, are
-    read again only by diagnosis of a failing target, which these are not."""
-    for target, t in out.targets.items():
-        if t.error is None and all(c.status == "pass" for c in out.checks if c.target == target):
-            if target == "forward":
-                t.user.clear()
-            t.expected.clear()
+def _let_go(out: ProblemOutcome, target: str, t: TargetOutcome, d: Draw, finite_differences_pending: bool) -> None:
+    """A target that matched the reference: its reference result, and a matching forward's output,
+    are read again only by diagnosis of a failing target, which this is not. Letting them go at
+    once keeps ~100 MB less alive through the later targets' calls and the finite differences,
+    which need of the forward only <dout, out>."""
+    if t.error is not None or any(c.status != Status.PASS for c in out.checks if c.target == target):
+        return
+    if target == Target.FORWARD and t.user and t.user[0] is not None:
+        out.base_L0 = inner(d.dout, t.user[0])
+    elif target != Target.FORWARD and finite_differences_pending:
+        return                      # the finite differences still compare the user's gradient
+    t.user.clear()                  # both go together: readers skip a target without them
+    t.expected.clear()
 
 
 def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
@@ -261,10 +271,8 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     forward_wrong = any(c.target == Target.FORWARD and c.against == Against.REFERENCE and c.status != Status.PASS
                         for c in out.checks)
     out.fd_mode = mode
-    base = out.targets[Target.FORWARD].user[0]
-    L0 = None if base is None else inner(d.dout, base)   # all the checks below need of the forward's output
-    if not cfg.explain_cell:
-        _trim_passing(out)
+    fwd = out.targets[Target.FORWARD].user
+    L0 = out.base_L0 if out.base_L0 is not None else (inner(d.dout, fwd[0]) if fwd and fwd[0] is not None else None)
     for target in GRADS:
         t = out.targets.get(target)
         if t is None or (target == Target.GRAD_BIAS and d.b is None):
