@@ -292,7 +292,7 @@ def explain_worst(op, outcomes, cfg) -> list:
 def _explain_first(explain, op, main, cfg) -> list:
     for target in (Target.FORWARD, Target.GRAD_INPUT, Target.GRAD_FILTER):
         t = main.targets.get(target)
-        if t is None or t.error is not None or not t.user or t.user[0] is None:
+        if t is None or t.error is not None or not t.user or t.user[0] is None or not t.expected:
             continue
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         bad = wrong_mask(t.user[0], t.expected[0], tol)
