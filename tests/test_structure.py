@@ -177,7 +177,9 @@ def test_a_crash_on_the_main_shape_says_where_and_why(tmp_path):
                       "backprop_filter", "--grad-input", "backprop_input", cwd=tmp_path)
     d = doc["diagnoses"][0]
     assert d["bug"] == "filter-indexed-by-output"
-    assert "where the function runs; on the 8x7 input with a 3x2 filter" in d["explanation"]
+    shape = "x".join(map(str, doc["config"]["input_shape"][-2:]))
+    filt = "x".join(map(str, doc["config"]["filter_shape"][-2:]))
+    assert f"where the function runs; on the {shape} input with a {filt} filter" in d["explanation"]
     assert "IndexError" in d["explanation"]
 
 
