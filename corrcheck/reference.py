@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from corrcheck import reference_threads
 from corrcheck.geometry import ConfigError, Geometry, make_geometry
@@ -34,6 +35,7 @@ __all__ = ["forward", "grad_input", "grad_filter", "grad_bias"]
 _ALL = slice(None)
 BLOCK_ELEMENTS = 1 << 17  # column-buffer entries per block of samples (1 MiB in float64: one L2 cache)
 SMALL_ELEMENTS = 1 << 14  # at most this many column entries: take the gather path (per-call overhead wins)
+GEMM_ROWS = 32  # OpenBLAS's double kernels reach full speed from about this many rows of the left matrix
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,18 @@ class _Plan:
         """(taps, S) index into the flattened dout + one trailing zero: the output each input feeds per tap."""
         return self._index(reading_input=False)
 
+    @cached_property
+    def flat(self) -> "_Flat | None":
+        """The stride-1 layout on the padded, flattened input, or None when some stride is not 1."""
+        g = self.geometry
+        if any(s != 1 for s in g.stride):
+            return None
+        padded = tuple(n + b + a for n, (b, a) in zip(self.in_shape, g.pad))
+        steps = tuple(math.prod(padded[i + 1:]) for i in range(len(padded)))
+        inner = (_ALL, _ALL) + tuple(slice(b, b + n) for n, (b, _) in zip(self.in_shape, g.pad))
+        length = sum((o - 1) * st for o, st in zip(self.out_shape, steps)) + 1
+        return _Flat(padded, steps, inner, length, any(b or a for b, a in g.pad))
+
     def _index(self, reading_input: bool) -> np.ndarray:
         g = self.geometry
         taps = np.indices(self.k_shape).reshape(len(self.k_shape), -1, 1)
@@ -76,6 +90,33 @@ class _Plan:
             valid &= (q >= 0) & (q < size)
             flat = flat * size + q
         return np.where(valid, flat, math.prod(target))
+
+
+@dataclass(frozen=True)
+class _Flat:
+    """Stride 1 seen on the padded input flattened per channel.
+
+    Output o then sits at q = sum(o_i * steps_i) and tap k reads q + sum(k_i * d_i * steps_i):
+    every tap's column is one contiguous run of the flat input (a fast copy, not
+    one short row per output line), at the price of computing `length - P`
+    outputs that fall in the padding columns and are dropped.
+    """
+
+    padded: tuple[int, ...]
+    steps: tuple[int, ...]  # flat stride of each padded axis, in elements
+    inner: tuple[slice, ...]  # where the input sits inside the padded block (N, C, *padded)
+    length: int  # flat positions from the first output to the last
+    padding: bool  # some pad is not zero: the input must be copied into a zero border
+
+    def offsets(self, axes: slice, k_shape: tuple[int, ...], dilation: tuple[int, ...]) -> tuple[int, ...]:
+        """Flat offset of every tap over the given spatial axes, in np.ndindex order."""
+        k_shape, dilation, steps = k_shape[axes], dilation[axes], self.steps[axes]
+        return tuple(sum(k * d * st for k, d, st in zip(tap, dilation, steps)) for tap in np.ndindex(*k_shape))
+
+    def unflatten(self, ext: np.ndarray, out_shape: tuple[int, ...]) -> np.ndarray:
+        """(A, B, length) with unit last stride -> the (A, B, *out) view of the real outputs."""
+        return as_strided(ext, ext.shape[:2] + out_shape,
+                          ext.strides[:2] + tuple(st * ext.itemsize for st in self.steps), writeable=False)
 
 
 def _clip(o: int, n: int, k: int, s: int, before: int, d: int):
@@ -223,6 +264,59 @@ def _columns(x: np.ndarray, plan: _Plan, col: np.ndarray | None = None) -> np.nd
     return col
 
 
+def _scattered_axes(f: int, k_shape: tuple[int, ...]) -> int:
+    """How many leading tap axes to add up after the GEMM instead of gathering them before it.
+
+    Gathering every tap makes the GEMM (F, C*taps) @ (C*taps, P); with few
+    output channels (grad_input of a layer that widens) that left matrix has
+    too few rows for BLAS to run at full speed. Moving a tap axis out of the
+    columns and into the rows, (F*k0, C*taps/k0), costs one shifted add per
+    tap of that axis but keeps the GEMM fast.
+    """
+    axes = 0
+    while axes < len(k_shape) - 1 and f * math.prod(k_shape[:axes]) < GEMM_ROWS:
+        axes += 1
+    return axes
+
+
+def _flat_forward(x: np.ndarray, w: np.ndarray, plan: _Plan, out: np.ndarray) -> None:
+    """forward's block path at stride 1 (see _Flat): one GEMM per sample block, then shifted adds."""
+    flat, k_shape, dilation = plan.flat, plan.k_shape, plan.geometry.dilation
+    (n, c), f = x.shape[:2], w.shape[0]
+    split = _scattered_axes(f, k_shape)
+    gather = flat.offsets(slice(split, None), k_shape, dilation)
+    scatter = flat.offsets(slice(None, split), k_shape, dilation)
+    length = flat.length
+    width = length + scatter[-1]  # each gathered column also covers the scattered shifts
+    wr = w.reshape(f, c, len(scatter), len(gather)).transpose(2, 0, 1, 3).reshape(len(scatter) * f, -1)
+
+    def work(blocks):
+        xp = col = y = None
+        for lo, hi in blocks:
+            m = hi - lo
+            if col is None or col.shape[2] != m:
+                if flat.padding:
+                    xp = np.zeros((m, c) + flat.padded, dtype=x.dtype)  # the border stays zero
+                col = np.empty((c, len(gather), m, width), dtype=x.dtype)
+                y = np.empty((len(scatter), f, m, width), dtype=x.dtype)
+            if flat.padding:
+                xp[flat.inner] = x[lo:hi]
+                src = xp.reshape(m, c, -1).swapaxes(0, 1)
+            else:
+                src = x[lo:hi].reshape(m, c, -1).swapaxes(0, 1)
+            for t, offset in enumerate(gather):
+                col[:, t] = src[..., offset:offset + width]
+            np.matmul(wr, col.reshape(c * len(gather), -1), out=y.reshape(wr.shape[0], -1))
+            ext = y[0, ..., :length]
+            if len(scatter) > 1:  # one shifted add per scattered tap (the first one is the copy)
+                ext = ext + y[1, ..., scatter[1]:scatter[1] + length]
+                for t in range(2, len(scatter)):
+                    ext += y[t, ..., scatter[t]:scatter[t] + length]
+            out[lo:hi] = flat.unflatten(ext, plan.out_shape).swapaxes(0, 1)
+
+    _each_block(n, c * len(gather) * width, work)
+
+
 def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geometry: Geometry | None = None):
     """out[n, f, o] = b[f] + sum_{c, k} x[n, c, o*s + k*d - p_before] * w[f, c, k], zero outside.
 
@@ -239,6 +333,9 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
     if _small(plan, n, c, x[0, 0].size):
         col = _with_zero(x, plan.reads_padding)[..., plan.gather]  # (N, C, taps, P)
         out = np.matmul(w2, col.reshape(n, -1, p))
+    elif plan.flat is not None and _scattered_axes(f, plan.k_shape):
+        out = np.empty((n, f) + plan.out_shape, dtype=dtype)
+        _flat_forward(x, _oriented(w, plan.geometry.op), plan, out)
     else:
         out = np.empty((n, f, p), dtype=dtype)
 

@@ -24,21 +24,26 @@ from corrcheck.geometry import ConfigError, make_geometry
 
 DETERMINISTIC = dict(derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 1e-10
-PATHS = ("gather", "blocked")
+PATHS = ("gather", "blocked", "blocked-gathered", "blocked-scattered")
 
 
 @contextlib.contextmanager
 def path(name: str):
-    """Force one implementation path; 'blocked' also uses tiny blocks so samples split unevenly."""
-    saved = reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS
+    """Force one implementation path; 'blocked' also uses tiny blocks so samples split unevenly.
+
+    At stride 1 the blocked path adds up the leading tap axes after the GEMM when there are
+    few filters (reference._scattered_axes): '-gathered' never does, '-scattered' always does
+    (every axis but the last), plain 'blocked' decides as it would for the user."""
+    saved = reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS, reference.GEMM_ROWS
     if name == "gather":
         reference.SMALL_ELEMENTS = 10**12
     else:
         reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS = -1, 40
+        reference.GEMM_ROWS = {"blocked-gathered": 1, "blocked-scattered": 10**9}.get(name, reference.GEMM_ROWS)
     try:
         yield
     finally:
-        reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS = saved
+        reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS, reference.GEMM_ROWS = saved
 
 
 @st.composite
