@@ -35,7 +35,7 @@ class CheckResult:
     worst: tuple[Mismatch, ...] = ()
     message: str | None = None
     # Internal extras for the report (not all go to JSON).
-    error_map: Any = None           # bool array, True where wrong (user's layout), or None
+    error_map: Any = None           # bool array, True where wrong (user's layout); None when nothing is wrong
     mode: str | None = None         # exhaustive | directional | direct
     traceback: str | None = None    # trimmed user traceback when the user's code raised
     config_note: str | None = None  # e.g. "at pad 0" when the failure is from an extra config

@@ -123,8 +123,9 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     """Everything after binding: checks on the main problem and its variants, diagnosis, story."""
     t0 = time.perf_counter() if t0 is None else t0
     rng = np.random.default_rng(cfg.seed + 1)
-    outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=first)]
-    first = None
+    handoff = [first]
+    del first                # check_problem lets go of the probe's output once it has compared it
+    outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=handoff.pop())]
     extra = pad0_variant(main)
     if extra is not None:
         outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,

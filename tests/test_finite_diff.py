@@ -15,7 +15,7 @@ class CountingForward:
     def __init__(self):
         self.calls = 0
 
-    def forward(self, x, w, b, geom):
+    def forward(self, x, w, b, geom, scratch_x=False):
         self.calls += 1
         return reference.forward(x, w, b, geometry=geom)
 
@@ -71,7 +71,7 @@ def test_a_wrong_forward_scale_is_caught_by_one_direction():
     geom, d, rng = _setup((16, 16))
 
     class Doubled(CountingForward):
-        def forward(self, x, w, b, geom):
+        def forward(self, x, w, b, geom, scratch_x=False):
             return 2 * super().forward(x, w, b, geom)
 
     op = Doubled()

@@ -60,7 +60,7 @@ def compare(target: str, against: str, actual: np.ndarray, expected: np.ndarray,
     return CheckResult(
         target=target, against=against, status=Status.FAIL if n_bad else Status.PASS,
         max_abs_error=None if not np.isfinite(max_abs) else max_abs,
-        mismatches=n_bad, total=int(actual.size), worst=worst, error_map=bad, mode=mode,
+        mismatches=n_bad, total=int(actual.size), worst=worst, error_map=bad if n_bad else None, mode=mode,
         config_note=config_note)
 
 

@@ -101,8 +101,10 @@ class Draws(Sequence):
             self._items.append(draw)
             self._recipes.append(recipe)
 
-    def release(self) -> None:
-        self._items = [r if r is not None else d for d, r in zip(self._items, self._recipes)]
+    def release(self, start: int = 0) -> None:
+        """Let go of the arrays of draws start, start+1, ... that a recipe can make again."""
+        self._items = self._items[:start] + [r if r is not None else d for d, r in
+                                             zip(self._items[start:], self._recipes[start:])]
 
     def __len__(self) -> int:
         return len(self._items)

@@ -45,7 +45,8 @@ class Objective:
                 vals[self.arg] = np.add(delta, self.base_value, out=delta)   # one array the size of x, not two
             else:
                 vals[self.arg] = self.base_value + delta
-        out = self.op.forward(vals["x"], vals["w"], vals["b"], self.geom)
+        out = self.op.forward(vals["x"], vals["w"], vals["b"], self.geom,
+                              scratch_x=owned and delta is not None and self.arg == "x")
         return inner(d.dout, out)
 
     @property

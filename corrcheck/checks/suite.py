@@ -121,8 +121,10 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
     note = problem.note
     checked = 2 if second_draw else 1  # draws the checks use now; the rest wait for a diagnosis, if any
     ds = Draws([_drawn(problem, rng, op.has_bias, now=i < checked) for i in range(draws)])
+    first_target = first_result = None
     if first is not None:
-        ds[0] = first[1]
+        first_target, ds[0], first_result = first
+        del first            # the probe's output is compared once below, then let go (50 MB at large shapes)
     out = ProblemOutcome(problem, ds)
     geom = problem.geom
     repeated: set[str] = set()       # targets whose function was already called twice
@@ -150,9 +152,12 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
             continue
         res = compare(target, Against.REFERENCE, t.user[0], t.expected[0], tol,
                       user_index=lambda i, tg=target: op.user_index(tg, i), mode="direct", config_note=note)
+        if res.status == Status.PASS and release and not getattr(cfg, "explain_cell", None):
+            t.expected.clear()  # it matched: only a diagnosis reads it again, and remakes it
         # Same inputs again right away (before any other input can reset hidden state)
-        if first is not None and first[0] == target:
-            rep = _differs(op, target, first[2], t.user[0], note)
+        if first_result is not None and first_target == target:
+            rep = _differs(op, target, first_result, t.user[0], note)
+            first_result = None
         elif repeatability and target not in repeated:
             rep = _repeatability(op, target, ds[0], geom, t.user[0], note)
             repeated.update(op.served_with(target))
@@ -166,6 +171,13 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         if release and not getattr(cfg, "explain_cell", None):
             _let_go(out, target, t, d, finite_differences)
     if finite_differences and "forward" in op.targets and out.targets["forward"].error is None:
+        if release and not out.failed and not getattr(cfg, "explain_cell", None):
+            # the differences call only the forward, on the first draw: the later draws and the
+            # backward's memo (its raw answers) are not read again unless a check fails, and at
+            # large shapes they are 200 MB alive through every call
+            if isinstance(ds, Draws):
+                ds.release(1)
+            op.forget()
         _fd_checks(op, out, cfg, rng, note)
         if release and not getattr(cfg, "explain_cell", None):
             for target, t in out.targets.items():
@@ -223,6 +235,8 @@ def _repeatability(op, target, d, geom, first, note) -> CheckResult | None:
         rep = _differs(op, t, firsts[t], again, note)
         if rep is not None:
             return rep
+        if t != Target.FORWARD:
+            op.share(t, firsts[t])
     return None
 
 
@@ -259,7 +273,8 @@ def _let_go(out: ProblemOutcome, target: str, t: TargetOutcome, d: Draw, finite_
     if target == Target.FORWARD and t.user and t.user[0] is not None:
         out.base_L0 = inner(d.dout, t.user[0])
     elif target != Target.FORWARD and finite_differences_pending:
-        return                      # the finite differences still compare the user's gradient
+        t.expected.clear()          # the finite differences compare only the user's gradient
+        return                      # (diagnosis makes the reference's again if they fail)
     t.user.clear()                  # both go together: readers skip a target without them
     t.expected.clear()
 
