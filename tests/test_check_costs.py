@@ -59,6 +59,47 @@ def test_compare_keeps_the_nan_and_inf_rule():
     assert finite.max_abs_error == 0.5 and [m.index for m in finite.worst] == [(1,)]
 
 
+def test_the_quick_pass_agrees_with_the_full_rule_on_large_arrays():
+    """Above one chunk a passing comparison takes the chunked pass; any wrong, NaN or Inf entry,
+    in any chunk, must still reach the full rule and be counted there."""
+    from corrcheck.checks import compare as module
+    tol = Tolerance(rtol=1e-6, atol=1e-8, fd_step=1e-3)
+    rng = np.random.default_rng(3)
+    expected = rng.standard_normal((3, 2, 150, 160)) * 5            # 144000 entries: several chunks
+    actual = expected + 1e-9 * rng.standard_normal(expected.shape)
+    assert expected.size > 4 * module._CHUNK
+    ok = compare("forward", "reference", actual, expected, tol)
+    full_diff, full_bad = module._abs_diff_and_mask(actual, expected, tol)
+    assert ok.status == "pass" and ok.mismatches == 0 and not full_bad.any()
+    assert ok.max_abs_error == float(full_diff.max())               # the same number, not an estimate
+    last = expected.size - 1                                          # the last chunk is a short one
+    for flat, value in ((0, 1.0), (module._CHUNK * 2 + 5, np.nan), (last, np.inf)):
+        broken = actual.copy().reshape(-1)
+        broken[flat] = broken[flat] + value if np.isfinite(value) else value
+        res = compare("forward", "reference", broken.reshape(actual.shape), expected, tol)
+        assert res.status == "fail" and res.mismatches == 1
+        assert res.error_map.reshape(-1)[flat]
+    tight = compare("forward", "reference", actual, expected, Tolerance(rtol=0.0, atol=0.0, fd_step=1e-3))
+    assert tight.status == "fail" and tight.mismatches == int(np.count_nonzero(actual != expected))
+
+
+def test_same_values_is_array_equal_with_nan():
+    """The bitwise shortcut must never change numpy's answer (equal_nan=True)."""
+    from corrcheck.binding.arrays import same_values
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((4, 5, 6))
+    cases = [a.copy(), a + 0.0 * a, np.where(a > 1, np.nan, a), np.where(a > 1, -0.0, a), a[::-1].copy(),
+             a.astype(np.float32), a.reshape(4, 30), a.transpose(2, 1, 0)]
+    for left in cases:
+        for right in cases:
+            if left.shape == right.shape:
+                assert same_values(left, right) == np.array_equal(left, right, equal_nan=True)
+            else:
+                assert not same_values(left, right)
+    zeros = np.zeros(8)
+    assert same_values(zeros, -zeros) and np.array_equal(zeros, -zeros)  # -0.0 == 0.0 by value
+
+
 def _layer(calls):
     from numpy.lib.stride_tricks import sliding_window_view
 

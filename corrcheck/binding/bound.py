@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .arrays import to_float_array
+from .arrays import same_values, to_float_array
 from ..errors import UnusableOutput, UserTimeout
 from ..geometry import Geometry
 from ..loader.guard import call_user
@@ -374,9 +374,9 @@ def _tensor_values(t) -> np.ndarray:
 def _same(snap, now) -> bool:
     if isinstance(snap, _TensorSnapshot):
         values = _tensor_values(now)
-        return values.shape == snap.shape and np.array_equal(values, np.asarray(snap), equal_nan=True)
+        return same_values(values, np.asarray(snap))
     if isinstance(snap, np.ndarray):
-        return isinstance(now, np.ndarray) and now.shape == snap.shape and np.array_equal(now, snap, equal_nan=True)
+        return isinstance(now, np.ndarray) and same_values(now, snap)
     return snap == now
 
 
@@ -387,7 +387,7 @@ def _same_inputs(old: tuple, new: tuple) -> bool:
         if a is b:
             continue
         if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
-            if a.shape != b.shape or not np.array_equal(a, b):
+            if not same_values(a, b):
                 return False
         elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray) or a != b:
             return False

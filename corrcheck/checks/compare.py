@@ -35,6 +35,39 @@ def _abs_diff_and_mask(actual: np.ndarray, expected: np.ndarray, tol: Tolerance)
     return diff, bad
 
 
+_CHUNK = 1 << 15  # entries per step of the quick pass: its few arrays stay in a core's L2 cache
+
+
+def _max_if_close(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> float | None:
+    """The largest |actual - expected| when every entry is within tolerance, else None.
+
+    The common case (a passing check) needs only that number: taken in cache-sized
+    chunks it is one read of each array instead of eight passes over 50 MB ones.
+    None (anything wrong, NaN or Inf anywhere) sends the caller to the full rule.
+    """
+    a, e = actual.reshape(-1), expected.reshape(-1)
+    top = 0.0
+    for i in range(0, e.size, _CHUNK):
+        top = max(top, float(np.max(np.abs(e[i:i + _CHUNK]))))
+    if not np.isfinite(top):
+        return None
+    floor = tol.atol * max(1.0, top)
+    diff, bound = np.empty(min(_CHUNK, e.size)), np.empty(min(_CHUNK, e.size))
+    worst = 0.0
+    for i in range(0, e.size, _CHUNK):
+        part = e[i:i + _CHUNK]
+        d, b = diff[:part.size], bound[:part.size]
+        np.subtract(a[i:i + _CHUNK], part, out=d)
+        np.abs(d, out=d)
+        np.abs(part, out=b)
+        b *= tol.rtol
+        b += floor
+        if not np.all(d <= b):
+            return None
+        worst = max(worst, float(d.max()))
+    return worst
+
+
 def wrong_mask(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.ndarray:
     """True where actual and expected disagree (NaN/Inf in either counts as wrong unless both match)."""
     return _abs_diff_and_mask(actual, expected, tol)[1]
@@ -43,6 +76,13 @@ def wrong_mask(actual: np.ndarray, expected: np.ndarray, tol: Tolerance) -> np.n
 def compare(target: str, against: str, actual: np.ndarray, expected: np.ndarray, tol: Tolerance, *,
             user_index=lambda i: i, mode: str | None = None, config_note: str | None = None) -> CheckResult:
     """One CheckResult with the worst mismatches first, indices in the user's layout."""
+    if actual.shape == expected.shape and actual.size > _CHUNK and actual.dtype == expected.dtype == np.float64 \
+            and actual.flags.c_contiguous and expected.flags.c_contiguous:
+        quick = _max_if_close(actual, expected, tol)
+        if quick is not None:
+            return CheckResult(target=target, against=against, status=Status.PASS, max_abs_error=quick,
+                               mismatches=0, total=int(actual.size), worst=(), error_map=None, mode=mode,
+                               config_note=config_note)
     diff, bad = _abs_diff_and_mask(actual, expected, tol)
     n_bad = int(np.count_nonzero(bad))
     max_abs = float(np.max(diff)) if diff.size else 0.0

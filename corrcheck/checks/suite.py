@@ -13,6 +13,7 @@ import numpy as np
 from .. import reference
 from .compare import compare
 from .draw import Draw, Draws, deferred_draw, remade_draw
+from ..binding.arrays import same_values
 from ..errors import UnusableOutput, UserCallError
 from .finite_diff import Objective, inner, directional, exhaustive
 from .problem import Problem
@@ -120,11 +121,13 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
     """
     note = problem.note
     checked = 2 if second_draw else 1  # draws the checks use now; the rest wait for a diagnosis, if any
-    ds = Draws([_drawn(problem, rng, op.has_bias, now=i < checked) for i in range(draws)])
     first_target = first_result = None
-    if first is not None:
-        first_target, ds[0], first_result = first
+    if first is not None:    # the probe's draw is the first one: only the others are drawn here
+        first_target, first_draw, first_result = first
         del first            # the probe's output is compared once below, then let go (50 MB at large shapes)
+        ds = Draws([first_draw] + [_drawn(problem, rng, op.has_bias, now=i < checked) for i in range(1, draws)])
+    else:
+        ds = Draws([_drawn(problem, rng, op.has_bias, now=i < checked) for i in range(draws)])
     out = ProblemOutcome(problem, ds)
     geom = problem.geom
     repeated: set[str] = set()       # targets whose function was already called twice
@@ -242,7 +245,7 @@ def _repeatability(op, target, d, geom, first, note) -> CheckResult | None:
 
 def _differs(op, target, first, again, note) -> CheckResult | None:
     first, again = np.asarray(first), np.asarray(again)
-    if first.shape == again.shape and np.array_equal(again, first, equal_nan=True):
+    if same_values(again, first):
         return None
     name = op.names.get(target, target)
     diff = float(np.nanmax(np.abs(again - first))) if again.shape == first.shape else float("nan")
