@@ -20,8 +20,10 @@ def _strip(d):
 
 
 def test_check_to_dict_equals_cli_json(cli):
-    result = corrcheck.check(EXAMPLES / "seed_buggy.py", stride=2, pad=1)
-    _, doc = cli.run_json("run", EXAMPLES / "seed_buggy.py", "--stride", "2", "--pad", "1")
+    # --exhaustive in both: the automatic finite-difference mode weighs the time of one user call,
+    # so on a loaded machine two runs may pick different modes (and differ in `fd_mode` only)
+    result = corrcheck.check(EXAMPLES / "seed_buggy.py", stride=2, pad=1, exhaustive=True)
+    _, doc = cli.run_json("run", EXAMPLES / "seed_buggy.py", "--stride", "2", "--pad", "1", "--exhaustive")
     api = _strip(json.loads(json.dumps(result.to_dict())))
     via_cli = _strip(doc)
     api["file"] = via_cli["file"] = api["files"] = via_cli["files"] = None
