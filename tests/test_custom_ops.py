@@ -12,9 +12,10 @@ import json
 import sys
 
 import pytest
+from pathlib import Path
 
 import corrcheck
-from clihelp import ROOT, assert_no_internal_traceback, run_cli, run_json
+ROOT = Path(__file__).resolve().parents[1]
 
 torch = pytest.importorskip("torch", reason="torch is a test extra; install with pip install -e '.[test]'")
 
@@ -119,9 +120,9 @@ except AssertionError as exc:
 
 
 @needs_jax
-def test_jax_custom_vjp_example_names_the_crop_mistake():
-    proc, doc = run_json("run", EXAMPLES / "jax_custom_vjp.py", "--stride", "2", "--pad", "1", *JAX_SLOW, timeout=400)
-    assert_no_internal_traceback(proc)
+def test_jax_custom_vjp_example_names_the_crop_mistake(cli):
+    proc, doc = cli.run_json("run", EXAMPLES / "jax_custom_vjp.py", "--stride", "2", "--pad", "1", *JAX_SLOW, timeout=400)
+    cli.assert_no_internal_traceback(proc)
     assert proc.returncode == 1 and doc["config"]["convention"] == "jax"
     got = {(c["target"], c["against"]): c["status"] for c in doc["checks"]}
     assert got[("forward", "reference")] == "pass" and got[("grad_filter", "reference")] == "pass"
@@ -134,8 +135,8 @@ def test_jax_custom_vjp_example_names_the_crop_mistake():
 
 
 @needs_jax
-def test_a_correct_jax_custom_jvp_rule_passes():
-    proc, doc = run_json("run", FIXTURES / "jax_custom_jvp.py", "--stride", "2", "--pad", "1", *JAX_SLOW, timeout=400)
+def test_a_correct_jax_custom_jvp_rule_passes(cli):
+    proc, doc = cli.run_json("run", FIXTURES / "jax_custom_jvp.py", "--stride", "2", "--pad", "1", *JAX_SLOW, timeout=400)
     assert proc.returncode == 0, doc.get("checks")
     assert doc["config"]["convention"] == "jax" and doc["bound"]["grad_bias"] == "conv (jvp rule)"
 
@@ -207,10 +208,10 @@ def test_a_result_shows_itself_in_jupyter_as_the_html_report():
 # ---------------------------------------------------------------- the CLI surface
 
 
-def test_cli_json_for_a_function_validates_and_fails_with_exit_1():
+def test_cli_json_for_a_function_validates_and_fails_with_exit_1(cli):
     jsonschema = pytest.importorskip("jsonschema")
-    proc, doc = run_json("run", EXAMPLES / "torch_function_buggy.py", *SLOW_IMPORT)
-    assert_no_internal_traceback(proc)
+    proc, doc = cli.run_json("run", EXAMPLES / "torch_function_buggy.py", *SLOW_IMPORT)
+    cli.assert_no_internal_traceback(proc)
     assert proc.returncode == 1 and doc["config"]["convention"] == "torch-function"
     schema = json.loads((ROOT / "corrcheck" / "report.schema.json").read_text())
     jsonschema.validate(doc, schema)
@@ -221,19 +222,19 @@ def test_cli_json_for_a_function_validates_and_fails_with_exit_1():
     (("--device", "cuda"), "torch sees no CUDA device"),
     (("--convention", "jax"), "found no function with jax.custom_vjp"),
 ])
-def test_cli_cannot_check_is_exit_2_in_one_sentence(args, words):
+def test_cli_cannot_check_is_exit_2_in_one_sentence(cli, args, words):
     if args[0] == "--device" and torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    proc, doc = run_json("run", FIXTURES / "kernel_wrapper.py", *args, *SLOW_IMPORT)
+    proc, doc = cli.run_json("run", FIXTURES / "kernel_wrapper.py", *args, *SLOW_IMPORT)
     assert proc.returncode == 2 and doc["verdict"] == "error"
     assert words in doc["error"]["message"] and "\n" not in doc["error"]["message"]
 
 
-def test_device_on_numpy_code_is_a_usage_error():
-    proc = run_cli("run", FIXTURES / "tinygrad_conv.py", "--device", "cuda")
+def test_device_on_numpy_code_is_a_usage_error(cli):
+    proc = cli.run_cli("run", FIXTURES / "tinygrad_conv.py", "--device", "cuda")
     assert proc.returncode == 2
     assert "applies to torch and jax code only" in proc.stdout + proc.stderr
-    assert_no_internal_traceback(proc)
+    cli.assert_no_internal_traceback(proc)
 
 
 def test_numpy_runs_still_import_neither_framework():
@@ -246,8 +247,8 @@ def test_numpy_runs_still_import_neither_framework():
     assert out.stdout.strip() == "[]"
 
 
-def test_a_parallel_sweep_over_torch_code_finishes():
+def test_a_parallel_sweep_over_torch_code_finishes(cli):
     """Forked workers hang in torch's OpenMP pool once the parent ran an op: torch code sweeps with spawn."""
-    proc, doc = run_json("run", FIXTURES / "kernel_wrapper.py", "--sweep", "--jobs", "2", *SLOW_IMPORT, timeout=280)
+    proc, doc = cli.run_json("run", FIXTURES / "kernel_wrapper.py", "--sweep", "--jobs", "2", *SLOW_IMPORT, timeout=280)
     assert proc.returncode == 0, doc.get("checks")
     assert doc["sweep"]["configs"] > 10 and doc["sweep"]["failed"] == 0

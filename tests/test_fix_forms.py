@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import copy_tree, run_json
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MANIFEST = {e["files"][0]: e for e in json.loads((FIXTURES / "manifest.json").read_text())}
@@ -20,14 +19,14 @@ CASES = {   # fixture -> a line the verified diff must add
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    return copy_tree(FIXTURES, tmp_path_factory.mktemp("forms") / "fixtures")
+def tree(cli, tmp_path_factory):
+    return cli.copy_tree(FIXTURES, tmp_path_factory.mktemp("forms") / "fixtures")
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_named_located_and_fixed(name, tree):
+def test_named_located_and_fixed(cli, name, tree):
     entry = MANIFEST[name]
-    proc, doc = run_json("run", str(tree / name), *entry["flags"], "--fix", cwd=tree, timeout=300)
+    proc, doc = cli.run_json("run", str(tree / name), *entry["flags"], "--fix", cwd=tree, timeout=300)
     assert doc["verdict"] == "fail"
     top = [d for d in doc["diagnoses"] if d["target"] == entry["target"]][0]
     assert top["bug"] == entry["bug"]

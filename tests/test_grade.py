@@ -10,14 +10,12 @@ import csv
 import json
 import time
 from importlib.resources import files as package_files
-from pathlib import Path
 
 import jsonschema
 import pytest
 import referencing
 import referencing.jsonschema
 
-from clihelp import INTERNAL_MARKERS, run_cli
 from grade_class import HOSTILE, _files, make_class
 
 TINY = ["--stride", "2", "--pad", "1", "--input-size", "5x4", "--filter-size", "3x2",
@@ -37,13 +35,13 @@ def grade_validator():
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(cli, tmp_path_factory):
     """Grade the generated class once; every test below reads this one run."""
     base = tmp_path_factory.mktemp("class")
     generated = make_class(base / "class", per_convention=52)
     out = base / "out"
     t0 = time.perf_counter()
-    proc = run_cli("grade", generated.root, "--files", "*/*.py", *TINY, *LIMITS, "--no-cache",
+    proc = cli.run_cli("grade", generated.root, "--files", "*/*.py", *TINY, *LIMITS, "--no-cache",
                    "--json", "--csv", out / "grades.csv", "--report", out / "class.html",
                    "--feedback", out / "feedback", cwd=base, timeout=900)
     seconds = time.perf_counter() - t0
@@ -154,9 +152,9 @@ def test_class_report_links_every_student_report(graded):
         assert f'href="feedback/{name}.txt"' in page
 
 
-def test_nothing_but_json_on_stdout_and_no_traceback(graded):
+def test_nothing_but_json_on_stdout_and_no_traceback(cli, graded):
     *_, proc, seconds = graded
-    for marker in INTERNAL_MARKERS:
+    for marker in cli.INTERNAL_MARKERS:
         assert marker not in proc.stderr
 
 
@@ -173,16 +171,16 @@ def small(tmp_path):
     return generated
 
 
-def _grade(root, *extra, **kw):
-    proc = run_cli("grade", root, "--files", "*/*.py", *TINY, "--json", *extra, **kw)
+def _grade(cli, root, *extra, **kw):
+    proc = cli.run_cli("grade", root, "--files", "*/*.py", *TINY, "--json", *extra, **kw)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
 
-def test_second_run_checks_only_what_changed(small):
-    first = _grade(small.root)
+def test_second_run_checks_only_what_changed(cli, small):
+    first = _grade(cli, small.root)
     assert not any(s["grade"]["cached"] for s in first["submissions"])
-    second = _grade(small.root)
+    second = _grade(cli, small.root)
     assert all(s["grade"]["cached"] for s in second["submissions"])
     assert second["summary"]["checked"] == 0
     strip = lambda d: [{k: v for k, v in s.items() if k not in ("grade", "seconds")} for s in d["submissions"]]
@@ -191,18 +189,18 @@ def test_second_run_checks_only_what_changed(small):
     late = next(f for f, (v, _) in small.expected.items() if v == "fail")
     for name, text in _files(late.split("-")[0]).items():
         (small.root / late / name).write_text(text)
-    third = _grade(small.root)
+    third = _grade(cli, small.root)
     rechecked = [s["submission"] for s in third["submissions"] if not s["grade"]["cached"]]
     assert rechecked == [late]
     assert {s["submission"]: s["verdict"] for s in third["submissions"]}[late] == "pass"
     assert third["summary"]["passed"] == first["summary"]["passed"] + 1
     # other flags are another question: nothing cached applies
-    fourth = _grade(small.root, "--seed", "3")
+    fourth = _grade(cli, small.root, "--seed", "3")
     assert not any(s["grade"]["cached"] for s in fourth["submissions"])
 
 
-def test_same_seed_same_class_report(small, tmp_path):
-    runs = [_grade(small.root, "--no-cache", "--seed", "7", "--jobs", str(jobs)) for jobs in (1, 2)]
+def test_same_seed_same_class_report(cli, small, tmp_path):
+    runs = [_grade(cli, small.root, "--no-cache", "--seed", "7", "--jobs", str(jobs)) for jobs in (1, 2)]
     def stable(doc):
         # what the class report says; a check's finite-difference mode (and so its `mode` and
         # mismatch counts) may follow the machine's speed, which is run's business, not grade's
@@ -214,9 +212,9 @@ def test_same_seed_same_class_report(small, tmp_path):
     assert not (small.root / ".corrcheck-cache").exists()
 
 
-def test_table_and_summary_on_the_terminal(small):
+def test_table_and_summary_on_the_terminal(cli, small):
     # also the fallback where there is no fork server: a fresh interpreter per submission
-    proc = run_cli("grade", small.root, "--files", "*/*.py", *TINY, env={"CORRCHECK_GRADE_SUBPROCESS": "1"})
+    proc = cli.run_cli("grade", small.root, "--files", "*/*.py", *TINY, env={"CORRCHECK_GRADE_SUBPROCESS": "1"})
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     for folder, (verdict, bugs) in small.expected.items():
@@ -227,9 +225,9 @@ def test_table_and_summary_on_the_terminal(small):
     assert "mistakes, by how many submissions make them:" in proc.stdout
 
 
-def test_incomplete_submission_is_not_checked_on_half_its_code(small):
+def test_incomplete_submission_is_not_checked_on_half_its_code(cli, small):
     (small.root / "holberton-003" / "2-conv_backward.py").unlink()
-    doc = json.loads(run_cli("grade", small.root, "--files", "*/0-conv_forward.py", "--files", "*/2-conv_backward.py",
+    doc = json.loads(cli.run_cli("grade", small.root, "--files", "*/0-conv_forward.py", "--files", "*/2-conv_backward.py",
                              *TINY, "--json", "--no-cache").stdout)
     sub = {s["submission"]: s for s in doc["submissions"]}["holberton-003"]
     assert sub["verdict"] == "error" and "2-conv_backward.py" in sub["error"]["message"]
@@ -243,13 +241,13 @@ def test_incomplete_submission_is_not_checked_on_half_its_code(small):
     ([".", "--files", "*/*.py", "--stride", "0"], "stride"),
     ([".", "--files", "*/*.py", "--report", "class.pdf"], ".html or .txt"),
 ])
-def test_grader_errors_exit_2_with_one_sentence(tmp_path, args, needle):
+def test_grader_errors_exit_2_with_one_sentence(cli, tmp_path, args, needle):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "conv.py").write_text("def conv(x, w):\n    return x\n")
-    proc = run_cli("grade", *args, cwd=tmp_path)
+    proc = cli.run_cli("grade", *args, cwd=tmp_path)
     assert proc.returncode == 2 and needle in proc.stderr, proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
-    proc = run_cli("grade", *args, "--json", cwd=tmp_path)
+    proc = cli.run_cli("grade", *args, "--json", cwd=tmp_path)
     assert proc.returncode == 2 and json.loads(proc.stdout)["verdict"] == "error"
 
 
@@ -318,7 +316,7 @@ def test_grade_takes_every_check_option_of_run():
             "--feedback", "--json"} <= flags("grade")
 
 
-def test_a_submission_that_kills_its_own_process_is_one_row(tmp_path):
+def test_a_submission_that_kills_its_own_process_is_one_row(cli, tmp_path):
     root = tmp_path / "class"
     generated = make_class(root, per_convention=4)
     noisy = (root / "cs231n-003" / "layers.py")
@@ -327,7 +325,7 @@ def test_a_submission_that_kills_its_own_process_is_one_row(tmp_path):
     dead.write_text("import ctypes\nctypes.string_at(0)\n" + dead.read_text())     # a segfault in C
     killed = root / "holberton-002" / "2-conv_backward.py"
     killed.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n" + killed.read_text())
-    doc = _grade(root, "--no-cache", "--time-limit", "20", "--timeout", "30")
+    doc = _grade(cli, root, "--no-cache", "--time-limit", "20", "--timeout", "30")
     by_name = {s["submission"]: s for s in doc["submissions"]}
     assert by_name["cs231n-003"]["verdict"] == "pass"           # its prints went nowhere, stdout is one document
     assert "killed by SIGSEGV" in by_name["cs231n-002"]["error"]["message"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from clihelp import run_json
 from correct_impls import generate, sample
 
 SAMPLE = sample(26)
@@ -26,12 +25,12 @@ def test_the_corpus_is_large_and_varied():
 
 
 @pytest.mark.parametrize("name,source", SAMPLE, ids=[n for n, _ in SAMPLE])
-def test_correct_code_passes_zero_config(name, source, tmp_path):
+def test_correct_code_passes_zero_config(cli, name, source, tmp_path):
     path = tmp_path / name
     path.write_text(source)
     flags = [[]] + ([["--stride", "3", "--pad", "2"]] if sum(map(ord, name)) % 2 == 0 else [])
     for extra in flags:
-        proc, doc = run_json("run", path, *extra)
+        proc, doc = cli.run_json("run", path, *extra)
         bad = [(c["target"], c["against"], c.get("message") or c.get("mismatches"))
                for c in doc.get("checks", []) if c["status"] != "pass"]
         assert proc.returncode == 0, (extra, doc.get("error") or bad, doc.get("conclusion"))

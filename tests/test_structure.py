@@ -166,14 +166,13 @@ def test_fixed_crop_and_swapped_extents_are_named_with_numbers():
     assert d.bug == "output-size" and "swapped" in d.explanation
 
 
-def test_a_crash_on_the_main_shape_says_where_and_why(tmp_path):
+def test_a_crash_on_the_main_shape_says_where_and_why(cli, tmp_path):
     """Diagnosed where the function runs, and the sentence names the shape where it raises."""
     from pathlib import Path
 
-    from clihelp import run_json
     src = Path(__file__).parent / "fixtures" / "catalogue" / "filter_indexed_by_output.py"
     (tmp_path / "f.py").write_text(src.read_text())
-    _, doc = run_json("run", "f.py", "--stride", "2", "--pad", "1", "--forward", "corre", "--grad-filter",
+    _, doc = cli.run_json("run", "f.py", "--stride", "2", "--pad", "1", "--forward", "corre", "--grad-filter",
                       "backprop_filter", "--grad-input", "backprop_input", cwd=tmp_path)
     d = doc["diagnoses"][0]
     assert d["bug"] == "filter-indexed-by-output"

@@ -177,7 +177,7 @@ class FunctionImpl:
 
     def _ctx_backward(self, a, args, caller):
         ctx = Ctx([isinstance(v, np.ndarray) for v in a])
-        out = caller("forward")(self._forward_fn(ctx), *a)
+        caller("forward")(self._forward_fn(ctx), *a)   # fills ctx with what the backward reads
         backward = getattr(self.klass, self.bwd_name)
         fn = UserFunction(name=f"{self.cls.name}.{self.bwd_name}", params=(), file=self.cls.file,
                           call=lambda g: backward(ctx, g))
