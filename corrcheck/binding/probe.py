@@ -31,7 +31,7 @@ class Attempt:
     problem: Problem | None = None
     ran: bool = False              # returned an array, only of the wrong shape (an output-size bug?)
     timed_out: bool = False
-    first: tuple | None = None     # (target, draw, result): the first call, for the repeatability check
+    first: tuple | None = None     # (target, draw, result, expected): the first call, reused by the checks
     unreadable: bool = False       # returned an object corrcheck cannot read as numbers
 
 
@@ -76,8 +76,9 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
             len(L.x_shape(1, 1, problem.in_spatial))
         return Attempt(layout, container, square, err.message, float("inf"), op, problem, ran,
                        isinstance(err, UserTimeout), unreadable=isinstance(err, UnreadableOutput))
-    return Attempt(layout, container, square, None, _rel_error(got, expected_for(target, d, problem.geom)),
-                   op, problem, first=(target, d, got))
+    expected = expected_for(target, d, problem.geom)
+    return Attempt(layout, container, square, None, _rel_error(got, expected), op, problem,
+                   first=(target, d, got, expected))
 
 
 def choose(plan, cfg, rng, *, language: str, user_files):
@@ -149,12 +150,13 @@ def choose(plan, cfg, rng, *, language: str, user_files):
 
 
 def first_call(op: BoundOp, problem: Problem, cfg):
-    """The probe's first call made again on an already bound op: (target, draw, result) on the
-    draw `choose` would make first for `problem`, or None when the call fails (the checks then
-    make it themselves and report why)."""
+    """The probe's first call made again on an already bound op: (target, draw, result, expected)
+    on the draw `choose` would make first for `problem`, or None when the call fails (the checks
+    then make it themselves and report why)."""
     target = "forward" if "forward" in op.targets else op.targets[0]
     d = make_draw(problem, np.random.default_rng(cfg.seed), op.has_bias)
     try:
-        return target, d, user_result(op, target, d, problem.geom)
+        got = user_result(op, target, d, problem.geom)
     except UserCallError:
         return None
+    return target, d, got, expected_for(target, d, problem.geom)
