@@ -343,6 +343,9 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
             col = buf = None
             for lo, hi in blocks:
                 col = _columns(x[lo:hi], plan, col)
+                if hi - lo == 1:  # one sample: the GEMM writes its output in place
+                    np.matmul(w2, col.reshape(w2.shape[1], -1), out=out[lo])
+                    continue
                 if buf is None or buf.shape[1] != (hi - lo) * p:
                     buf = np.empty((f, (hi - lo) * p), dtype=dtype)  # reused: fresh pages cost faults
                 np.matmul(w2, col.reshape(w2.shape[1], -1), out=buf)
