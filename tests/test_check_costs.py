@@ -85,7 +85,7 @@ def test_the_quick_pass_agrees_with_the_full_rule_on_large_arrays():
 
 def test_same_values_is_array_equal_with_nan():
     """The bitwise shortcut must never change numpy's answer (equal_nan=True)."""
-    from corrcheck.binding.arrays import same_values
+    from corrcheck.checks.compare import same_values
     rng = np.random.default_rng(4)
     a = rng.standard_normal((4, 5, 6))
     cases = [a.copy(), a + 0.0 * a, np.where(a > 1, np.nan, a), np.where(a > 1, -0.0, a), a[::-1].copy(),

@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .arrays import same_values, to_float_array
+from .arrays import to_float_array
+from ..checks.compare import same_values
 from ..errors import UnusableOutput, UserTimeout
 from ..geometry import Geometry
 from ..loader.guard import call_user

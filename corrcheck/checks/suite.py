@@ -11,9 +11,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import reference
-from .compare import compare
+from .compare import compare, same_values
 from .draw import Draw, Draws, deferred_draw, remade_draw
-from ..binding.arrays import same_values
 from ..errors import UnusableOutput, UserCallError
 from .finite_diff import Objective, inner, directional, exhaustive
 from .problem import Problem
