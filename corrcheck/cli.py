@@ -41,6 +41,8 @@ Device = Enum("Device", [(d, d) for d in DEVICE_CHOICES], type=str)
 
 
 class Op(str, Enum):
+    """The --op choices (geometry.OPS); correlate is what deep-learning code calls convolution."""
+
     correlate = "correlate"
     convolve = "convolve"
 
@@ -472,6 +474,7 @@ def _grade(options: dict, output: dict, grading: dict) -> int:
 
 
 def make_stdout_console():
+    """The report's console, imported only when a report is drawn so --help stays instant."""
     from .report.sections import make_console          # lazy: Rich's console, not for --help
 
     return make_console()

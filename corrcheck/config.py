@@ -52,6 +52,8 @@ class RunConfig:
         return parse_options(self.stride, self.pad, self.dilation, self.input_size, self.filter_size)
 
     def replace(self, **changes) -> "RunConfig":
+        """A changed copy: the config is frozen, and each variant (defaults filled in, a fix's patched
+        copy, the smallest failing sweep config) is a config of its own."""
         return replace(self, **changes)
 
     def validate(self) -> "RunConfig":

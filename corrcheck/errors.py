@@ -11,6 +11,8 @@ class CorrcheckError(Exception):
 
 
 class UsageError(CorrcheckError):
+    """A bad option or combination of options (exit 2); ConfigError is the kind about numbers."""
+
     kind = "usage"
 
 

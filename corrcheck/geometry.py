@@ -32,6 +32,7 @@ class Geometry:
 
     @property
     def ndim(self) -> int:
+        """Spatial axes only: batch and channel axes are not part of the geometry."""
         return len(self.stride)
 
     def out_shape(self, in_spatial, k_spatial) -> tuple[int, ...]:

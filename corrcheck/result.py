@@ -1,7 +1,8 @@
 """Plain, frozen results: what every check computes and every view renders.
 
 The JSON document, the Rich report and the Python API are three views of a
-RunResult; nothing here prints or knows about Rich.
+RunResult; nothing here prints or knows about Rich. Each to_dict() is that
+object's part of the --json document (docs/contract.md).
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Location:
+    """Where a mistake sits in the user's source (1-based line, 0-based column), with the code as written to quote."""
+
     file: str
     line: int
     code: str
@@ -83,6 +86,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Diagnosis:
+    """One mistake named for one target (bug None when no catalogued one fits): what the user reads, and where."""
+
     target: str
     bug: str | None                 # catalogue id, or None when no known pattern matched
     confidence: float
@@ -99,6 +104,8 @@ class Diagnosis:
 
 @dataclass(frozen=True)
 class FixResult:
+    """What --fix found: `verified` only when a patched copy passed every check of the run, else why not."""
+
     verified: bool
     diff: str
     candidates_tried: int
@@ -113,6 +120,8 @@ class FixResult:
 
 @dataclass(frozen=True)
 class SweepResult:
+    """The --sweep summary: how many configurations fail and the smallest failing one, the one worth reproducing."""
+
     configs: int
     failed: int
     smallest_failing: dict | None
@@ -120,6 +129,7 @@ class SweepResult:
     command: str | None = None      # exact command reproducing the smallest failure
 
     def to_dict(self) -> dict:
+        """The contract's three keys; rows and command are for the report's table and rerun line."""
         return {"configs": self.configs, "failed": self.failed, "smallest_failing": self.smallest_failing}
 
 
@@ -134,6 +144,8 @@ class CellTerm:
 
 @dataclass(frozen=True)
 class CellExplanation:
+    """One cell as the products the user's code sums beside the expected ones: the indexing slip, concretely."""
+
     target: str
     cell: tuple[int, ...]
     user_terms: tuple[CellTerm, ...]
@@ -156,6 +168,8 @@ class CellExplanation:
 
 @dataclass(frozen=True)
 class ErrorInfo:
+    """Why corrcheck could not check (exit 2): the failing step (usage/load/bind) and one sentence, no traceback."""
+
     kind: str                       # usage | load | bind
     message: str
 
@@ -165,6 +179,8 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class RunResult:
+    """Everything one run found; --json, the Rich report and the Python API are views of this one object."""
+
     version: str
     verdict: str                    # pass | fail | error
     files: tuple[str, ...] = ()
@@ -187,6 +203,7 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
+        """For API callers: True only for a pass verdict, so an error (nothing checked) is never a pass."""
         return self.verdict == Verdict.PASS
 
     def _repr_html_(self) -> str:

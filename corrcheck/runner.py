@@ -29,6 +29,7 @@ from .vocab import Convention, FAILING, Status, Verdict
 
 
 def config_dict(cfg: RunConfig, op, problem) -> dict:
+    """The JSON `config`: the geometry and shapes actually checked, in the user's layout (docs/contract.md)."""
     g = problem.geom
     return {
         "op": g.op, "stride": list(g.stride), "pad": [list(p) for p in g.pad], "dilation": list(g.dilation),
@@ -81,6 +82,7 @@ def _explain_sweep_failure(cfg: RunConfig, result: RunResult, op, smallest: Prob
 
 
 def error_result(cfg: RunConfig, exc: Exception, t0: float) -> RunResult:
+    """The exit-2 result for a run stopped before any check; a kind outside the contract's three reads as usage."""
     kind = getattr(exc, "kind", "usage")
     return RunResult(version=__version__, verdict=Verdict.ERROR, files=tuple(cfg.files),
                      error=ErrorInfo(kind if kind in ("usage", "load", "bind") else "usage", str(exc)),

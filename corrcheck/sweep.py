@@ -68,6 +68,7 @@ class Point:
     k_spatial: tuple[int, ...]
 
     def geometry(self, op: str) -> Geometry:
+        """Rebuilt where it runs: Points stay plain tuples to pickle, and the op is the run's."""
         return Geometry(self.stride, self.pad, self.dilation, op)
 
 
@@ -85,6 +86,7 @@ class Row:
     checked: bool = True            # False: skipped after repeated hangs
 
     def as_tuple(self) -> tuple:
+        """The SweepResult.rows form the report reads; calls and hangs stay with the sweep."""
         return (self.config, self.passed, self.failing, self.reason)
 
 
@@ -248,6 +250,7 @@ def _work(index: int, point: Point) -> Row:
 
 
 def default_jobs() -> int:
+    """The CPUs this process may use (its affinity, as taskset or a container limits it), not the machine's count."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:

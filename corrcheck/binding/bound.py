@@ -107,7 +107,8 @@ MEMO_ENTRIES = 2   # backward calls remembered: one per draw the checks use
 
 
 class BoundOp:
-    """Canonical-signature front of one convention implementation (see module doc)."""
+    """Canonical-signature front of one convention implementation (see module doc); its interface is
+    listed in docs/ARCHITECTURE.md, the impl protocol behind it in conventions.py."""
 
     def __init__(self, impl, layout: Layout, *, convention: str, container: str = "array",
                  timeout: float | None = 5.0, user_files=(), language: str = "python"):

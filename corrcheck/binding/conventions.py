@@ -1,8 +1,20 @@
 """How each convention calls the user's code, in user space (layout and container already applied).
 
-Each impl exposes `targets`, `names`, `has_bias`, `forward(args, caller)` and
-`gradients(target, args, caller) -> {target: raw value or exception}`; BoundOp
-(bound.py) does everything canonical around them.
+Every impl (the ones here, layer.py, volumes.py, torch_function.py, torch_module.py,
+jax_vjp.py) speaks one protocol, documented here once; BoundOp (bound.py) does
+everything canonical around it:
+
+    targets, names, has_bias    what is bound; BoundOp passes them on unchanged
+    takes(role)                 whether the user's code receives stride/pad/...: the runner's
+                                default stride 2 / pad 1 only where the code can see them
+    forward(args, caller)       the raw value the user's forward returned for UserArgs `args`
+    gradients(target, args, caller) -> {target: raw value or exception}, for every target
+                                that one call answers (one backward often serves three)
+
+`caller(target)` comes from BoundOp: the guarded, counted way to call user code.
+Optional: `binding_notes` / `call_notes` (report lines), `used_attributes()`,
+`bias_index(idx)` (a bias not shaped (F,)), `flat` (flat arrays with extents), `square_kernel`,
+`compiles` (slow first calls).
 """
 from __future__ import annotations
 

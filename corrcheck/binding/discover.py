@@ -33,6 +33,8 @@ FRAMEWORKS = (Convention.TORCH_FUNCTION, Convention.TORCH_MODULE, Convention.JAX
 
 @dataclass
 class BindPlan:
+    """Discovery's decision from names and signatures alone; probe.py then calls make_impl() per layout to pick one."""
+
     convention: str
     make_impl: object                      # () -> impl
     layouts: tuple[str, ...]
@@ -45,6 +47,8 @@ class BindPlan:
 
 
 def has_evidence(f: UserFunction) -> bool:
+    """Whether the name or parameters (a class's methods too) speak of convolution: without any,
+    a failed binding reads "no convolution here" and a positional one must earn its place (weak)."""
     names = [p.name for p in f.params]
     if f.is_class:
         names += [m for m in f.methods]
@@ -60,6 +64,7 @@ def seen_functions(ns) -> str:
 
 
 def no_convolution(ns) -> BindError:
+    """The exit-2 error for files with nothing convolution-like, naming what the files do hold."""
     return no_convolution_seen(seen_functions(ns))
 
 

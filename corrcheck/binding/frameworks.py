@@ -21,6 +21,7 @@ def torch():
 
 
 def jax():
+    """The jax module when the user's code imported it, else None."""
     return sys.modules.get("jax")
 
 
@@ -34,6 +35,7 @@ def is_torch_function(cls) -> bool:
 
 
 def is_torch_module(cls) -> bool:
+    """A user's nn.Module subclass; torch's own (an nn.Conv2d imported into the file) is not code to check."""
     t = torch()
     if t is None or not inspect.isclass(cls):
         return False
@@ -42,6 +44,7 @@ def is_torch_module(cls) -> bool:
 
 
 def first_param(cls, method: str) -> str | None:
+    """The first parameter after self/cls, read statically so a static forward's ctx counts (None if unreadable)."""
     raw = inspect.getattr_static(cls, method, None)
     fn = raw.__func__ if isinstance(raw, (staticmethod, classmethod)) else raw
     if fn is None or not callable(fn):

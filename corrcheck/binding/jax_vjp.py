@@ -20,6 +20,8 @@ ROLE_TARGET = {"input": "grad_input", "filter": "grad_filter", "bias": "grad_bia
 
 
 class JaxImpl:
+    """The impl (protocol: conventions.py) for a jax function with a custom rule: gradients by jax.vjp through it."""
+
     convention = Convention.JAX
     compiles = True            # first calls at a new shape compile (bound.py allows them longer)
 

@@ -76,6 +76,9 @@ def ctor_roles(cls: UserFunction) -> tuple[dict[str, str], str]:
 
 
 class LayerImpl:
+    """The impl (protocol: conventions.py) for layer classes: rebuilt per configuration, arrays
+    set and read back as attributes."""
+
     convention = Convention.LAYER
 
     def __init__(self, cls: UserFunction):

@@ -13,6 +13,9 @@ from ..vocab import LayoutName
 
 @dataclass(frozen=True)
 class Layout:
+    """One axis order (how many spatial axes, whether batch and channel axes exist, where channels sit),
+    so a single object converts every array between it and the canonical layout."""
+
     name: str
     spatial: int
     channels: bool

@@ -22,6 +22,8 @@ from .discover import no_convolution_seen
 
 @dataclass
 class Attempt:
+    """One layout/container tried, kept so the choice (or the message when none fits) weighs all of them."""
+
     layout: str
     container: str
     square: bool

@@ -24,6 +24,8 @@ ATTR_NAMES = {"stride": ("stride", "strides"), "pad": ("padding", "pad")}
 
 
 class ModuleImpl:
+    """The impl (protocol: conventions.py) for nn.Modules: built like nn.Conv2d, gradients by autograd."""
+
     convention = Convention.TORCH_MODULE
 
     def __init__(self, cls: UserFunction, device: str = "cpu"):

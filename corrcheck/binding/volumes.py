@@ -65,6 +65,8 @@ def option_keys(cls: UserFunction, param: str) -> list[str]:
 
 
 def fits(cls: UserFunction, ns: dict) -> bool:
+    """Whether an options-object layer binds natively: a volume class exists and the options
+    name a filter width and a filter count."""
     param = option_param(cls)
     if param is None or volume_class(ns) is None:
         return False
@@ -249,6 +251,7 @@ class VolumeLayerImpl:
         return res
 
     def used_attributes(self) -> str:
+        """Which layer fields held the output volume, filters and biases, for the report's binding note."""
         return ", ".join(f"{k} .{v}" for k, v in self.attrs.items())
 
 
@@ -275,6 +278,7 @@ def _describe(value) -> str:
 
 
 def bind_error(cls: UserFunction) -> BindError:
+    """Exit 2 for an options-object layer with no volume class to build its inputs from; points to an adapter."""
     return BindError(f"{cls.name} takes an options object, but corrcheck found no volume class "
                      f"(constructor (sx, sy, depth)) to build its inputs with: wrap it in a small adapter file "
                      f"(README: \"Your code has another shape?\")")

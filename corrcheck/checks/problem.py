@@ -21,6 +21,8 @@ SQUARE_FILTER = {1: (3,), 2: (3, 3), 3: (3, 3, 3)}
 
 @dataclass(frozen=True)
 class Problem:
+    """One configuration to check: the user's, or a variant (pad 0, square) that shows a mistake the main one hides."""
+
     geom: Geometry
     in_spatial: tuple[int, ...]
     k_spatial: tuple[int, ...]

@@ -29,6 +29,8 @@ EXACT_SECONDS = 10.0           # when group testing stops early, every entry one
 
 @dataclass
 class TargetOutcome:
+    """One target's first-draw outputs, user's and reference's, kept so diagnosis needs no new calls."""
+
     target: str
     user: list = field(default_factory=list)          # first draw: canonical array, or None
     expected: list = field(default_factory=list)      # first draw: reference result
@@ -37,6 +39,8 @@ class TargetOutcome:
 
 @dataclass
 class ProblemOutcome:
+    """What one problem's checks produced: the results to report, and the draws and outputs diagnosis needs."""
+
     problem: Problem
     draws: list[Draw]
     checks: list[CheckResult] = field(default_factory=list)
@@ -48,6 +52,7 @@ class ProblemOutcome:
 
     @property
     def failed(self) -> bool:
+        """An errored check counts as failed too (FAILING), as it does for the exit code."""
         return any(c.status in FAILING for c in self.checks)
 
     def release(self, op) -> None:

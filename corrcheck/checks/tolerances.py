@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Tolerance:
+    """One precision's entry: comparisons loosen and the finite-difference step grows as the user's dtype coarsens."""
+
     rtol: float
     atol: float          # scaled by the magnitude of the expected values (max(1, max|expected|))
     fd_step: float       # finite-difference step in units of the (unit-variance) inputs

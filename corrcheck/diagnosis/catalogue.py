@@ -303,6 +303,8 @@ class Variant:
 
 @dataclass(frozen=True)
 class Mistake:
+    """One catalogue entry: id, the sentence naming the fix and the mutant forms, so a new mistake is one new entry."""
+
     id: str
     target: str
     explanation: str                 # one sentence naming the fix in a learner's terms

@@ -60,10 +60,12 @@ class Events:
         self.undefined_cells = {tuple(int(i) for i in idx) for idx in np.argwhere(structure.undefined)}
 
     def spatial(self) -> frozenset:
+        """The (o, k, x) triples alone, the form spec_events gives the reference's, so the two compare as sets."""
         return frozenset(map(tuple, np.concatenate([self.o, self.k, self.x], axis=1).tolist()))
 
 
 def events_of(target, structure, nd) -> Events:
+    """The user's term structure (structure.py) read as events, the input `relate` takes."""
     return Events(target, structure, nd)
 
 

@@ -19,6 +19,7 @@ DEFAULT_DIR = ".corrcheck-cache"
 
 
 def key(folder: Path, files: tuple[str, ...], options: dict, extra: dict | None = None) -> str:
+    """The entry's key (module doc); names and lengths frame each file's bytes, so bytes moved between files count."""
     digest = hashlib.sha256()
     header = {"corrcheck": __version__, "options": options, "extra": extra or {}}
     digest.update(json.dumps(header, sort_keys=True, default=str).encode("utf-8"))
@@ -36,6 +37,7 @@ class Cache:
         self.folder = Path(folder) if folder is not None else None
 
     def get(self, k: str) -> dict | None:
+        """The stored entry, or None: a missing, unreadable or foreign file is just a miss, never an error."""
         if self.folder is None:
             return None
         try:
@@ -45,6 +47,7 @@ class Cache:
         return entry if isinstance(entry, dict) and "document" in entry else None
 
     def put(self, k: str, payload: dict) -> None:
+        """Written to a temporary file and renamed (see module doc); a failed write only costs the cache."""
         if self.folder is None:
             return
         try:

@@ -23,7 +23,8 @@ DEFAULT_MEMORY_MB = 2048       # address space of one check (NumPy and corrcheck
 
 @dataclass(frozen=True)
 class Entry:
-    """One submission's result: run's document plus how the grader got it."""
+    """One submission's result: run's document plus how the grader got it; the properties read
+    the document through summary.py, so the table and the class summary never disagree."""
 
     submission: str
     files: tuple[str, ...]
@@ -51,6 +52,7 @@ class Entry:
         return first_location(self.document)
 
     def to_dict(self) -> dict:
+        """The submission in grade --json: run's own document, plus how the grader got it under "grade"."""
         grade = {"seconds": round(self.seconds, 4), "cached": self.cached}
         if self.limit:
             grade["limit"] = self.limit
@@ -59,6 +61,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class GradeResult:
+    """One grade of a class, entries in folder order; --json, the table, the CSV and the class report all read it."""
+
     root: str
     patterns: tuple[str, ...]
     options: dict
@@ -69,6 +73,7 @@ class GradeResult:
     command: str | None = None
 
     def to_dict(self) -> dict:
+        """grade --json; timings and cache counts join the summary only here (it comes from documents alone)."""
         summary = dict(self.summary, seconds=round(self.seconds, 3),
                        cached=sum(e.cached for e in self.entries),
                        checked=sum(not e.cached for e in self.entries))
@@ -78,6 +83,7 @@ class GradeResult:
 
 
 def default_jobs() -> int:
+    """The CPUs this process may use (its affinity, as taskset or a container limits it), not the machine's count."""
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):

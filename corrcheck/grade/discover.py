@@ -17,6 +17,8 @@ SKIP_PARTS = {".corrcheck-cache", "__pycache__", ".git", ".ipynb_checkpoints", "
 
 @dataclass(frozen=True)
 class Submission:
+    """One student's folder; `missing` keeps a half hand-in a submission to report, not to check on half its code."""
+
     folder: str                     # relative to ROOT, POSIX separators; "." for ROOT itself
     path: Path                      # the folder on disk
     files: tuple[str, ...]          # relative to the folder, in --files order

@@ -102,7 +102,7 @@ class _ForkedChild(_Child):
     """
 
     def __init__(self, key, task: dict, context):
-        from . import worker
+        from . import worker            # lazy: only the fork-server path hands a child worker's entry point
 
         self.key = key
         self.out = tempfile.NamedTemporaryFile(suffix=".json")
@@ -140,7 +140,7 @@ PRELOAD = ["corrcheck.grade.worker", "corrcheck.runner", "corrcheck.report.grade
 
 def fork_server():
     """A forkserver context with corrcheck preloaded, or None where there is no fork server."""
-    import multiprocessing
+    import multiprocessing              # lazy: importing the pool does no work; only a grade with children loads it
 
     if os.environ.get("CORRCHECK_GRADE_SUBPROCESS") or "forkserver" not in multiprocessing.get_all_start_methods():
         return None

@@ -22,6 +22,7 @@ def mistakes(document: dict) -> list[str]:
 
 
 def first_location(document: dict) -> dict | None:
+    """Where the first located mistake is, so the class table points at one line per submission."""
     for d in document.get("diagnoses") or ():
         if d.get("location"):
             return d["location"]

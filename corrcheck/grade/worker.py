@@ -23,7 +23,7 @@ def limit_memory(megabytes: int | None) -> None:
     if not megabytes:
         return
     try:
-        import resource
+        import resource                 # lazy: Unix only, and needed only inside a child
     except ImportError:                 # not on this platform: the wall-time limit still holds
         return
     limit = int(megabytes) * MB
@@ -35,6 +35,8 @@ def limit_memory(megabytes: int | None) -> None:
 
 def check(task: dict) -> dict:
     """Run the check the task describes; the payload the grader reads."""
+    # lazy: only a child checks; the grader imports this module (to fork into `forked`) without
+    # loading the runner, NumPy or the report (the fork server preloads those, pool.PRELOAD)
     from .. import runner
     from ..config import RunConfig
     from ..errors import CorrcheckError
@@ -48,7 +50,7 @@ def check(task: dict) -> dict:
         config = RunConfig(files=tuple(task["files"]), **options).validate()
         result = runner.run(config)
     except (ConfigError, CorrcheckError) as exc:
-        from .. import __version__
+        from .. import __version__      # lazy: as above, and only a submission that cannot be checked needs them
         from ..result import ErrorInfo, RunResult
 
         result = RunResult(__version__, "error", tuple(task["files"]),

@@ -14,6 +14,8 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Param:
+    """One parameter as either language declares it; binding assigns roles from names, defaults and kinds alone."""
+
     name: str
     default: Any = _MISSING           # _MISSING when the parameter has no default
     kind: str = "positional"          # positional | keyword_only | var_positional | var_keyword

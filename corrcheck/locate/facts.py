@@ -61,6 +61,8 @@ class Read:
 
 @dataclass
 class Loop:
+    """One loop of the user's function and the axis it walks, so its variable reads as an output, tap or input position."""
+
     node: ast.AST
     names: tuple
     kind: str                         # out | tap | in | batch | chan | fnum | other

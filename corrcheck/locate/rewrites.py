@@ -25,6 +25,8 @@ __all__ = ["Edit", "Candidate", "REWRITES", "EINSUM_REWRITES", "candidates", "ap
 
 @dataclass(frozen=True)
 class Edit:
+    """Characters replaced in the file's text, so a fix changes only the expression and its diff stays small."""
+
     start: int                       # character offsets into the file's text
     end: int
     text: str
@@ -32,6 +34,8 @@ class Edit:
 
 @dataclass(frozen=True)
 class Candidate:
+    """One fix to try: edits undoing one catalogue mistake, kept only if a patched copy passes the checks."""
+
     file: str
     edits: tuple[Edit, ...]
     rule: str                        # the catalogue id this rewrite undoes

@@ -185,6 +185,7 @@ def write_csv(result, path) -> None:
 
 
 def check_class_report_path(path) -> str:
+    """The class report's format from its suffix, checked before grading so a bad --report fails at once."""
     suffix = Path(str(path)).suffix.lower()
     if suffix not in (".html", ".htm", ".txt"):
         raise UsageError(f"--report must name a .html or .txt file, not {str(path)!r}")
@@ -209,6 +210,7 @@ def feedback_name(entry, kind: str) -> str:
 
 
 def write_feedback(result, folder, kind: str = "txt") -> list[Path]:
+    """One report file per submission (--feedback), named after its folder, so each goes back to its student."""
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
