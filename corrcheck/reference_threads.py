@@ -12,6 +12,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
+from . import cpus
+
 __all__ = ["WORKERS", "workers", "each_block", "blas_threads"]
 
 WORKERS: int | None = None  # threads for sample blocks; None = usable cores (decided on first use);
@@ -22,7 +24,7 @@ _fork_hook_registered = False
 
 def _default_workers() -> int:
     """Usable cores, capped by OPENBLAS_NUM_THREADS / OMP_NUM_THREADS when the user set them."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = cpus.usable()
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
         value = os.environ.get(name, "").strip()
         if value.isdigit() and int(value) > 0:

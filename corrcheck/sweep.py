@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing as mp
-import os
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,7 +30,7 @@ import numpy as np
 
 from .errors import ConfigError, UserCallError, UserTimeout
 from .geometry import Geometry, format_pad, pad_pairs
-from . import reference_threads
+from . import cpus, reference_threads
 from .binding.discover import plan as bind_plan
 from .binding.probe import choose
 from .checks.problem import Problem
@@ -249,14 +248,6 @@ def _work(index: int, point: Point) -> Row:
     return row
 
 
-def default_jobs() -> int:
-    """The CPUs this process may use (its affinity, as taskset or a container limits it), not the machine's count."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
 def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, language: str,
                progress=None, auto: bool = False) -> list[Row]:
     """Rows in grid order, from `jobs` processes (or this one when jobs is 1 or the pool breaks).
@@ -367,7 +358,7 @@ def sweep(op, main: Problem, cfg, *, language: str = "python",
                      f"the functions could not take it ({_short(why)}); give --pad 1,0 to require it")
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
-    jobs = cfg.jobs if cfg.jobs else default_jobs()
+    jobs = cfg.jobs if cfg.jobs else cpus.usable()
     rows = run_points(op, main, cfg, points, jobs=max(1, int(jobs)), language=language, progress=progress,
                       auto=not cfg.jobs)
     for r in rows:
@@ -400,4 +391,4 @@ def attach(result, op, main: Problem, cfg, *, language: str = "python", progress
 
 
 __all__ = ["Point", "Row", "attach", "build_grid", "check_point", "run_points", "smallest_failing", "summarize", "sweep", "takes_dilation",
-           "takes_asymmetric_pad", "default_jobs"]
+           "takes_asymmetric_pad"]

@@ -158,6 +158,9 @@ def test_the_package_is_found():
     assert "corrcheck.reference" in names and "corrcheck.cli" in names and len(names) > 40
 
 
+REFERENCE_MAY_IMPORT = {"geometry", "cpus"}   # cpus imports nothing of corrcheck either
+
+
 def test_the_reference_imports_nothing_of_corrcheck_but_geometry():
     """So it can be read, tested and reused alone; its own helpers (reference_*) may sit beside it."""
     bad = []
@@ -166,9 +169,11 @@ def test_the_reference_imports_nothing_of_corrcheck_but_geometry():
             continue
         for name, node in internal_edges(m):
             top = modules()[name].top
-            if top != "geometry" and not top.startswith("reference"):
+            if top not in REFERENCE_MAY_IMPORT and not top.startswith("reference"):
                 bad.append(f"{m.where(node)} imports {name}")
     assert not bad, "the reference may import only geometry (and reference_* modules):\n" + "\n".join(bad)
+    leaves = [name for m in modules().values() if m.top == "cpus" for name, _ in internal_edges(m)]
+    assert not leaves, f"cpus must stay a leaf, but imports {leaves}"
 
 
 @pytest.mark.parametrize("library,owners", [("typer", {"cli"}), ("click", {"cli"}), ("rich", {"report"})])

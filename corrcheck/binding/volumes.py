@@ -18,7 +18,7 @@ import re
 import numpy as np
 
 from .arrays import to_float_array
-from ..errors import BindError, UnusableOutput, UserCallError
+from ..errors import UnusableOutput, UserCallError
 from ..loader.functions import Param, UserFunction
 
 VOL_X = {"sx", "width", "w", "nx", "cols"}
@@ -276,9 +276,3 @@ def _describe(value) -> str:
         return f"an object with fields {', '.join(sorted(map(str, value))[:8])}"
     return type(value).__name__
 
-
-def bind_error(cls: UserFunction) -> BindError:
-    """Exit 2 for an options-object layer with no volume class to build its inputs from; points to an adapter."""
-    return BindError(f"{cls.name} takes an options object, but corrcheck found no volume class "
-                     f"(constructor (sx, sy, depth)) to build its inputs with: wrap it in a small adapter file "
-                     f"(README: \"Your code has another shape?\")")

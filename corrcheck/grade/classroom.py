@@ -5,12 +5,11 @@ together; the CLI and the Python API call `grade`, and the report renders its Gr
 """
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import __version__
+from .. import __version__, cpus
 from . import cache as cache_module
 from .discover import Submission, find_submissions
 from .pool import Outcome, run_children
@@ -82,14 +81,6 @@ class GradeResult:
                 "summary": summary}
 
 
-def default_jobs() -> int:
-    """The CPUs this process may use (its affinity, as taskset or a container limits it), not the machine's count."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
 def grade(root, patterns, options: dict | None = None, *, jobs: int | None = None,
           time_limit: float | None = DEFAULT_TIME_LIMIT, memory_mb: int | None = DEFAULT_MEMORY_MB,
           cache_dir=None, use_cache: bool = True, reports: tuple[str, ...] = (), skip: tuple = (),
@@ -108,7 +99,7 @@ def grade(root, patterns, options: dict | None = None, *, jobs: int | None = Non
     store = cache_module.Cache(cache_folder)
     skip = tuple(Path(s) for s in skip) + ((cache_folder,) if cache_folder is not None else ())
     submissions = find_submissions(root, patterns, skip)
-    jobs = jobs or default_jobs()
+    jobs = jobs or cpus.usable()
     entries: dict[str, Entry] = {}
     todo: list[tuple[object, dict]] = []
     keys: dict[str, str] = {}
