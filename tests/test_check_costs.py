@@ -136,3 +136,48 @@ def test_one_backward_call_serves_all_three_gradients():
     assert result.passed, result.to_dict()
     # main draw 1, repeatability 1, second draw 1, pad-0 check 1: no gradient target pays its own call
     assert calls["backward"] == 4
+
+
+def _writer(where: str, calls):
+    """The _layer pair, writing into one of its arguments the way learner code does by accident."""
+    fwd, bwd = _layer(calls)
+
+    def conv_forward(x, w, b, conv_param):
+        if where == "x":
+            x -= x.mean()                          # "normalise" the input in place
+        return fwd(x, w, b, conv_param)
+
+    def conv_backward(dout, cache):
+        if where == "dout":
+            dout *= 1.0                            # a write that changes nothing is still a write
+        return bwd(dout, cache)
+
+    return conv_forward, conv_backward
+
+
+def test_arguments_are_lent_read_only_and_a_write_is_still_named():
+    """NumPy code gets corrcheck's arrays as read-only views, not copies; code that writes into
+    an argument is called again on copies, so the in-place-write check still names it, and code
+    that only looks at its arguments is not affected."""
+    seen = []
+    calls = {"forward": 0, "backward": 0}
+    fwd, bwd = _layer(calls)
+
+    def looking(x, w, b, conv_param):
+        seen.append(x.flags.writeable)
+        return fwd(x, w, b, conv_param)
+
+    sizes = dict(convention="cs231n", batch=2, channels=3, filters=4, input_size="9", filter_size="3",
+                 stride="1", pad="1")
+    assert corrcheck.check(forward=looking, grad_input=bwd, grad_filter=bwd, grad_bias=bwd, **sizes).passed
+    assert seen and not any(seen)                  # never a writable copy
+    for where, moves in (("x", True), ("dout", False)):
+        fwd_w, bwd_w = _writer(where, {"forward": 0, "backward": 0})
+        result = corrcheck.check(forward=fwd_w, grad_input=bwd_w, grad_filter=bwd_w, grad_bias=bwd_w, **sizes)
+        messages = [c.message or "" for c in result.checks]
+        name = "conv_forward" if where == "x" else "conv_backward"
+        if moves:                                  # values changed: named, and the run fails
+            assert result.verdict == "fail"
+            assert any(f"{name} changes its argument `{where}` in place" in m for m in messages), messages
+        else:                                      # the same values written back: nothing to name
+            assert result.passed, messages

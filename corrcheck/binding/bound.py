@@ -17,11 +17,11 @@ import numpy as np
 
 from .arrays import to_float_array
 from ..checks.compare import same_values
-from ..errors import UnusableOutput, UserTimeout
+from ..errors import UnusableOutput, UserRaised, UserTimeout
 from ..geometry import Geometry
 from ..loader.guard import call_user
 from .layouts import Layout
-from ..vocab import ACTIVATION_TARGETS, Target
+from ..vocab import ACTIVATION_TARGETS, Convention, Target
 
 
 @dataclass(frozen=True)
@@ -125,6 +125,7 @@ class BoundOp:
         self.hung: dict[str, UserTimeout] = {}
         self._memo: list | None = None   # [(inputs, gradients, shapes)] of the last backward calls
         self._pristine: dict[int, tuple] = {}  # id(array handed to the user) -> (it, the values it had)
+        self._lent = False                     # the last call's arrays were read-only views, not copies
         self._compiled: set = set()
 
     # ---- what is bound ------------------------------------------------------
@@ -157,7 +158,13 @@ class BoundOp:
         the array the user would get it is handed over without the protective copy (50 MB at
         large shapes); an in-place write then goes unseen, which the checks' own calls catch."""
         args = self._user_args(x, w, b, None, geom, scratch_x=scratch_x)
-        raw = self.impl.forward(args, self._caller)
+        try:
+            raw = self.impl.forward(args, self._caller)
+        except UserRaised as err:
+            if not self._lent or not _wrote_read_only(err):
+                raise
+            args = self._user_args(x, w, b, None, geom, lend=False)   # it writes into its arguments:
+            raw = self.impl.forward(args, self._caller)                # give copies, catch it in the act
         return self._canonical("forward", raw, args)
 
     def grad_input(self, dout, x, w, b, geom):
@@ -218,7 +225,13 @@ class BoundOp:
             raws, args = hit[1], hit[2]
         else:
             args = self._user_args(x, w, b, dout, geom)
-            raws = dict(self.impl.gradients(target, args, self._caller))
+            try:
+                raws = dict(self.impl.gradients(target, args, self._caller))
+            except UserRaised as err:
+                if not self._lent or not _wrote_read_only(err):
+                    raise
+                args = self._user_args(x, w, b, dout, geom, lend=False)
+                raws = dict(self.impl.gradients(target, args, self._caller))
             # the memo needs the shapes only: dropping the argument copies frees 100 MB at large shapes;
             # two entries, because the checks visit the targets on two draws in turn
             self._memo = [(key, raws, _shapes_only(args))] + list(self._memo or ())[:MEMO_ENTRIES - 1]
@@ -235,7 +248,11 @@ class BoundOp:
         raws[target] = _Canonical(array)
         return array
 
-    def _user_args(self, x, w, b, dout, geom, scratch_x: bool = False) -> UserArgs:
+    def _user_args(self, x, w, b, dout, geom, scratch_x: bool = False, lend: bool = True) -> UserArgs:
+        """The user's arguments. NumPy code gets read-only views of corrcheck's own arrays (no copy
+        of 50 MB inputs per call; a write raises, and the call is then made again on copies so the
+        in-place-write check names it). Framework code, which wraps arrays in tensors, and lists
+        get copies."""
         L = self.layout
         ux, uw = L.x_to_user(x), L.w_to_user(w)
         udout = None if dout is None else L.out_to_user(dout)
@@ -243,14 +260,23 @@ class BoundOp:
         f, _, *k = w.shape
         out_spatial = geom.out_shape(s, k)
         sources = [ux, uw, None if b is None else np.array(b, dtype=np.float64), udout]
-        given = [None if a is None else self._container(a) for a in sources[1:]]
-        handed = scratch_x and self.container == "array" and ux.dtype == np.float64 and ux.flags.c_contiguous
-        given.insert(0, ux if handed else self._container(ux))
-        # what each array had before the user saw it: the in-place-write check compares with
-        # these instead of copying every argument again before each call
-        # (a flat container hands over the same values in one row-major run: compare in that shape)
+        self._lent = lend and self.container == "array" and self.convention not in FRAMEWORK_CONVENTIONS
+        given = []
+        for i, src in enumerate(sources):
+            if src is None:
+                given.append(None)
+            elif src.dtype == np.float64 and src.flags.c_contiguous and (self._lent or (scratch_x and i == 0 and
+                                                                                          self.container == "array")):
+                view = src.view()
+                view.flags.writeable = not self._lent      # a finite-difference point is corrcheck's scratch
+                given.append(view)
+            else:
+                given.append(self._container(src))
+        # what each copied array had before the user saw it: the in-place-write check compares with
+        # these instead of copying every argument again before each call (a lent view cannot be
+        # written; a flat container hands over the same values in one row-major run)
         self._pristine = {id(g): (g, src.reshape(g.shape)) for g, src in zip(given, sources)
-                          if isinstance(g, np.ndarray)}
+                          if isinstance(g, np.ndarray) and not np.may_share_memory(g, src)}
         return UserArgs(
             x=given[0], w=given[1], b=given[2], dout=given[3], geom=geom,
             x_shape=tuple(ux.shape), w_shape=tuple(uw.shape),
@@ -300,6 +326,8 @@ class BoundOp:
         known = self._pristine.get(id(a)) if isinstance(a, np.ndarray) else None
         if known is not None and known[0] is a:
             return known[1]
+        if isinstance(a, np.ndarray) and not a.flags.writeable:
+            return None                           # lent read-only: the call cannot change it
         return _snapshot(a)
 
     def _canonical(self, target: str, raw, args: UserArgs) -> np.ndarray:
@@ -333,6 +361,15 @@ class BoundOp:
         if target in ACTIVATION_TARGETS:
             return L.out_from_user(arr)
         return L.w_from_user(arr)
+
+
+FRAMEWORK_CONVENTIONS = (Convention.TORCH_FUNCTION, Convention.TORCH_MODULE, Convention.JAX)
+
+
+def _wrote_read_only(err: UserRaised) -> bool:
+    """The user's code raised because it wrote into a read-only argument (numpy's own wording)."""
+    cause = err.__cause__
+    return isinstance(cause, ValueError) and "read-only" in str(cause)
 
 
 @dataclass(frozen=True)
