@@ -331,3 +331,27 @@ def test_a_submission_that_kills_its_own_process_is_one_row(cli, tmp_path):
     assert "killed by SIGSEGV" in by_name["cs231n-002"]["error"]["message"]
     assert "killed by SIGKILL" in by_name["holberton-002"]["error"]["message"]
     assert doc["summary"]["could_not_check"] == 2 + generated.count("error")
+
+
+@pytest.mark.parametrize("start", ["forkserver", "subprocess"])
+def test_a_corrcheck_folder_where_grade_runs_does_not_break_the_children(small, tmp_path, start):
+    """Graded from the folder a repository was cloned into (which holds corrcheck/): with an
+    editable install every child once imported that folder as a namespace package and died."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.executable).with_name("corrcheck")
+    if not script.exists():
+        pytest.skip("no corrcheck console script beside this interpreter")
+    here = tmp_path / "clone"
+    (here / "corrcheck").mkdir(parents=True)
+    env = dict(os.environ, NO_COLOR="1", COLUMNS="100")
+    if start == "subprocess":
+        env["CORRCHECK_GRADE_SUBPROCESS"] = "1"
+    proc = subprocess.run([str(script), "grade", str(small.root), "--files", "*/*.py", *TINY, "--json",
+                           "--no-cache"], cwd=here, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    got = {s["submission"]: s["verdict"] for s in json.loads(proc.stdout)["submissions"]}
+    assert got == {name: verdict for name, (verdict, _) in small.expected.items()}

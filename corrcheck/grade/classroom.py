@@ -129,7 +129,10 @@ def grade(root, patterns, options: dict | None = None, *, jobs: int | None = Non
 
     for outcome in run_children(todo, jobs=jobs, time_limit=time_limit):
         entry = _entry(outcome)
-        if outcome.failure != "time":       # a timeout may be the machine's load: try again next time
+        # only what the submission decides is kept: a report, or running out of memory. A timeout may
+        # be the machine's load and a process that died before reporting may be the environment
+        # (or corrcheck): both are tried again next time
+        if outcome.payload is not None or outcome.failure == "memory":
             store.put(keys[entry.submission], {"document": entry.document, "reports": entry.reports,
                                                "limit": entry.limit})
         record(entry)

@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 
 POLL_SECONDS = 0.02
 STDERR_TAIL = 400           # characters of a crashed child's stderr kept for the message
@@ -144,9 +145,29 @@ def fork_server():
 
     if os.environ.get("CORRCHECK_GRADE_SUBPROCESS") or "forkserver" not in multiprocessing.get_all_start_methods():
         return None
+    from multiprocessing import forkserver
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
+    here = os.getcwd()
+    os.chdir(package_root())            # the server's path starts with its working folder: make that
+    try:                                # corrcheck's own, so its preload imports the real package
+        forkserver.ensure_running()
+    finally:
+        os.chdir(here)
     return context
+
+
+def package_root() -> str:
+    """The folder that holds the corrcheck package, for the children's import path.
+
+    A child's path starts with a working folder (the submission's, or the one grade was run
+    from). Should that folder hold a directory named corrcheck, the import system takes it as
+    a namespace package before an editable install's finder is asked; a regular package
+    anywhere on the path wins over a namespace one, so the real folder on the path is enough.
+    """
+    import corrcheck                    # lazy: only a grade that starts children needs the location
+    return str(Path(corrcheck.__file__).resolve().parents[1])
 
 
 def _start(key, task, env, context):
@@ -174,6 +195,7 @@ def run_children(tasks: list[tuple[object, dict]], *, jobs: int, time_limit: flo
     for name in SINGLE_THREAD:
         env.setdefault(name, "1")
     env["PYTHONDONTWRITEBYTECODE"] = "1"     # no __pycache__ left in the students' folders
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), package_root()) if p)
     context = fork_server() if tasks else None
     pending = deque(tasks)
     running: list[_Child] = []
