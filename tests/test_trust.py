@@ -219,3 +219,12 @@ def test_an_unreadable_result_object_is_exit_2_not_a_fail(cli, path):
     assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
     msg = doc["error"]["message"]
     assert "cannot read" in msg and "Your code has another shape?" in msg
+
+
+@pytest.mark.parametrize("flags", [("--pad", "same"), ("--pad", "same", "--stride", "1")])
+def test_same_padding_never_accuses_code_that_takes_one_pad(cli, flags):
+    """'same' at the default 3x2 filter is a pad per axis or side; code taking one int cannot be
+    handed that, so the check moves to sizes whose 'same' pad is one number, and says so."""
+    proc, doc = cli.run_json("run", HERE / "cs231n_one_int_pad.py", *flags)
+    assert proc.returncode == 0 and doc["verdict"] == "pass", doc.get("conclusion")
+    assert any("'same' padding at input" in n and "takes one pad" in n for n in doc["notes"]), doc["notes"]

@@ -7,13 +7,14 @@ one does, that is reported as a layout mismatch, not as wrong values.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .bound import BoundOp
 from ..checks.suite import expected_for, make_draw, user_result
 from ..errors import BindError, ConfigError, UnreadableOutput, UnusableOutput, UsageError, UserCallError, UserTimeout
+from ..geometry import format_pad
 from .layouts import LAYOUTS
 from ..checks.problem import Problem, build_problem
 from ..vocab import Convention
@@ -133,15 +134,25 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         reasons = "; ".join(dict.fromkeys(a.error for a in attempts if a.error))
         raise UsageError(f"could not run the functions in any layout ({reasons[:300]})")
     op = best.op
+    notes = []
     if best.square:
         # keep the user's (non-square) main problem: the failure there is the finding
         op_main = build_problem(cfg, LAYOUTS[best.layout].spatial, LAYOUTS[best.layout], same_rule=same_rule)
+        if _one_pad(best.problem.geom) and not _one_pad(op_main.geom):
+            # ...unless 'same' gives those sizes a pad per axis or side, which code that takes one pad
+            # cannot be handed at all: then the square sizes, whose 'same' pad is one number, are the check
+            notes.append(f"'same' padding at input {'x'.join(map(str, op_main.in_spatial))} and filter "
+                         f"{'x'.join(map(str, op_main.k_spatial))} is pad {format_pad(op_main.geom.pad)}, which "
+                         f"the code does not take (it takes one pad): checked at input "
+                         f"{'x'.join(map(str, best.problem.in_spatial))} and filter "
+                         f"{'x'.join(map(str, best.problem.k_spatial))} instead (give --input-size / --filter-size "
+                         f"for other sizes)")
+            op_main = replace(best.problem, label="main")
     else:
         op_main = best.problem
     for a in attempts:
         if a.op is not None and a.op is not op:
             op.calls.update(a.op.calls)
-    notes = []
     if cfg.layout == "auto":
         notes.append(f"layout {best.layout} (detected" + {"list": ", nested lists", "flat": ", flat row-major arrays with "
                       "explicit extents"}.get(best.container, "") + ")")
@@ -149,6 +160,11 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         notes.append(f"layout {best.layout}, nested lists")
     first = best.first if not best.square and best.first is not None else None
     return op, op_main, notes, first
+
+
+def _one_pad(geom) -> bool:
+    """'same' padding that came out as one number: the same before and after, on every axis."""
+    return geom.mode == "same" and len({p for pair in geom.pad for p in pair}) == 1
 
 
 def first_call(op: BoundOp, problem: Problem, cfg):
