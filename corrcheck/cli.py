@@ -53,6 +53,9 @@ class Layout(str, Enum):
 class Op(str, Enum):
     correlate = "correlate"
     convolve = "convolve"
+    transpose = "transpose"
+    maxpool = "maxpool"
+    avgpool = "avgpool"
 
 
 BINDING, GEOMETRY, SHAPES, CHECKING, OUTPUT = "Binding", "Geometry", "Shapes", "Checking", "Output"
@@ -87,7 +90,15 @@ DemoStride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="
 DemoPad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
                                         help="Padding, as for run. Default: 1, as in the forum question.")]
 DEMO_DEFAULTS = {"stride": "2", "pad": "1"}   # the seed question's configuration
-OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute. Default: correlate.")]
+OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute: a correlation, a convolution, a transposed convolution (w is in, out/groups, *K), max or average pooling (no filter: --filter-size is the window). Default: correlate, or what your function and parameter names say (deconv, conv_transpose, upconv, maxpool, avg_pool).")]
+Groups = Annotated[Optional[int], _opt("--groups", panel=GEOMETRY, metavar="G", min=1,
+                                       help="Grouped convolution: channels split into G groups, filter (F, C/G, *K); depthwise is G = channels. Default: 1, or read from a groups/depth_multiplier parameter or the filter's shape.")]
+OutputPadding = Annotated[Optional[str], _opt("--output-padding", panel=GEOMETRY, metavar="P",
+                                              help="--op transpose: extra output rows after the input's spread, int or per axis; smaller than the stride or the dilation. Default: 0.")]
+CeilMode = Annotated[bool, _opt("--ceil-mode", panel=GEOMETRY,
+                                help="Pooling: count windows with ceil instead of floor (a last partial window, never one starting in the padding after the input).")]
+CountIncludePad = Annotated[bool, _opt("--count-include-pad", panel=GEOMETRY,
+                                       help="--op avgpool: padded zeros count in each window's divisor. Default: divide by the input cells only.")]
 InputSize = Annotated[Optional[str], _opt("--input-size", panel=SHAPES, metavar="N",
                                           help="Spatial size of the random input, per axis like 7x5. Default: chosen per layout, non-square.")]
 FilterSize = Annotated[Optional[str], _opt("--filter-size", panel=SHAPES, metavar="K",
@@ -217,7 +228,9 @@ def run(
     files: Files,
     forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,
     grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
-    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = None,
+    groups: Groups = None, output_padding: OutputPadding = None, ceil_mode: CeilMode = False,
+    count_include_pad: CountIncludePad = False,
     input_size: InputSize = None, filter_size: FilterSize = None, channels: Channels = None,
     filters: Filters = None, batch: Batch = None,
     seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
@@ -232,7 +245,7 @@ def run(
 
 @app.command(epilog=DEMO_EXAMPLES)
 def demo(
-    stride: DemoStride = None, pad: DemoPad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    stride: DemoStride = None, pad: DemoPad = None, dilation: Dilation = None, op: OpOpt = None,
     input_size: InputSize = None, filter_size: FilterSize = None,
     seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
     exhaustive: Exhaustive = False, explain_cell: ExplainCell = None, fix: Fix = False, timeout: Timeout = None,
@@ -320,7 +333,8 @@ def _config(options: dict, **extra):
     """RunConfig from the options actually given (RunConfig's own defaults for the rest), validated."""
     from .config import RunConfig
 
-    given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
+    given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()
+             if v is not None and not (k in ("ceil_mode", "count_include_pad") and v is False)}
     if "explain_cell" in given:
         given["explain_cell"] = parse_cell(given["explain_cell"])
     return RunConfig(**given, **extra).validate()

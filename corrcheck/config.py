@@ -4,7 +4,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass, field, replace
 
-from .geometry import ConfigError, parse_pad, per_axis
+from .geometry import ALL_OPS, ConfigError, parse_pad, per_axis
 
 CONVENTIONS = ("auto", "functional", "cs231n", "holberton", "layer")
 LAYOUTS = ("auto", "w", "hw", "chw", "nchw", "nhwc", "dhw", "ncdhw")
@@ -42,6 +42,10 @@ class RunConfig:
     filters: int | None = None
     batch: int | None = None
     op: str = "correlate"
+    groups: int | None = None          # None: 1, or what the user's names and filter shape say
+    output_padding: object = None      # transpose only
+    ceil_mode: bool = False            # pooling only
+    count_include_pad: bool = False    # avgpool only
     seed: int = 0
     rtol: float | None = None
     atol: float | None = None
@@ -63,8 +67,12 @@ class RunConfig:
             raise ConfigError(f"--convention must be one of {', '.join(CONVENTIONS)}, not {self.convention!r}")
         if self.layout not in LAYOUTS:
             raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
-        if self.op not in ("correlate", "convolve"):
-            raise ConfigError(f"--op must be correlate or convolve, not {self.op!r}")
+        if self.op not in ALL_OPS:
+            raise ConfigError(f"--op must be one of {', '.join(ALL_OPS)}, not {self.op!r}")
+        if self.groups is not None and (isinstance(self.groups, bool) or self.groups < 1):
+            raise ConfigError(f"--groups must be at least 1, got {self.groups!r}")
+        if self.output_padding is not None:
+            per_axis(self.output_padding, _axes_of(self.output_padding), "output padding", 0)
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise ConfigError(f"--seed must be a whole number of at least 0, got {self.seed!r}")
         if self.timeout is not None and self.timeout <= 0:
@@ -88,6 +96,11 @@ class RunConfig:
             if v is not None:
                 per_axis(v, _axes_of(v), name.replace("_", " "), 1)
         return self
+
+    def window_options(self, op: str | None = None) -> dict:
+        """The issue-18 options as make_geometry keywords (parsed there, once)."""
+        return {"groups": self.groups or 1, "output_padding": self.output_padding or 0,
+                "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad}
 
 
 def _axes_of(value) -> int:

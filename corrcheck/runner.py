@@ -188,6 +188,9 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     try:
         cfg = cfg.validate()
         ns, language, sources = load_namespace(cfg)
+        from .window_runner import run_window, wants_window_path
+        if wants_window_path(cfg, ns):      # grouped, transposed, pooling: their own binding and checks
+            return run_window(cfg, ns, language, sources, t0)
         plan = bind_plan(ns, cfg)
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)

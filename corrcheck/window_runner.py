@@ -1,0 +1,303 @@
+"""One run of a grouped, transposed or pooling layer: bind, check, diagnose, locate -> RunResult.
+
+runner.run hands over here when --op/--groups or the user's names say the file
+is one of these layers; the dense correlation path is untouched. Never prints.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+import time
+
+import numpy as np
+
+from . import __version__
+from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
+                                 role_of)
+from .checks.window_suite import check, make_draw
+from .checks.tolerances import tolerance_for
+from .diagnosis import catalogue_ops
+from .errors import BindError, UserCallError
+from .geometry import ConfigError, format_axes, format_pad, make_geometry, per_axis
+from .result import Diagnosis, Location, RunResult
+
+POOL = ("maxpool", "avgpool")
+DEFAULT_INPUT = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}
+DEFAULT_KERNEL = {1: (3,), 2: (3, 2), 3: (3, 2, 2)}
+TRANSPOSE_INPUT = {1: (5,), 2: (4, 3), 3: (3, 3, 2)}
+PARAMETERISATIONS = {False: "torch (in, out/groups, *K) scatter form",
+                     True: "zero insertion + stride-1 correlation, filter (out, in, *K) flipped (CMU mytorch form)"}
+
+
+def wants_window_path(cfg, ns) -> bool:
+    """True when --op/--groups or the names in the files say this is one of the new layers."""
+    if cfg.op in ("transpose",) + POOL or (cfg.groups or 1) > 1:
+        return True
+    if cfg.op != "correlate" or cfg.forward:
+        return False
+    op, _ = detect_op(list(ns), [p.name for f in ns.values() for p in f.params])
+    if op is None:
+        return False
+    # a library with a dense convolution beside its pooling layer keeps the dense check unless --op says
+    dense = [f for f in ns.values() if re.search(r"conv|corr", f.short_name, re.I)
+             and not any(p.search(f.short_name) for _, p in OP_WORDS)]
+    return not dense or op == "transpose" or (cfg.groups or 0) > 1 or _grouped_names(ns)
+
+
+def _grouped_names(ns) -> bool:
+    return any(p.name.lower() in ("groups", "depth_multiplier") for f in ns.values() for p in f.params) or \
+        any(OP_WORDS[3][1].search(f.short_name) for f in ns.values())
+
+
+def _bind(ns, cfg):
+    """(forward UserFunction or class, {target: backward}, convention)."""
+    if cfg.forward and cfg.forward in ns:
+        fwd = ns[cfg.forward]
+    else:
+        classes = [f for f in ns.values() if f.is_class and "forward" in f.methods]
+        funcs = [f for f in ns.values() if not f.is_class and "." not in f.name]
+        fwds = [f for f in funcs if not BACKWARD_WORDS.search(f.short_name)]
+        named = [f for f in fwds if FORWARD_WORDS.search(f.short_name) or
+                 any(p.search(f.short_name) for _, p in OP_WORDS)]
+        if classes and not named:
+            fwd = next((c for c in classes if any(p.search(c.short_name) for _, p in OP_WORDS)), classes[0])
+            return fwd, ({"grad_input": fwd} if "backward" in fwd.methods else {}), "layer"
+        cands = named or fwds
+        if not cands:
+            raise BindError("no forward function found: name it forward or after the layer (maxpool_forward, "
+                            "conv_transpose, ...), or give --forward NAME")
+        fwd = cands[0]
+    if fwd.is_class:
+        return fwd, ({"grad_input": fwd} if "backward" in fwd.methods else {}), "layer"
+    back = {}
+    for flag in ("grad_input", "grad_filter", "grad_bias"):
+        name = getattr(cfg, flag)
+        if name and name in ns:
+            back[flag] = ns[name]
+    if not back:
+        for f in ns.values():
+            if f.is_class or "." in f.name or not BACKWARD_WORDS.search(f.short_name):
+                continue
+            low = f.short_name.lower()
+            if re.search(r"input|_dx|dx_|data", low):
+                back["grad_input"] = f
+            elif re.search(r"filter|weight|_dw|dw_|kernel", low):
+                back["grad_filter"] = f
+            elif re.search(r"bias|_db", low):
+                back["grad_bias"] = f
+            else:
+                back.setdefault("both", f)
+    if "both" in back:
+        both = back.pop("both")
+        for t in ("grad_input", "grad_filter", "grad_bias"):
+            back.setdefault(t, both)
+    cs231n = any(role_of(p.name, False) in ("param", "cache") for f in [fwd, *back.values()] for p in f.params)
+    return fwd, back, "cs231n" if cs231n else "functional"
+
+
+def _takes(fn, role, pool) -> bool:
+    """A parameter of that role, or a *_param dict the function reads that key from."""
+    if any(role_of(p.name, pool) == role for p in fn.params):
+        return True
+    if fn.is_class:
+        return False
+    if any(role_of(p.name, pool) == "param" for p in fn.params):
+        keys = {"stride": ("stride",), "pad": ("pad", "padding")}[role]
+        src = fn.source or ""
+        return any(re.search(rf"""['"]{k}['"]""", src) for k in keys) if src else True
+    return False
+
+
+def run_window(cfg, ns, language, sources, t0) -> RunResult:
+    fwd, back, convention = _bind(ns, cfg)
+    if cfg.convention not in ("auto", convention):
+        convention = cfg.convention if cfg.convention in ("functional", "cs231n", "layer") else convention
+    op, groups_hint = cfg.op, cfg.groups
+    names = [fwd.name] + [f.name for f in back.values()]
+    params = [p.name for f in [fwd, *back.values()] for p in f.params]
+    if op == "correlate" and not cfg.groups:
+        found, hint = detect_op(names, params)
+        if found:
+            op = found
+            groups_hint = hint if hint is not None else groups_hint
+    pool = op in POOL
+    notes = []
+    ndim = len(per_axis(cfg.input_size, _count(cfg.input_size), "input size", 1)) if cfg.input_size else \
+        (len(per_axis(cfg.filter_size, _count(cfg.filter_size), "filter size", 1)) if cfg.filter_size else 2)
+    takes_stride, takes_pad = _takes(fwd, "stride", pool), _takes(fwd, "pad", pool)
+    if pool and fwd.is_class and not takes_pad:
+        takes_pad = False
+    stride = cfg.stride if cfg.stride is not None else (2 if takes_stride else 1)
+    pad = cfg.pad if cfg.pad is not None else (1 if takes_pad else 0)
+    if cfg.stride is None or cfg.pad is None:
+        notes.append(f"no --stride/--pad given: checked at stride {stride}, pad {pad}")
+    k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size else DEFAULT_KERNEL[ndim]
+    n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
+        (TRANSPOSE_INPUT if op == "transpose" else DEFAULT_INPUT)[ndim]
+    # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
+    if groups_hint == 0:
+        channels = cfg.channels or 3
+        groups = channels
+        filters = cfg.filters or 2 * channels
+    else:
+        groups = groups_hint or 1
+        channels = cfg.channels or (2 * groups if groups > 1 else 3)
+        filters = cfg.filters or (3 * groups if groups > 1 else (2 if op == "transpose" else 4))
+    if pool:
+        filters = channels
+    geom_op = op if op != "grouped" else "correlate"
+    geom = make_geometry(stride, pad, cfg.dilation, geom_op, ndim, n, k, groups=groups,
+                         output_padding=cfg.output_padding or 0, ceil_mode=cfg.ceil_mode,
+                         count_include_pad=cfg.count_include_pad)
+    if channels % groups or filters % groups:
+        raise ConfigError(f"groups {groups} must divide the channels ({channels}) and the filters ({filters})")
+    batch = cfg.batch or 2
+    settings = Settings(op=op, stride=geom.stride, pad=tuple(p for p, _ in geom.pad), dilation=geom.dilation,
+                        groups=groups, output_padding=geom.output_padding, window=tuple(k),
+                        ceil_mode=geom.ceil_mode, count_include_pad=geom.count_include_pad,
+                        in_channels=channels, out_channels=filters)
+    wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
+                   timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings)
+    rng = np.random.default_rng(cfg.seed)
+    d = make_draw(rng, op, geom, batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k)
+    if op == "transpose":
+        _choose_parameterisation(wop, d, geom, notes)
+    checks, user = check(wop, geom, d, rng, cfg)
+    checks = tuple(checks)
+    diagnoses = _diagnose(wop, geom, d, user, checks, cfg, sources)
+    failed = any(c.status in ("fail", "error") for c in checks)
+    config = {"op": op, "stride": list(geom.stride), "pad": [list(p) for p in geom.pad],
+              "dilation": list(geom.dilation), "layout": "nc" + "dhw"[3 - ndim:], "convention": convention,
+              "input_shape": [batch, channels, *n],
+              "filter_shape": list(k) if pool else (list(d.w.shape) if d.w is not None else list(k)),
+              "seed": int(cfg.seed), "groups": groups}
+    if op == "transpose":
+        config["output_padding"] = list(geom.output_padding or (0,) * ndim)
+        config["parameterisation"] = "mytorch" if wop.flipped_filter else "torch"
+    if pool:
+        config["ceil_mode"] = geom.ceil_mode
+        if op == "avgpool":
+            config["count_include_pad"] = geom.count_include_pad
+    notes.insert(0, f"checked as {_op_words(op, groups, channels)} ({convention} convention): "
+                    f"input {'x'.join(map(str, (batch, channels, *n)))}, "
+                    + (f"window {'x'.join(map(str, k))}" if pool else f"filter {'x'.join(map(str, d.w.shape))}")
+                    + f", {geom.describe()}")
+    return RunResult(version=__version__, verdict="fail" if failed else "pass", files=tuple(cfg.files),
+                     config=config, bound=wop.names, checks=checks, diagnoses=tuple(diagnoses),
+                     calls=dict(wop.calls), seconds=time.perf_counter() - t0, notes=tuple(notes),
+                     conclusion=_conclusion(failed, diagnoses, op), command=_command(cfg, op, geom, n, k),
+                     sources=sources or {})
+
+
+def _count(value) -> int:
+    return max(1, len([p for p in str(value).replace("×", "x").split("x") if p])) if isinstance(value, str) else \
+        (len(value) if isinstance(value, (tuple, list)) else 1)
+
+
+def _op_words(op, groups, channels) -> str:
+    if op == "transpose":
+        return "a transposed convolution"
+    if op in POOL:
+        return {"maxpool": "max pooling", "avgpool": "average pooling"}[op]
+    if groups == channels and groups > 1:
+        return "a depthwise convolution"
+    return f"a grouped convolution ({groups} groups)" if groups > 1 else "a convolution"
+
+
+def _choose_parameterisation(wop, d, geom, notes):
+    """Torch's (in, out/G, *K) or the flipped (out, in, *K) mytorch form: whichever the forward agrees with."""
+    from .checks.window_suite import expected
+    want = expected("transpose", "forward", d, geom)
+    for flipped in (False, True):
+        wop.flipped_filter = flipped
+        try:
+            got = wop.forward(d.x, d.w, d.b)
+        except UserCallError:
+            continue
+        if got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-8 * max(1, np.abs(want).max())):
+            notes.append(f"your filter is read in the {PARAMETERISATIONS[flipped]}" +
+                         (": the same layer as torch's conv_transpose, with in/out swapped and the taps reversed"
+                          if flipped else ""))
+            return
+    wop.flipped_filter = False
+    notes.append("filter parameterisation: torch's (in, out/groups, *K) assumed (the forward matched neither form)")
+
+
+def _diagnose(wop, geom, d, user, checks, cfg, sources) -> list[Diagnosis]:
+    tol = tolerance_for(None, cfg.rtol, cfg.atol)
+    out = []
+    failing = []
+    for c in checks:
+        if c.status in ("fail", "error") and c.target not in failing and c.against == "reference":
+            failing.append(c.target)
+    for target in failing:
+        got = user.get(target)
+        if got is None:
+            continue
+        m = catalogue_ops.match(wop.op, geom, target, d, got, tol)
+        fn = wop.forward_fn if target == "forward" or wop.convention == "layer" else \
+            wop.backward_fns.get(target, wop.forward_fn)
+        if m is None:
+            out.append(Diagnosis(target, None, 0.0, "no known pattern matched: compare the mismatching cells "
+                                 "listed above with the window each one reads", _locate(fn, (), sources, target)))
+            continue
+        out.append(Diagnosis(target, m.id, 0.95, m.summary, _locate(fn, m.where, sources, target)))
+    return out
+
+
+def _locate(fn, patterns, sources, target) -> Location | None:
+    """The first line of the bound function (or the layer's forward/backward) matching the mistake's pattern."""
+    if not fn.file or fn.file not in sources or not fn.line:
+        return None
+    lines = sources[fn.file].splitlines()
+    start = fn.line - 1
+    end = _block_end(lines, start)
+    if fn.is_class:
+        method = "backward" if target != "forward" else "forward"
+        for i in range(start, end):
+            if re.match(rf"\s*def\s+{method}\b", lines[i]):
+                start, end = i, _block_end(lines, i)
+                break
+    for pat in patterns:
+        for i in range(start + 1, end):
+            text = lines[i].split("#")[0]
+            if re.search(pat, text) and not re.match(r"\s*(def|class|return)\b", text):
+                return Location(fn.file, i + 1, lines[i].strip(), end_line=None)
+    return Location(fn.file, start + 1, lines[start].strip())
+
+
+def _block_end(lines, start) -> int:
+    """End (exclusive) of the Python def/class block, or of the JS function's braces, starting at `start`."""
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    depth = 0
+    for i in range(start, len(lines)):
+        depth += lines[i].count("{") - lines[i].count("}")
+        if i > start and lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) <= indent \
+                and not lines[i].strip().startswith(("}", ")", "]")) and depth <= 0:
+            return i
+    return len(lines)
+
+
+def _conclusion(failed, diagnoses, op) -> str:
+    if not failed:
+        return f"Every check of the {op} layer passed: forward and gradients agree with the reference " \
+               f"and with finite differences of your forward."
+    named = [d for d in diagnoses if d.bug]
+    if named:
+        return " ".join(f"{d.target.replace('_', ' ')}: {d.bug} — {d.explanation}." for d in named)
+    return "The layer disagrees with the reference; no catalogued mistake matched."
+
+
+def _command(cfg, op, geom, n, k) -> str:
+    parts = ["corrcheck", "run", *cfg.files, "--op", op if op != "grouped" else "correlate",
+             "--stride", format_axes(geom.stride), "--pad", format_pad(geom.pad)]
+    if geom.groups > 1:
+        parts += ["--groups", str(geom.groups)]
+    if any(geom.output_padding):
+        parts += ["--output-padding", format_axes(geom.output_padding)]
+    if geom.ceil_mode:
+        parts.append("--ceil-mode")
+    if geom.count_include_pad:
+        parts.append("--count-include-pad")
+    parts += ["--input-size", "x".join(map(str, n)), "--filter-size", "x".join(map(str, k)), "--seed", str(cfg.seed)]
+    return " ".join(shlex.quote(str(p)) for p in parts)
