@@ -76,10 +76,9 @@ def _multiplier_swapped(d, g: Geometry):
     if g.groups != c or f == c or f % c:
         return None
     m = f // c
-    ref = R.conv_forward(d.x, d.w, None, geometry=g)
+    ref = R.conv_forward(d.x, d.w, d.b, geometry=g)
     perm = np.array([ci * m + mi for mi in range(m) for ci in range(c)])
-    y = ref[:, perm]
-    return y + (0 if d.b is None else d.b.reshape((1, f) + (1,) * (y.ndim - 2)))
+    return ref[:, perm]
 
 
 # ---- transposed ---------------------------------------------------------------------------------
@@ -315,6 +314,30 @@ CATALOGUE: tuple[OpMistake, ...] = (
 )
 
 
+LINEAR = ("grouped", "transpose", "avgpool")
+
+
+def _adjoint(mistake: OpMistake, target: str, d, geom: Geometry):
+    """The gradient a backward written with the same mistake returns: the mutant forward's
+    Jacobian transposed, applied to dout (the forward is linear in x and in w for these ops)."""
+    if mistake.target != "forward" or mistake.op not in LINEAR + ("pool",) or geom.op == "maxpool":
+        return None
+    arg = {"grad_input": "x", "grad_filter": "w"}.get(target)
+    base = getattr(d, arg, None) if arg else None
+    if base is None or base.size > 4096:
+        return None
+    grad = np.empty(base.size)
+    for i in range(base.size):
+        e = np.zeros(base.size)
+        e[i] = 1.0
+        moved = replace(d, **{arg: e.reshape(base.shape)}, b=None)
+        y = mistake.mutant(moved, geom)
+        if y is None or y.shape != d.dout.shape:
+            return None
+        grad[i] = float(np.sum(np.nan_to_num(y) * d.dout))
+    return grad.reshape(base.shape)
+
+
 def family(op: str, groups: int) -> tuple[str, ...]:
     if op in ("maxpool", "avgpool"):
         return (op, "pool")
@@ -329,10 +352,11 @@ def match(op: str, geom: Geometry, target: str, draw, user: np.ndarray, tol) -> 
     for m in CATALOGUE:
         if m.op not in fams:
             continue
-        if not (m.target == target or (m.target == "output" and target == "forward")):
+        mirrored = m.target == "forward" and target in ("grad_input", "grad_filter")
+        if not (m.target == target or (m.target == "output" and target == "forward") or mirrored):
             continue
         try:
-            got = m.mutant(draw, geom)
+            got = _adjoint(m, target, draw, geom) if mirrored else m.mutant(draw, geom)
         except (ConfigError, ValueError, IndexError):
             continue
         if got is None or got.shape != user.shape or not np.isfinite(got).all():
