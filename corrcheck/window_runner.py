@@ -61,14 +61,14 @@ def _bind(ns, cfg):
                  any(p.search(f.short_name) for _, p in OP_WORDS)]
         if classes and not named:
             fwd = next((c for c in classes if any(p.search(c.short_name) for _, p in OP_WORDS)), classes[0])
-            return fwd, ({"grad_input": fwd} if "backward" in fwd.methods else {}), "layer"
+            return fwd, _layer_targets(fwd), "layer"
         cands = named or fwds
         if not cands:
             raise BindError("no forward function found: name it forward or after the layer (maxpool_forward, "
                             "conv_transpose, ...), or give --forward NAME")
         fwd = cands[0]
     if fwd.is_class:
-        return fwd, ({"grad_input": fwd} if "backward" in fwd.methods else {}), "layer"
+        return fwd, _layer_targets(fwd), "layer"
     back = {}
     for flag in ("grad_input", "grad_filter", "grad_bias"):
         name = getattr(cfg, flag)
@@ -93,6 +93,11 @@ def _bind(ns, cfg):
             back.setdefault(t, both)
     cs231n = any(role_of(p.name, False) in ("param", "cache") for f in [fwd, *back.values()] for p in f.params)
     return fwd, back, "cs231n" if cs231n else "functional"
+
+
+def _layer_targets(cls) -> dict:
+    """A layer's backward returns dx and leaves dW/db on attributes (read when present)."""
+    return {t: cls for t in ("grad_input", "grad_filter", "grad_bias")} if "backward" in cls.methods else {}
 
 
 def _takes(fn, role, pool) -> bool:
@@ -131,7 +136,9 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     pad = cfg.pad if cfg.pad is not None else (1 if takes_pad else 0)
     if cfg.stride is None or cfg.pad is None:
         notes.append(f"no --stride/--pad given: checked at stride {stride}, pad {pad}")
-    k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size else DEFAULT_KERNEL[ndim]
+    # classes usually take one int kernel_size: square by default there
+    k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size else \
+        ((3,) * ndim if convention == "layer" else DEFAULT_KERNEL[ndim])
     n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
         (TRANSPOSE_INPUT if op == "transpose" else DEFAULT_INPUT)[ndim]
     # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
@@ -141,8 +148,9 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         filters = cfg.filters or 2 * channels
     else:
         groups = groups_hint or 1
-        channels = cfg.channels or (2 * groups if groups > 1 else 3)
-        filters = cfg.filters or (3 * groups if groups > 1 else (2 if op == "transpose" else 4))
+        # C/G = 3 > F/G = 2: a group offset counted in filters stays inside the input and shows
+        channels = cfg.channels or (3 * groups if groups > 1 else 3)
+        filters = cfg.filters or (2 * groups if groups > 1 else (2 if op == "transpose" else 4))
     if pool:
         filters = channels
     geom_op = op if op != "grouped" else "correlate"
@@ -158,13 +166,15 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                         in_channels=channels, out_channels=filters)
     wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
                    timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings)
-    rng = np.random.default_rng(cfg.seed)
-    d = make_draw(rng, op, geom, batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k)
+    sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k)
     if op == "transpose":
-        _choose_parameterisation(wop, d, geom, notes)
+        geom, d, rng = _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes)
+    else:
+        rng = np.random.default_rng(cfg.seed)
+        d = make_draw(rng, op, geom, **sizes)
     checks, user = check(wop, geom, d, rng, cfg)
     checks = tuple(checks)
-    diagnoses = _diagnose(wop, geom, d, user, checks, cfg, sources)
+    diagnoses = _diagnose(wop, geom, d, user, checks, cfg, sources, ns)
     failed = any(c.status in ("fail", "error") for c in checks)
     config = {"op": op, "stride": list(geom.stride), "pad": [list(p) for p in geom.pad],
               "dilation": list(geom.dilation), "layout": "nc" + "dhw"[3 - ndim:], "convention": convention,
@@ -204,26 +214,49 @@ def _op_words(op, groups, channels) -> str:
     return f"a grouped convolution ({groups} groups)" if groups > 1 else "a convolution"
 
 
-def _choose_parameterisation(wop, d, geom, notes):
-    """Torch's (in, out/G, *K) or the flipped (out, in, *K) mytorch form: whichever the forward agrees with."""
+def _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes):
+    """Torch's (in, out/G, *K) scatter form, or zero insertion + stride-1 correlation with the filter
+    (out, in, *K) flipped and correlation padding d*(k-1) - p (CMU mytorch): whichever the forward
+    agrees with. The layer is the same; only how its filter and padding are written differs."""
+    from dataclasses import replace
     from .checks.window_suite import expected
-    want = expected("transpose", "forward", d, geom)
-    for flipped in (False, True):
+    user_pad = tuple(p for p, _ in geom.pad)
+    flipped_pad = tuple(dd * (kk - 1) - (p if takes_pad else 0)
+                        for dd, kk, p in zip(geom.dilation, sizes["k_spatial"], user_pad))
+    candidates = [(False, geom, user_pad)]
+    if all(p >= 0 for p in flipped_pad):
+        candidates.append((True, replace(geom, pad=tuple((p, p) for p in flipped_pad)),
+                           user_pad if takes_pad else (0,) * geom.ndim))
+    first = None
+    for flipped, g, passed_pad in candidates:
+        try:
+            g.out_shape(sizes["in_spatial"], sizes["k_spatial"])
+        except ConfigError:
+            continue
+        rng = np.random.default_rng(cfg.seed)
+        d = make_draw(rng, "transpose", g, **sizes)
+        first = first or (flipped, g, passed_pad, d, rng)
         wop.flipped_filter = flipped
+        wop.settings.pad = passed_pad
         try:
             got = wop.forward(d.x, d.w, d.b)
         except UserCallError:
             continue
+        want = expected("transpose", "forward", d, g)
         if got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-8 * max(1, np.abs(want).max())):
             notes.append(f"your filter is read in the {PARAMETERISATIONS[flipped]}" +
-                         (": the same layer as torch's conv_transpose, with in/out swapped and the taps reversed"
-                          if flipped else ""))
-            return
-    wop.flipped_filter = False
+                         (f": the same layer as torch's conv_transpose with padding {format_axes(flipped_pad)}"
+                          f", in/out swapped and the taps reversed" if flipped else ""))
+            wop.calls.clear()
+            return g, d, np.random.default_rng(cfg.seed + 1)
+    flipped, g, passed_pad, d, rng = first
+    wop.flipped_filter, wop.settings.pad = flipped, passed_pad
+    wop.calls.clear()
     notes.append("filter parameterisation: torch's (in, out/groups, *K) assumed (the forward matched neither form)")
+    return g, d, np.random.default_rng(cfg.seed + 1)
 
 
-def _diagnose(wop, geom, d, user, checks, cfg, sources) -> list[Diagnosis]:
+def _diagnose(wop, geom, d, user, checks, cfg, sources, ns) -> list[Diagnosis]:
     tol = tolerance_for(None, cfg.rtol, cfg.atol)
     out = []
     failing = []
@@ -235,8 +268,11 @@ def _diagnose(wop, geom, d, user, checks, cfg, sources) -> list[Diagnosis]:
         if got is None:
             continue
         m = catalogue_ops.match(wop.op, geom, target, d, got, tol)
-        fn = wop.forward_fn if target == "forward" or wop.convention == "layer" else \
-            wop.backward_fns.get(target, wop.forward_fn)
+        if wop.convention == "layer":
+            method = "forward" if target == "forward" else "backward"
+            fn = ns.get(f"{wop.forward_fn.name}.{method}", wop.forward_fn)
+        else:
+            fn = wop.forward_fn if target == "forward" else wop.backward_fns.get(target, wop.forward_fn)
         if m is None:
             out.append(Diagnosis(target, None, 0.0, "no known pattern matched: compare the mismatching cells "
                                  "listed above with the window each one reads", _locate(fn, (), sources, target)))
@@ -247,9 +283,13 @@ def _diagnose(wop, geom, d, user, checks, cfg, sources) -> list[Diagnosis]:
 
 def _locate(fn, patterns, sources, target) -> Location | None:
     """The first line of the bound function (or the layer's forward/backward) matching the mistake's pattern."""
-    if not fn.file or fn.file not in sources or not fn.line:
+    from pathlib import Path
+    if not fn.file or not fn.line:
         return None
-    lines = sources[fn.file].splitlines()
+    key = next((f for f in sources if f == fn.file or Path(f).resolve() == Path(fn.file).resolve()), None)
+    if key is None:
+        return None
+    lines = sources[key].splitlines()
     start = fn.line - 1
     end = _block_end(lines, start)
     if fn.is_class:
@@ -261,9 +301,9 @@ def _locate(fn, patterns, sources, target) -> Location | None:
     for pat in patterns:
         for i in range(start + 1, end):
             text = lines[i].split("#")[0]
-            if re.search(pat, text) and not re.match(r"\s*(def|class|return)\b", text):
-                return Location(fn.file, i + 1, lines[i].strip(), end_line=None)
-    return Location(fn.file, start + 1, lines[start].strip())
+            if re.search(pat, text, re.I) and not re.match(r"\s*(def|class|return)\b", text):
+                return Location(key, i + 1, lines[i].strip())
+    return Location(key, start + 1, lines[start].strip())
 
 
 def _block_end(lines, start) -> int:

@@ -83,14 +83,15 @@ def role_of(name: str, pool: bool) -> str | None:
 def detect_op(names, params) -> tuple[str | None, int | None]:
     """(op, groups hint) from function/class names and parameter names; (None, None) when silent."""
     text = " ".join(names)
+    low = {p.lower() for p in params}
+    grouped = 2 if low & {"groups", "n_groups", "num_groups"} else 0    # 0: depthwise (G = C)
     for op, pattern in OP_WORDS:
         if pattern.search(text):
             if op == "grouped":
-                return "correlate", 0           # 0: depthwise unless a groups parameter says otherwise
+                return "correlate", (0 if re.search("depth", text, re.I) else grouped or 2)
             return op, None
-    low = {p.lower() for p in params}
     if low & {"groups", "depth_multiplier", "n_groups", "num_groups"}:
-        return "correlate", (0 if "depth_multiplier" in low else None)
+        return "correlate", (0 if "depth_multiplier" in low else 2)
     if "output_padding" in low:
         return "transpose", None
     if "pool_param" in low:
@@ -157,6 +158,8 @@ class WindowOp:
     @property
     def pool(self) -> bool:
         return self.op in ("maxpool", "avgpool")
+
+    checked: tuple = ()                 # targets that produced a value (set by the checks)
 
     @property
     def names(self) -> dict:

@@ -261,17 +261,16 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("groups-channels-summed", "grouped", "forward",
               "each filter sums over all input channels; sum only over its own group's C/G channels "
               "(c from g*C/G to (g+1)*C/G - 1, with g = f // (F/G))", _channels_summed,
-              (r"for\s+\w+\s+in\s+range\(\s*(C|c|channels|n_c|in_ch\w*|C_in|c_in)\s*\)", r"\bC\b|channels")),
+              (r"for\s+\w+\s+in\s+range\(\s*(C|channels|n_c|in_ch\w*|C_in)\s*\)", r"sum\(.*axis")),
     OpMistake("group-offset-wrong", "grouped", "forward",
               "the group's first input channel is g times the filters per group; it is g * (C / G), "
-              "the channels per group", _group_offset, (r"\*\s*(F|f|out|filters|fg|F_g|f_per\w*|\w*out\w*per\w*)\b",
-                                                        r"\*\s*\w+")),
+              "the channels per group", _group_offset, (r"\*\s*\(?\s*(f\w*|out\w*|n_?filt\w*)\b",)),
     OpMistake("depth-multiplier-swapped", "grouped", "forward",
               "with a depth multiplier M the output channel of input channel c and multiplier m is c*M + m "
               "(torch's order), not m*C + c", _multiplier_swapped, (r"\*\s*(C|c|channels|in_ch\w*)\s*\+", r"\*\s*\w+\s*\+")),
     OpMistake("transpose-stride-wrong-side", "transpose", "forward",
               "the stride multiplies the input position (out[i*s + k]), not the filter tap (out[i + k*s])",
-              _stride_wrong_side, (r"\w+\s*\*\s*(s|stride)\w*\s*[-+\]]", r"\b(s|stride)\b")),
+              _stride_wrong_side, (r"\+\s*\w+\s*\*\s*(s|stride)\b", r"\b(s|stride)\b")),
     OpMistake("transpose-padding-added", "transpose", "forward",
               "a transposed convolution crops the padding from its output (position i*s + k - p); "
               "adding p shifts every value the other way", _pad_added, (r"\+\s*(p|pad|padding)\b", r"\b(p|pad|padding)\b")),
@@ -281,7 +280,7 @@ CATALOGUE: tuple[OpMistake, ...] = (
               (r"\[\s*\w+\s*\]\s*\[\s*\w+\s*\]\s*\*|\*\s*\w+\[", r"\+=")),
     OpMistake("transpose-output-padding-missing", "transpose", "output",
               "the output size is (n-1)*s - 2p + d*(k-1) + output_padding + 1: the output_padding "
-              "rows are missing", _output_padding_off, (r"\+\s*1\b", r"\*\s*(s|stride)")),
+              "rows are missing", _output_padding_off, (r"-\s*2\s*\*\s*(p|pad|padding)\b", r"\*\s*(s|stride)\b")),
     OpMistake("pool-gradient-wrong-cell", "maxpool", "grad_input",
               "each upstream gradient must go to the cell that held the window's maximum (first one on ties)",
               _max_wrong_cell_first, (r"\+=", r"=")),
@@ -295,10 +294,11 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("avgpool-wrong-divisor", "avgpool", "forward",
               "at the border the average divides by the wrong count: the cells inside the input "
               "(count_include_pad off) or the window clipped to the padded input (on)", _avg_divisor_flipped,
-              (r"/\s*\(?\s*\w+", r"mean|sum")),
+              (r"(count|divisor|denom\w*|n_?cells|area)\s*=", r"/\s*\(?\s*\w+")),
     OpMistake("avgpool-wrong-divisor", "avgpool", "grad_input",
               "the gradient is spread with the wrong count at the border: divide by the same count as the "
-              "forward", _avg_divisor_flipped_grad, (r"/\s*\(?\s*\w+", r"mean|sum")),
+              "forward", _avg_divisor_flipped_grad,
+              (r"(count|divisor|denom\w*|n_?cells|area)\s*=", r"/\s*\(?\s*\w+")),
     OpMistake("pool-stride-as-window", "pool", "forward",
               "the stride is used as the window size: the window is kernel_size (pool_height x pool_width)",
               _stride_as_window, (r"\b(s|stride)\b",)),
