@@ -95,6 +95,21 @@ def _bind(ns, cfg):
     return fwd, back, "cs231n" if cs231n else "functional"
 
 
+def _runs_with(wop, op, geom, cfg, sizes) -> bool:
+    """Does the forward run on a non-square window/filter (an error, NaN or a wrong shape says it takes one size)?"""
+    from .checks.window_suite import expected
+    d = make_draw(np.random.default_rng(cfg.seed), op, geom, **sizes)
+    try:
+        got = wop.forward(d.x, d.w, d.b)
+    except UserCallError:
+        return False
+    finally:
+        wop.calls.clear()
+    if not np.isfinite(got).all():
+        return False
+    return op == "transpose" or got.shape == expected(op, "forward", d, geom).shape
+
+
 def _layer_targets(cls) -> dict:
     """A layer's backward returns dx and leaves dW/db on attributes (read when present)."""
     return {t: cls for t in ("grad_input", "grad_filter", "grad_bias")} if "backward" in cls.methods else {}
@@ -167,6 +182,13 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
                    timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings)
     sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k)
+    if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
+        k = (max(k),) * ndim
+        sizes["k_spatial"] = k
+        wop.settings.window = k
+        geom.out_shape(n, k)
+        notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "
+                     f"{'x'.join(map(str, k))} one")
     if op == "transpose":
         geom, d, rng = _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes)
     else:

@@ -287,7 +287,8 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("pool-gradient-wrong-cell", "maxpool", "grad_input",
               "the maximum's offset inside the window is added to the output index; add it to the window's "
               "start, output index times the stride (dx[i*s + r, j*s + c])",
-              _max_wrong_cell_no_stride, (r"\[[^\]]*\b\w+\s*\+\s*\w+[^\]]*\]\s*\+?=", r"\+=")),
+              _max_wrong_cell_no_stride, (r"\[[^\]]*\b\w+\s*\+\s*\w+[^\]]*\]\s*\+?=",
+                                         r"\w\s*=\s*\w+\s*\+\s*\w+\s*(;|,|$|\})", r"\+=")),
     OpMistake("pool-gradient-wrong-cell", "maxpool", "grad_input",
               "the window's argmax is unravelled with the window's sizes swapped: use divmod(t, window width)",
               _max_wrong_cell_unravel, (r"(//|%|divmod|unravel)", r"argmax")),
