@@ -1,0 +1,114 @@
+"""Grouped, transposed and pooling layers end to end: learner-style files, zero config, named mistakes.
+
+Each buggy file differs from its fixed twin by one learner mistake; the run must
+fail, name that mistake and point at the changed line, and the twin must pass.
+Three conventions (functional, cs231n, layer), Python and JavaScript.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from corrcheck.config import RunConfig
+from corrcheck.runner import run
+from clihelp import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = Path(__file__).resolve().parent / "window_files"
+SCHEMA = json.loads((ROOT / "corrcheck" / "report.schema.json").read_text())
+
+# fixed twin, buggy file, op, convention, mistake id, text on the located line
+PAIRS = [
+    ("cs231n_maxpool_fixed.py", "cs231n_maxpool_buggy.py", "maxpool", "cs231n", "pool-gradient-wrong-cell",
+     "i + r"),
+    ("maxpool_fixed.js", "maxpool_buggy.js", "maxpool", "functional", "pool-gradient-wrong-cell", "bi = i + a"),
+    ("avgpool_fixed.py", "avgpool_buggy.py", "avgpool", "functional", "avgpool-wrong-divisor", "count = kh * kw"),
+    ("transpose_fixed.py", "transpose_buggy.py", "transpose", "functional", "transpose-padding-added",
+     "ki + pad"),
+    ("depthwise_fixed.py", "depthwise_buggy.py", "correlate", "functional", "depth-multiplier-swapped",
+     "f = m * C + c"),
+    ("grouped_layer_fixed.py", "grouped_layer_buggy.py", "correlate", "layer", "group-offset-wrong", "c0 = g * Fg"),
+]
+
+
+def _run(name, **options):
+    return run(RunConfig(files=(str(FILES / name),), **options))
+
+
+@pytest.mark.parametrize("fixed,buggy,op,convention,bug,code", PAIRS, ids=[p[1] for p in PAIRS])
+def test_buggy_file_names_its_mistake_and_fixed_twin_passes(fixed, buggy, op, convention, bug, code):
+    good = _run(fixed)
+    assert good.verdict == "pass", [c.to_dict() for c in good.checks]
+    assert good.config["op"] == op and good.config["convention"] == convention
+    bad = _run(buggy)
+    assert bad.verdict == "fail"
+    named = [d for d in bad.diagnoses if d.bug == bug]
+    assert named, [d.to_dict() for d in bad.diagnoses]
+    assert code in named[0].location.code
+    for result in (good, bad):
+        jsonschema.validate(result.to_dict(), SCHEMA)
+
+
+def test_gradients_checked_against_finite_differences_of_the_users_forward():
+    bad = _run("cs231n_maxpool_buggy.py")
+    fd = [c for c in bad.checks if c.against == "finite_differences"]
+    assert fd and all(c.status == "fail" for c in fd)
+    good = _run("cs231n_maxpool_fixed.py")
+    assert [c.status for c in good.checks if c.against == "finite_differences"] == ["pass"]
+
+
+def test_gradient_with_the_forwards_mistake_is_named_as_its_mirror():
+    """The transposed backward repeats the forward's +pad: the adjoint of the same mutant names it."""
+    bad = _run("transpose_buggy.py")
+    assert {d.target for d in bad.diagnoses if d.bug == "transpose-padding-added"} == \
+        {"forward", "grad_input", "grad_filter"}
+
+
+def test_mytorch_zero_insertion_form_is_recognised_not_blamed():
+    res = _run("mytorch_transpose.py")
+    assert res.verdict == "pass", [c.to_dict() for c in res.checks]
+    assert res.config["parameterisation"] == "mytorch"
+    assert any("mytorch" in n for n in res.notes)
+    torch_form = _run("transpose_fixed.py")
+    assert torch_form.config["parameterisation"] == "torch"
+
+
+def test_ceil_mode_ignored_is_named():
+    res = _run("avgpool_fixed.py", ceil_mode=True, input_size="8x7", stride="2", pad="1")
+    assert res.verdict == "fail"
+    assert [d.bug for d in res.diagnoses if d.target == "forward"] == ["ceil-mode-window-outside"]
+
+
+def test_groups_flag_on_a_plain_grouped_layer():
+    res = _run("grouped_layer_fixed.py", groups=3)
+    assert res.verdict == "pass" and res.config["groups"] == 3
+
+
+def test_exit_codes_and_json_from_the_real_cli(tmp_path):
+    bad = run_cli("run", FILES / "depthwise_buggy.py", "--json")
+    assert bad.returncode == 1
+    doc = json.loads(bad.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["config"]["groups"] == 3 and doc["diagnoses"][0]["bug"] == "depth-multiplier-swapped"
+    assert run_cli("run", FILES / "depthwise_fixed.py").returncode == 0
+    wrong = run_cli("run", FILES / "transpose_fixed.py", "--output-padding", "2", "--stride", "2")
+    said = wrong.stdout + wrong.stderr
+    assert wrong.returncode == 2 and "output padding" in said and "Traceback" not in said
+    pooled_groups = run_cli("run", FILES / "avgpool_fixed.py", "--op", "avgpool", "--groups", "2")
+    assert pooled_groups.returncode == 2
+
+
+def test_help_describes_the_new_options():
+    out = run_cli("run", "--help", env={"COLUMNS": "200"}).stdout
+    for option in ("--groups", "--output-padding", "--ceil-mode", "--count-include-pad", "transpose", "maxpool",
+                   "avgpool"):
+        assert option in out
+
+
+def test_dense_examples_stay_on_the_dense_path():
+    res = run(RunConfig(files=(str(ROOT / "examples" / "seed_fixed.py"),), stride="2", pad="1"))
+    assert res.verdict == "pass" and set(res.config) == {"op", "stride", "pad", "dilation", "layout",
+                                                         "convention", "input_shape", "filter_shape", "seed"}
