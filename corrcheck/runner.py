@@ -190,7 +190,13 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         ns, language, sources = load_namespace(cfg)
         from .window_runner import run_window, wants_window_path
         if wants_window_path(cfg, ns):      # grouped, transposed, pooling: their own binding and checks
-            return run_window(cfg, ns, language, sources, t0)
+            result = run_window(cfg, ns, language, sources, t0)
+            if cfg.fix and result.verdict == "fail":
+                from dataclasses import replace as _replace
+                from .locate.window_fix import search_window_fix
+                result = _replace(result, fix=search_window_fix(cfg, result, run),
+                                  seconds=time.perf_counter() - t0)
+            return result
         plan = bind_plan(ns, cfg)
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)

@@ -112,3 +112,39 @@ def test_dense_examples_stay_on_the_dense_path():
     res = run(RunConfig(files=(str(ROOT / "examples" / "seed_fixed.py"),), stride="2", pad="1"))
     assert res.verdict == "pass" and set(res.config) == {"op", "stride", "pad", "dilation", "layout",
                                                          "convention", "input_shape", "filter_shape", "seed"}
+
+
+FIXABLE = [p for p in PAIRS if p[4] != "avgpool-wrong-divisor"]   # a count rewritten as an expression: not a token edit
+
+
+@pytest.mark.parametrize("fixed,buggy,op,convention,bug,code", FIXABLE, ids=[p[1] for p in FIXABLE])
+def test_fix_is_verified_and_restores_the_fixed_twin(fixed, buggy, op, convention, bug, code, tmp_path):
+    res = _run(buggy, fix=True)
+    assert res.fix is not None and res.fix.verified, res.fix
+    # applying the diff gives a file that passes on its own (not only in corrcheck's copy)
+    source = (FILES / buggy).read_text()
+    patched = _apply(source, res.fix.diff)
+    target = tmp_path / buggy
+    target.write_text(patched)
+    assert run(RunConfig(files=(str(target),))).verdict == "pass"
+    assert (FILES / buggy).read_text() == source           # the user's file is never written
+
+
+def _apply(source: str, diff: str) -> str:
+    """Apply a unified diff of whole-line replacements (what the fix search produces)."""
+    lines = source.splitlines(keepends=True)
+    out, i = [], 0
+    hunks = diff.split("\n@@")[1:]
+    for h in hunks:
+        head, *body = h.split("\n")
+        start = int(head.split()[0].split(",")[0].lstrip("-")) - 1
+        out += lines[i:start]
+        i = start
+        for row in body:
+            if row.startswith(" "):
+                out.append(lines[i]); i += 1
+            elif row.startswith("-"):
+                i += 1
+            elif row.startswith("+"):
+                out.append(row[1:] + "\n")
+    return "".join(out + lines[i:])
