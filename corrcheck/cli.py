@@ -154,6 +154,10 @@ DEMO_EXAMPLES = """\
 
   corrcheck demo --fixed --report demo.html
 
+  corrcheck demo --op transpose
+
+  corrcheck demo --op maxpool
+
 Exit codes: 0 when the last section (the fixed code) passes, 2 when corrcheck could not run it.
 """
 SCHEMA_EXAMPLES = """\

@@ -65,10 +65,36 @@ def loss_curve(path: Path, cfg, steps: int = STEPS) -> list[float]:
     return losses
 
 
+OP_DEMOS = {
+    # op: (file stem, what the learner wrote, what slipped)
+    "transpose": ("transpose", "a decoder's hand-written transposed convolution",
+                  "the stride multiplies the filter tap instead of the input position"),
+    "maxpool": ("maxpool", "a hand-written max pooling layer",
+                "the backward routes each gradient to the window offset without the stride"),
+}
+
+
+def run_op_demo(cfg, fixed_only: bool = False):
+    """`corrcheck demo --op transpose|maxpool`: a learner's layer with one mistake, named, located,
+    fixed by a verified edit; then the corrected file passing."""
+    from .runner import run
+
+    stem, what, slip = OP_DEMOS[cfg.op]
+    buggy, fixed = DEMO_DIR / f"{stem}_buggy.py", DEMO_DIR / f"{stem}_fixed.py"
+    sections = []
+    if not fixed_only:
+        sections.append((f"{what}, with a slip: {slip} ({buggy.name})",
+                         run(cfg.replace(files=(str(buggy),), fix=True))))
+    sections.append((f"the same code with the slip fixed ({fixed.name})", run(cfg.replace(files=(str(fixed),)))))
+    return sections
+
+
 def run_demo(cfg, fixed_only: bool = False):
     """Titled sections for the report: the buggy run, the fixed run, and the loss curves."""
     from .runner import run
 
+    if cfg.op in OP_DEMOS:
+        return run_op_demo(cfg, fixed_only)
     sections = []
     if not fixed_only:
         # the buggy run also searches for the verified fix: the diff the learner would apply

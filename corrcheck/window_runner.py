@@ -347,10 +347,18 @@ def _conclusion(failed, diagnoses, op) -> str:
     if not failed:
         return f"Every check of the {op} layer passed: forward and gradients agree with the reference " \
                f"and with finite differences of your forward."
-    named = [d for d in diagnoses if d.bug]
-    if named:
-        return " ".join(f"{d.target.replace('_', ' ')}: {d.bug} — {d.explanation}." for d in named)
-    return "The layer disagrees with the reference; no catalogued mistake matched."
+    by_bug: dict = {}
+    for d in diagnoses:
+        if d.bug:
+            by_bug.setdefault((d.bug, d.explanation), []).append(d.target.replace("_", " "))
+    if not by_bug:
+        return "The layer disagrees with the reference; no catalogued mistake matched."
+    parts = []
+    for (bug, text), targets in by_bug.items():
+        who = targets[0] if len(targets) == 1 else ", ".join(targets[:-1]) + " and " + targets[-1]
+        parts.append(f"{who}: {bug} — {text}." + (" The gradients repeat the forward's slip, so the same edit "
+                                                  "fixes them." if len(targets) > 1 and "forward" in targets else ""))
+    return " ".join(parts)
 
 
 def _command(cfg, op, geom, n, k) -> str:

@@ -143,6 +143,14 @@ def search_window_fix(cfg, result, run_fn) -> FixResult:
                     break
                 tried += 1
                 patched = "".join(lines[:loc.line - 1]) + new + ending + "".join(lines[loc.line:])
+                twins = [i for i, t in enumerate(lines) if t.strip() == old.strip() and i != loc.line - 1]
+                if twins:
+                    # the forward's slip copied into the backward: the same edit on every copy of the line
+                    indent = old[:len(old) - len(old.lstrip())]
+                    fixed_body = new[len(indent):] if new.startswith(indent) else new.lstrip()
+                    patched = "".join(
+                        (t[:len(t) - len(t.lstrip())] + fixed_body + ending) if (i == loc.line - 1 or i in twins)
+                        else t for i, t in enumerate(lines))
                 if flip is not None:
                     # the same slip copied to other lines (the other axis, the backward): flip it everywhere
                     sign, name = flip
