@@ -61,7 +61,9 @@ def _padded(x: np.ndarray, g: Geometry, out_spatial, k_spatial, fill=0.0) -> np.
         widths.append((pb, max(pa, need - n - pb)))
     if all(w == (0, 0) for w in widths):
         return x
-    return np.pad(x, widths, constant_values=fill)
+    out = np.full(tuple(n + a + b for n, (a, b) in zip(x.shape, widths)), fill)
+    out[tuple(slice(a, a + n) for n, (a, _) in zip(x.shape, widths))] = x
+    return out
 
 
 def _groups(c: int, f: int, g: int, cname="channels", fname="filters"):
@@ -73,17 +75,21 @@ def _groups(c: int, f: int, g: int, cname="channels", fname="filters"):
 # ---- grouped correlation ------------------------------------------------------------------------
 
 def _columns(x, g: Geometry, k_spatial, out_spatial, groups):
-    """(G, N*P, Cg*K): each group's input windows, one row per (sample, output position)."""
+    """(G, Cg*K, N*P): each group's input windows, one column per (sample, output position).
+
+    Laid out tap-major inside each channel (index c*K + tap, as w.reshape(G, Fg, Cg*K) reads)
+    with the positions contiguous, so every tap's copy writes whole rows and the product is
+    one plain batched matmul.
+    """
     n, c = x.shape[:2]
     xp = _padded(x, g, out_spatial, k_spatial)
     cg = c // groups
     taps = _taps(k_spatial)
-    p = int(np.prod(out_spatial))
-    col = np.empty((groups, n, p, cg, len(taps)))
+    col = np.empty((groups, cg, len(taps), n) + tuple(out_spatial))
     for t, tap in enumerate(taps):
         view = xp[(slice(None), slice(None)) + _tap_slices(tap, out_spatial, g)]   # (N, C, *O)
-        col[..., t] = view.reshape(n, groups, cg, p).transpose(1, 0, 3, 2)
-    return col.reshape(groups, n * p, cg * len(taps))
+        col[:, :, t] = np.moveaxis(view.reshape((n, groups, cg) + tuple(out_spatial)), 0, 2)
+    return col.reshape(groups, cg * len(taps), -1)
 
 
 def conv_forward(x, w, b=None, *, geometry: Geometry, out_spatial=None):
@@ -102,13 +108,12 @@ def conv_forward(x, w, b=None, *, geometry: Geometry, out_spatial=None):
         w = w[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k_spatial)]
     out_spatial = tuple(out_spatial) if out_spatial is not None else \
         replace(g, op="correlate").out_shape(x.shape[2:], k_spatial)
-    col = _columns(x, g, k_spatial, out_spatial, groups)                     # (G, N*P, Cg*K)
-    wm = w.reshape(groups, fg, -1).transpose(0, 2, 1)                        # (G, Cg*K, Fg)
-    out = np.matmul(col, wm)                                                 # (G, N*P, Fg)
-    out = out.reshape(groups, n, -1, fg).transpose(1, 0, 3, 2).reshape((n, f) + out_spatial)
+    col = _columns(x, g, k_spatial, out_spatial, groups)                     # (G, Cg*K, N*P)
+    out = np.matmul(w.reshape(groups, fg, -1), col)                          # (G, Fg, N*P)
+    out = np.moveaxis(out.reshape(f, n, -1), 1, 0).reshape((n, f) + out_spatial)
     if b is not None:
         out = out + _f64(b).reshape((1, f) + (1,) * len(out_spatial))
-    return out
+    return np.ascontiguousarray(out)
 
 
 def conv_grad_input(dout, w, input_shape, *, geometry: Geometry):
@@ -117,31 +122,33 @@ def conv_grad_input(dout, w, input_shape, *, geometry: Geometry):
     g = geometry
     groups = g.groups
     n, f = dout.shape[:2]
-    out_spatial = dout.shape[2:]
+    out_spatial = tuple(dout.shape[2:])
     k_spatial = w.shape[2:]
     c = int(input_shape[1])
     cg, fg = _groups(c, f, groups)
     if g.op == "convolve":
         w = w[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k_spatial)]
-    p = int(np.prod(out_spatial))
     taps = _taps(k_spatial)
-    dm = dout.reshape(n, groups, fg, p).transpose(1, 0, 3, 2).reshape(groups, n * p, fg)
-    dcol = np.matmul(dm, w.reshape(groups, fg, cg * len(taps)))              # (G, N*P, Cg*K)
-    dcol = dcol.reshape(groups, n, p, cg, len(taps)).transpose(1, 0, 3, 2, 4).reshape(n, c, p, len(taps))
-    return _scatter(dcol, tuple(input_shape), out_spatial, k_spatial, g)
+    dm = np.moveaxis(dout.reshape((n, groups, fg, -1)), 0, 2).reshape(groups, fg, -1)   # (G, Fg, N*P)
+    wt = w.reshape(groups, fg, cg * len(taps)).transpose(0, 2, 1)                       # (G, Cg*K, Fg)
+    dcol = np.matmul(wt, dm).reshape((groups, cg, len(taps), n) + out_spatial)
+    buf = _scatter_buffer((n, c) + tuple(input_shape[2:]), out_spatial, k_spatial, g)
+    for t, tap in enumerate(taps):
+        part = np.moveaxis(dcol[:, :, t], 2, 0).reshape((n, c) + out_spatial)
+        buf[(slice(None), slice(None)) + _tap_slices(tap, out_spatial, g)] += part
+    return _crop(buf, tuple(input_shape), g)
 
 
-def _scatter(dcol, input_shape, out_spatial, k_spatial, g: Geometry):
-    """Adjoint of the tap views: dcol (N, C, P, taps) added into a padded buffer, then cropped."""
-    n, c = input_shape[:2]
-    spatial = input_shape[2:]
+def _scatter_buffer(input_shape, out_spatial, k_spatial, g: Geometry) -> np.ndarray:
+    """Zeros the size of the padded input (grown after when the last window reaches further)."""
     padded = [pb + s_ + max(pa, (o - 1) * st + d * (k - 1) + 1 - s_ - pb)
-              for s_, (pb, pa), o, k, st, d in zip(spatial, g.pad, out_spatial, k_spatial, g.stride, g.dilation)]
-    buf = np.zeros((n, c) + tuple(padded))
-    for t, tap in enumerate(_taps(k_spatial)):
-        buf[(slice(None), slice(None)) + _tap_slices(tap, out_spatial, g)] += \
-            dcol[..., t].reshape((n, c) + tuple(out_spatial))
-    crop = tuple(slice(pb, pb + s_) for s_, (pb, _) in zip(spatial, g.pad))
+              for s_, (pb, pa), o, k, st, d in zip(input_shape[2:], g.pad, out_spatial, k_spatial,
+                                                   g.stride, g.dilation)]
+    return np.zeros(tuple(input_shape[:2]) + tuple(padded))
+
+
+def _crop(buf, input_shape, g: Geometry) -> np.ndarray:
+    crop = tuple(slice(pb, pb + s_) for s_, (pb, _) in zip(input_shape[2:], g.pad))
     return np.ascontiguousarray(buf[(slice(None), slice(None)) + crop])
 
 
@@ -154,10 +161,9 @@ def conv_grad_filter(dout, x, filter_shape, *, geometry: Geometry):
     out_spatial = dout.shape[2:]
     k_spatial = tuple(filter_shape[2:])
     cg, fg = _groups(x.shape[1], f, groups)
-    col = _columns(x, g, k_spatial, out_spatial, groups)                     # (G, N*P, Cg*K)
-    p = int(np.prod(out_spatial))
-    dm = dout.reshape(n, groups, fg, p).transpose(1, 2, 0, 3).reshape(groups, fg, n * p)
-    dw = np.matmul(dm, col).reshape((f, cg) + k_spatial)
+    col = _columns(x, g, k_spatial, out_spatial, groups)                     # (G, Cg*K, N*P)
+    dm = np.moveaxis(dout.reshape((n, groups, fg, -1)), 0, 2).reshape(groups, fg, -1)   # (G, Fg, N*P)
+    dw = np.matmul(dm, col.transpose(0, 2, 1)).reshape((f, cg) + k_spatial)
     if g.op == "convolve":
         dw = dw[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k_spatial)]
     return np.ascontiguousarray(dw)
@@ -219,24 +225,76 @@ def _divisor(in_spatial, out_spatial, k_spatial, g: Geometry) -> np.ndarray:
     return total
 
 
+def _clipped(tap, in_spatial, out_spatial, g: Geometry):
+    """(output slices, input slices) of the positions where this tap reads inside the input, or None.
+
+    Taps are clipped to the input instead of padding it: padding, and the part of a ceil-mode
+    window that runs past the input, are simply never read."""
+    outs, ins = [], []
+    for k, n, o, s, d, (pb, _) in zip(tap, in_spatial, out_spatial, g.stride, g.dilation, g.pad):
+        off = k * d - pb                              # input position of output 0
+        lo = (-off + s - 1) // s if off < 0 else 0      # first output whose read is >= 0
+        hi = min(o, (n - 1 - off) // s + 1) if n - 1 - off >= 0 else 0
+        if hi <= lo:
+            return None
+        outs.append(slice(lo, hi))
+        start = lo * s + off
+        ins.append(slice(start, start + s * (hi - lo - 1) + 1, s))
+    return tuple(outs), tuple(ins)
+
+
+def _axis_geometry(g: Geometry, axis: int) -> Geometry:
+    return Geometry((g.stride[axis],), (g.pad[axis],), (g.dilation[axis],), g.op)
+
+
+def _reduce_axis(a, axis, k, o, g1: Geometry, maximum: bool):
+    """Sum or max over one axis's windows (axis counted among the spatial axes), taps clipped."""
+    shape = list(a.shape)
+    n = shape[2 + axis]
+    shape[2 + axis] = o
+    out = np.full(shape, -np.inf) if maximum else np.zeros(shape)
+    for t in range(k):
+        cut = _clipped((t,), (n,), (o,), g1)
+        if cut is None:
+            continue
+        (os_,), (is_,) = cut
+        dst = (slice(None),) * (2 + axis) + (os_,)
+        src = (slice(None),) * (2 + axis) + (is_,)
+        if maximum:
+            np.maximum(out[dst], a[src], out=out[dst])
+        else:
+            out[dst] += a[src]
+    return out
+
+
+def _spread_axis(a, axis, k, n, g1: Geometry):
+    """Adjoint of a summing _reduce_axis: each window's value added back to every cell it covers."""
+    shape = list(a.shape)
+    o = shape[2 + axis]
+    shape[2 + axis] = n
+    out = np.zeros(shape)
+    for t in range(k):
+        cut = _clipped((t,), (n,), (o,), g1)
+        if cut is None:
+            continue
+        (os_,), (is_,) = cut
+        out[(slice(None),) * (2 + axis) + (is_,)] += a[(slice(None),) * (2 + axis) + (os_,)]
+    return out
+
+
 def pool_forward(x, k_spatial, *, geometry: Geometry):
-    """Max or average over each window; padding reads -inf (max) or 0 (average)."""
+    """Max or average over each window, one axis at a time (both are separable); cells outside the
+    input are skipped (max) or count as zeros (average)."""
     x = _f64(x)
     g = geometry
     k_spatial = tuple(int(k) for k in k_spatial)
     out_spatial = g.out_shape(x.shape[2:], k_spatial)
+    a = x
+    for axis, (k, o) in enumerate(zip(k_spatial, out_spatial)):
+        a = _reduce_axis(a, axis, k, o, _axis_geometry(g, axis), g.op == "maxpool")
     if g.op == "maxpool":
-        xp = _padded(x, g, out_spatial, k_spatial, fill=-np.inf)
-        out = None
-        for tap in _taps(k_spatial):
-            view = xp[(slice(None), slice(None)) + _tap_slices(tap, out_spatial, g)]
-            out = view.copy() if out is None else np.maximum(out, view, out=out)
-        return out
-    xp = _padded(x, g, out_spatial, k_spatial)
-    out = np.zeros(x.shape[:2] + out_spatial)
-    for tap in _taps(k_spatial):
-        out += xp[(slice(None), slice(None)) + _tap_slices(tap, out_spatial, g)]
-    return out / _divisor(x.shape[2:], out_spatial, k_spatial, g)
+        return a
+    return a / _divisor(x.shape[2:], out_spatial, k_spatial, g)
 
 
 def pool_grad_input(dout, x, k_spatial, *, geometry: Geometry):
@@ -245,19 +303,22 @@ def pool_grad_input(dout, x, k_spatial, *, geometry: Geometry):
     g = geometry
     k_spatial = tuple(int(k) for k in k_spatial)
     out_spatial = tuple(dout.shape[2:])
-    taps = _taps(k_spatial)
     if g.op == "avgpool":
-        share = dout / _divisor(x.shape[2:], out_spatial, k_spatial, g)
-        dcol = np.repeat(share.reshape(share.shape[:2] + (-1, 1)), len(taps), axis=3)
-        return _scatter(dcol, x.shape, out_spatial, k_spatial, g)
-    xp = _padded(x, g, out_spatial, k_spatial, fill=-np.inf)
-    best = np.full(x.shape[:2] + out_spatial, -np.inf)
-    which = np.zeros(best.shape, dtype=np.intp)
-    for t, tap in enumerate(taps):
-        view = xp[(slice(None), slice(None)) + _tap_slices(tap, out_spatial, g)]
-        better = view > best                     # strict: the first maximum keeps the gradient
-        best[better] = view[better]
-        which[better] = t
-    onehot = (which[..., None] == np.arange(len(taps))).reshape(best.shape[:2] + (-1, len(taps)))
-    dcol = onehot * dout.reshape(dout.shape[:2] + (-1, 1))
-    return _scatter(dcol, x.shape, out_spatial, k_spatial, g)
+        a = dout / _divisor(x.shape[2:], out_spatial, k_spatial, g)
+        for axis in reversed(range(len(k_spatial))):
+            a = _spread_axis(a, axis, k_spatial[axis], x.shape[2 + axis], _axis_geometry(g, axis))
+        return a
+    best = pool_forward(x, k_spatial, geometry=g)
+    dx = np.zeros_like(x)
+    open_ = np.ones(best.shape, dtype=bool)      # windows whose maximum is not placed yet
+    for tap in _taps(k_spatial):
+        cut = _clipped(tap, x.shape[2:], out_spatial, g)
+        if cut is None:
+            continue
+        outs, ins = cut
+        o_sl = (slice(None), slice(None)) + outs
+        hit = x[(slice(None), slice(None)) + ins] == best[o_sl]
+        hit &= open_[o_sl]                         # the first maximum in window order takes it
+        open_[o_sl] &= ~hit
+        dx[(slice(None), slice(None)) + ins] += np.where(hit, dout[o_sl], 0.0)
+    return dx
