@@ -295,11 +295,11 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("avgpool-wrong-divisor", "avgpool", "forward",
               "at the border the average divides by the wrong count: the cells inside the input "
               "(count_include_pad off) or the window clipped to the padded input (on)", _avg_divisor_flipped,
-              (r"(count|divisor|denom\w*|n_?cells|area)\s*=", r"/\s*\(?\s*\w+")),
+              (r"\b(count|divisor|denom\w*|n_?cells|cells|area)\s*=", r"(?<!/)/(?!/)\s*\(?\s*\w+")),
     OpMistake("avgpool-wrong-divisor", "avgpool", "grad_input",
               "the gradient is spread with the wrong count at the border: divide by the same count as the "
               "forward", _avg_divisor_flipped_grad,
-              (r"(count|divisor|denom\w*|n_?cells|area)\s*=", r"/\s*\(?\s*\w+")),
+              (r"\b(count|divisor|denom\w*|n_?cells|cells|area)\s*=", r"(?<!/)/(?!/)\s*\(?\s*\w+")),
     OpMistake("pool-stride-as-window", "pool", "forward",
               "the stride is used as the window size: the window is kernel_size (pool_height x pool_width)",
               _stride_as_window, (r"\b(s|stride)\b",)),

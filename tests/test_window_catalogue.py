@@ -1,0 +1,106 @@
+"""Every catalogue_ops entry named on learner-style files in two styles, with the line located.
+
+Each case takes a passing file, makes one learner slip in it (a textual edit, written
+here), and expects the run to fail with that mistake id, located on an edited line.
+The passing originals are checked too, so an entry cannot match a correct file.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corrcheck.config import RunConfig
+from corrcheck.diagnosis import catalogue_ops
+from corrcheck.runner import run
+
+FILES = Path(__file__).resolve().parent / "window_files"
+DEMO = Path(__file__).resolve().parents[1] / "corrcheck" / "demo_files"
+
+# (id, style, file, [(old, new), ...], run options)
+CASES = [
+    ("groups-channels-summed", "layer", FILES / "grouped_layer_fixed.py",
+     [("xp[:, c0:c0 + Cg,", "xp[:, :,"), ("patch * self.W[f]", "patch * np.concatenate([self.W[f]] * G)")], {}),
+    ("groups-channels-summed", "functional depthwise", FILES / "depthwise_fixed.py",
+     [("patch = xp[n, c,", "patch = xp[n, :,")], {}),
+    ("group-offset-wrong", "layer", FILES / "grouped_layer_fixed.py", [("c0 = g * Cg", "c0 = g * Fg")], {}),
+    ("group-offset-wrong", "functional loops", FILES / "grouped_fixed.py", [("c = g * Cg + cc", "c = g * Fg + cc")],
+     {}),
+    ("depth-multiplier-swapped", "functional numpy", FILES / "depthwise_fixed.py",
+     [("f = c * M + m", "f = m * C + c"), ("w[f, 0]) + b[f]", "w[c * M + m, 0]) + b[c * M + m]")], {}),
+    ("depth-multiplier-swapped", "javascript", FILES / "depthwise_fixed.js",
+     [("maps[f] = plane", "maps[m * C + c] = plane")], {}),
+    ("transpose-stride-wrong-side", "functional loops", FILES / "transpose_fixed.py",
+     [("r = i * stride + ki - pad", "r = i + ki * stride - pad"),
+      ("c = j * stride + kj - pad", "c = j + kj * stride - pad")], {}),
+    ("transpose-stride-wrong-side", "functional matmul", DEMO / "transpose_fixed.py",
+     [("i * stride + ki - pad, j * stride + kj - pad", "i + ki * stride - pad, j + kj * stride - pad")], {}),
+    ("transpose-padding-added", "functional loops", FILES / "transpose_fixed.py",
+     [("ki - pad", "ki + pad"), ("kj - pad", "kj + pad")], {}),
+    ("transpose-padding-added", "functional matmul", DEMO / "transpose_fixed.py",
+     [("ki - pad, j * stride + kj - pad", "ki + pad, j * stride + kj + pad")], {}),
+    ("transpose-filter-not-flipped", "zero insertion", FILES / "transpose_upsample_fixed.py",
+     [("w[:, :, K - 1 - a, K - 1 - e]", "w[:, :, a, e]")], {}),
+    ("transpose-filter-not-flipped", "scatter loops", FILES / "transpose_fixed.py",
+     [("w[ci, co, ki, kj]", "w[ci, co, KH - 1 - ki, KW - 1 - kj]")], {}),
+    ("transpose-output-padding-missing", "functional loops", FILES / "transpose_fixed.py",
+     [("KH + output_padding", "KH"), ("KW + output_padding", "KW")], {"output_padding": "1"}),
+    ("transpose-output-padding-missing", "functional matmul", DEMO / "transpose_fixed.py", [],
+     {"output_padding": "1"}),
+    ("pool-gradient-wrong-cell", "cs231n", FILES / "cs231n_maxpool_fixed.py",
+     [("i * stride + r, j * stride + s]", "i + r, j + s]")], {}),
+    ("pool-gradient-wrong-cell", "javascript", FILES / "maxpool_fixed.js",
+     [("bi = i * s + a; bj = j * s + b;", "bi = i + a; bj = j + b;")], {}),
+    ("avgpool-wrong-divisor", "functional", FILES / "avgpool_fixed.py",
+     [("count = (r1 - r0) * (c1 - c0)", "count = kh * kw")], {}),
+    ("avgpool-wrong-divisor", "layer", FILES / "avgpool_layer_fixed.py",
+     [("cells = (r1 - r0) * (c1 - c0)", "cells = self.k * self.k")], {}),
+    ("pool-stride-as-window", "cs231n", FILES / "cs231n_maxpool_fixed.py",
+     [("ph, pw = pool_param['pool_height'], pool_param['pool_width']",
+       "ph, pw = pool_param['stride'], pool_param['stride']")], {}),
+    ("pool-stride-as-window", "javascript", FILES / "maxpool_fixed.js",
+     [("x[n][c][i * s + a][j * s + b]);", "x[n][c][i * k + a][j * k + b]);"),
+      ("Math.floor((H - k) / s) + 1, Wo = Math.floor((W - k) / s) + 1", "Math.floor(H / k), Wo = Math.floor(W / k)")],
+     {}),
+    ("ceil-mode-window-outside", "functional", FILES / "avgpool_fixed.py", [],
+     {"ceil_mode": True, "input_size": "8x7"}),
+    ("ceil-mode-window-outside", "cs231n", FILES / "cs231n_maxpool_fixed.py", [],
+     {"ceil_mode": True, "input_size": "8x7"}),
+    ("ceil-mode-window-outside", "functional, zero padding", DEMO / "maxpool_fixed.py",
+     [("(pad, pad)), constant_values=-np.inf)\n    Ho", "(pad, pad)))\n    Ho")], {}),
+]
+
+
+def _mutated(path: Path, edits, tmp_path) -> Path:
+    text = path.read_text()
+    for old, new in edits:
+        assert old in text, f"{old!r} not in {path.name}"
+        text = text.replace(old, new)
+    out = tmp_path / path.name
+    out.write_text(text)
+    return out
+
+
+@pytest.mark.parametrize("bug,style,path,edits,options", CASES, ids=[f"{c[0]}[{c[1]}]" for c in CASES])
+def test_mistake_is_named_and_located(bug, style, path, edits, options, tmp_path):
+    original = run(RunConfig(files=(str(path),)))
+    assert original.verdict == "pass", [c.to_dict() for c in original.checks if c.status != "pass"]
+    target = _mutated(path, edits, tmp_path)
+    res = run(RunConfig(files=(str(target),), **options))
+    assert res.verdict == "fail"
+    named = [d for d in res.diagnoses if d.bug == bug]
+    assert named, [d.to_dict() for d in res.diagnoses]
+    loc = named[0].location
+    assert loc is not None and loc.line >= 1
+    if edits:
+        edited = {line.strip() for _, new in edits for line in new.splitlines() if line.strip()}
+        # summing over every channel leaves no single wrong line in the depthwise loop: the channel loop is shown
+        assert any(e in loc.code or loc.code in e for e in edited) or style == "functional depthwise", loc
+
+
+def test_every_entry_has_two_styles():
+    styles = {}
+    for bug, style, *_ in CASES:
+        styles.setdefault(bug, set()).add(style)
+    assert set(styles) == set(catalogue_ops.ids())
+    assert all(len(s) >= 2 for s in styles.values()), styles
