@@ -104,3 +104,25 @@ def test_every_entry_has_two_styles():
         styles.setdefault(bug, set()).add(style)
     assert set(styles) == set(catalogue_ops.ids())
     assert all(len(s) >= 2 for s in styles.values()), styles
+
+
+# entries whose slip is a token edit of one line (or of its copies on the other axis / in the backward):
+# --fix must find it and prove it on two shapes
+FIXED_BY_EDIT = {("group-offset-wrong", "layer"), ("group-offset-wrong", "functional loops"),
+                 ("depth-multiplier-swapped", "functional numpy"), ("depth-multiplier-swapped", "javascript"),
+                 ("transpose-stride-wrong-side", "functional loops"), ("transpose-stride-wrong-side", "functional matmul"),
+                 ("transpose-padding-added", "functional loops"), ("transpose-padding-added", "functional matmul"),
+                 ("transpose-filter-not-flipped", "zero insertion"), ("transpose-filter-not-flipped", "scatter loops"),
+                 ("transpose-output-padding-missing", "functional loops"),
+                 ("pool-gradient-wrong-cell", "cs231n"), ("pool-gradient-wrong-cell", "javascript")}
+FIX_CASES = [c for c in CASES if (c[0], c[1]) in FIXED_BY_EDIT]
+
+
+@pytest.mark.parametrize("bug,style,path,edits,options", FIX_CASES, ids=[f"{c[0]}[{c[1]}]" for c in FIX_CASES])
+def test_fix_is_found_and_verified(bug, style, path, edits, options, tmp_path):
+    target = _mutated(path, edits, tmp_path)
+    before = target.read_text()
+    res = run(RunConfig(files=(str(target),), fix=True, **options))
+    assert res.fix.verified, res.fix
+    assert res.fix.diff.startswith("---") and "\n+" in res.fix.diff
+    assert target.read_text() == before
