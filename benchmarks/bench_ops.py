@@ -21,7 +21,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from corrcheck import reference_ops as R  # noqa: E402
-from corrcheck.geometry import make_geometry  # noqa: E402
+from corrcheck.geometry import window_geometry  # noqa: E402
 
 try:
     import torch
@@ -54,7 +54,7 @@ def _time(fn) -> float:
 def _calls(name):
     op, n, c, f, size, k, s, p, extra = CASES[name]
     nd = len(size)
-    g = make_geometry(s, p, 1, op, nd, size, k, **extra)
+    g = window_geometry(s, p, 1, op, nd, size, k, **extra)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((n, c) + size)
     groups = extra.get("groups", 1)

@@ -231,22 +231,13 @@ SAME_RULES = {"tf": same_pad, "holberton": holberton_same_pad}
 
 
 def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int = 2,
-                  in_spatial=None, k_spatial=None, same_rule: str = "tf", *, groups=1,
-                  output_padding=0, ceil_mode=False, count_include_pad=False) -> Geometry:
-    """Validate and resolve a user-facing configuration into a Geometry."""
-    if op not in ALL_OPS:
-        raise ConfigError(f"op must be one of {', '.join(ALL_OPS)}, not {op!r}")
+                  in_spatial=None, k_spatial=None, same_rule: str = "tf") -> Geometry:
+    """Validate and resolve a user-facing configuration into a Geometry (the dense ops only:
+    the other strided-window ops go through window_geometry, so a dense caller cannot get one)."""
+    if op not in OPS:
+        raise ConfigError(f"op must be correlate or convolve, not {op!r}")
     stride_t = per_axis(stride, ndim, "stride", 1)
     dil_t = per_axis(dilation, ndim, "dilation", 1)
-    extra = _window_options(op, ndim, dil_t, groups, output_padding, ceil_mode, count_include_pad)
-    if extra:
-        geom = make_geometry(stride, pad, dilation, "correlate", ndim, None, None, same_rule)
-        if geom.mode == "same" and op != "correlate" and op != "convolve":
-            raise ConfigError(f"pad 'same' is for correlations; give --op {op} a number")
-        geom = replace(geom, op=op, **extra)
-        if in_spatial is not None and k_spatial is not None:
-            geom.out_shape(in_spatial, k_spatial)
-        return geom
     if isinstance(pad, str) and pad.strip().lower() in ("same", "valid"):
         mode = pad.strip().lower()
         if mode == "valid":
@@ -266,6 +257,25 @@ def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int 
     geom = Geometry(stride_t, pairs, dil_t, op)
     if in_spatial is not None and k_spatial is not None:
         geom.out_shape(in_spatial, k_spatial)  # raises ConfigError if the filter does not fit
+    return geom
+
+
+def window_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int = 2, in_spatial=None,
+                    k_spatial=None, *, groups=1, output_padding=0, ceil_mode=False,
+                    count_include_pad=False) -> Geometry:
+    """A Geometry for any strided-window op: grouped correlate/convolve, transpose, maxpool, avgpool."""
+    if op not in ALL_OPS:
+        raise ConfigError(f"op must be one of {', '.join(ALL_OPS)}, not {op!r}")
+    dil_t = per_axis(dilation, ndim, "dilation", 1)
+    extra = _window_options(op, ndim, dil_t, groups, output_padding, ceil_mode, count_include_pad)
+    base_op = op if op in OPS else "correlate"
+    geom = make_geometry(stride, pad, dilation, base_op, ndim, in_spatial if op in OPS else None,
+                         k_spatial if op in OPS else None)
+    if geom.mode == "same" and op not in OPS:
+        raise ConfigError(f"pad 'same' is for correlations; give --op {op} a number")
+    geom = replace(geom, op=op, **extra) if extra else geom
+    if in_spatial is not None and k_spatial is not None:
+        geom.out_shape(in_spatial, k_spatial)
     return geom
 
 

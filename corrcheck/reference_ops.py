@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from corrcheck.geometry import ConfigError, Geometry, make_geometry
+from corrcheck.geometry import ConfigError, Geometry, window_geometry
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_filter",
            "transpose_forward", "transpose_grad_input", "transpose_grad_filter",
@@ -35,7 +35,7 @@ __all__ = ["conv_forward", "conv_grad_input", "conv_grad_filter",
 def geometry_for(op: str, ndim: int, *, stride=1, pad=0, dilation=1, groups=1, output_padding=0,
                  ceil_mode=False, count_include_pad=False) -> Geometry:
     """A Geometry for the Python API users of this module (checks pass their own)."""
-    return make_geometry(stride, pad, dilation, op, ndim, groups=groups, output_padding=output_padding,
+    return window_geometry(stride, pad, dilation, op, ndim, groups=groups, output_padding=output_padding,
                          ceil_mode=ceil_mode, count_include_pad=count_include_pad)
 
 

@@ -18,7 +18,7 @@ from .checks.window_suite import check, make_draw
 from .checks.tolerances import tolerance_for
 from .diagnosis import catalogue_ops
 from .errors import BindError, UserCallError
-from .geometry import ConfigError, format_axes, format_pad, make_geometry, per_axis
+from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
 
 POOL = ("maxpool", "avgpool")
@@ -172,7 +172,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     if pool:
         filters = channels
     geom_op = op if op != "grouped" else "correlate"
-    geom = make_geometry(stride, pad, cfg.dilation, geom_op, ndim, n, k, groups=groups,
+    geom = window_geometry(stride, pad, cfg.dilation, geom_op, ndim, n, k, groups=groups,
                          output_padding=cfg.output_padding or 0, ceil_mode=cfg.ceil_mode,
                          count_include_pad=cfg.count_include_pad)
     if channels % groups or filters % groups:

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corrcheck import reference_ops as R
-from corrcheck.geometry import ConfigError, make_geometry
+from corrcheck.geometry import ConfigError, make_geometry, window_geometry
 
 import naive_oracle_ops as oracle
 
@@ -55,7 +55,7 @@ def test_grouped_correlation_matches_loops(c):
     w = rng.standard_normal((G * c["fg"], c["cg"]) + c["k"])
     b = rng.standard_normal(G * c["fg"])
     try:
-        g = make_geometry(c["s"], c["p"], c["d"], "correlate", c["nd"], c["n"], c["k"], groups=G)
+        g = window_geometry(c["s"], c["p"], c["d"], "correlate", c["nd"], c["n"], c["k"], groups=G)
     except ConfigError:
         return   # the filter does not fit; geometry says so (tested in test_geometry_ops)
     out = R.conv_forward(x, w, b, geometry=g)
@@ -75,7 +75,7 @@ def test_transposed_matches_loops(c):
     w = rng.standard_normal((G * c["cg"], c["fg"]) + c["k"])
     b = rng.standard_normal(G * c["fg"])
     try:
-        g = make_geometry(c["s"], c["p"], c["d"], "transpose", c["nd"], c["n"], c["k"], groups=G,
+        g = window_geometry(c["s"], c["p"], c["d"], "transpose", c["nd"], c["n"], c["k"], groups=G,
                           output_padding=c["a"])
     except ConfigError:
         return
@@ -101,7 +101,7 @@ def pool_cases(draw):
 
 
 def _pool_geometry(c):
-    return make_geometry(c["s"], c["p"], c["d"], c["op"], c["nd"], c["n"], c["k"], ceil_mode=c["ceil"],
+    return window_geometry(c["s"], c["p"], c["d"], c["op"], c["nd"], c["n"], c["k"], ceil_mode=c["ceil"],
                          count_include_pad=c["incl"] and c["op"] == "avgpool")
 
 
@@ -126,7 +126,7 @@ def test_pooling_matches_loops(c):
 
 def test_max_pool_tie_goes_to_the_first_maximum_in_window_order():
     """The stated tie rule: constant windows send the whole gradient to their first cell."""
-    g = make_geometry(2, 0, 1, "maxpool", 2)
+    g = window_geometry(2, 0, 1, "maxpool", 2)
     x = np.ones((1, 1, 4, 4))
     dx = R.pool_grad_input(np.ones((1, 1, 2, 2)), x, (2, 2), geometry=g)
     assert dx[0, 0].tolist() == [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
@@ -151,7 +151,7 @@ def test_grouped_matches_torch(c):
     x = rng.standard_normal((c["batch"], G * c["cg"]) + c["n"])
     w = rng.standard_normal((G * c["fg"], c["cg"]) + c["k"])
     try:
-        g = make_geometry(c["s"], c["p"], c["d"], "correlate", nd, c["n"], c["k"], groups=G)
+        g = window_geometry(c["s"], c["p"], c["d"], "correlate", nd, c["n"], c["k"], groups=G)
     except ConfigError:
         return
     conv = getattr(TF, f"conv{nd}d")
@@ -170,7 +170,7 @@ def test_transposed_matches_torch(c):
     x = rng.standard_normal((c["batch"], G * c["cg"]) + c["n"])
     w = rng.standard_normal((G * c["cg"], c["fg"]) + c["k"])
     try:
-        g = make_geometry(c["s"], c["p"], c["d"], "transpose", nd, c["n"], c["k"], groups=G, output_padding=c["a"])
+        g = window_geometry(c["s"], c["p"], c["d"], "transpose", nd, c["n"], c["k"], groups=G, output_padding=c["a"])
     except ConfigError:
         return
     convt = getattr(TF, f"conv_transpose{nd}d")
@@ -205,7 +205,29 @@ def test_pooling_matches_torch(c):
 @needs_torch
 @pytest.mark.parametrize("n,k,s,p,d,a", [(5, 3, 2, 1, 1, 1), (4, 2, 3, 0, 2, 2), (7, 3, 1, 2, 2, 1)])
 def test_transposed_output_size_formula_matches_torch(n, k, s, p, d, a):
-    g = make_geometry(s, p, d, "transpose", 1, output_padding=a)
+    g = window_geometry(s, p, d, "transpose", 1, output_padding=a)
     y = TF.conv_transpose1d(torch.zeros(1, 1, n, dtype=torch.float64), torch.zeros(1, 1, k, dtype=torch.float64),
                             None, s, p, a, 1, d)
     assert g.out_shape((n,), (k,)) == (y.shape[-1],) == ((n - 1) * s - 2 * p + d * (k - 1) + a + 1,)
+
+
+@pytest.mark.parametrize("op", ["transpose", "maxpool", "avgpool"])
+def test_dense_geometry_and_reference_refuse_the_window_ops(op):
+    """The dense reference must not silently compute a correlation when asked for another op."""
+    from corrcheck import reference
+    with pytest.raises(ConfigError, match="op must be correlate or convolve"):
+        make_geometry(1, 0, 1, op, 2)
+    with pytest.raises(ConfigError):
+        reference.forward(np.zeros((1, 1, 4, 4)), np.zeros((1, 1, 2, 2)), op=op)
+
+
+@pytest.mark.parametrize("kwargs,words", [
+    (dict(op="transpose", output_padding=2, stride=2), "output padding 2"),
+    (dict(op="maxpool", pad=2), "at most half the window"),
+    (dict(op="avgpool", dilation=2), "no dilation"),
+    (dict(op="maxpool", groups=2), "no groups"),
+    (dict(op="correlate", ceil_mode=True), "ceil mode belongs"),
+])
+def test_window_geometry_refuses_impossible_settings_in_one_sentence(kwargs, words):
+    with pytest.raises(ConfigError, match=words):
+        window_geometry(ndim=2, in_spatial=(5, 5), k_spatial=(3, 3), **kwargs)
