@@ -191,6 +191,9 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         from .window_runner import run_window, wants_window_path
         if wants_window_path(cfg, ns):      # grouped, transposed, pooling: their own binding and checks
             result = run_window(cfg, ns, language, sources, t0)
+            if cfg.sweep:
+                from .window_runner import sweep_window
+                result = sweep_window(cfg, result, run, ns)
             if cfg.fix and result.verdict == "fail":
                 from dataclasses import replace as _replace
                 from .locate.window_fix import search_window_fix

@@ -374,3 +374,48 @@ def _command(cfg, op, geom, n, k) -> str:
         parts.append("--count-include-pad")
     parts += ["--input-size", "x".join(map(str, n)), "--filter-size", "x".join(map(str, k)), "--seed", str(cfg.seed)]
     return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def sweep_window(cfg, result, run_fn, ns) -> RunResult:
+    """--sweep for these layers: strides 1-3, pads the op allows, an even and an odd input size,
+    each checked in full; the pass/fail matrix and the smallest failing config join the result.
+    Settings the user fixed (--stride, --pad, --input-size) stay fixed."""
+    from dataclasses import replace as _replace
+    from .result import SweepResult
+    c = result.config or {}
+    op = c.get("op", cfg.op)
+    base_n = tuple(c.get("input_shape", [])[2:]) or (7, 6)
+    k = tuple(c.get("filter_shape", []))
+    k = k if op in POOL else k[2:]
+    fwd, _, _ = _bind(ns, cfg)
+    takes_stride, takes_pad = _takes(fwd, "stride", op in POOL), _takes(fwd, "pad", op in POOL)
+    main_stride, main_pad = c.get("stride", [1])[0], c.get("pad", [[0, 0]])[0][0]
+    # only what the code can be told: a function without a pad is swept at the pad it was checked at
+    strides = [cfg.stride] if cfg.stride is not None else (["1", "2", "3"] if takes_stride
+                                                           else [str(main_stride)])
+    max_pad = min(k) // 2 if op in POOL else min(k) - 1
+    pads = [cfg.pad] if cfg.pad is not None else ([str(p) for p in range(0, min(max_pad, 2) + 1)]
+                                                  if takes_pad else [str(main_pad)])
+    sizes = [cfg.input_size] if cfg.input_size is not None else \
+        ["x".join(map(str, base_n)), "x".join(str(v + 1) for v in base_n)]
+    rows, failing = [], []
+    for s in strides:
+        for p in pads:
+            for n in sizes:
+                sub = _replace(cfg, stride=s, pad=p, input_size=n, filter_size="x".join(map(str, k)),
+                               sweep=False, fix=False)
+                res = run_fn(sub)
+                if res.verdict == "error" or res.config is None:
+                    continue
+                conf = {key: res.config[key] for key in ("stride", "pad", "dilation", "input_shape",
+                                                          "filter_shape")}
+                bad = tuple(dict.fromkeys(ch.target for ch in res.checks if ch.status in ("fail", "error")))
+                rows.append((conf, not bad, bad, None))
+                if bad:
+                    failing.append((int(np.prod(conf["input_shape"])), conf, bad, res.command))
+    failing.sort(key=lambda f: (f[0], f[1]["stride"], f[1]["pad"]))
+    smallest = dict(failing[0][1], failing=list(failing[0][2])) if failing else None
+    sweep = SweepResult(configs=len(rows), failed=len(failing), smallest_failing=smallest, rows=tuple(rows),
+                        command=failing[0][3] if failing else None)
+    verdict = "fail" if failing or result.verdict == "fail" else result.verdict
+    return _replace(result, sweep=sweep, verdict=verdict)

@@ -148,3 +148,14 @@ def _apply(source: str, diff: str) -> str:
             elif row.startswith("+"):
                 out.append(row[1:] + "\n")
     return "".join(out + lines[i:])
+
+
+def test_sweep_covers_strides_and_pads_the_code_takes():
+    good = _run("cs231n_maxpool_fixed.py", sweep=True)
+    assert good.verdict == "pass" and good.sweep.configs >= 6 and good.sweep.failed == 0
+    # cs231n pooling reads no 'pad': the sweep does not blame it for ignoring one
+    assert {tuple(map(tuple, r[0]["pad"])) for r in good.sweep.rows} == {((0, 0), (0, 0))}
+    bad = _run("cs231n_maxpool_buggy.py", sweep=True)
+    assert bad.verdict == "fail" and bad.sweep.failed >= 1
+    assert bad.sweep.smallest_failing["failing"] == ["grad_input"]
+    assert {r[0]["stride"][0] for r in bad.sweep.rows if r[1]} == {1}      # stride 1 hides the slip
