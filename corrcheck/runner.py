@@ -206,9 +206,12 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         from .binding.probe import choose
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except (CorrcheckError, ConfigError) as exc:
-        return error_result(cfg, exc, t0)
+        transposed = _as_transposed(cfg, locals().get("ns"), locals().get("language"), locals().get("sources"), t0)
+        return transposed or error_result(cfg, exc, t0)
     result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
                          language=language, first=first)
+    if result.verdict == "fail":
+        result = _as_transposed(cfg, ns, language, sources, t0) or result
     if cfg.sweep:
         from .sweep import attach
         main_passed = result.verdict == "pass"
@@ -220,6 +223,25 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         from .locate.fix import search_fix
         result = _replace(result, fix=search_fix(cfg, result), seconds=time.perf_counter() - t0)
     return result
+
+
+def _as_transposed(cfg, ns, language, sources, t0):
+    """Shapes say transposed: nothing in the names did, the correlation checks fail, but every check of a
+    transposed convolution (output larger than the input) passes. Then that is what the code is."""
+    if ns is None or cfg.op != "correlate" or cfg.groups or cfg.sweep:
+        return None
+    from dataclasses import replace as _replace
+    from .errors import UserCallError
+    from .window_runner import run_window
+    try:
+        res = run_window(cfg.replace(op="transpose", fix=False), ns, language, sources or {}, t0)
+    except (CorrcheckError, ConfigError, UserCallError):
+        return None
+    if res.verdict != "pass":
+        return None
+    note = ("your forward's output is larger than its input and agrees with a transposed convolution, not a "
+            "correlation: checked as one (--op transpose says so directly)")
+    return _replace(res, notes=(note,) + tuple(res.notes))
 
 
 def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python",

@@ -159,3 +159,16 @@ def test_sweep_covers_strides_and_pads_the_code_takes():
     assert bad.verdict == "fail" and bad.sweep.failed >= 1
     assert bad.sweep.smallest_failing["failing"] == ["grad_input"]
     assert {r[0]["stride"][0] for r in bad.sweep.rows if r[1]} == {1}      # stride 1 hides the slip
+
+
+def test_transposed_layer_found_by_shapes_when_names_say_nothing(tmp_path):
+    plain = tmp_path / "layer.py"
+    plain.write_text((ROOT / "corrcheck" / "demo_files" / "transpose_fixed.py").read_text()
+                     .replace("def conv_transpose_forward", "def forward")
+                     .replace("def conv_transpose_backward", "def backward"))
+    res = run(RunConfig(files=(str(plain),)))
+    assert res.verdict == "pass" and res.config["op"] == "transpose"
+    assert "larger than its input" in res.notes[0]
+    # a wrong correlation is not passed off as a transposed convolution
+    seed = run(RunConfig(files=(str(ROOT / "examples" / "seed_buggy.py"),), stride="2", pad="1"))
+    assert seed.verdict == "fail" and seed.config["op"] == "correlate"

@@ -198,10 +198,19 @@ def config_phrases(config: dict | None) -> list[str]:
         geometry.append(f"pad {format_pad(config['pad'])}")
     if config.get("dilation") and any(d != 1 for d in config["dilation"]):
         geometry.append(f"dilation {format_axes(config['dilation'])}")
+    if config.get("groups", 1) != 1:
+        geometry.append(f"groups {config['groups']}")
+    if config.get("output_padding") and any(config["output_padding"]):
+        geometry.append(f"output padding {format_axes(config['output_padding'])}")
+    if config.get("ceil_mode"):
+        geometry.append("ceil mode")
+    if config.get("count_include_pad"):
+        geometry.append("count include pad")
     if geometry:
         parts.append(", ".join(geometry))
     shapes = []
-    for key, word in (("input_shape", "input"), ("filter_shape", "filter")):
+    pooling = config.get("op") in ("maxpool", "avgpool")          # pooling has a window, not a filter
+    for key, word in (("input_shape", "input"), ("filter_shape", "window" if pooling else "filter")):
         if config.get(key):
             shapes.append(f"{word} {'x'.join(str(n) for n in config[key])}")
     if shapes:
