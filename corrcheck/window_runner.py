@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
-                                 role_of)
+                                 param_keys, role_of)
 from .checks.window_suite import check, make_draw
 from .checks.tolerances import tolerance_for
 from .diagnosis import catalogue_ops
@@ -35,7 +35,8 @@ def wants_window_path(cfg, ns) -> bool:
         return True
     if cfg.op != "correlate" or cfg.forward:
         return False
-    op, _ = detect_op(list(ns), [p.name for f in ns.values() for p in f.params])
+    op, _ = detect_op(list(ns), [p.name for f in ns.values() for p in f.params],
+                      {k for f in ns.values() for k in param_keys(f)})
     if op is None:
         return False
     # a library with a dense convolution beside its pooling layer keeps the dense check unless --op says
@@ -46,7 +47,8 @@ def wants_window_path(cfg, ns) -> bool:
 
 def _grouped_names(ns) -> bool:
     return any(p.name.lower() in ("groups", "depth_multiplier") for f in ns.values() for p in f.params) or \
-        any(OP_WORDS[3][1].search(f.short_name) for f in ns.values())
+        any(OP_WORDS[3][1].search(f.short_name) for f in ns.values()) or \
+        any(k in ("groups", "depth_multiplier") for f in ns.values() for k in param_keys(f))
 
 
 def _bind(ns, cfg):
@@ -139,7 +141,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     names = [fwd.name] + [f.name for f in back.values()]
     params = [p.name for f in [fwd, *back.values()] for p in f.params]
     if op == "correlate" and not cfg.groups:
-        found, hint = detect_op(names, params)
+        found, hint = detect_op(names, params, {k for f in [fwd, *back.values()] for k in param_keys(f)})
         if found:
             op = found
             groups_hint = hint if hint is not None else groups_hint

@@ -26,6 +26,8 @@ CASES = [
     ("group-offset-wrong", "layer", FILES / "grouped_layer_fixed.py", [("c0 = g * Cg", "c0 = g * Fg")], {}),
     ("group-offset-wrong", "functional loops", FILES / "grouped_fixed.py", [("c = g * Cg + cc", "c = g * Fg + cc")],
      {}),
+    ("group-offset-wrong", "cs231n conv_param", FILES / "cs231n_grouped_fixed.py",
+     [("g * Cg:(g + 1) * Cg", "g * Fg:g * Fg + Cg")], {}),
     ("depth-multiplier-swapped", "functional numpy", FILES / "depthwise_fixed.py",
      [("f = c * M + m", "f = m * C + c"), ("w[f, 0]) + b[f]", "w[c * M + m, 0]) + b[c * M + m]")], {}),
     ("depth-multiplier-swapped", "javascript", FILES / "depthwise_fixed.js",

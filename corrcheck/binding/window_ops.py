@@ -80,10 +80,11 @@ def role_of(name: str, pool: bool) -> str | None:
     return None
 
 
-def detect_op(names, params) -> tuple[str | None, int | None]:
-    """(op, groups hint) from function/class names and parameter names; (None, None) when silent."""
+def detect_op(names, params, param_keys=()) -> tuple[str | None, int | None]:
+    """(op, groups hint) from function/class names, parameter names and the keys a *_param dict is
+    read with (conv_param['groups']); (None, None) when silent."""
     text = " ".join(names)
-    low = {p.lower() for p in params}
+    low = {p.lower() for p in params} | {k.lower() for k in param_keys}
     grouped = 2 if low & {"groups", "n_groups", "num_groups"} else 0    # 0: depthwise (G = C)
     for op, pattern in OP_WORDS:
         if pattern.search(text):
@@ -94,7 +95,7 @@ def detect_op(names, params) -> tuple[str | None, int | None]:
         return "correlate", (0 if "depth_multiplier" in low else 2)
     if "output_padding" in low:
         return "transpose", None
-    if "pool_param" in low:
+    if "pool_param" in low or "pool_height" in low:
         return "maxpool", None
     return None, None
 
@@ -158,8 +159,6 @@ class WindowOp:
     @property
     def pool(self) -> bool:
         return self.op in ("maxpool", "avgpool")
-
-    checked: tuple = ()                 # targets that produced a value (set by the checks)
 
     @property
     def names(self) -> dict:
@@ -354,4 +353,11 @@ def _set_attr(obj, names, value):
                 return
 
 
-__all__ = ["WindowOp", "Settings", "detect_op", "role_of", "UserCallError", "UnusableOutput"]
+def param_keys(fn) -> set[str]:
+    """The string keys a function reads from its *_param dict (conv_param['groups'], .get('pad'))."""
+    if not any(role_of(p.name, False) == "param" for p in fn.params) or not fn.source:
+        return set()
+    return set(re.findall(r"""(?:\[|get\()\s*['"](\w+)['"]""", fn.source))
+
+
+__all__ = ["WindowOp", "Settings", "detect_op", "param_keys", "role_of", "UserCallError", "UnusableOutput"]
