@@ -172,3 +172,24 @@ def test_transposed_layer_found_by_shapes_when_names_say_nothing(tmp_path):
     # a wrong correlation is not passed off as a transposed convolution
     seed = run(RunConfig(files=(str(ROOT / "examples" / "seed_buggy.py"),), stride="2", pad="1"))
     assert seed.verdict == "fail" and seed.config["op"] == "correlate"
+
+
+@pytest.mark.parametrize("names,params,keys,want", [
+    (["deconv_forward"], [], (), ("transpose", None)),
+    (["ConvTranspose2d"], [], (), ("transpose", None)),
+    (["upconv"], [], (), ("transpose", None)),
+    (["maxpool_forward"], [], (), ("maxpool", None)),
+    (["max_pool_backward_naive"], [], (), ("maxpool", None)),
+    (["avg_pool_forward"], [], (), ("avgpool", None)),
+    (["depthwise_conv"], [], (), ("correlate", 0)),
+    (["conv"], ["x", "w", "groups"], (), ("correlate", 2)),
+    (["conv"], ["x", "w", "depth_multiplier"], (), ("correlate", 0)),
+    (["conv_forward_naive"], ["x", "w", "b", "conv_param"], ("stride", "pad", "groups"), ("correlate", 2)),
+    (["layer_forward"], ["x", "pool_param"], (), ("maxpool", None)),
+    (["forward"], ["x", "w", "output_padding"], (), ("transpose", None)),
+    (["corre", "backprop_filter"], ["a", "f", "s", "p"], (), (None, None)),
+    (["filter_transposed", "conv_forward"], ["x", "w"], (), (None, None)),
+])
+def test_op_read_from_names(names, params, keys, want):
+    from corrcheck.binding.window_ops import detect_op
+    assert detect_op(names, params, keys) == want
