@@ -64,7 +64,7 @@ def main() -> None:
         if result.verdict != "fail":
             print(f"{name:48s} {t1 - t0:8.2f} {'-':>7s} {'-':>5s}  ({result.verdict})")
             continue
-        fix = search_fix(cfg, result)
+        fix = search_fix(cfg, result, rerun=run)
         t2 = time.perf_counter()
         rows.append((t2 - t1, fix.candidates_tried, fix.verified))
         print(f"{name:48s} {t1 - t0:8.2f} {t2 - t1:7.2f} {fix.candidates_tried:5d}  {fix.verified}")

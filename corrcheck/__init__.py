@@ -12,7 +12,7 @@ __all__ = ["check", "reference", "testing", "__version__"]
 
 def __getattr__(name):
     if name == "check":
-        from .api import check
+        from .api import check          # lazy: `import corrcheck` stays instant (no NumPy)
         return check
     if name in ("reference", "testing"):
         import importlib

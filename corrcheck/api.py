@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from .config import RunConfig
 from .result import RunResult
-
-TARGETS = ("forward", "grad_input", "grad_filter", "grad_bias")
+from .runner import run
+from .vocab import TARGETS
 
 
 def check(*files, **options) -> RunResult:
@@ -14,8 +14,6 @@ def check(*files, **options) -> RunResult:
     input_size="7x6", seed=0, exhaustive=True, ... `result.passed` and
     `result.to_dict()` (the CLI's --json document) are the usual views.
     """
-    from .runner import run
-
     callables = {t: options.pop(t) for t in TARGETS if callable(options.get(t))}
     if callables:
         for t, fn in callables.items():

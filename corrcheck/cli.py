@@ -20,6 +20,8 @@ import typer
 import typer.core
 
 from . import __version__
+from .errors import ConfigError, CorrcheckError, LoadError, UsageError
+from .vocab import CONVENTION_CHOICES, LAYOUT_CHOICES, Verdict
 
 try:                                    # Typer 0.2x ships its own copy of Click
     from typer._click.exceptions import ClickException
@@ -27,27 +29,13 @@ except ImportError:                     # older Typer runs on Click itself
     from click.exceptions import ClickException
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
-EXIT_CODES = {"pass": EXIT_PASS, "fail": EXIT_FAIL, "error": EXIT_ERROR}
+EXIT_CODES = {Verdict.PASS: EXIT_PASS, Verdict.FAIL: EXIT_FAIL, Verdict.ERROR: EXIT_ERROR}
 DEBUG_ENV = "CORRCHECK_DEBUG"
 
 
-class Convention(str, Enum):
-    auto = "auto"
-    functional = "functional"
-    cs231n = "cs231n"
-    holberton = "holberton"
-    layer = "layer"
-
-
-class Layout(str, Enum):
-    auto = "auto"
-    w = "w"
-    hw = "hw"
-    chw = "chw"
-    nchw = "nchw"
-    nhwc = "nhwc"
-    dhw = "dhw"
-    ncdhw = "ncdhw"
+# Typer's choices, from the one vocabulary (a convention added there appears here by itself).
+Convention = Enum("Convention", [(c, c) for c in CONVENTION_CHOICES], type=str)
+Layout = Enum("Layout", [(name, name) for name in LAYOUT_CHOICES], type=str)
 
 
 class Op(str, Enum):
@@ -267,9 +255,47 @@ def demo(
 @app.command(epilog=SCHEMA_EXAMPLES)
 def schema() -> None:
     """Print the JSON Schema of the --json document (validate your CI against it)."""
-    from importlib.resources import files
+    from importlib.resources import files                   # lazy: only `corrcheck schema` reads it
 
     typer.echo(files("corrcheck").joinpath("report.schema.json").read_text(encoding="utf-8").rstrip())
+
+
+MISTAKES_EXAMPLES = """\
+[bold]Examples[/bold]
+
+  corrcheck mistakes
+
+  corrcheck mistakes grad-input-unpad-empty-at-pad0 filter-indexed-by-output
+
+  corrcheck mistakes --markdown > docs/mistakes.md
+"""
+
+
+@app.command(epilog=MISTAKES_EXAMPLES)
+def mistakes(
+    ids: Annotated[Optional[list[str]], typer.Argument(metavar="[ID...]", show_default=False,
+                                                       help="Show only these ids (default: all).")] = None,
+    markdown: Annotated[bool, _opt("--markdown", panel=OUTPUT, help="Print the page as Markdown (docs/mistakes.md).")] = False,
+    json_out: JsonOut = False,
+) -> None:
+    """The catalogue of mistakes corrcheck names: each id with its fix, a wrong and a right snippet."""
+    from .diagnosis import catalogue_ops
+    from .diagnosis.catalogue import NOTATION, page
+    from .report import mistakes as view
+
+    entries = page() + catalogue_ops.page()
+    unknown = sorted(set(ids or ()) - {e.id for e in entries})
+    if unknown:
+        raise typer.BadParameter(f"unknown id {', '.join(unknown)}; `corrcheck mistakes` lists them", param_hint="ID")
+    entries = [e for e in entries if not ids or e.id in ids]
+    if json_out:
+        typer.echo(json.dumps(view.as_document(entries, NOTATION), indent=2))
+    elif markdown:
+        typer.echo(view.markdown(entries, NOTATION), nl=False)
+    else:
+        from .report.console import make_console
+
+        view.print_mistakes(make_console(), entries, NOTATION)
 
 
 def main() -> None:
@@ -285,20 +311,17 @@ def main() -> None:
 
 def _guarded(body, options: dict, output: dict, **extra) -> int:
     """Run a command body; every failure becomes one sentence and exit code 2, never a traceback."""
-    from .errors import CorrcheckError
-    from .geometry import ConfigError
-
     files = extra.get("files", ())
     try:
         return body(options, output, **extra)
-    except (ConfigError, CorrcheckError) as exc:
+    except CorrcheckError as exc:
         return _could_not_check(str(exc), getattr(exc, "kind", "usage"), files, output)
     except KeyboardInterrupt:
         _stderr_line("interrupted")
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one sentence, not a traceback
         if os.environ.get(DEBUG_ENV):
-            import traceback
+            import traceback                                # lazy: only with CORRCHECK_DEBUG set
 
             traceback.print_exc()
         message = (f"internal error in corrcheck: {type(exc).__name__}: {exc}; please report it"
@@ -311,12 +334,10 @@ def _run(options: dict, output: dict, files: tuple[str, ...]) -> int:
     _check_output_options(output)
     for name in files:
         if not Path(name).is_file():
-            from .errors import LoadError
-
             what = "is a directory; give the .py or .js file(s)" if Path(name).is_dir() else "no such file"
             raise LoadError(f"cannot read {name}: {what}")
-    from . import runner
-    from .report.sections import progress_reporter
+    from . import runner                                    # lazy: NumPy and the checks, not for --help
+    from .report.sections import progress_reporter          # lazy: the report's Rich layout, not for --help
 
     with _protect_stdout(output["json_out"]), progress_reporter(enabled=_verbosity(output) > -1) as progress:
         result = runner.run(config, progress=progress)
@@ -326,7 +347,7 @@ def _run(options: dict, output: dict, files: tuple[str, ...]) -> int:
 def _demo(options: dict, output: dict, fixed_only: bool) -> int:
     config = _config(options)
     _check_output_options(output)
-    from . import demo as demo_module
+    from . import demo as demo_module                       # lazy: as runner above
 
     with _protect_stdout(output["json_out"]):
         sections = demo_module.run_demo(config, fixed_only)
@@ -335,7 +356,7 @@ def _demo(options: dict, output: dict, fixed_only: bool) -> int:
 
 def _config(options: dict, **extra):
     """RunConfig from the options actually given (RunConfig's own defaults for the rest), validated."""
-    from .config import RunConfig
+    from .config import RunConfig                           # lazy: keeps --help to the CLI module alone
 
     given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()
              if v is not None and not (k in ("ceil_mode", "count_include_pad") and v is False)}
@@ -346,8 +367,6 @@ def _config(options: dict, **extra):
 
 def parse_cell(text: str) -> tuple[int, ...]:
     """'1,2' -> (1, 2); any number of comma-separated whole numbers."""
-    from .geometry import ConfigError
-
     parts = [p.strip() for p in str(text).strip().strip("()[]").split(",")]
     if not parts or not all(re.fullmatch(r"\d+", p) for p in parts):
         raise ConfigError(f"--explain-cell must be comma-separated whole numbers like 1,2, not {text!r}")
@@ -355,12 +374,10 @@ def parse_cell(text: str) -> tuple[int, ...]:
 
 
 def _check_output_options(output: dict) -> None:
-    from .errors import UsageError
-
     if output["quiet"] and output["verbose"]:
         raise UsageError("--quiet and --verbose cannot be used together")
     if output["report"] is not None:
-        from .report.sections import check_export_path
+        from .report.sections import check_export_path      # lazy: Rich's report, not for --help
 
         check_export_path(output["report"])
 
@@ -381,10 +398,10 @@ def _protect_stdout(json_mode: bool):
 
 def _emit(sections: list, output: dict) -> int:
     """Show the results (JSON or the Rich report), save --report, and pick the exit code."""
-    from .report import sections as report_module
+    from .report import sections as report_module           # lazy: as above (`sections` is the argument)
 
     results = [body for _, body in sections if not isinstance(body, dict)]
-    if not results or any(r.verdict == "error" for r in results):
+    if not results or any(r.verdict == Verdict.ERROR for r in results):
         code = EXIT_ERROR
     else:
         code = EXIT_CODES.get(results[-1].verdict, EXIT_ERROR)
@@ -432,7 +449,7 @@ def _could_not_check(message: str, kind: str, files, output: dict, internal: boo
     """
     _stderr_line(message)
     if output.get("json_out"):
-        from .result import ErrorInfo, RunResult
+        from .result import ErrorInfo, RunResult            # lazy: only an error as JSON needs it
 
         doc = RunResult(__version__, "error", tuple(files), error=ErrorInfo(kind, message)).to_dict()
         if internal:
@@ -443,7 +460,7 @@ def _could_not_check(message: str, kind: str, files, output: dict, internal: boo
 
 def _stderr_line(message: str) -> None:
     try:
-        from .report.sections import make_console, print_error
+        from .report.sections import make_console, print_error   # lazy: Rich's report, not for --help
 
         print_error(make_console(stderr=True), message)
     except Exception:  # noqa: BLE001 - if Rich itself fails, plain text still tells the user

@@ -3,28 +3,19 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from .geometry import ALL_OPS, ConfigError, parse_pad, per_axis
-
-CONVENTIONS = ("auto", "functional", "cs231n", "holberton", "layer")
-LAYOUTS = ("auto", "w", "hw", "chw", "nchw", "nhwc", "dhw", "ncdhw")
-# spatial axes, has channel axis, has batch axis, channels last
-LAYOUT_AXES = {
-    "w": (1, False, False, False),
-    "hw": (2, False, False, False),
-    "dhw": (3, False, False, False),
-    "chw": (2, True, False, False),
-    "nchw": (2, True, True, False),
-    "nhwc": (2, True, True, True),
-    "ncdhw": (3, True, True, False),
-}
+from .errors import ConfigError
+from .geometry import ALL_OPS, GeometryOptions, _axes_of, parse_options, per_axis
+from .vocab import CONVENTION_CHOICES, LAYOUT_CHOICES
 
 DEFAULT_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Raw options as given (strings allowed); `resolve_sizes` turns them into numbers per layout."""
+    """Options as given (strings allowed, echoed in the rerun command); `geometry_options` holds
+    the geometry parsed once, `checks.problem.build_problem` resolves it per layout."""
 
     files: tuple[str, ...] = ()
     forward: str | None = None
@@ -58,15 +49,20 @@ class RunConfig:
     # Callables given directly through the Python API instead of files.
     callables: dict = field(default_factory=dict, compare=False)
 
+    @cached_property
+    def geometry_options(self) -> GeometryOptions:
+        """Stride, pad, dilation and sizes parsed once (raises ConfigError on text that cannot work)."""
+        return parse_options(self.stride, self.pad, self.dilation, self.input_size, self.filter_size)
+
     def replace(self, **changes) -> "RunConfig":
         return replace(self, **changes)
 
     def validate(self) -> "RunConfig":
         """Catch option errors before any user code runs; each raises ConfigError with one sentence."""
-        if self.convention not in CONVENTIONS:
-            raise ConfigError(f"--convention must be one of {', '.join(CONVENTIONS)}, not {self.convention!r}")
-        if self.layout not in LAYOUTS:
-            raise ConfigError(f"--layout must be one of {', '.join(LAYOUTS)}, not {self.layout!r}")
+        if self.convention not in CONVENTION_CHOICES:
+            raise ConfigError(f"--convention must be one of {', '.join(CONVENTION_CHOICES)}, not {self.convention!r}")
+        if self.layout not in LAYOUT_CHOICES:
+            raise ConfigError(f"--layout must be one of {', '.join(LAYOUT_CHOICES)}, not {self.layout!r}")
         if self.op not in ALL_OPS:
             raise ConfigError(f"--op must be one of {', '.join(ALL_OPS)}, not {self.op!r}")
         if self.groups is not None and (isinstance(self.groups, bool) or self.groups < 1):
@@ -86,29 +82,6 @@ class RunConfig:
             if v is not None and v < 0:
                 raise ConfigError(f"--{name} must not be negative, got {v}")
         # Syntax of the geometry options (axis count is checked once the layout is known).
-        for name in ("stride", "dilation"):
-            if getattr(self, name) is not None:
-                per_axis(getattr(self, name), _axes_of(getattr(self, name)), name, 1)
-        if isinstance(self.pad, str):
-            parse_pad(self.pad, _axes_of(self.pad))
-        for name in ("input_size", "filter_size"):
-            v = getattr(self, name)
-            if v is not None:
-                per_axis(v, _axes_of(v), name.replace("_", " "), 1)
+        self.geometry_options
         return self
 
-    def window_options(self, op: str | None = None) -> dict:
-        """The issue-18 options as make_geometry keywords (parsed there, once)."""
-        return {"groups": self.groups or 1, "output_padding": self.output_padding or 0,
-                "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad}
-
-
-def _axes_of(value) -> int:
-    """How many axes a per-axis option spells (1 for a plain number)."""
-    if isinstance(value, str):
-        if value.strip().lower() in ("same", "valid"):
-            return 1
-        return max(1, len([p for p in value.lower().replace("×", "x").split("x") if p]))
-    if isinstance(value, (list, tuple)):
-        return max(1, len(value))
-    return 1

@@ -16,6 +16,7 @@ import numpy as np
 from . import reference
 from .binding.layouts import LAYOUTS
 from .checks.problem import build_problem
+from .runner import run
 
 DEMO_DIR = Path(__file__).parent / "demo_files"
 BUGGY, FIXED = DEMO_DIR / "seed_buggy.py", DEMO_DIR / "seed_fixed.py"
@@ -77,8 +78,6 @@ OP_DEMOS = {
 def run_op_demo(cfg, fixed_only: bool = False):
     """`corrcheck demo --op transpose|maxpool`: a learner's layer with one mistake, named, located,
     fixed by a verified edit; then the corrected file passing."""
-    from .runner import run
-
     stem, what, slip = OP_DEMOS[cfg.op]
     buggy, fixed = DEMO_DIR / f"{stem}_buggy.py", DEMO_DIR / f"{stem}_fixed.py"
     sections = []
@@ -91,8 +90,6 @@ def run_op_demo(cfg, fixed_only: bool = False):
 
 def run_demo(cfg, fixed_only: bool = False):
     """Titled sections for the report: the buggy run, the fixed run, and the loss curves."""
-    from .runner import run
-
     if cfg.op in OP_DEMOS:
         return run_op_demo(cfg, fixed_only)
     sections = []

@@ -14,6 +14,12 @@ class UsageError(CorrcheckError):
     kind = "usage"
 
 
+class ConfigError(UsageError, ValueError):
+    """A configuration that cannot work (stride, pad, sizes, options); one sentence naming the numbers.
+
+    Also a ValueError, so code that validates numbers generically still catches it."""
+
+
 class LoadError(CorrcheckError):
     """The user's file could not be read or imported (exit 2)."""
 

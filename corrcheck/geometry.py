@@ -10,6 +10,9 @@ and, for the other strided-window ops (issue 18):
     transpose  out = (n - 1)*s - before - after + d*(k-1) + output_padding + 1
     pooling    as above, or with ceil instead of floor (ceil_mode), dropping a last
                window that would start inside the padding after the input (torch's rule)
+
+Option text ('2x1', '1,0', 'same') is parsed here once, by `parse_options` (the
+config calls it); everything after works on the parsed per-axis values.
 """
 from __future__ import annotations
 
@@ -17,14 +20,14 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
+from .errors import ConfigError
+
 OPS = ("correlate", "convolve")
 WINDOW_OPS = ("transpose", "maxpool", "avgpool")     # the other strided-window ops
 POOL_OPS = ("maxpool", "avgpool")
 ALL_OPS = OPS + WINDOW_OPS
 
-
-class ConfigError(ValueError):
-    """A configuration that cannot work; the message is one sentence naming the numbers."""
+PAD_MODES = ("same", "valid")
 
 
 @dataclass(frozen=True)
@@ -67,8 +70,19 @@ class Geometry:
                     f"the filter spans {span} (size {k}, dilation {d}) on axis {axis} "
                     f"but the padded input is only {padded} wide ({n} + {pb} + {pa})"
                 )
-            out.append((padded - span) // s + 1)
+            out.append(out_length(n, k, s, (pb, pa), d))
         return tuple(out)
+
+    def leftover(self, in_spatial, k_spatial) -> tuple[int, ...]:
+        """Per axis, the padded input positions after the last window's start that no further
+        stride reaches ((padded - span) % s): nonzero where the stride does not divide evenly."""
+        return tuple((n + pb + pa - (d * (k - 1) + 1)) % s for n, k, s, (pb, pa), d in
+                     zip(in_spatial, k_spatial, self.stride, self.pad, self.dilation))
+
+    def in_shape_for(self, out_spatial, k_spatial) -> tuple[int, ...]:
+        """The smallest input sizes (at least 1) whose output is `out_spatial`: the formula inverted."""
+        return tuple(max(1, (o - 1) * s + d * (k - 1) + 1 - pb - pa) for o, k, s, (pb, pa), d in
+                     zip(out_spatial, k_spatial, self.stride, self.pad, self.dilation))
 
     @property
     def symmetric_pad(self) -> tuple[int, ...] | None:
@@ -78,9 +92,11 @@ class Geometry:
         return None
 
     def with_pad(self, pad) -> "Geometry":
-        return replace(self, pad=_pairs(pad, self.ndim), mode=None)
+        """The same geometry with another padding (the sweep and the pad-0 problem use it)."""
+        return replace(self, pad=pad_pairs(pad, self.ndim), mode=None)
 
     def describe(self) -> str:
+        """Stride, pad and the non-default dilation and op, as the report writes them."""
         return (
             f"stride {format_axes(self.stride)}, pad {format_pad(self.pad)}"
             + ("" if all(d == 1 for d in self.dilation) else f", dilation {format_axes(self.dilation)}")
@@ -126,14 +142,19 @@ def pool_out_shape(in_spatial, k_spatial, g: Geometry) -> tuple[int, ...]:
             count -= 1
         out.append(count)
     return tuple(out)
+def out_length(n: int, k: int, s: int, pad: tuple[int, int], d: int) -> int:
+    """The output length on one axis: the formula, unchecked (Geometry.out_shape checks the fit)."""
+    return (n + pad[0] + pad[1] - (d * (k - 1) + 1)) // s + 1
 
 
 def format_axes(values) -> str:
+    """One number when every axis agrees, else the per-axis values joined by x (2x1)."""
     values = tuple(values)
     return str(values[0]) if len(set(values)) == 1 else "x".join(str(v) for v in values)
 
 
 def format_pad(pad) -> str:
+    """Padding as the --pad option writes it: 1, 2x1, or before,after per axis."""
     if all(b == a for b, a in pad):
         return format_axes([b for b, _ in pad])
     return "x".join(f"{b},{a}" for b, a in pad)
@@ -166,7 +187,7 @@ def per_axis(value, ndim: int, name: str, minimum: int) -> tuple[int, ...]:
     return values
 
 
-def _pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
+def pad_pairs(pad, ndim: int) -> tuple[tuple[int, int], ...]:
     """int | per-axis ints | per-axis (before, after) -> ((before, after), ...)."""
     if isinstance(pad, (int,)) and not isinstance(pad, bool):
         pairs = ((int(pad), int(pad)),) * ndim
@@ -210,7 +231,7 @@ def parse_pad(text: str, ndim: int):
         ) from None
     if len(pairs) == 1:
         pairs = pairs * ndim
-    return _pairs(pairs, ndim)
+    return pad_pairs(pairs, ndim)
 
 
 def same_pad(n: int, k: int, s: int, d: int) -> tuple[int, int]:
@@ -228,6 +249,54 @@ def holberton_same_pad(n: int, k: int, s: int, d: int) -> tuple[int, int]:
 
 
 SAME_RULES = {"tf": same_pad, "holberton": holberton_same_pad}
+
+
+@dataclass(frozen=True)
+class GeometryOptions:
+    """Stride, pad, dilation and sizes as the user gave them, parsed once into numbers.
+
+    The axis count is known only once the layout is, so a single value still stands for
+    every axis here; `make_geometry` broadcasts and checks the count. A pad is (before,
+    after) pairs, 'same'/'valid', or a non-text value kept as given (an int or a sequence,
+    whose meaning for one axis, [1, 2] = before 1 after 2, depends on the axis count).
+    """
+
+    stride: tuple[int, ...] | None = None
+    pad: object = None
+    dilation: tuple[int, ...] | None = None
+    input_size: tuple[int, ...] | None = None
+    filter_size: tuple[int, ...] | None = None
+
+    def on_axes(self, name: str, ndim: int) -> tuple[int, ...] | None:
+        """stride, dilation, input_size or filter_size on `ndim` axes (one value serves every axis);
+        None when not given; ConfigError when the count does not match."""
+        value = getattr(self, name)
+        return None if value is None else per_axis(value, ndim, name.replace("_", " "), 1)
+
+
+def parse_options(stride=None, pad=None, dilation=None, input_size=None, filter_size=None) -> GeometryOptions:
+    """Option values (text like '2x1', '1,0x1,0', 'same', or numbers) -> GeometryOptions; a
+    value that cannot work raises ConfigError with one sentence."""
+    def axes(value, name):
+        return None if value is None else per_axis(value, _axes_of(value), name, 1)
+
+    stride_t, dilation_t = axes(stride, "stride"), axes(dilation, "dilation")
+    if isinstance(pad, str):
+        pad = parse_pad(pad, _axes_of(pad))
+    elif isinstance(pad, list):
+        pad = tuple(tuple(p) if isinstance(p, list) else p for p in pad)
+    return GeometryOptions(stride_t, pad, dilation_t, axes(input_size, "input size"), axes(filter_size, "filter size"))
+
+
+def _axes_of(value) -> int:
+    """How many axes a per-axis option spells (1 for a plain number)."""
+    if isinstance(value, str):
+        if value.strip().lower() in PAD_MODES:
+            return 1
+        return max(1, len([p for p in value.lower().replace("×", "x").split("x") if p]))
+    if isinstance(value, (list, tuple)):
+        return max(1, len(value))
+    return 1
 
 
 def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int = 2,
@@ -253,7 +322,7 @@ def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int 
     elif isinstance(pad, str):
         pairs = parse_pad(pad, ndim)
     else:
-        pairs = _pairs(pad, ndim)
+        pairs = pad_pairs(pad, ndim)
     geom = Geometry(stride_t, pairs, dil_t, op)
     if in_spatial is not None and k_spatial is not None:
         geom.out_shape(in_spatial, k_spatial)  # raises ConfigError if the filter does not fit

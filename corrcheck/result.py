@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-TARGETS = ("forward", "grad_input", "grad_filter", "grad_bias")
+from .vocab import Verdict
 
 
 @dataclass(frozen=True)
@@ -183,9 +182,10 @@ class RunResult:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "pass"
+        return self.verdict == Verdict.PASS
 
     def to_dict(self) -> dict:
+        """The --json document of docs/contract.md; optional keys appear only when they have a value."""
         d: dict[str, Any] = {
             "corrcheck_version": self.version,
             "verdict": self.verdict,

@@ -5,68 +5,27 @@ come through `run`.
 """
 from __future__ import annotations
 
-import shlex
 import time
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 
 from . import __version__
 from .binding.discover import plan as bind_plan
+from .binding.layouts import LAYOUTS
+from .binding.probe import choose, first_call
+from .checks.problem import Problem, build_problem, pad0_variant, probe_variants
 from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
-from .errors import CorrcheckError
-from .geometry import ConfigError
-from .binding.layouts import LAYOUTS
-from .checks.problem import build_problem, pad0_variant, probe_variants
-from .result import ErrorInfo, RunResult
+from .diagnosis.feed import diagnose_outcomes, explain_worst
 from .diagnosis.story import conclusion, summary_notes
-
-
-def import_timeout(cfg: RunConfig) -> float:
-    """Importing a file may import scipy or torch from a cold disk: allow far more than one call."""
-    return max(30.0, 6 * cfg.timeout)
-
-
-def load_namespace(cfg: RunConfig):
-    """{dotted name: UserFunction}, the language, and the sources (for locations)."""
-    if cfg.callables:
-        from .loader.callables import from_callables
-        return from_callables(cfg.callables), "python", {}
-    if not cfg.files:
-        raise CorrcheckError("give a file to check: corrcheck run FILE.py")
-    suffixes = {Path(f).suffix.lower() for f in cfg.files}
-    for f in cfg.files:
-        p = Path(f)
-        if not p.exists():
-            raise _load_error(f"{f}: no such file")
-        if p.is_dir():
-            raise _load_error(f"{f} is a directory; give the .py or .js file(s) that define the functions")
-    if suffixes <= {".js", ".mjs", ".cjs"}:
-        from .loader.javascript import load_javascript
-        ns = load_javascript(list(cfg.files), timeout=cfg.timeout)   # also the per-call limit inside V8
-        language = "javascript"
-    elif suffixes <= {".py"}:
-        from .loader.python_source import load_python
-        ns = load_python(list(cfg.files), timeout=import_timeout(cfg))
-        language = "python"
-    else:
-        odd = sorted(s or "(none)" for s in suffixes - {".py", ".js", ".mjs", ".cjs"})
-        if odd:
-            raise _load_error(f"corrcheck checks .py and .js files, not {', '.join(odd)}")
-        raise _load_error("give either Python or JavaScript files in one run, not both")
-    sources = {}
-    for f in cfg.files:
-        try:
-            sources[f] = Path(f).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            pass
-    return ns, language, sources
-
-
-def _load_error(msg):
-    from .errors import LoadError
-    return LoadError(msg)
+from .errors import ConfigError, CorrcheckError
+from .geometry import format_axes, format_pad
+from .loader.files import load_namespace
+from .locate.find import locate_all
+from .rerun import reproduce_command
+from .result import ErrorInfo, RunResult
+from .vocab import Convention, FAILING, Status, Verdict
 
 
 def config_dict(cfg: RunConfig, op, problem) -> dict:
@@ -78,46 +37,6 @@ def config_dict(cfg: RunConfig, op, problem) -> dict:
         "filter_shape": list(op.layout.w_shape(problem.filters, problem.channels, problem.k_spatial)),
         "seed": int(cfg.seed),
     }
-
-
-def reproduce_command(cfg: RunConfig, problem=None) -> str:
-    parts = ["corrcheck", "run", *cfg.files]
-    for flag in ("forward", "grad_input", "grad_filter", "grad_bias"):
-        if getattr(cfg, flag):
-            parts += [f"--{flag.replace('_', '-')}", getattr(cfg, flag)]
-    if cfg.convention != "auto":
-        parts += ["--convention", cfg.convention]
-    if cfg.layout != "auto":
-        parts += ["--layout", cfg.layout]
-    if problem is not None:
-        g = problem.geom
-        from .geometry import format_axes, format_pad
-        parts += ["--stride", format_axes(g.stride)]
-        parts += ["--pad", g.mode if g.mode else format_pad(g.pad)]
-        if any(d != 1 for d in g.dilation):
-            parts += ["--dilation", format_axes(g.dilation)]
-        parts += ["--input-size", "x".join(map(str, problem.in_spatial)),
-                  "--filter-size", "x".join(map(str, problem.k_spatial))]
-    else:
-        for opt in ("stride", "pad", "dilation"):
-            if getattr(cfg, opt) is not None:
-                parts += [f"--{opt}", str(getattr(cfg, opt))]
-    for opt in ("channels", "filters", "batch"):
-        if getattr(cfg, opt):
-            parts += [f"--{opt}", str(getattr(cfg, opt))]
-    if cfg.op != "correlate":
-        parts += ["--op", cfg.op]
-    parts += ["--seed", str(cfg.seed)]
-    # The checking options change the verdict too: a rerun without them could pass, or time out.
-    from .config import DEFAULT_TIMEOUT
-    for opt in ("rtol", "atol"):
-        if getattr(cfg, opt) is not None:
-            parts += [f"--{opt}", str(getattr(cfg, opt))]
-    if cfg.timeout is not None and cfg.timeout != DEFAULT_TIMEOUT:
-        parts += ["--timeout", f"{cfg.timeout:.12g}"]
-    if cfg.exhaustive:
-        parts.append("--exhaustive")
-    return " ".join(shlex.quote(str(p)) for p in parts)
 
 
 def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
@@ -138,23 +57,15 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
                                    f"(give {flags} for your own setting)"]
 
 
-def _explain_sweep_failure(cfg: RunConfig, result: RunResult) -> RunResult:
+def _explain_sweep_failure(cfg: RunConfig, result: RunResult, op, smallest: Problem) -> RunResult:
     """The main config passed but the sweep found failures: check the smallest failing config in
-    full, so its mistake is named, and say plainly that the layer is not right everywhere."""
-    from dataclasses import replace
-
-    from .geometry import format_axes, format_pad
-    small = result.sweep.smallest_failing or {}
-    if not small.get("input_shape"):
-        return result
-    layout = LAYOUTS[result.config["layout"]]
-    sub = cfg.replace(sweep=False, fix=False, stride=format_axes(small["stride"]), pad=format_pad(small["pad"]),
-                      dilation=format_axes(small["dilation"]), layout=layout.name,
-                      input_size="x".join(map(str, _spatial_of(layout, small["input_shape"], "x"))),
-                      filter_size="x".join(map(str, _spatial_of(layout, small["filter_shape"], "w"))))
-    detail = run(sub)
-    where = (f"stride {format_axes(small['stride'])}, pad {format_pad(small['pad'])}, input "
-             f"{'x'.join(map(str, small['input_shape']))}")
+    full on the same bound functions, so its mistake is named, and say plainly that the layer is
+    not right everywhere."""
+    sub = cfg.replace(sweep=False, fix=False, input_size=smallest.in_spatial, filter_size=smallest.k_spatial)
+    detail = check_bound(sub, op, smallest, first=first_call(op, smallest, sub))
+    g = smallest.geom
+    shape = op.layout.x_shape(smallest.batch, smallest.channels, smallest.in_spatial)
+    where = f"stride {format_axes(g.stride)}, pad {format_pad(g.pad)}, input {'x'.join(map(str, shape))}"
     extra = tuple(replace(d, explanation=f"{d.explanation} (at {where}, the smallest failing sweep config)")
                   for d in detail.diagnoses)
     sentence = (f"At the configuration checked in detail everything passes, but {result.sweep.failed} of "
@@ -164,26 +75,15 @@ def _explain_sweep_failure(cfg: RunConfig, result: RunResult) -> RunResult:
                    conclusion=sentence + (" " + detail.conclusion if detail.conclusion else ""))
 
 
-def _spatial_of(layout, shape, which) -> tuple:
-    """The spatial sizes inside a full user-layout shape (for --input-size / --filter-size)."""
-    shape = tuple(shape)
-    if not layout.channels:
-        return shape
-    if which == "w":
-        return shape[:-2] if layout.channels_last else shape[2:]
-    if layout.channels_last:
-        return shape[1:-1]
-    return shape[-layout.spatial:]
-
-
 def error_result(cfg: RunConfig, exc: Exception, t0: float) -> RunResult:
     kind = getattr(exc, "kind", "usage")
-    return RunResult(version=__version__, verdict="error", files=tuple(cfg.files),
+    return RunResult(version=__version__, verdict=Verdict.ERROR, files=tuple(cfg.files),
                      error=ErrorInfo(kind if kind in ("usage", "load", "bind") else "usage", str(exc)),
                      seconds=time.perf_counter() - t0, command=reproduce_command(cfg))
 
 
 def run(cfg: RunConfig, progress=None) -> RunResult:
+    """The whole `corrcheck run`: load, bind, check, diagnose, sweep and fix; what it cannot check is an error result."""
     t0 = time.perf_counter()
     try:
         cfg = cfg.validate()
@@ -203,9 +103,8 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         plan = bind_plan(ns, cfg)
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)
-        from .binding.probe import choose
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
-    except (CorrcheckError, ConfigError) as exc:
+    except CorrcheckError as exc:
         transposed = _as_transposed(cfg, locals().get("ns"), locals().get("language"), locals().get("sources"), t0)
         return transposed or error_result(cfg, exc, t0)
     result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
@@ -213,15 +112,14 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     if result.verdict == "fail":
         result = _as_transposed(cfg, ns, language, sources, t0) or result
     if cfg.sweep:
-        from .sweep import attach
-        main_passed = result.verdict == "pass"
-        result = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
-        if main_passed and result.sweep and result.sweep.failed:
-            result = _explain_sweep_failure(cfg, result)
-    if cfg.fix and result.verdict == "fail":
-        from dataclasses import replace as _replace
-        from .locate.fix import search_fix
-        result = _replace(result, fix=search_fix(cfg, result), seconds=time.perf_counter() - t0)
+        from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
+        main_passed = result.verdict == Verdict.PASS
+        result, smallest = attach(result, op, main, cfg, language=language, progress=progress, t0=t0)
+        if main_passed and smallest is not None:
+            result = _explain_sweep_failure(cfg, result, op, smallest)
+    if cfg.fix and result.verdict == Verdict.FAIL:
+        from .locate.fix import search_fix    # lazy: the rewrites and temp copies load only with --fix
+        result = replace(result, fix=search_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
     return result
 
 
@@ -247,7 +145,6 @@ def _as_transposed(cfg, ns, language, sources, t0):
 def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python",
                 first=None) -> RunResult:
     """Everything after binding: checks on the main problem and its variants, diagnosis, story."""
-    from .diagnosis.feed import diagnose_outcomes, explain_worst
     t0 = time.perf_counter() if t0 is None else t0
     rng = np.random.default_rng(cfg.seed + 1)
     outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=first)]
@@ -264,12 +161,12 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
             if o.targets["forward"].error is None:
                 outcomes.append(o)
                 break
-    value_failure = any(c.status in ("fail", "error") and (c.mismatches or c.status == "error")
+    value_failure = any(c.status in FAILING and (c.mismatches or c.status == Status.ERROR)
                         for c in outcomes[0].checks)
     if value_failure and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
         try:
             square = build_problem(cfg, main.geom.ndim, op.layout, square=True,
-                                   same_rule="holberton" if op.convention == "holberton" else "tf")
+                                   same_rule="holberton" if op.convention == Convention.HOLBERTON else "tf")
             outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False, second_draw=False))
         except ConfigError:
             pass
@@ -278,16 +175,15 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     for o in outcomes[1:]:
         if o.problem.label == "square":
             continue                 # only informs a note ("fails only on non-square inputs")
-        new = [c for c in o.checks if c.status in ("fail", "error") and c.target not in failing]
+        new = [c for c in o.checks if c.status in FAILING and c.target not in failing]
         checks += new
         failing |= {c.target for c in new}
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
-    from .locate.find import locate_all
     diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})
     explanations = explain_worst(op, outcomes, cfg)
     notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
-    failed = any(c.status in ("fail", "error") for c in checks)
-    verdict = "fail" if failed else "pass"
+    failed = any(c.status in FAILING for c in checks)
+    verdict = Verdict.FAIL if failed else Verdict.PASS
     bad = next((o for o in outcomes if o.failed), outcomes[0])
     inputs = _small_inputs(op, bad) if failed else None
     return RunResult(

@@ -19,6 +19,7 @@ result does not depend on how configs are spread over processes.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -27,9 +28,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .geometry import ConfigError, Geometry, format_pad, parse_pad, per_axis
+from .errors import ConfigError, UserCallError, UserTimeout
+from .geometry import Geometry, format_pad, pad_pairs
+from . import reference
+from .binding.discover import plan as bind_plan
+from .binding.probe import choose
 from .checks.problem import Problem
+from .checks.suite import check_problem, make_draw, user_result
+from .loader.files import load_namespace
+from .rerun import reproduce_command
 from .result import SweepResult
+from .vocab import FAILING, Verdict
 
 STRIDES = (1, 2, 3)
 PADS = (0, 1, 2)
@@ -90,9 +99,10 @@ def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool) -> list[
     dilations = [(d,) * ndim for d in (DILATIONS if dilation else DILATIONS[:1])]
     sizes = list(SIZES[ndim])
     # What the user asked for is part of the sweep, whether or not the functions can take it.
-    _add(strides, _explicit_axes(cfg.stride, ndim, "stride"))
-    _add(pads, _explicit_pad(cfg.pad, ndim))
-    _add(dilations, _explicit_axes(cfg.dilation, ndim, "dilation"))
+    opts = cfg.geometry_options
+    _add(strides, _explicit_axes(opts, "stride", ndim))
+    _add(pads, _explicit_pad(opts.pad, ndim))
+    _add(dilations, _explicit_axes(opts, "dilation", ndim))
     points = []
     for s in strides:
         for p in pads:
@@ -112,27 +122,22 @@ def _add(values: list, value) -> None:
         values.append(value)
 
 
-def _explicit_axes(value, ndim: int, name: str):
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
+def _explicit_axes(opts, name: str, ndim: int):
+    """The user's parsed stride or dilation on `ndim` axes; None when not given or not for this ndim."""
     try:
-        return per_axis(value, ndim, name, 1)
+        return opts.on_axes(name, ndim)
     except ConfigError:
         return None
 
 
-def _explicit_pad(value, ndim: int):
-    if value is None or isinstance(value, bool):
+def _explicit_pad(pad, ndim: int):
+    """The user's parsed pad as pairs on `ndim` axes; None for same/valid (they depend on sizes:
+    not a grid point), when not given, or not for this ndim."""
+    if pad is None or isinstance(pad, (str, bool)):
         return None
     try:
-        if isinstance(value, str):
-            pairs = parse_pad(value, ndim)
-            return None if isinstance(pairs, str) else pairs    # same/valid depend on sizes: not a grid point
-        if isinstance(value, int):
-            return ((value, value),) * ndim
-        return parse_pad("x".join(",".join(map(str, v)) if isinstance(v, (tuple, list)) else str(v)
-                                  for v in value), ndim)
-    except (ConfigError, TypeError, ValueError):
+        return pad_pairs(pad, ndim)
+    except (ConfigError, TypeError, ValueError, IndexError):
         return None
 
 
@@ -152,9 +157,6 @@ def takes_dilation(op) -> bool:
 
 def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:
     """One forward call at pad (1, 0): does it come back with the right shape? (else: why not)"""
-    from .checks.suite import make_draw, user_result
-    from .errors import UserCallError
-
     target = "forward" if "forward" in op.targets else op.targets[0]
     ndim = main.geom.ndim
     n, k = SIZES[ndim][0]
@@ -184,16 +186,13 @@ def describe_point(point: Point, op, main: Problem) -> dict:
 
 def check_point(op, main: Problem, cfg, index: int, point: Point) -> Row:
     """The light check of one config, on inputs drawn from (seed, index) only."""
-    from .checks.suite import check_problem
-    from .errors import UserTimeout
-
     problem = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, main.batch, main.channels,
                       main.filters, label="sweep")
     before = dict(op.calls)
     rng = np.random.default_rng([int(cfg.seed), index])
     outcome = check_problem(op, problem, cfg, rng, draws=1, finite_differences=False, repeatability=False)
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
-    bad = [c for c in outcome.checks if c.status in ("fail", "error")]
+    bad = [c for c in outcome.checks if c.status in FAILING]
     hung = any(isinstance(t.error, UserTimeout) for t in outcome.targets.values())
     return Row(index, describe_point(point, op, main), not bad, tuple(outcome.failing_targets()),
                _reason(bad[0], op) if bad else None, calls, timed_out=hung)
@@ -221,13 +220,8 @@ _WORKER: dict = {}
 
 def _bind_worker(cfg) -> None:
     """Worker initializer: bind the user's files again, in this process, as the parent did."""
-    from . import reference
     reference.WORKERS = 1          # processes already run side by side: no threads within each
     try:
-        from .binding.probe import choose
-        from .runner import load_namespace
-        from .binding.discover import plan as bind_plan
-
         ns, language, _ = load_namespace(cfg)
         plan = bind_plan(ns, cfg)
         op, main, *_ = choose(plan, cfg, np.random.default_rng(cfg.seed), language=language,
@@ -295,14 +289,10 @@ def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, langua
 
 def start_method(language: str) -> str:
     """fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork."""
-    import multiprocessing as mp
-
     return "fork" if language == "python" and "fork" in mp.get_all_start_methods() else "spawn"
 
 
 def _run_pool(cfg, op, points, jobs, method, rows, record, hung) -> None:
-    import multiprocessing as mp
-
     todo = [i for i in range(len(points)) if i not in rows]
     bind_cfg = cfg.replace(layout=op.layout.name, convention=op.convention, sweep=False, fix=False)
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=mp.get_context(method),
@@ -329,15 +319,19 @@ def _size_key(row: Row, point: Point):
     return (math.prod(c["input_shape"]), math.prod(c["filter_shape"]), point.stride, point.pad, point.dilation)
 
 
-def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
-    """Counts, the smallest failing config (fewest input, then filter elements) and its command."""
-    from .runner import reproduce_command
+def smallest_failing(rows: list[Row], points: list[Point]) -> tuple[Row, Point] | None:
+    """The checked failing config with the fewest input, then filter elements (None when all pass)."""
+    checked = [(r, p) for r, p in zip(rows, points) if not r.passed and r.checked]
+    return min(checked, key=lambda rp: _size_key(*rp)) if checked else None
 
+
+def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
+    """Counts, the smallest failing config and its command."""
     failing = [(r, p) for r, p in zip(rows, points) if not r.passed]
     smallest = command = None
-    checked = [(r, p) for r, p in failing if r.checked]
-    if checked:
-        row, point = min(checked, key=lambda rp: _size_key(*rp))
+    small = smallest_failing(rows, points)
+    if small is not None:
+        row, point = small
         smallest = dict(row.config, failing=list(row.failing))
         if row.reason:
             smallest["reason"] = row.reason
@@ -348,8 +342,10 @@ def summarize(rows: list[Row], points: list[Point], cfg, op) -> SweepResult:
                        rows=tuple(r.as_tuple() for r in rows), command=command)
 
 
-def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) -> tuple[SweepResult, dict, list[str]]:
-    """The whole sweep: (result, user calls it made, notes on what the grid left out)."""
+def sweep(op, main: Problem, cfg, *, language: str = "python",
+          progress=None) -> tuple[SweepResult, dict, list[str], Problem | None]:
+    """The whole sweep: (result, user calls it made, notes on what the grid left out, the smallest
+    failing config as a Problem for the same bound functions, or None)."""
     notes = []
     before = dict(op.calls)
     dilation = takes_dilation(op)
@@ -367,7 +363,13 @@ def sweep(op, main: Problem, cfg, *, language: str = "python", progress=None) ->
     for r in rows:
         for t, n in r.calls.items():
             calls[t] = calls.get(t, 0) + n
-    return summarize(rows, points, cfg, op), calls, notes
+    small = smallest_failing(rows, points)
+    smallest = None
+    if small is not None and small[0].config.get("input_shape"):
+        point = small[1]
+        smallest = Problem(point.geometry(cfg.op), point.in_spatial, point.k_spatial, main.batch, main.channels,
+                           main.filters)
+    return summarize(rows, points, cfg, op), calls, notes, smallest
 
 
 def _short(text: str, limit: int = 140) -> str:
@@ -376,15 +378,16 @@ def _short(text: str, limit: int = 140) -> str:
 
 
 def attach(result, op, main: Problem, cfg, *, language: str = "python", progress=None, t0: float | None = None):
-    """The main run's RunResult with the sweep added: calls summed, verdict fail when a config fails."""
-    sw, calls, notes = sweep(op, main, cfg, language=language, progress=progress)
+    """The main run's RunResult with the sweep added (calls summed, verdict fail when a config fails),
+    and the smallest failing config as a Problem (None when every config passes)."""
+    sw, calls, notes, smallest = sweep(op, main, cfg, language=language, progress=progress)
     merged = dict(result.calls)
     for t, n in calls.items():
         merged[t] = merged.get(t, 0) + n
-    verdict = "fail" if result.verdict == "fail" or sw.failed else result.verdict
+    verdict = Verdict.FAIL if result.verdict == Verdict.FAIL or sw.failed else result.verdict
     return replace(result, sweep=sw, calls=merged, verdict=verdict, notes=tuple(result.notes) + tuple(notes),
-                   seconds=time.perf_counter() - t0 if t0 is not None else result.seconds)
+                   seconds=time.perf_counter() - t0 if t0 is not None else result.seconds), smallest
 
 
-__all__ = ["Point", "Row", "attach", "build_grid", "check_point", "run_points", "summarize", "sweep", "takes_dilation",
+__all__ = ["Point", "Row", "attach", "build_grid", "check_point", "run_points", "smallest_failing", "summarize", "sweep", "takes_dilation",
            "takes_asymmetric_pad", "default_jobs"]

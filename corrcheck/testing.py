@@ -9,7 +9,8 @@ def assert_conv_correct(*files, **options):
 
     Same arguments as corrcheck.check; returns the RunResult when it passes.
     """
-    from .report.sections import plain_text
+    __tracebackhide__ = True        # pytest shows the user's line that called this, not ours
+    from .report.sections import plain_text      # lazy: Rich loads only when a check fails
 
     result = check(*files, **options)
     if not result.passed:

@@ -29,6 +29,11 @@ PARAMETERISATIONS = {False: "torch (in, out/groups, *K) scatter form",
                      True: "zero insertion + stride-1 correlation, filter (out, in, *K) flipped (CMU mytorch form)"}
 
 
+def _short(fn) -> str:
+    """The function's own name without its class or module (ConvLayer.forward -> forward)."""
+    return fn.name.rsplit(".", 1)[-1]
+
+
 def wants_window_path(cfg, ns) -> bool:
     """True when --op/--groups or the names in the files say this is one of the new layers."""
     if cfg.op in ("transpose",) + POOL or (cfg.groups or 1) > 1:
@@ -40,14 +45,14 @@ def wants_window_path(cfg, ns) -> bool:
     if op is None:
         return False
     # a library with a dense convolution beside its pooling layer keeps the dense check unless --op says
-    dense = [f for f in ns.values() if re.search(r"conv|corr", f.short_name, re.I)
-             and not any(p.search(f.short_name) for _, p in OP_WORDS)]
+    dense = [f for f in ns.values() if re.search(r"conv|corr", _short(f), re.I)
+             and not any(p.search(_short(f)) for _, p in OP_WORDS)]
     return not dense or op == "transpose" or (cfg.groups or 0) > 1 or _grouped_names(ns)
 
 
 def _grouped_names(ns) -> bool:
     return any(p.name.lower() in ("groups", "depth_multiplier") for f in ns.values() for p in f.params) or \
-        any(OP_WORDS[3][1].search(f.short_name) for f in ns.values()) or \
+        any(OP_WORDS[3][1].search(_short(f)) for f in ns.values()) or \
         any(k in ("groups", "depth_multiplier") for f in ns.values() for k in param_keys(f))
 
 
@@ -58,11 +63,11 @@ def _bind(ns, cfg):
     else:
         classes = [f for f in ns.values() if f.is_class and "forward" in f.methods]
         funcs = [f for f in ns.values() if not f.is_class and "." not in f.name]
-        fwds = [f for f in funcs if not BACKWARD_WORDS.search(f.short_name)]
-        named = [f for f in fwds if FORWARD_WORDS.search(f.short_name) or
-                 any(p.search(f.short_name) for _, p in OP_WORDS)]
+        fwds = [f for f in funcs if not BACKWARD_WORDS.search(_short(f))]
+        named = [f for f in fwds if FORWARD_WORDS.search(_short(f)) or
+                 any(p.search(_short(f)) for _, p in OP_WORDS)]
         if classes and not named:
-            fwd = next((c for c in classes if any(p.search(c.short_name) for _, p in OP_WORDS)), classes[0])
+            fwd = next((c for c in classes if any(p.search(_short(c)) for _, p in OP_WORDS)), classes[0])
             return fwd, _layer_targets(fwd), "layer"
         cands = named or fwds
         if not cands:
@@ -78,9 +83,9 @@ def _bind(ns, cfg):
             back[flag] = ns[name]
     if not back:
         for f in ns.values():
-            if f.is_class or "." in f.name or not BACKWARD_WORDS.search(f.short_name):
+            if f.is_class or "." in f.name or not BACKWARD_WORDS.search(_short(f)):
                 continue
-            low = f.short_name.lower()
+            low = _short(f).lower()
             if re.search(r"input|_dx|dx_|data", low):
                 back["grad_input"] = f
             elif re.search(r"filter|weight|_dw|dw_|kernel", low):

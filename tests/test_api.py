@@ -9,7 +9,6 @@ import pytest
 
 import corrcheck
 from corrcheck.testing import assert_conv_correct
-from clihelp import run_json
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -20,13 +19,13 @@ def _strip(d):
     return d
 
 
-def test_check_to_dict_equals_cli_json():
+def test_check_to_dict_equals_cli_json(cli):
     result = corrcheck.check(EXAMPLES / "seed_buggy.py", stride=2, pad=1)
-    _, doc = run_json("run", EXAMPLES / "seed_buggy.py", "--stride", "2", "--pad", "1")
+    _, doc = cli.run_json("run", EXAMPLES / "seed_buggy.py", "--stride", "2", "--pad", "1")
     api = _strip(json.loads(json.dumps(result.to_dict())))
-    cli = _strip(doc)
-    api["file"] = cli["file"] = api["files"] = cli["files"] = None
-    assert api == cli
+    via_cli = _strip(doc)
+    api["file"] = via_cli["file"] = api["files"] = via_cli["files"] = None
+    assert api == via_cli
     assert not result.passed
 
 

@@ -8,22 +8,26 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from clihelp import ROOT, assert_no_internal_traceback, run_cli, run_json
-
+ROOT = Path(__file__).resolve().parent.parent
 FILES = ROOT / "tests" / "py_files" / "array_types"
 FLAGS = ("--stride", "2", "--pad", "1")
 SLOW_IMPORT = ("--timeout", "60")     # `import torch` alone takes 4-5 s on a busy 2-core machine
 
 
-def run(name: str, *extra: str):
-    proc, doc = run_json("run", FILES / name, *FLAGS, *extra)
-    assert_no_internal_traceback(proc)
-    assert proc.stderr.count("Traceback") == 0, proc.stderr
-    return proc, doc
+@pytest.fixture()
+def run(cli):
+    """run(name, *extra) -> (proc, doc): `corrcheck run` on one array-type file, no traceback at all."""
+    def run(name: str, *extra: str):
+        proc, doc = cli.run_json("run", FILES / name, *FLAGS, *extra)
+        cli.assert_no_internal_traceback(proc)
+        assert proc.stderr.count("Traceback") == 0, proc.stderr
+        return proc, doc
+    return run
 
 
 def statuses(doc) -> dict:
@@ -60,19 +64,19 @@ def assert_passes(proc, doc, precision: str | None):
     ("cupy_fake.py", None),
     ("tuples.py", None),
 ])
-def test_type_is_read_as_numbers(name, precision):
+def test_type_is_read_as_numbers(name, precision, run):
     assert_passes(*run(name), precision)
 
 
-def test_float32_note_is_in_the_human_report_too():
-    proc = run_cli("run", FILES / "as_float32.py", *FLAGS)
+def test_float32_note_is_in_the_human_report_too(cli):
+    proc = cli.run_cli("run", FILES / "as_float32.py", *FLAGS)
     assert proc.returncode == 0, proc.stdout
     text = " ".join(proc.stdout.split())          # the report wraps long lines
     assert "returned float32: tolerances loosened" in text
 
 
 @pytest.mark.parametrize("name, dtype", [("int_truncated.py", "int64"), ("int32_truncated.py", "int32")])
-def test_integer_output_fails_and_says_it_truncates(name, dtype):
+def test_integer_output_fails_and_says_it_truncates(name, dtype, run):
     proc, doc = run(name)
     assert (proc.returncode, doc["verdict"]) == (1, "fail")
     assert statuses(doc)[("forward", "reference")] == "fail"
@@ -84,14 +88,14 @@ def test_integer_output_fails_and_says_it_truncates(name, dtype):
         assert cell["actual"] == np.trunc(cell["expected"]) != cell["expected"]
 
 
-def test_loose_half_precision_tolerances_still_catch_a_flipped_filter():
+def test_loose_half_precision_tolerances_still_catch_a_flipped_filter(run):
     proc, doc = run("float16_flipped.py")
     assert (proc.returncode, doc["verdict"]) == (1, "fail")
     assert statuses(doc)[("forward", "reference")] == "fail"
     assert [d["bug"] for d in doc["diagnoses"] if d["target"] == "forward"] == ["filter-flipped"]
 
 
-def test_an_array_protocol_that_raises_is_one_sentence_about_the_users_object():
+def test_an_array_protocol_that_raises_is_one_sentence_about_the_users_object(run):
     proc, doc = run("broken_array_protocol.py")
     assert (proc.returncode, doc["verdict"]) == (1, "fail")
     forward = next(c for c in doc["checks"] if c["target"] == "forward")
@@ -117,11 +121,11 @@ def torch():
     ("torch_cuda_fake.py", None),
     ("torch_out_cache.py", None),
 ])
-def test_torch_tensor_is_read_as_numbers(torch, name, precision):
+def test_torch_tensor_is_read_as_numbers(torch, name, precision, run):
     assert_passes(*run(name, *SLOW_IMPORT), precision)
 
 
-def test_a_meta_tensor_is_a_clear_failure(torch):
+def test_a_meta_tensor_is_a_clear_failure(torch, run):
     proc, doc = run("torch_meta.py", *SLOW_IMPORT)
     assert (proc.returncode, doc["verdict"]) == (1, "fail")
     messages = [c["message"] for c in doc["checks"] if c["status"] == "error"]
@@ -129,7 +133,7 @@ def test_a_meta_tensor_is_a_clear_failure(torch):
     assert all("'meta' device" in m and "no values" in m for m in messages), messages
 
 
-def test_jax_array_is_read_as_numbers():
+def test_jax_array_is_read_as_numbers(run):
     pytest.importorskip("jax")
     assert_passes(*run("jax_array.py", *SLOW_IMPORT), "float32")
 

@@ -8,11 +8,6 @@ from corrcheck.diagnosis.catalogue import CATALOGUE, Spec, by_id, correct, entri
 from corrcheck.checks.draw import random_draw
 from corrcheck.geometry import make_geometry
 
-try:
-    import naive_oracle as naive
-except ImportError:  # tests/ imported as a package
-    from tests import naive_oracle as naive
-
 CONTRACT_IDS = {
     "forward": {"filter-indexed-by-output", "stride-on-filter-index", "filter-transposed", "input-transposed",
                 "filter-flipped", "padding-ignored", "padding-wrong-sign", "negative-index-wraparound",
@@ -51,7 +46,7 @@ CONFIGS = [(nd, s, p, d, op) for nd in (1, 2, 3) for s, p, d, op in
 
 
 @pytest.mark.parametrize("nd,s,p,d,op", CONFIGS)
-def test_engine_without_mistakes_equals_the_naive_oracle(nd, s, p, d, op):
+def test_engine_without_mistakes_equals_the_naive_oracle(nd, s, p, d, op, naive):
     in_spatial, k_spatial = (7, 6, 5)[:nd], (3, 2, 2)[:nd]
     pad = [p] * nd if isinstance(p, tuple) else p
     geom = make_geometry(s, pad, d, op, nd, in_spatial, k_spatial)

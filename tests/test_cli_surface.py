@@ -82,7 +82,7 @@ def test_version(runner):
 def test_help_lists_commands(runner):
     result = runner.invoke(cli.app, ["--help"])
     assert result.exit_code == 0
-    for command in ("run", "demo", "schema"):
+    for command in ("run", "demo", "schema", "mistakes"):
         assert command in result.stdout
     assert "corrcheck run conv.py --stride 2 --pad 1" in result.stdout
     assert "--show-completion" in result.stdout      # Typer's shell completion stays on

@@ -1,9 +1,12 @@
 """Exhaustive and directional finite differences reach the same verdicts on every example."""
+from pathlib import Path
+
 import pytest
 
 import corrcheck
 from corrcheck.checks import suite as checks
-from clihelp import ROOT
+
+ROOT = Path(__file__).resolve().parent.parent
 
 EXAMPLES = ROOT / "examples"
 CASES = [

@@ -219,11 +219,12 @@ def test_unified_diff_headers_are_the_path_as_given():
 def test_search_without_candidates_says_so(tmp_path):
     from corrcheck.config import RunConfig
     from corrcheck.result import RunResult
+    from corrcheck.runner import run
     p = tmp_path / "f.py"
     p.write_text("def forward(x, w, s, p):\n    return x\n")
     res = RunResult(version="0", verdict="fail", files=(str(p),), config={"layout": "hw"},
                     bound={"forward": "forward"}, diagnoses=(Diagnosis("forward", None, 0.0, "no match"),))
-    fix = search_fix(RunConfig(files=(str(p),)), res)
+    fix = search_fix(RunConfig(files=(str(p),)), res, rerun=run)
     assert fix.verified is False and fix.candidates_tried == 0 and fix.message
 
 
@@ -390,8 +391,7 @@ def test_unfixable_forward_shows_no_edit_of_the_right_gradients(tmp_path):
     assert "none of the" in fix["message"] and "closest" not in fix["message"]
 
 
-def test_the_closest_edit_is_shown_with_what_it_still_gets_wrong(tmp_path, monkeypatch):
-    import corrcheck.runner
+def test_the_closest_edit_is_shown_with_what_it_still_gets_wrong(tmp_path):
     from corrcheck.config import RunConfig
     p = tmp_path / "sq.py"
     p.write_text(SQUARED_FORWARD)
@@ -399,7 +399,6 @@ def test_the_closest_edit_is_shown_with_what_it_still_gets_wrong(tmp_path, monke
     base = dataclasses.replace(base, files=(str(p),), config={"layout": "hw"},
                                bound={"forward": "xcorr", "grad_input": "xcorr_dx"})
     closer = _res(("forward", "reference", "fail", 4), ("grad_input", "reference", "pass", 0))
-    monkeypatch.setattr(corrcheck.runner, "run", lambda cfg: closer)
-    fix = search_fix(RunConfig(files=(str(p),)), base)
+    fix = search_fix(RunConfig(files=(str(p),)), base, rerun=lambda cfg: closer)
     assert fix.verified is False and "- p" in fix.diff and "xcorr_dx" not in fix.diff
     assert fix.message.endswith("still fails forward against reference (4 / 9 entries wrong)")

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import assert_no_internal_traceback, copy_tree, run_json, snapshot
-
 FIXTURES = Path(__file__).parent / "fixtures"
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 
@@ -22,16 +20,16 @@ def _id(entry):
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    return copy_tree(FIXTURES, tmp_path_factory.mktemp("corpus") / "fixtures")
+def tree(tree_copy):
+    return tree_copy(FIXTURES)
 
 
 @pytest.mark.parametrize("entry", MANIFEST, ids=[_id(e) for e in MANIFEST])
-def test_corpus_entry(entry, tree):
-    before = snapshot(tree)
+def test_corpus_entry(entry, tree, cli):
+    before = cli.snapshot(tree)
     files = [str(tree / f) for f in entry["files"]]
-    proc, doc = run_json("run", *files, *entry["flags"], cwd=tree)
-    assert_no_internal_traceback(proc)
+    proc, doc = cli.run_json("run", *files, *entry["flags"], cwd=tree)
+    cli.assert_no_internal_traceback(proc)
     assert proc.returncode == entry["exit_code"], (doc, proc.stderr[-2000:])
     assert doc["verdict"] == entry["verdict"]
     if entry["verdict"] == "error":
@@ -50,4 +48,4 @@ def test_corpus_entry(entry, tree):
             assert entry["message_contains"].lower() in text
     else:
         assert doc["diagnoses"] == []
-    assert snapshot(tree) == before, "corrcheck wrote into the user's directory"
+    assert cli.snapshot(tree) == before, "corrcheck wrote into the user's directory"

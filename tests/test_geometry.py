@@ -50,3 +50,37 @@ def test_bad_configs_are_one_sentence(kwargs, words):
             assert words in msg
     else:
         assert words is None
+
+
+def test_a_config_error_is_one_of_corrcheck_errors_and_still_a_value_error():
+    from corrcheck.errors import CorrcheckError
+    with pytest.raises(CorrcheckError) as info:
+        make_geometry(stride=0, ndim=2)
+    assert isinstance(info.value, ValueError) and info.value.kind == "usage"
+
+
+@pytest.mark.parametrize("stride,pad,dilation", [(1, 0, 1), (2, 1, 1), (3, (1, 0), 2), ((2, 1), ((0, 2), (1, 1)), (1, 2))])
+def test_the_inverse_formulas_agree_with_out_shape(stride, pad, dilation):
+    g = make_geometry(stride, pad, dilation, ndim=2)
+    k = (3, 2)
+    for out in ((1, 1), (2, 3), (4, 4)):
+        n = g.in_shape_for(out, k)
+        if min((nn + pb + pa) - (d * (kk - 1) + 1) for nn, kk, (pb, pa), d in zip(n, k, g.pad, g.dilation)) >= 0:
+            assert g.out_shape(n, k) == out
+            if min(n) > 1:                                    # not clamped at 1: the smallest such input
+                assert all(v == 0 for v in g.leftover(n, k))
+    assert g.leftover((7, 6), k) == tuple((n + pb + pa - d * (kk - 1) - 1) % s for n, kk, s, (pb, pa), d in
+                                          zip((7, 6), k, g.stride, g.pad, g.dilation))
+
+
+def test_options_are_parsed_once_into_numbers_and_resolved_per_layout():
+    from corrcheck.config import RunConfig
+    cfg = RunConfig(stride="2x1", pad="1,0", dilation="1", input_size="9x7", filter_size=3).validate()
+    opts = cfg.geometry_options
+    assert (opts.stride, opts.pad, opts.dilation, opts.input_size, opts.filter_size) == \
+        ((2, 1), ((1, 0),), (1,), (9, 7), (3,))
+    assert cfg.geometry_options is opts                           # parsed once per config
+    g = make_geometry(opts.stride, opts.pad, opts.dilation, ndim=2)
+    assert g.pad == ((1, 0), (1, 0)) and g.stride == (2, 1)
+    with pytest.raises(ConfigError, match="stride must be a whole number"):
+        RunConfig(stride="two").validate()

@@ -8,7 +8,6 @@ import textwrap
 
 import pytest
 
-from clihelp import assert_no_internal_traceback, run_json
 
 CORE = '''
 import numpy as np
@@ -101,22 +100,22 @@ def _write(tmp_path, layout, buggy):
 
 
 @pytest.mark.parametrize("layout,flags", LAYOUTS)
-def test_layout_detected_and_checked(tmp_path, layout, flags):
+def test_layout_detected_and_checked(tmp_path, layout, flags, cli):
     ok = _write(tmp_path, layout, buggy=False)
-    proc, doc = run_json("run", ok, "--stride", "2", "--pad", "1", *flags)
-    assert_no_internal_traceback(proc)
+    proc, doc = cli.run_json("run", ok, "--stride", "2", "--pad", "1", *flags)
+    cli.assert_no_internal_traceback(proc)
     assert doc["verdict"] == "pass", (doc.get("error"), doc.get("checks"))
     assert doc["config"]["layout"] == layout
     bad = _write(tmp_path, layout, buggy=True)
-    proc, doc = run_json("run", bad, "--stride", "2", "--pad", "1", *flags)
+    proc, doc = cli.run_json("run", bad, "--stride", "2", "--pad", "1", *flags)
     assert proc.returncode == 1
     failing = {c["target"] for c in doc["checks"] if c["status"] != "pass"}
     assert "forward" in failing
     assert doc["config"]["layout"] == layout
 
 
-def test_explicit_layout_mismatch_is_reported_as_such(tmp_path):
+def test_explicit_layout_mismatch_is_reported_as_such(tmp_path, cli):
     ok = _write(tmp_path, "nhwc", buggy=False)
-    proc, doc = run_json("run", ok, "--stride", "2", "--pad", "1", "--layout", "nchw")
+    proc, doc = cli.run_json("run", ok, "--stride", "2", "--pad", "1", "--layout", "nchw")
     assert proc.returncode == 2
     assert "layout mismatch" in doc["error"]["message"] and "nhwc" in doc["error"]["message"]

@@ -1,6 +1,5 @@
 """load_python: import the user's files like the course notebook, leave nothing behind, explain failures."""
 import os
-import shutil
 import sys
 
 import numpy as np
@@ -14,11 +13,9 @@ SOURCE_TREE = os.path.join(os.path.dirname(__file__), "py_files", "loader")
 
 
 @pytest.fixture()
-def tree(tmp_path):
-    """A private copy of the test files, so we can check nothing is written next to them."""
-    dest = tmp_path / "user"
-    shutil.copytree(SOURCE_TREE, dest)
-    return dest
+def tree(tree_copy):
+    """A fresh private copy of the test files for each test, so we can check nothing is written next to them."""
+    return tree_copy(SOURCE_TREE, "user")
 
 
 @pytest.fixture()

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 import corrcheck
-from clihelp import ROOT, assert_no_internal_traceback, run_json, snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SHAPES = ROOT / "tests" / "fixtures" / "shapes"
 
@@ -32,27 +33,25 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    dst = tmp_path_factory.mktemp("shapes") / "shapes"
-    shutil.copytree(SHAPES, dst)
-    return dst
+def tree(tree_copy):
+    return tree_copy(SHAPES)
 
 
 @pytest.mark.parametrize("files,flags,convention,forward,verdict", CASES, ids=[c[0][0] for c in CASES])
-def test_zero_config(tree, files, flags, convention, forward, verdict):
-    before = snapshot(tree)
-    proc, doc = run_json("run", *[tree / f for f in files], *flags, cwd=tree)
-    assert_no_internal_traceback(proc)
+def test_zero_config(tree, files, flags, convention, forward, verdict, cli):
+    before = cli.snapshot(tree)
+    proc, doc = cli.run_json("run", *[tree / f for f in files], *flags, cwd=tree)
+    cli.assert_no_internal_traceback(proc)
     assert doc["verdict"] == verdict, (doc.get("error"), doc.get("checks"))
     assert proc.returncode == {"pass": 0, "fail": 1}[verdict]
     assert doc["config"]["convention"] == convention
     assert doc["bound"]["forward"] == forward
     assert {"grad_input", "grad_filter"} <= set(doc["bound"])
     assert doc["files"] == [str(tree / f) for f in files]
-    assert snapshot(tree) == before
+    assert cli.snapshot(tree) == before
 
 
-def test_holberton_stride_bug_fails_with_the_forward_named(tmp_path):
+def test_holberton_stride_bug_fails_with_the_forward_named(tmp_path, cli):
     src = SHAPES / "holberton"
     for f in src.iterdir():
         shutil.copy(f, tmp_path / f.name)
@@ -60,7 +59,7 @@ def test_holberton_stride_bug_fails_with_the_forward_named(tmp_path):
     text = fwd.read_text()
     assert "x = i * sh" in text
     fwd.write_text(text.replace("x = i * sh", "x = i"))          # windows placed without the stride
-    proc, doc = run_json("run", fwd, tmp_path / "2-conv_backward.py", "--stride", "2", "--pad", "1")
+    proc, doc = cli.run_json("run", fwd, tmp_path / "2-conv_backward.py", "--stride", "2", "--pad", "1")
     assert proc.returncode == 1
     assert doc["config"]["convention"] == "holberton"
     assert any(c["target"] == "forward" and c["status"] != "pass" for c in doc["checks"])
@@ -74,7 +73,7 @@ def test_seed_style_64x64_passes_within_twelve_calls_per_function():
     assert result.calls and all(n <= 12 for n in result.calls.values()), result.calls
 
 
-def test_a_dict_parameter_is_a_binding_error_with_the_adapter_hint(tmp_path):
+def test_a_dict_parameter_is_a_binding_error_with_the_adapter_hint(tmp_path, cli):
     f = tmp_path / "dictlayer.py"
     f.write_text(
         "import numpy as np\n\n"
@@ -83,6 +82,6 @@ def test_a_dict_parameter_is_a_binding_error_with_the_adapter_hint(tmp_path):
         "    return X\n\n"
         "def conv_layer_backward(layer, dY):\n"
         "    return dY\n")
-    proc, doc = run_json("run", f, "--forward", "conv_layer_forward", "--grad-input", "conv_layer_backward")
+    proc, doc = cli.run_json("run", f, "--forward", "conv_layer_forward", "--grad-input", "conv_layer_backward")
     assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
     assert "layer['W']" in doc["error"]["message"] and "adapter" in doc["error"]["message"]

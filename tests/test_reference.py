@@ -22,11 +22,6 @@ from hypothesis import strategies as st
 from corrcheck import reference
 from corrcheck.geometry import ConfigError, make_geometry
 
-try:
-    import naive_oracle as naive
-except ImportError:  # tests/ imported as a package
-    from tests import naive_oracle as naive
-
 DETERMINISTIC = dict(derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ATOL = 1e-10
 PATHS = ("gather", "blocked")
@@ -81,7 +76,7 @@ def arrays(seed, x_shape, w_shape, geom):
 @pytest.mark.parametrize("impl", PATHS)
 @settings(max_examples=150, **DETERMINISTIC)
 @given(cfg=configs(), seed=st.integers(0, 2**16))
-def test_matches_naive_oracle(impl, cfg, seed):
+def test_matches_naive_oracle(impl, cfg, seed, naive):
     geom, x_shape, w_shape = cfg
     x, w, b, dout = arrays(seed, x_shape, w_shape, geom)
     g = (geom["stride"], geom["pad"], geom["dilation"], geom["op"])
@@ -95,7 +90,7 @@ def test_matches_naive_oracle(impl, cfg, seed):
     np.testing.assert_allclose(reference.grad_bias(dout), naive.grad_bias(dout), rtol=0, atol=ATOL)
 
 
-def test_naive_oracle_knows_the_seed_example():
+def test_naive_oracle_knows_the_seed_example(naive):
     """Pin the oracle itself on a hand-computed case: 3x3 input, 2x2 filter, stride 2, pad 1."""
     x = np.arange(1.0, 10.0).reshape(1, 1, 3, 3)
     w = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -339,7 +334,7 @@ def _forward_in_child(x, w):
     return reference.forward(x, w, pad=1)
 
 
-def test_stride_one_grad_input_as_a_full_correlation_matches_the_oracle(monkeypatch):
+def test_stride_one_grad_input_as_a_full_correlation_matches_the_oracle(monkeypatch, naive):
     """The stride-1 grad_input path (a forward correlation of the padded output gradient with the
     flipped, channel-swapped filter) on the block path, including pads past d(k-1) (the fallback)."""
     from corrcheck import reference as R

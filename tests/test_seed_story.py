@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from clihelp import ROOT, assert_no_internal_traceback, run_cli, run_json
+ROOT = Path(__file__).resolve().parent.parent
+
 
 EXAMPLES = ROOT / "examples"
 SCHEMA = json.loads((ROOT / "corrcheck" / "report.schema.json").read_text())
@@ -21,16 +22,16 @@ def _status(doc, target, against):
     return {c["status"] for c in doc["checks"] if c["target"] == target and c["against"] == against}
 
 
-def test_fixed_port_passes():
-    proc, doc = run_json("run", EXAMPLES / "seed_fixed.py", "--stride", "2", "--pad", "1")
+def test_fixed_port_passes(cli):
+    proc, doc = cli.run_json("run", EXAMPLES / "seed_fixed.py", "--stride", "2", "--pad", "1")
     assert proc.returncode == 0 and doc["verdict"] == "pass"
     assert doc["diagnoses"] == []
     _validate(doc)
 
 
-def test_buggy_port_story():
-    proc, doc = run_json("run", EXAMPLES / "seed_buggy.py", "--stride", "2", "--pad", "1")
-    assert_no_internal_traceback(proc)
+def test_buggy_port_story(cli):
+    proc, doc = cli.run_json("run", EXAMPLES / "seed_buggy.py", "--stride", "2", "--pad", "1")
+    cli.assert_no_internal_traceback(proc)
     assert proc.returncode == 1 and doc["verdict"] == "fail"
     _validate(doc)
     assert _status(doc, "forward", "reference") == {"fail"}
@@ -48,11 +49,11 @@ def test_buggy_port_story():
     assert {tuple(t["right"]) for t in ex["expected_terms"]} != {tuple(ex["cell"])}
 
 
-def test_uncatalogued_mistake_gets_a_pattern_sentence(tmp_path):
+def test_uncatalogued_mistake_gets_a_pattern_sentence(tmp_path, cli):
     src = (EXAMPLES / "seed_fixed.py").read_text().replace("return out\n", "return [[2 * v for v in r] for r in out]\n", 1)
     f = tmp_path / "scaled.py"
     f.write_text(src)
-    proc, doc = run_json("run", f, "--stride", "2", "--pad", "1")
+    proc, doc = cli.run_json("run", f, "--stride", "2", "--pad", "1")
     assert proc.returncode == 1
     d = [d for d in doc["diagnoses"] if d["target"] == "forward"][0]
     assert d["bug"] is None and "no known mistake matched" in d["explanation"]
@@ -67,29 +68,29 @@ def _path_without_node(tmp_path):
     return os.pathsep.join(keep)
 
 
-def test_seed_js_without_node(tmp_path):
+def test_seed_js_without_node(tmp_path, cli):
     pytest.importorskip("py_mini_racer", reason="the js extra (mini-racer) is not installed")
     env = {"PATH": _path_without_node(tmp_path)}
     assert shutil.which("node", path=env["PATH"]) is None
-    proc, doc = run_json("run", EXAMPLES / "seed_buggy.js", "--stride", "2", "--pad", "1", env=env)
-    assert_no_internal_traceback(proc)
+    proc, doc = cli.run_json("run", EXAMPLES / "seed_buggy.js", "--stride", "2", "--pad", "1", env=env)
+    cli.assert_no_internal_traceback(proc)
     assert proc.returncode == 1
     bugs = {d["bug"] for d in doc["diagnoses"] if d["target"] == "forward"}
     assert {"filter-indexed-by-output", "stride-on-filter-index"} <= bugs
-    proc, doc = run_json("run", EXAMPLES / "seed_fixed.js", "--stride", "2", "--pad", "1", env=env)
+    proc, doc = cli.run_json("run", EXAMPLES / "seed_fixed.js", "--stride", "2", "--pad", "1", env=env)
     assert proc.returncode == 0 and doc["verdict"] == "pass"
 
 
-def test_demo_runs_and_tells_the_story():
-    proc = run_cli("demo", "--stride", "2", "--pad", "1")
+def test_demo_runs_and_tells_the_story(cli):
+    proc = cli.run_cli("demo", "--stride", "2", "--pad", "1")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "filter-indexed-by-output" in out and "verified" in out and "loss" in out
     assert "Traceback" not in out + proc.stderr
 
 
-def test_bad_option_is_one_sentence_and_exit_2():
-    proc = run_cli("run", EXAMPLES / "seed_fixed.py", "--stride", "0")
+def test_bad_option_is_one_sentence_and_exit_2(cli):
+    proc = cli.run_cli("run", EXAMPLES / "seed_fixed.py", "--stride", "0")
     assert proc.returncode == 2
     assert "stride must be at least 1" in proc.stderr + proc.stdout
     assert "Traceback" not in proc.stderr + proc.stdout

@@ -48,6 +48,16 @@ def corre_stride_on_tap(a, f, s, p):
              for x in range(ox)] for y in range(oy)]
 
 
+def corre_pad_capped(a, f, s, p):
+    """reads as if the padding were at most 1: right at pad 0 and 1 only"""
+    q = min(p, 1)
+    oy = (len(a) - len(f) + 2 * p) // s + 1
+    ox = (len(a[0]) - len(f[0]) + 2 * p) // s + 1
+    return [[sum(_at(a, y * s + j - q, x * s + i - q) * f[j][i]
+                 for j in range(len(f)) for i in range(len(f[0])))
+             for x in range(ox)] for y in range(oy)]
+
+
 def backprop_filter(FS, dO, inp, s, p):
     fh, fw = (FS, FS) if isinstance(FS, int) else FS
     return [[sum(dO[h][k] * _at(inp, j + h * s - p, i + k * s - p)
@@ -268,3 +278,17 @@ def test_hanging_configs_stop_the_sweep_after_two_timeouts():
     assert all(ok for c, ok, *_ in result.sweep.rows if c["stride"][0] < 3)
     assert result.sweep.smallest_failing["stride"] == [3, 3]
     assert "did not return within" in result.sweep.smallest_failing["reason"]
+
+
+def test_a_layer_right_at_the_main_config_is_explained_at_its_smallest_failing_one():
+    """The smallest failing config is checked in full on the same bound functions: the shift it
+    shows there (pad 2 read as pad 1) is named, tagged with where, and the verdict is fail."""
+    result = _sweep(dict(forward=corre_pad_capped, grad_filter=backprop_filter))
+    assert result.verdict == "fail"
+    assert result.conclusion.startswith("At the configuration checked in detail everything passes")
+    small = result.sweep.smallest_failing
+    assert small["pad"] == [[2, 2], [2, 2]] and small["failing"] == ["forward"]
+    where = f"(at stride 1, pad 2, input {'x'.join(map(str, small['input_shape']))}, the smallest failing sweep config)"
+    tagged = [d for d in result.diagnoses if d.explanation.endswith(where)]
+    assert [d.target for d in tagged] == ["forward"]
+    assert "shifted by 1 row and 1 column" in tagged[0].explanation

@@ -10,7 +10,6 @@ import pytest
 from corrcheck.loader import guard
 from corrcheck.errors import UserRaised
 
-from clihelp import assert_no_internal_traceback, run_cli
 
 FUNCTIONAL_OK = """\
 import numpy as np
@@ -59,17 +58,17 @@ def test_os_abort_in_a_call_is_reported(monkeypatch):
     assert os.abort is _must_not_be_reached
 
 
-def test_os_exit_inside_forward_fails_with_one_sentence(tmp_path):
+def test_os_exit_inside_forward_fails_with_one_sentence(tmp_path, cli):
     path = write(tmp_path, "exits.py", "import os\n\ndef corre(x, w, stride, pad):\n    os._exit(0)\n")
-    proc = run_cli("run", path, "-q")
+    proc = cli.run_cli("run", path, "-q")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "corre called os._exit(0)" in proc.stdout
-    assert_no_internal_traceback(proc)
+    cli.assert_no_internal_traceback(proc)
 
 
-def test_os_exit_at_import_is_a_load_error(tmp_path):
+def test_os_exit_at_import_is_a_load_error(tmp_path, cli):
     path = write(tmp_path, "exits_at_import.py", "import os\nos._exit(0)\n\ndef corre(x, w, s, p):\n    return x\n")
-    proc = run_cli("run", path, "--json")
+    proc = cli.run_cli("run", path, "--json")
     assert proc.returncode == 2
     doc = json.loads(proc.stdout)
     assert doc["error"]["kind"] == "load"
@@ -97,7 +96,7 @@ def test_probe_note_says_an_8x8_input():
 
 def test_reproduce_command_keeps_the_checking_options():
     from corrcheck.config import DEFAULT_TIMEOUT, RunConfig
-    from corrcheck.runner import reproduce_command
+    from corrcheck.rerun import reproduce_command
 
     given = RunConfig(files=("conv.py",), timeout=3.0, exhaustive=True, rtol=1e-5, atol=1e-9)
     words = reproduce_command(given).split()
@@ -108,9 +107,9 @@ def test_reproduce_command_keeps_the_checking_options():
     assert not {"--timeout", "--exhaustive", "--rtol", "--atol"} & set(plain)
 
 
-def test_rerun_line_of_a_real_run_has_the_timeout(tmp_path):
+def test_rerun_line_of_a_real_run_has_the_timeout(tmp_path, cli):
     path = write(tmp_path, "ok.py", FUNCTIONAL_OK)
-    proc = run_cli("run", path, "--stride", "2", "--pad", "1", "--timeout", "7")
+    proc = cli.run_cli("run", path, "--stride", "2", "--pad", "1", "--timeout", "7")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rerun = [ln for ln in proc.stdout.splitlines() if ln.startswith("rerun:")]
     assert rerun and "--timeout 7" in rerun[0]
@@ -119,7 +118,7 @@ def test_rerun_line_of_a_real_run_has_the_timeout(tmp_path):
 # ---------------------------------------------------------------- 6. --explain-cell outside the output
 
 @pytest.mark.parametrize("cell, needle", [("5,0", "(0,0 to 4,3)"), ("1,2,3", "give 2 indices (you gave 3)")])
-def test_explain_cell_outside_the_output_says_why(tmp_path, cell, needle):
+def test_explain_cell_outside_the_output_says_why(tmp_path, cell, needle, cli):
     from importlib.resources import files
 
     import jsonschema
@@ -127,7 +126,7 @@ def test_explain_cell_outside_the_output_says_why(tmp_path, cell, needle):
     path = write(tmp_path, "ok.py", FUNCTIONAL_OK)
     args = ["run", path, "--stride", "2", "--pad", "1", "--input-size", "9x6", "--filter-size", "3x2",
             "--explain-cell", cell]
-    proc = run_cli(*args, "--json")
+    proc = cli.run_cli(*args, "--json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     doc = json.loads(proc.stdout)
     jsonschema.validate(doc, json.loads(files("corrcheck").joinpath("report.schema.json").read_text()))
@@ -136,13 +135,13 @@ def test_explain_cell_outside_the_output_says_why(tmp_path, cell, needle):
     note = explanation["note"]
     assert note.startswith(f"--explain-cell {cell} is not a cell of the forward's output, which is 5x4")
     assert needle in note
-    human = run_cli(*args).stdout
+    human = cli.run_cli(*args).stdout
     assert f"--explain-cell {cell} is not a cell" in " ".join(human.split())
 
 
-def test_explain_cell_inside_the_output_is_still_explained(tmp_path):
+def test_explain_cell_inside_the_output_is_still_explained(tmp_path, cli):
     path = write(tmp_path, "ok.py", FUNCTIONAL_OK)
-    proc = run_cli("run", path, "--stride", "2", "--pad", "1", "--input-size", "9x6", "--filter-size", "3x2",
+    proc = cli.run_cli("run", path, "--stride", "2", "--pad", "1", "--input-size", "9x6", "--filter-size", "3x2",
                    "--explain-cell", "4,3", "--json")
     (explanation,) = json.loads(proc.stdout)["explanations"]
     assert explanation["cell"] == [4, 3] and len(explanation["user_terms"]) == len(explanation["expected_terms"]) > 0

@@ -118,11 +118,6 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
     return arr.astype(np.float64), note
 
 
-def to_user_lists(a: np.ndarray):
-    """Canonical float64 -> nested Python lists of floats (for list-based code)."""
-    return a.tolist()
-
-
 def _typed_int_items(value) -> bool:
     """A list whose rows are numpy integer arrays (np.zeros(..., dtype=int) built row by row)."""
     if isinstance(value, (list, tuple)) and value:

@@ -20,8 +20,7 @@ from ..errors import UnusableOutput, UserTimeout
 from ..geometry import Geometry
 from ..loader.guard import call_user
 from .layouts import Layout
-
-GRAD_TARGETS = ("grad_input", "grad_filter", "grad_bias")
+from ..vocab import ACTIVATION_TARGETS, Target
 
 
 @dataclass(frozen=True)
@@ -47,11 +46,13 @@ class UserArgs:
 
     @property
     def stride(self):
+        """The stride as learners pass it: one int when every axis agrees, else a tuple."""
         s = self.geom.stride
         return s[0] if len(set(s)) == 1 else tuple(s)
 
     @property
     def pad(self):
+        """The padding as learners pass it: an int, one per axis, or (before, after) pairs when asymmetric."""
         sym = self.geom.symmetric_pad
         if sym is None:
             return tuple(tuple(p) for p in self.geom.pad)
@@ -59,6 +60,7 @@ class UserArgs:
 
     @property
     def dilation(self):
+        """The dilation as learners pass it: one int when every axis agrees, else a tuple."""
         d = self.geom.dilation
         return d[0] if len(set(d)) == 1 else tuple(d)
 
@@ -117,6 +119,7 @@ class BoundOp:
         return self.impl.has_bias
 
     def describe_binding(self) -> list[str]:
+        """Notes for the report on how the functions were bound (and which layer attributes were used)."""
         notes = list(getattr(self.impl, "binding_notes", []))
         used = getattr(self.impl, "used_attributes", None)
         if used is not None and used():
@@ -125,6 +128,7 @@ class BoundOp:
 
     # ---- canonical entry points ----------------------------------------------
     def forward(self, x, w, b, geom: Geometry) -> np.ndarray:
+        """The user's forward on canonical (N, C, *S) arrays, its answer made canonical again."""
         args = self._user_args(x, w, b, None, geom)
         raw = self.impl.forward(args, self._caller)
         return self._canonical("forward", raw, args)
@@ -139,33 +143,36 @@ class BoundOp:
         return self._gradient("grad_bias", dout, x, w, b, geom)
 
     def call(self, target: str, x, w, b, geom, dout=None) -> np.ndarray:
-        if target == "forward":
+        """Any target by name, so the checks loop over targets without knowing signatures."""
+        if target == Target.FORWARD:
             return self.forward(x, w, b, geom)
         return self._gradient(target, dout, x, w, b, geom)
 
     def served_with(self, target: str) -> set[str]:
         """Targets that one call of the function behind `target` also answers (one backward, three grads)."""
         name = self.names.get(target)
-        return {t for t, n in self.names.items() if n == name and t != "forward"} | {target}
+        return {t for t, n in self.names.items() if n == name and t != Target.FORWARD} | {target}
 
     def forget(self) -> None:
         """Drop the memo of the last backward call, so the next call really runs the user's code."""
         self._memo = None
 
     def user_index(self, target: str, canonical_index) -> tuple[int, ...]:
+        """A canonical index in the user's own layout, so messages quote the user's arrays."""
         idx = tuple(int(i) for i in canonical_index)
-        if target in ("forward", "grad_input"):
+        if target in ACTIVATION_TARGETS:
             return self.layout.act_index(idx)
-        if target == "grad_filter":
+        if target == Target.GRAD_FILTER:
             return self.layout.w_index(idx)
         return self.impl.bias_index(idx) if hasattr(self.impl, "bias_index") else idx
 
     def user_shape(self, target: str, canonical_shape) -> tuple[int, ...]:
+        """A canonical shape in the user's own layout, so messages quote the user's arrays."""
         shape = tuple(canonical_shape)
-        if target in ("forward", "grad_input"):
+        if target in ACTIVATION_TARGETS:
             n, c, *s = shape
             return self.layout.out_shape(n, c, s)
-        if target == "grad_filter":
+        if target == Target.GRAD_FILTER:
             f, c, *k = shape
             return self.layout.w_shape(f, c, k)
         return shape
@@ -234,11 +241,11 @@ class BoundOp:
         if note:
             self.dtype_notes[target] = note
         L = self.layout
-        if target == "forward":
+        if target == Target.FORWARD:
             want = args.out_shape
-        elif target == "grad_input":
+        elif target == Target.GRAD_INPUT:
             want = args.x_shape
-        elif target == "grad_filter":
+        elif target == Target.GRAD_FILTER:
             want = args.w_shape
         else:
             f = args.filters
@@ -254,7 +261,7 @@ class BoundOp:
                 raise UnusableOutput(
                     f"{name} returned shape {tuple(arr.shape)}, expected {tuple(want)}",
                     got_shape=tuple(arr.shape))
-        if target in ("forward", "grad_input"):
+        if target in ACTIVATION_TARGETS:
             return L.out_from_user(arr)
         return L.w_from_user(arr)
 

@@ -6,12 +6,16 @@ Each impl exposes `targets`, `names`, `has_bias`, `forward(args, caller)` and
 """
 from __future__ import annotations
 
+import ast
+import textwrap
+
 import numpy as np
 
 from .arrays import to_float_array
 from ..errors import BindError, UnusableOutput, UserCallError, UserRaised
 from ..loader.functions import UserFunction
 from .roles import param_role
+from ..vocab import Convention, GRADS, Target
 
 ROLE_ORDER = {
     "forward": ["input", "filter", "bias", "stride", "pad", "dilation"],
@@ -76,8 +80,6 @@ def _string_key_read(fn: UserFunction, pname: str) -> str | None:
     """The first string key the function's own source reads from a parameter (layer["W"])."""
     if fn.language != "python" or not fn.source:
         return None
-    import ast
-    import textwrap
     try:
         tree = ast.parse(textwrap.dedent(fn.source))
     except SyntaxError:
@@ -176,7 +178,7 @@ def _assign(items, want, order, name) -> dict:
     for target in order:
         shape = want.get(target)
         matches = [i for i, s in enumerate(shapes) if i not in used and s is not None and shape is not None
-                   and (s == tuple(shape) or (target == "grad_bias" and int(np.prod(s)) == int(np.prod(shape))))]
+                   and (s == tuple(shape) or (target == Target.GRAD_BIAS and int(np.prod(s)) == int(np.prod(shape))))]
         if len(matches) == 1 or (matches and sum(1 for t in order if want.get(t) == want.get(target)) == 1):
             out[target] = items[matches[0]]
             used.add(matches[0])
@@ -196,6 +198,7 @@ def _assign(items, want, order, name) -> dict:
 
 
 def grad_shapes(args, has_bias) -> dict[str, tuple]:
+    """The user-layout shape of each gradient: how the items of a returned tuple are told apart."""
     d = {"grad_input": args.x_shape, "grad_filter": args.w_shape}
     if has_bias:
         d["grad_bias"] = (args.filters,)
@@ -225,7 +228,7 @@ def _shape_or_none(value):
 class FunctionalImpl:
     """Free functions: forward(x, w, s, p), backward_filter(...), backward_input(...) or one backward."""
 
-    convention = "functional"
+    convention = Convention.FUNCTIONAL
 
     def __init__(self, forward: UserFunction | None, grads: dict[str, UserFunction], has_bias: bool):
         self.forward_fn = forward
@@ -259,7 +262,7 @@ class FunctionalImpl:
 
     @property
     def targets(self):
-        t = (["forward"] if self.forward_fn else []) + [g for g in ("grad_input", "grad_filter", "grad_bias") if g in self.grads]
+        t = ([Target.FORWARD] if self.forward_fn else []) + [g for g in GRADS if g in self.grads]
         return tuple(t)
 
     @property
@@ -324,8 +327,9 @@ class FunctionalImpl:
         return tuple(got) == tuple(want)
 
     def gradients(self, target, args, caller):
+        """One call of the function serving `target`; a tuple answer is split by shape among the targets it serves."""
         fn = self.grads[target]
-        serving = [t for t in ("grad_input", "grad_filter", "grad_bias") if self.grads.get(t) is fn]
+        serving = [t for t in GRADS if self.grads.get(t) is fn]
         value = self._call_sized(fn, target, args, caller(serving[0]))
         if len(serving) == 1 and not (isinstance(value, tuple) and len(value) > 1):
             return {target: value}
@@ -335,11 +339,12 @@ class FunctionalImpl:
 class Cs231nImpl:
     """conv_forward_*(x, w, b, conv_param) -> (out, cache); conv_backward_*(dout, cache) -> (dx, dw, db)."""
 
-    convention = "cs231n"
+    convention = Convention.CS231N
     has_bias = True
 
     @staticmethod
     def takes(role: str) -> bool:
+        """conv_param always carries stride and pad, so both are always passed."""
         return role in ("stride", "pad")          # conv_param carries both
 
     def __init__(self, forward: UserFunction, backward: UserFunction | None):
@@ -350,13 +355,13 @@ class Cs231nImpl:
 
     @property
     def targets(self):
-        return ("forward",) + (("grad_input", "grad_filter", "grad_bias") if self.backward_fn else ())
+        return (Target.FORWARD,) + (GRADS if self.backward_fn else ())
 
     @property
     def names(self):
         d = {"forward": self.forward_fn.name}
         if self.backward_fn:
-            d.update({t: self.backward_fn.name for t in ("grad_input", "grad_filter", "grad_bias")})
+            d.update({t: self.backward_fn.name for t in GRADS})
         return d
 
     def _forward_raw(self, args, caller):
@@ -364,25 +369,27 @@ class Cs231nImpl:
         return caller("forward")(self.forward_fn, *a, **kw)
 
     def forward(self, args, caller):
+        """The out of (out, cache); a bare array is accepted too."""
         value = self._forward_raw(args, caller)
         if isinstance(value, tuple) and len(value) == 2:
             return value[0]
         return value
 
     def gradients(self, target, args, caller):
+        """Run the forward for its cache, then conv_backward(dout, cache) -> (dx, dw, db)."""
         value = self._forward_raw(args, caller)
         if not (isinstance(value, tuple) and len(value) == 2):
             raise UnusableOutput(f"{self.forward_fn.name} should return (out, cache) for the backward pass")
         dout = args.dout
         grads = caller("grad_input")(self.backward_fn, dout, value[1])
-        return split_by_shape(grads, grad_shapes(args, True), ["grad_input", "grad_filter", "grad_bias"],
+        return split_by_shape(grads, grad_shapes(args, True), list(GRADS),
                               self.backward_fn.name)
 
 
 class HolbertonImpl:
     """conv_forward(A_prev, W, b, activation, padding, stride); conv_backward(dZ, A_prev, W, b, padding, stride)."""
 
-    convention = "holberton"
+    convention = Convention.HOLBERTON
     has_bias = True
 
     def __init__(self, forward: UserFunction | None, backward: UserFunction | None):
@@ -395,20 +402,22 @@ class HolbertonImpl:
 
     @property
     def targets(self):
-        return (("forward",) if self.forward_fn else ()) + (
-            ("grad_input", "grad_filter", "grad_bias") if self.backward_fn else ())
+        return ((Target.FORWARD,) if self.forward_fn else ()) + (
+            GRADS if self.backward_fn else ())
 
     @property
     def names(self):
         d = {"forward": self.forward_fn.name} if self.forward_fn else {}
         if self.backward_fn:
-            d.update({t: self.backward_fn.name for t in ("grad_input", "grad_filter", "grad_bias")})
+            d.update({t: self.backward_fn.name for t in GRADS})
         return d
 
     def bias_index(self, idx):
+        """Where canonical bias entry f sits in Holberton's (1, 1, 1, F) bias."""
         return (0, 0, 0, idx[0])
 
     def takes(self, role: str) -> bool:
+        """Stride and padding are keyword parameters here: passed only when a function declares them."""
         name = {"stride": "stride", "pad": "padding"}.get(role)
         return any(name in (p.name for p in fn.params) for fn in (self.forward_fn, self.backward_fn) if fn)
 
@@ -437,11 +446,13 @@ class HolbertonImpl:
         return caller(caller_key)(fn, *pos, **kw)
 
     def forward(self, args, caller):
+        """conv_forward with the identity as activation, so its output is the bare correlation."""
         return self._call(self.forward_fn, "forward", caller, args.x, args.w, self._bias(args),
                           (lambda z: z), args=args)
 
     def gradients(self, target, args, caller):
+        """conv_backward(dZ, A_prev, W, b, ...) -> (dA_prev, dW, db), split by shape."""
         value = self._call(self.backward_fn, "grad_input", caller, args.dout, args.x, args.w,
                            self._bias(args), args=args)
-        return split_by_shape(value, grad_shapes(args, True), ["grad_input", "grad_filter", "grad_bias"],
+        return split_by_shape(value, grad_shapes(args, True), list(GRADS),
                               self.backward_fn.name)

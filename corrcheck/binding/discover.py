@@ -14,8 +14,8 @@ from ..errors import BindError
 from .layer import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
 from ..loader.functions import UserFunction
 from .roles import function_kind, param_role
+from ..vocab import Convention, GRADS, TARGETS, Target
 
-FLAGS = ("forward", "grad_input", "grad_filter", "grad_bias")
 LAYOUT_CANDIDATES = {
     "functional_plain": ("hw", "w", "dhw", "chw", "nchw", "nhwc", "ncdhw"),
     "functional_batched": ("nchw", "nhwc", "chw", "ncdhw", "hw", "w"),
@@ -142,7 +142,7 @@ def _best(cands, what, flag):
 def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     """Decide the convention and the functions (see module doc); say what stays unchecked."""
     p = _plan(ns, cfg)
-    if p.convention == "functional":
+    if p.convention == Convention.FUNCTIONAL:
         p.notes.extend(_unbound_notes(ns, p))
     return p
 
@@ -154,7 +154,7 @@ def _unbound_notes(ns, p: BindPlan) -> list[str]:
     others = [f.name for f in _free_functions(ns).values()
               if f.name not in bound and len([q for q in f.params if not q.has_default]) >= 2]
     notes = []
-    for target in ("grad_input", "grad_filter"):
+    for target in (Target.GRAD_INPUT, Target.GRAD_FILTER):
         if target not in impl.targets:
             flag = "--" + target.replace("_", "-")
             notes.append(f"not checked: no {target.replace('_', ' ')} function recognised"
@@ -164,7 +164,7 @@ def _unbound_notes(ns, p: BindPlan) -> list[str]:
 
 
 def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
-    explicit = {t: getattr(cfg, t) for t in FLAGS if getattr(cfg, t)}
+    explicit = {t: getattr(cfg, t) for t in TARGETS if getattr(cfg, t)}
     conv = cfg.convention
     if explicit:
         return _plan_explicit(ns, explicit, conv)
@@ -192,7 +192,7 @@ def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
         raise BindError("no convolution function recognised"
                         + (f" (found: {what})" if what else " (the file defines no functions)")
                         + "; name them with --forward NAME, --grad-input NAME, --grad-filter NAME")
-    for specific in ("holberton", "cs231n", "layer"):
+    for specific in (Convention.HOLBERTON, Convention.CS231N, Convention.LAYER):
         if specific in found:
             others = [k for k in found if k not in (specific, "functional")]
             if "functional" in found and _separate_functional(found["functional"], found[specific]):
@@ -220,37 +220,37 @@ def _separate_functional(by_kind, specific_found) -> bool:
 
 
 def _make(conv, found, ns) -> BindPlan:
-    if conv == "holberton":
+    if conv == Convention.HOLBERTON:
         fwd, bwd = found
         if len(fwd) > 1 or len(bwd) > 1:
             raise BindError(f"several holberton-style functions: {', '.join(f.name for f in fwd + bwd)}; "
                             f"choose with --forward NAME --grad-input NAME")
         f, b = (fwd[0] if fwd else None), (bwd[0] if bwd else None)
-        return BindPlan("holberton", lambda: HolbertonImpl(f, b), LAYOUT_CANDIDATES["holberton"])
-    if conv == "cs231n":
+        return BindPlan(Convention.HOLBERTON, lambda: HolbertonImpl(f, b), LAYOUT_CANDIDATES["holberton"])
+    if conv == Convention.CS231N:
         pairs = _pair_cs231n(*found)
         if len(pairs) > 1:
             names = ", ".join(f"{f.name}/{b.name if b else '-'}" for f, b in pairs)
             raise BindError(f"several cs231n-style pairs: {names}; choose one with --forward NAME --grad-input NAME")
         f, b = pairs[0]
-        return BindPlan("cs231n", lambda: Cs231nImpl(f, b), LAYOUT_CANDIDATES["cs231n"])
-    if conv == "layer":
+        return BindPlan(Convention.CS231N, lambda: Cs231nImpl(f, b), LAYOUT_CANDIDATES["cs231n"])
+    if conv == Convention.LAYER:
         if len(found) > 1:
             raise BindError(f"several layer classes: {', '.join(c.name for c in found)}; "
                             f"choose one with --forward CLASS")
         cls = found[0]
-        return BindPlan("layer", lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
     by_kind = found
     fwd = _best(by_kind.get("forward", []), "forward", "--forward")
     grads = {}
-    for t in ("grad_input", "grad_filter", "grad_bias"):
+    for t in GRADS:
         g = _best(by_kind.get(t, []), t.replace("_", " "), "--" + t.replace("_", "-"))
         if g:
             grads[t] = g
     if not grads.get("grad_input") or not grads.get("grad_filter"):
         combined = _best(by_kind.get("backward", []), "backward", "--grad-input NAME --grad-filter")
         if combined:
-            for t in ("grad_input", "grad_filter"):
+            for t in (Target.GRAD_INPUT, Target.GRAD_FILTER):
                 grads.setdefault(t, combined)
     return _functional_plan(fwd, grads)
 
@@ -263,18 +263,18 @@ def _functional_plan(fwd, grads) -> BindPlan:
     batched = has_bias or any(param_role(p.name, False) == "conv_param" for f in fns for p in f.params)
     # one backward returning (dx, dw, db) when the forward has a bias
     if has_bias:
-        combined = [f for t, f in grads.items() if t != "grad_bias"]
+        combined = [f for t, f in grads.items() if t != Target.GRAD_BIAS]
         if combined and all(c is combined[0] for c in combined):
             grads.setdefault("grad_bias", combined[0])
     layouts = LAYOUT_CANDIDATES["functional_batched" if batched else "functional_plain"]
-    return BindPlan("functional", lambda: FunctionalImpl(fwd, grads, has_bias), layouts)
+    return BindPlan(Convention.FUNCTIONAL, lambda: FunctionalImpl(fwd, grads, has_bias), layouts)
 
 
 def _plan_explicit(ns, explicit, conv) -> BindPlan:
     chosen = {t: _lookup(ns, n, t) for t, n in explicit.items()}
     # A class named for --forward: the layer convention.
     classes = [f for f in chosen.values() if f.is_class]
-    if classes or conv == "layer":
+    if classes or conv == Convention.LAYER:
         cls = classes[0] if classes else None
         if cls is None:
             owner = explicit.get("forward", "").rsplit(".", 1)[0]
@@ -282,19 +282,19 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
                 cls = ns[owner]
         if cls is None:
             raise BindError("--convention layer needs a class: name it with --forward CLASS")
-        return BindPlan("layer", lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
     fwd = chosen.get("forward")
-    if conv == "holberton" or (conv == "auto" and fwd is not None and
+    if conv == Convention.HOLBERTON or (conv == "auto" and fwd is not None and
                                {"activation", "a_prev"} & {p.name.lower() for p in fwd.params}):
         bwd = chosen.get("grad_input") or chosen.get("grad_filter") or chosen.get("grad_bias")
-        return BindPlan("holberton", lambda: HolbertonImpl(fwd, bwd), LAYOUT_CANDIDATES["holberton"])
-    bwd_any = next((chosen[t] for t in ("grad_input", "grad_filter", "grad_bias") if t in chosen), None)
-    if conv == "cs231n" or (conv == "auto" and bwd_any is not None and
+        return BindPlan(Convention.HOLBERTON, lambda: HolbertonImpl(fwd, bwd), LAYOUT_CANDIDATES["holberton"])
+    bwd_any = next((chosen[t] for t in GRADS if t in chosen), None)
+    if conv == Convention.CS231N or (conv == "auto" and bwd_any is not None and
                             [p.name.lower() for p in bwd_any.params][1:2] == ["cache"]):
         if fwd is None:
             raise BindError("the cs231n convention needs the forward too (it makes the cache): add --forward NAME")
-        return BindPlan("cs231n", lambda: Cs231nImpl(fwd, bwd_any), LAYOUT_CANDIDATES["cs231n"])
-    grads = {t: f for t, f in chosen.items() if t != "forward"}
+        return BindPlan(Convention.CS231N, lambda: Cs231nImpl(fwd, bwd_any), LAYOUT_CANDIDATES["cs231n"])
+    grads = {t: f for t, f in chosen.items() if t != Target.FORWARD}
     # Targets not named on the command line are still discovered (naming one function
     # should not silently drop the others).
     by_kind = _functional(ns)
@@ -302,7 +302,7 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
     if fwd is None:
         cands = [(sc, f) for sc, f in by_kind.get("forward", []) if f.name not in used]
         fwd = _best(cands, "forward", "--forward") if cands else None
-    for t in ("grad_input", "grad_filter"):
+    for t in (Target.GRAD_INPUT, Target.GRAD_FILTER):
         if t not in grads:
             cands = [(sc, f) for sc, f in by_kind.get(t, []) if f.name not in used]
             if cands:

@@ -9,9 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from .arrays import to_float_array
+from .bound import _digest
 from .conventions import split_by_shape
 from ..errors import BindError, UnusableOutput, UserCallError
 from ..loader.functions import Param, UserFunction
+from ..vocab import Convention, Target
 
 CTOR_ROLES = {
     "weight": {"w", "weight", "weights", "filters", "filter", "kernel", "kernels", "k", "kernel_weights"},
@@ -27,7 +29,6 @@ CTOR_ROLES = {
     "kernel_size": {"kernel_size", "filter_size", "ksize", "k_size", "kernel", "size", "field", "kernel_shape",
                     "filter_shape", "fs", "window", "receptive_field", "f", "k", "kernel_dim", "filter_dim"},
 }
-SIZE_ROLES = ("in_channels", "out_channels", "kernel_size")
 FORWARD_METHODS = ("forward", "__call__", "fprop", "call", "forward_pass", "feed_forward", "feedforward")
 BACKWARD_METHODS = ("backward", "backprop", "bprop", "backward_pass", "backpropagate", "back_propagation")
 WEIGHT_ATTRS = ("W", "w", "weight", "weights", "filters", "filter", "kernel", "kernels", "K", "params_W")
@@ -41,6 +42,7 @@ GRAD_DICTS = ("grads", "gradients", "grad", "param_grads", "dparams", "d_params"
 
 
 def find_method(cls: UserFunction, names) -> str | None:
+    """The class's method for the first of `names` it has, matched case-insensitively."""
     low = {m.lower(): m for m in cls.methods}
     for n in names:
         if n in low:
@@ -74,7 +76,7 @@ def ctor_roles(cls: UserFunction) -> tuple[dict[str, str], str]:
 
 
 class LayerImpl:
-    convention = "layer"
+    convention = Convention.LAYER
 
     def __init__(self, cls: UserFunction):
         self.cls = cls
@@ -94,20 +96,21 @@ class LayerImpl:
                               f"then .{self.fwd_name}(x)" + (f", .{self.bwd_name}(dout)" if self.bwd_name else "")]
 
     def takes(self, role: str) -> bool:
+        """Whether the constructor has a parameter in this role (stride, pad, a size)."""
         return role in self.roles.values()
 
     @property
     def targets(self):
-        t = ("forward",)
+        t = (Target.FORWARD,)
         if self.bwd_name:
-            t += ("grad_input", "grad_filter") + (("grad_bias",) if self.has_bias else ())
+            t += (Target.GRAD_INPUT, Target.GRAD_FILTER) + ((Target.GRAD_BIAS,) if self.has_bias else ())
         return t
 
     @property
     def names(self):
         d = {"forward": f"{self.cls.name}.{self.fwd_name}"}
         if self.bwd_name:
-            d.update({t: f"{self.cls.name}.{self.bwd_name}" for t in self.targets if t != "forward"})
+            d.update({t: f"{self.cls.name}.{self.bwd_name}" for t in self.targets if t != Target.FORWARD})
         return d
 
     # ---- building the object ---------------------------------------------------
@@ -159,7 +162,6 @@ class LayerImpl:
             setattr(obj, b_attr, np.asarray(args.b, dtype=np.float64).reshape(shape))
 
     def _instance_for(self, args, caller, key, fresh):
-        from .bound import _digest
         ident = _digest(np.asarray(args.w), None if args.b is None else np.asarray(args.b), args.geom)
         if fresh or self._instance is None or self._instance_key != ident:
             self._instance = self._build(args, caller, key)
@@ -175,10 +177,12 @@ class LayerImpl:
 
     # ---- calls -----------------------------------------------------------------
     def forward(self, args, caller):
+        """An instance with the draw's weights set, then its forward on x."""
         obj = self._instance_for(args, caller, "forward", fresh=False)
         return caller("forward")(self._method(obj, self.fwd_name), args.x)
 
     def gradients(self, target, args, caller):
+        """Forward then backward on one instance: dx returned, dW and db read from attributes or the returned tuple."""
         obj = self._instance_for(args, caller, "forward", fresh=False)
         caller("forward")(self._method(obj, self.fwd_name), args.x)
         before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in _attrs(obj).items()}
@@ -186,7 +190,7 @@ class LayerImpl:
         out = {}
         if isinstance(value, tuple) and len(value) > 1:
             out.update(split_by_shape(value, {"grad_input": args.x_shape, "grad_filter": args.w_shape},
-                                      ["grad_input", "grad_filter"], self.names["grad_input"]))
+                                      [Target.GRAD_INPUT, Target.GRAD_FILTER], self.names["grad_input"]))
         else:
             out["grad_input"] = value
         f = args.filters
@@ -246,6 +250,7 @@ class LayerImpl:
         return None, None
 
     def used_attributes(self) -> str:
+        """Which attributes carried the weights and gradients, for the binding note of the report."""
         words = {"weight": "weights set in", "bias": "bias set in", "grad_filter": "filter gradient read from",
                  "grad_bias": "bias gradient read from"}
         return ", ".join(f"{words.get(role, role)} .{attr}" for role, attr in self.attrs.items())

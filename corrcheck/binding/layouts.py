@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..vocab import LayoutName
+
 
 @dataclass(frozen=True)
 class Layout:
@@ -19,12 +21,15 @@ class Layout:
 
     # ---- user -> canonical -------------------------------------------------
     def x_from_user(self, a: np.ndarray) -> np.ndarray:
+        """A user-layout input as canonical (N, C, *S)."""
         return self._act_from_user(a)
 
     def out_from_user(self, a: np.ndarray) -> np.ndarray:
+        """A user-layout output (or output gradient) as canonical (N, F, *O)."""
         return self._act_from_user(a)
 
     def w_from_user(self, a: np.ndarray) -> np.ndarray:
+        """A user-layout filter as canonical (F, C, *K)."""
         if not self.channels:
             return a.reshape((1, 1) + a.shape)
         if self.channels_last:                       # (*K, C, F) -> (F, C, *K)
@@ -33,12 +38,15 @@ class Layout:
 
     # ---- canonical -> user -------------------------------------------------
     def x_to_user(self, a: np.ndarray) -> np.ndarray:
+        """A canonical (N, C, *S) input in the user's layout."""
         return self._act_to_user(a)
 
     def out_to_user(self, a: np.ndarray) -> np.ndarray:
+        """A canonical (N, F, *O) output (or output gradient) in the user's layout."""
         return self._act_to_user(a)
 
     def w_to_user(self, a: np.ndarray) -> np.ndarray:
+        """A canonical (F, C, *K) filter in the user's layout."""
         if not self.channels:
             return a[0, 0]
         if self.channels_last:                       # (F, C, *K) -> (*K, C, F)
@@ -47,12 +55,15 @@ class Layout:
 
     # ---- shapes ------------------------------------------------------------
     def x_shape(self, n, c, spatial) -> tuple[int, ...]:
+        """The user-layout shape of N inputs with C channels of this spatial size."""
         return self._act_shape(n, c, spatial)
 
     def out_shape(self, n, f, spatial) -> tuple[int, ...]:
+        """The user-layout shape of N outputs with F channels of this spatial size."""
         return self._act_shape(n, f, spatial)
 
     def w_shape(self, f, c, kernel) -> tuple[int, ...]:
+        """The user-layout shape of F filters over C channels with this kernel size."""
         if not self.channels:
             return tuple(kernel)
         if self.channels_last:
@@ -71,6 +82,7 @@ class Layout:
         return (n, c, *s)
 
     def w_index(self, canonical: tuple[int, ...]) -> tuple[int, ...]:
+        """A canonical filter index (f, c, *k) in the user's layout."""
         f, c, *k = canonical
         if not self.channels:
             return tuple(k)
@@ -108,12 +120,12 @@ class Layout:
         return (n, c) + spatial
 
 
-LAYOUTS = {
-    "w": Layout("w", 1, False, False),
-    "hw": Layout("hw", 2, False, False),
-    "dhw": Layout("dhw", 3, False, False),
-    "chw": Layout("chw", 2, True, False),
-    "nchw": Layout("nchw", 2, True, True),
-    "nhwc": Layout("nhwc", 2, True, True, channels_last=True),
-    "ncdhw": Layout("ncdhw", 3, True, True),
-}
+LAYOUTS = {layout.name: layout for layout in (
+    Layout(LayoutName.W, 1, False, False),
+    Layout(LayoutName.HW, 2, False, False),
+    Layout(LayoutName.DHW, 3, False, False),
+    Layout(LayoutName.CHW, 2, True, False),
+    Layout(LayoutName.NCHW, 2, True, True),
+    Layout(LayoutName.NHWC, 2, True, True, channels_last=True),
+    Layout(LayoutName.NCDHW, 3, True, True),
+)}

@@ -13,10 +13,10 @@ import numpy as np
 
 from .bound import BoundOp
 from ..checks.suite import expected_for, make_draw, user_result
-from ..errors import UnusableOutput, UsageError, UserCallError, UserTimeout
-from ..geometry import ConfigError
+from ..errors import ConfigError, UnusableOutput, UsageError, UserCallError, UserTimeout
 from .layouts import LAYOUTS
 from ..checks.problem import Problem, build_problem
+from ..vocab import Convention
 
 
 @dataclass
@@ -47,9 +47,9 @@ def _candidate_layouts(plan, cfg) -> list[str]:
     if cfg.layout != "auto":
         return [cfg.layout]
     layouts = list(plan.layouts)
-    if cfg.input_size is not None and isinstance(cfg.input_size, str) and "x" in cfg.input_size.lower():
-        dims = len([p for p in cfg.input_size.lower().split("x") if p])
-        layouts = [l for l in layouts if LAYOUTS[l].spatial == dims] or layouts
+    sizes = cfg.geometry_options.input_size
+    if sizes is not None and len(sizes) > 1:           # one size per axis: that many spatial axes
+        layouts = [l for l in layouts if LAYOUTS[l].spatial == len(sizes)] or layouts
     if cfg.channels or cfg.filters:
         layouts = [l for l in layouts if LAYOUTS[l].channels] or layouts
     if cfg.batch and cfg.batch > 1:
@@ -81,7 +81,7 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
 def choose(plan, cfg, rng, *, language: str, user_files):
     """The BoundOp and main Problem to check, notes on what was chosen, and the probe's first
     call (target, draw, result) when it ran on the main problem (None otherwise)."""
-    same_rule = "holberton" if plan.convention == "holberton" else "tf"
+    same_rule = "holberton" if plan.convention == Convention.HOLBERTON else "tf"
     attempts: list[Attempt] = []
     layouts = _candidate_layouts(plan, cfg)
 
@@ -135,3 +135,15 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         notes.append(f"layout {best.layout}, nested lists")
     first = best.first if not best.square and best.first is not None else None
     return op, op_main, notes, first
+
+
+def first_call(op: BoundOp, problem: Problem, cfg):
+    """The probe's first call made again on an already bound op: (target, draw, result) on the
+    draw `choose` would make first for `problem`, or None when the call fails (the checks then
+    make it themselves and report why)."""
+    target = "forward" if "forward" in op.targets else op.targets[0]
+    d = make_draw(problem, np.random.default_rng(cfg.seed), op.has_bias)
+    try:
+        return target, d, user_result(op, target, d, problem.geom)
+    except UserCallError:
+        return None

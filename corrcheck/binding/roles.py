@@ -35,11 +35,6 @@ ROLE_ALIASES = {
 GRAD_WORDS = {"back", "backward", "backwards", "backprop", "backpropagate", "backpropagation", "grad", "grads",
               "gradient", "gradients", "deriv", "derivative", "derivatives", "bwd", "bprop", "delta", "vjp",
               "adjoint"}
-FILTER_WORDS = {"filter", "filters", "kernel", "kernels", "weight", "weights", "w", "dw", "f", "df", "dk",
-                "filt", "k", "dfilter", "dkernel", "dweight", "dweights", "dfilt"}
-INPUT_WORDS = {"input", "inputs", "image", "img", "x", "dx", "signal", "data", "inp", "da", "di", "dinput",
-               "dimg", "dsignal", "activation", "prev", "dprev", "dimage", "a", "i"}
-BIAS_WORDS = {"bias", "b", "db", "dbias", "biases"}
 FORWARD_WORDS = {"forward", "fwd", "fprop", "corre", "corr", "correlate", "correlation", "xcorr", "conv",
                  "convolve", "convolution", "conv1d", "conv2d", "conv3d", "corr1d", "corr2d", "corr3d",
                  "correlate1d", "correlate2d", "convolve1d", "convolve2d", "filter2d", "cross", "crosscorr",

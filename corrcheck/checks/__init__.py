@@ -1,0 +1,1 @@
+"""The checks: the problems a run checks, and user vs reference / finite differences of the user's forward."""

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..result import CheckResult, Mismatch
 from .tolerances import Tolerance
+from ..vocab import Status
 
 WORST = 20
 
@@ -37,7 +38,7 @@ def compare(target: str, against: str, actual: np.ndarray, expected: np.ndarray,
                      _num(actual[tuple(idx[i])]))
             for i in order)
     return CheckResult(
-        target=target, against=against, status="fail" if n_bad else "pass",
+        target=target, against=against, status=Status.FAIL if n_bad else Status.PASS,
         max_abs_error=None if not np.isfinite(max_abs) else max_abs,
         mismatches=n_bad, total=int(actual.size), worst=worst, error_map=bad, mode=mode,
         config_note=config_note)

@@ -24,6 +24,7 @@ class Draw:
     dout: np.ndarray
 
     def without_bias(self) -> "Draw":
+        """The same draw for functions that take no bias."""
         return replace(self, b=None)
 
 

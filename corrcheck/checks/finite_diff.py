@@ -33,6 +33,7 @@ class Objective:
         self._L0 = None if base is None else float(np.sum(draw.dout * base))
 
     def L(self, delta: np.ndarray | None) -> float:
+        """The scalar sum(dout * forward) with one argument moved by delta: its derivative is the gradient."""
         d = self.draw
         vals = {"x": d.x, "w": d.w, "b": d.b}
         if delta is not None:
@@ -42,6 +43,7 @@ class Objective:
 
     @property
     def L0(self) -> float:
+        """L at the unperturbed inputs, computed once."""
         if self._L0 is None:
             self._L0 = self.L(None)
         return self._L0
@@ -52,6 +54,7 @@ class Objective:
         return eps * (abs(self.L0) + sum(abs(v) for v in values) + 1.0) / self.h
 
     def central(self, v: np.ndarray) -> float:
+        """The directional derivative of L along v by a central difference."""
         return (self.L(self.h * v) - self.L(-self.h * v)) / (2 * self.h)
 
 

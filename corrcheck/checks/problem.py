@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from ..geometry import ConfigError, Geometry, make_geometry, per_axis
+from ..errors import ConfigError
+from ..geometry import Geometry, make_geometry
 
 DEFAULT_INPUT = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}
 DEFAULT_FILTER = {1: (3,), 2: (3, 2), 3: (3, 2, 2)}
@@ -29,6 +30,7 @@ class Problem:
 
     @property
     def out_spatial(self):
+        """The spatial output size the geometry gives this input and filter."""
         return self.geom.out_shape(self.in_spatial, self.k_spatial)
 
     @property
@@ -39,6 +41,7 @@ class Problem:
                 "probe": f"on {article(shape)} {shape} input"}.get(self.label, self.label)
 
     def describe(self) -> str:
+        """Sizes and geometry in words, for report headings."""
         shape = "x".join(map(str, self.in_spatial))
         fshape = "x".join(map(str, self.k_spatial))
         return f"input {shape}, filter {fshape}, {self.geom.describe()}"
@@ -57,7 +60,6 @@ def article(word: str) -> str:
 
 def _uneven(sizes, k_spatial, geom_args, ndim):
     """Grow each input axis until the stride does not divide the span evenly (when stride > 1)."""
-    stride = per_axis(geom_args["stride"], ndim, "stride", 1)
     sizes = list(sizes)
     for axis in range(ndim):
         for _ in range(4):
@@ -65,10 +67,9 @@ def _uneven(sizes, k_spatial, geom_args, ndim):
                 g = make_geometry(ndim=ndim, in_spatial=tuple(sizes), k_spatial=tuple(k_spatial), **geom_args)
             except ConfigError:
                 break
-            (pb, pa), d = g.pad[axis], g.dilation[axis]
-            uneven = stride[axis] == 1 or (sizes[axis] + pb + pa - d * (k_spatial[axis] - 1) - 1) % stride[axis]
+            uneven = g.stride[axis] == 1 or g.leftover(sizes, k_spatial)[axis]
             # 'same' padding: keep some padding before, or reads at negative indices go untested
-            padded_before = g.mode != "same" or pb > 0 or k_spatial[axis] == 1
+            padded_before = g.mode != "same" or g.pad[axis][0] > 0 or k_spatial[axis] == 1
             if uneven and padded_before:
                 break
             sizes[axis] += 1
@@ -76,16 +77,17 @@ def _uneven(sizes, k_spatial, geom_args, ndim):
 
 
 def build_problem(cfg, ndim: int, layout, *, square: bool = False, same_rule: str = "tf") -> Problem:
-    """The main problem for one layout, from the user's options and the defaults above."""
-    geom_args = {"stride": cfg.stride, "pad": cfg.pad, "dilation": cfg.dilation, "op": cfg.op,
+    """The main problem for one layout, from the user's options (parsed once by the config) and
+    the defaults above."""
+    opts = cfg.geometry_options
+    geom_args = {"stride": opts.stride, "pad": opts.pad, "dilation": opts.dilation, "op": cfg.op,
                  "same_rule": same_rule}
-    k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size is not None else \
-        (SQUARE_FILTER if square else DEFAULT_FILTER)[ndim]
-    if cfg.input_size is not None:
-        n = per_axis(cfg.input_size, ndim, "input size", 1)
-    else:
+    k = opts.on_axes("filter_size", ndim) or (SQUARE_FILTER if square else DEFAULT_FILTER)[ndim]
+    n = opts.on_axes("input_size", ndim)
+    if n is None:
         base = (SQUARE_INPUT if square else DEFAULT_INPUT)[ndim]
-        span = tuple(max(b, _span(kk, cfg.dilation, ndim, i) + 1) for i, (b, kk) in enumerate(zip(base, k)))
+        dilation = opts.on_axes("dilation", ndim) or (1,) * ndim
+        span = tuple(max(b, d * (kk - 1) + 2) for b, kk, d in zip(base, k, dilation))
         n = _uneven(span, k, geom_args, ndim)
     geom = make_geometry(ndim=ndim, in_spatial=n, k_spatial=k, **geom_args)
     channels = cfg.channels or (3 if layout.channels else 1)
@@ -96,11 +98,6 @@ def build_problem(cfg, ndim: int, layout, *, square: bool = False, same_rule: st
     if not layout.batch and batch != 1:
         raise ConfigError(f"layout {layout.name} has no batch axis, so --batch must be 1")
     return Problem(geom, tuple(n), tuple(k), batch, channels, filters, "square" if square else "main")
-
-
-def _span(k, dilation, ndim, axis):
-    d = per_axis(dilation, ndim, "dilation", 1)[axis]
-    return d * (k - 1) + 1
 
 
 def pad0_variant(p: Problem) -> Problem | None:
@@ -130,15 +127,11 @@ def probe_variants(p: Problem) -> list[Problem]:
             out.append(replace(p, in_spatial=n, k_spatial=kk, label="probe"))
         except ConfigError:
             pass
-    # output size == filter size: n = (k-1)*s + span - pads
-    n_eq = []
-    for axis in range(ndim):
-        s, (pb, pa), d = p.geom.stride[axis], p.geom.pad[axis], p.geom.dilation[axis]
-        kk = sq_k[axis]
-        n_eq.append(max(1, (kk - 1) * s + d * (kk - 1) + 1 - pb - pa))
+    # output size == filter size (a forward reading f[y][x] survives only there)
+    n_eq = p.geom.in_shape_for(sq_k, sq_k)
     try:
-        if p.geom.out_shape(tuple(n_eq), sq_k) == sq_k:
-            out.append(replace(p, in_spatial=tuple(n_eq), k_spatial=sq_k, label="probe"))
+        if p.geom.out_shape(n_eq, sq_k) == sq_k:
+            out.append(replace(p, in_spatial=n_eq, k_spatial=sq_k, label="probe"))
     except ConfigError:
         pass
     return out

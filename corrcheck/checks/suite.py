@@ -18,8 +18,8 @@ from .finite_diff import Objective, directional, exhaustive
 from .problem import Problem
 from ..result import CheckResult
 from .tolerances import tolerance_for
+from ..vocab import Against, FAILING, GRADS, Status, Target
 
-GRADS = ("grad_input", "grad_filter", "grad_bias")
 EXHAUSTIVE_MAX_ENTRIES = 128   # auto mode: per-entry differences for small problems (sizes decide, so runs repeat)
 EXHAUSTIVE_SECONDS = 2.0       # ...unless one user call is so slow that it would take longer than this
 LOCALISE_CALLS = 200           # group testing stops here and says the list may be incomplete (a call
@@ -46,40 +46,45 @@ class ProblemOutcome:
 
     @property
     def failed(self) -> bool:
-        return any(c.status in ("fail", "error") for c in self.checks)
+        return any(c.status in FAILING for c in self.checks)
 
     def failing_targets(self) -> list[str]:
+        """Targets with a failed or errored check, each once, in check order."""
         seen = []
         for c in self.checks:
-            if c.status in ("fail", "error") and c.target not in seen:
+            if c.status in FAILING and c.target not in seen:
                 seen.append(c.target)
         return seen
 
 
 def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
+    """Random inputs of this problem's shapes from the run's seeded generator."""
     return random_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
                        filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
                        bias=has_bias)
 
 
 def expected_for(target: str, d: Draw, geom) -> np.ndarray:
-    if target == "forward":
+    """What `target` should be on this draw, by the independent reference."""
+    if target == Target.FORWARD:
         return reference.forward(d.x, d.w, d.b, geometry=geom)
-    if target == "grad_input":
+    if target == Target.GRAD_INPUT:
         return reference.grad_input(d.dout, d.w, d.x.shape, geometry=geom)
-    if target == "grad_filter":
+    if target == Target.GRAD_FILTER:
         return reference.grad_filter(d.dout, d.x, d.w.shape, geometry=geom)
     return reference.grad_bias(d.dout)
 
 
 def user_result(op, target: str, d: Draw, geom) -> np.ndarray:
-    if target == "forward":
+    """What the user's function for `target` answers on this draw, as a canonical array."""
+    if target == Target.FORWARD:
         return op.forward(d.x, d.w, d.b, geom)
     return op.call(target, d.x, d.w, d.b, geom, dout=d.dout)
 
 
 def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
-    return CheckResult(target=target, against=against, status="error", message=err.message,
+    """A check whose user call raised, hung or returned something unusable."""
+    return CheckResult(target=target, against=against, status=Status.ERROR, message=err.message,
                        traceback=err.traceback, config_note=note)
 
 
@@ -111,7 +116,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         except UserCallError as err:
             t.user.append(None)
             t.error = err
-        if target == "forward":
+        if target == Target.FORWARD:
             out.seconds_per_call = time.perf_counter() - started
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
@@ -120,9 +125,9 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
             if note_text not in out.tolerance_notes:
                 out.tolerance_notes.append(note_text)
         if t.error is not None:
-            out.checks.append(error_check(target, "reference", t.error, note))
+            out.checks.append(error_check(target, Against.REFERENCE, t.error, note))
             continue
-        res = compare(target, "reference", t.user[0], t.expected[0], tol,
+        res = compare(target, Against.REFERENCE, t.user[0], t.expected[0], tol,
                       user_index=lambda i, tg=target: op.user_index(tg, i), mode="direct", config_note=note)
         # Same inputs again right away (before any other input can reset hidden state)
         if first is not None and first[0] == target:
@@ -132,7 +137,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
             repeated.update(op.served_with(target))
         else:
             rep = None
-        if res.status == "pass" and len(ds) > 1 and second_draw:
+        if res.status == Status.PASS and len(ds) > 1 and second_draw:
             res = _second_draw(op, target, t, ds[1], geom, tol, note) or res
         out.checks.append(res)
         if rep is not None:
@@ -141,7 +146,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         _fd_checks(op, out, cfg, rng, note)
     for msg in op.mutations:
         tgt = next((t for t, n in op.names.items() if msg.startswith(n + " ")), "forward")
-        out.checks.append(CheckResult(target=tgt, against="reference", status="fail", message=msg,
+        out.checks.append(CheckResult(target=tgt, against=Against.REFERENCE, status=Status.FAIL, message=msg,
                                       config_note=note))
     op.mutations.clear()
     return out
@@ -154,10 +159,10 @@ def _second_draw(op, target, t, d, geom, tol, note) -> CheckResult | None:
     try:
         t.user.append(user_result(op, target, d, geom))
     except UserCallError as err:
-        return error_check(target, "reference", err, note)
-    res = compare(target, "reference", t.user[1], t.expected[1], tol,
+        return error_check(target, Against.REFERENCE, err, note)
+    res = compare(target, Against.REFERENCE, t.user[1], t.expected[1], tol,
                   user_index=lambda i: op.user_index(target, i), mode="direct", config_note=note)
-    if res.status == "pass":
+    if res.status == Status.PASS:
         return None
     name = op.names.get(target, target)
     return replace(res, message=(f"{name} is right on the first input but wrong on a second input of the same "
@@ -170,7 +175,7 @@ def _repeatability(op, target, d, geom, first, note) -> CheckResult | None:
     Every gradient the same backward call returns is compared: a layer whose dW accumulates
     returns the same dx each time.
     """
-    served = [target] + sorted(op.served_with(target) - {target}) if target != "forward" else [target]
+    served = [target] + sorted(op.served_with(target) - {target}) if target != Target.FORWARD else [target]
     firsts = {target: first}
     for t in served[1:]:
         try:
@@ -184,7 +189,7 @@ def _repeatability(op, target, d, geom, first, note) -> CheckResult | None:
         try:
             again = user_result(op, t, d, geom)
         except UserCallError as err:
-            return error_check(t, "reference", err, note)
+            return error_check(t, Against.REFERENCE, err, note)
         rep = _differs(op, t, firsts[t], again, note)
         if rep is not None:
             return rep
@@ -198,12 +203,13 @@ def _differs(op, target, first, again, note) -> CheckResult | None:
     name = op.names.get(target, target)
     diff = float(np.nanmax(np.abs(again - first))) if again.shape == first.shape else float("nan")
     return CheckResult(
-        target=target, against="reference", status="fail", config_note=note,
+        target=target, against=Against.REFERENCE, status=Status.FAIL, config_note=note,
         message=(f"calling {name} twice on the same inputs gave different results (max difference {diff:.3g}): "
                  f"hidden state, a gradient accumulated across calls (dW += ... never reset) or a stale cache"))
 
 
 def choose_mode(op, problem: Problem, cfg, seconds_per_call: float) -> str:
+    """Exhaustive finite differences when every entry fits the time budget, else random directions."""
     if cfg.exhaustive:
         return "exhaustive"
     entries = problem.batch * problem.channels * int(np.prod(problem.in_spatial)) + \
@@ -217,26 +223,26 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     d = out.draws[0]
     geom = out.problem.geom
     mode = choose_mode(op, out.problem, cfg, out.seconds_per_call)
-    forward_wrong = any(c.target == "forward" and c.against == "reference" and c.status != "pass"
+    forward_wrong = any(c.target == Target.FORWARD and c.against == Against.REFERENCE and c.status != Status.PASS
                         for c in out.checks)
     out.fd_mode = mode
     for target in GRADS:
         t = out.targets.get(target)
-        if t is None or (target == "grad_bias" and d.b is None):
+        if t is None or (target == Target.GRAD_BIAS and d.b is None):
             continue
         if t.error is not None:
-            out.checks.append(error_check(target, "finite_differences", t.error, note))
+            out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, t.error, note))
             continue
         tol = tolerance_for(op.dtype_notes.get("forward") or op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         obj = Objective(op, d, geom, target, tol, base=out.targets["forward"].user[0])
         grad = t.user[0]
         idx = (lambda i, tg=target: op.user_index(tg, i))
         try:
-            cheap_bias = target == "grad_bias" and grad.size <= 16 and \
+            cheap_bias = target == Target.GRAD_BIAS and grad.size <= 16 and \
                 2 * grad.size * out.seconds_per_call <= EXHAUSTIVE_SECONDS
             if mode == "exhaustive" or cheap_bias:
                 fd = exhaustive(obj)
-                out.checks.append(compare(target, "finite_differences", grad, fd, tol, user_index=idx,
+                out.checks.append(compare(target, Against.FINITE_DIFFERENCES, grad, fd, tol, user_index=idx,
                                           mode="exhaustive", config_note=note))
             else:
                 # with the forward already wrong, the FD gradient disagrees almost everywhere:
@@ -246,16 +252,16 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
                 expected = grad.copy().reshape(-1)
                 for i, v in wrong.items():
                     expected[i] = v
-                res = compare(target, "finite_differences", grad, expected.reshape(grad.shape), tol,
+                res = compare(target, Against.FINITE_DIFFERENCES, grad, expected.reshape(grad.shape), tol,
                               user_index=idx, mode="directional", config_note=note)
-                if not passed and res.status == "pass":
-                    res = CheckResult(**{**res.__dict__, "status": "fail",
+                if not passed and res.status == Status.PASS:
+                    res = CheckResult(**{**res.__dict__, "status": Status.FAIL,
                                          "message": "a random-direction check disagreed but no single entry could be singled out"})
                 elif not complete:
                     res = CheckResult(**{**res.__dict__, "message": "localisation stopped at its call budget: "
                                                                     "more entries may be wrong (use --exhaustive)"})
                 out.checks.append(res)
         except UnusableOutput as err:
-            out.checks.append(error_check(target, "finite_differences", err, note))
+            out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, err, note))
         except UserCallError as err:
-            out.checks.append(error_check(target, "finite_differences", err, note))
+            out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, err, note))

@@ -23,10 +23,11 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from ..checks.draw import Draw
-from ..geometry import Geometry
+from ..geometry import Geometry, out_length
+from ..vocab import Target
 
 __all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "mutant_shape",
-           "correct", "out_size"]
+           "correct", "out_size", "NOTATION", "SNIPPETS", "PageEntry", "page"]
 
 READ, ZERO, UNDEFINED = 0, 1, 2
 
@@ -56,7 +57,7 @@ def out_size(n: int, k: int, s: int, pad: tuple[int, int], d: int, formula: str)
     """The output length by the correct formula ("floor") or a learner's wrong one."""
     span, total = d * (k - 1) + 1, pad[0] + pad[1]
     return {
-        "floor": (n + total - span) // s + 1,
+        "floor": out_length(n, k, s, pad, d),
         "no_plus_one": (n + total - span) // s,
         "ceil": -(-(n + total - span) // s) + 1,
         "no_pad": (n - span) // s + 1,
@@ -268,15 +269,15 @@ def mutant(target: str, spec: Spec, draw: Draw, geom: Geometry) -> np.ndarray | 
 
 def mutant_shape(target: str, spec: Spec, draw: Draw, geom: Geometry) -> tuple[int, ...]:
     """The shape mutant() returns, without computing it (to skip mutants that cannot match)."""
-    if target == "forward":
+    if target == Target.FORWARD:
         S, K = draw.x.shape[2:], draw.w.shape[2:]
         return draw.x.shape[:1] + draw.w.shape[:1] + tuple(
             out_size(S[a], K[a], geom.stride[a], geom.pad[a], geom.dilation[a], spec.size) for a in range(geom.ndim))
-    if target == "grad_input":
+    if target == Target.GRAD_INPUT:
         if spec.crop == "p:-p":
             return draw.x.shape[:2] + tuple(n if pb else 0 for n, (pb, _) in zip(draw.x.shape[2:], geom.pad))
         return draw.x.shape
-    if target == "grad_filter":
+    if target == Target.GRAD_FILTER:
         return draw.w.shape
     return draw.w.shape[:1]
 
@@ -305,6 +306,7 @@ class Mistake:
     variants: tuple[Variant, ...]
 
     def compute_variant(self, variant: Variant, draw: Draw, geom: Geometry, base: Spec = Spec()):
+        """This form of the mistake on a draw, on top of `base` (to compose with another mistake)."""
         if variant.custom is not None:
             return variant.custom(draw, geom)
         return mutant(self.target, replace(base, **variant.knobs), draw, geom)
@@ -411,11 +413,126 @@ CATALOGUE: tuple[Mistake, ...] = (
 
 
 def entries_for(target: str) -> tuple[Mistake, ...]:
+    """The mistakes of one target, in catalogue order."""
     return tuple(m for m in CATALOGUE if m.target == target)
 
 
 def by_id(bug_id: str) -> Mistake:
+    """The entry with this id; KeyError for an id the catalogue does not have."""
     for m in CATALOGUE:
         if m.id == bug_id:
             return m
     raise KeyError(bug_id)
+
+
+# ----------------------------------------------------------------------------- the mistakes page
+
+NOTATION = (
+    "Snippets are Python inside the usual loops: output position (y, x), filter tap (j, i), stride s, "
+    "padding p, a the input (H x W, read as 0 outside its bounds), f the filter (K x K), dout the output "
+    "gradient, da and df the gradients, ap and dap the zero-padded input and its gradient. Batched snippets "
+    "use NCHW arrays: w the filters (F, C, K, K), b the bias, win = ap[n, :, y*s:y*s+K, x*s:x*s+K]. "
+    "The correct forward is out[y][x] = sum over j, i of a[y*s + j - p][x*s + i - p] * f[j][i]."
+)
+
+# One wrong and one right snippet per entry, in the NOTATION above: what `corrcheck mistakes`
+# and docs/mistakes.md show beside the entry's sentence.
+SNIPPETS: dict[str, tuple[str, str]] = {
+    "filter-indexed-by-output": (
+        "total += a[y*s + j - p][x*s + i - p] * f[y][x]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "stride-on-filter-index": (
+        "total += a[y + j*s - p][x + i*s - p] * f[j][i]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "filter-transposed": (
+        "total += a[y*s + j - p][x*s + i - p] * f[i][j]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "input-transposed": (
+        "total += a[x*s + i - p][y*s + j - p] * f[j][i]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "filter-flipped": (
+        "total += a[y*s + j - p][x*s + i - p] * f[K-1-j][K-1-i]   # asked: --op correlate",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "padding-ignored": (
+        "total += a[y*s + j][x*s + i] * f[j][i]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "padding-wrong-sign": (
+        "total += a[y*s + j + p][x*s + i + p] * f[j][i]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "negative-index-wraparound": (
+        "r, c = y*s + j - p, x*s + i - p\nif r < H and c < W:                  # a[-1] is the last row\n"
+        "    total += a[r][c] * f[j][i]",
+        "r, c = y*s + j - p, x*s + i - p\nif 0 <= r < H and 0 <= c < W:\n    total += a[r][c] * f[j][i]"),
+    "stride-ignored": (
+        "total += a[y + j - p][x + i - p] * f[j][i]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "overwrite-not-accumulate": (
+        "total = a[y*s + j - p][x*s + i - p] * f[j][i]",
+        "total += a[y*s + j - p][x*s + i - p] * f[j][i]"),
+    "output-size": (
+        "OH = (H + 2*p - K) // s",
+        "OH = (H + 2*p - K) // s + 1"),
+    "channels-not-summed": (
+        "for c in range(C):\n    out[n, f, y, x] = np.sum(win[c] * w[f, c]) + b[f]",
+        "out[n, f, y, x] = np.sum(win * w[f]) + b[f]             # over c, j and i"),
+    "bias-missing": (
+        "out[n, f, y, x] = np.sum(win * w[f])",
+        "out[n, f, y, x] = np.sum(win * w[f]) + b[f]"),
+    "grad-filter-stride-ignored": (
+        "df[j][i] += dout[y][x] * a[y + j - p][x + i - p]",
+        "df[j][i] += dout[y][x] * a[y*s + j - p][x*s + i - p]"),
+    "grad-filter-padding-ignored": (
+        "df[j][i] += dout[y][x] * a[y*s + j][x*s + i]",
+        "df[j][i] += dout[y][x] * a[y*s + j - p][x*s + i - p]"),
+    "grad-filter-transposed": (
+        "df[i][j] += dout[y][x] * a[y*s + j - p][x*s + i - p]",
+        "df[j][i] += dout[y][x] * a[y*s + j - p][x*s + i - p]"),
+    "grad-filter-not-summed-over-batch": (
+        "for n in range(N):\n    dw = np.zeros_like(w)                # reset for every sample\n"
+        "    ...  dw[f] += dout[n, f, y, x] * win",
+        "dw = np.zeros_like(w)                    # once, before the loop over the batch\n"
+        "for n in range(N):\n    ...  dw[f] += dout[n, f, y, x] * win"),
+    "grad-filter-wraparound": (
+        "r, c = y*s + j - p, x*s + i - p\nif r < H and c < W:                  # a[-1] is the last row\n"
+        "    df[j][i] += dout[y][x] * a[r][c]",
+        "r, c = y*s + j - p, x*s + i - p\nif 0 <= r < H and 0 <= c < W:\n    df[j][i] += dout[y][x] * a[r][c]"),
+    "grad-input-filter-not-flipped": (
+        "dap = correlate_full(dilate(dout, s), f)                 # dilate: s-1 zeros between entries",
+        "dap = correlate_full(dilate(dout, s), f[::-1, ::-1])     # f rotated by 180 degrees"),
+    "grad-input-stride-ignored": (
+        "da[y + j - p][x + i - p] += dout[y][x] * f[j][i]",
+        "da[y*s + j - p][x*s + i - p] += dout[y][x] * f[j][i]"),
+    "grad-input-padding-offset": (
+        "da = dap[:H, :W]",
+        "da = dap[p:p+H, p:p+W]"),
+    "grad-input-overwrite-not-accumulate": (
+        "da[y*s + j - p][x*s + i - p] = dout[y][x] * f[j][i]",
+        "da[y*s + j - p][x*s + i - p] += dout[y][x] * f[j][i]"),
+    "grad-input-wraparound": (
+        "r, c = y*s + j - p, x*s + i - p\nif r < H and c < W:                  # da[-1] is the last row\n"
+        "    da[r][c] += dout[y][x] * f[j][i]",
+        "r, c = y*s + j - p, x*s + i - p\nif 0 <= r < H and 0 <= c < W:\n    da[r][c] += dout[y][x] * f[j][i]"),
+    "grad-input-unpad-empty-at-pad0": (
+        "da = dap[p:-p, p:-p]                     # empty when p is 0",
+        "da = dap[p:p+H, p:p+W]"),
+    "grad-bias-not-summed": (
+        "db = dout.sum(axis=0)                    # still one value per output position",
+        "db = dout.sum(axis=(0, 2, 3))            # one value per filter"),
+}
+
+
+class PageEntry(NamedTuple):
+    """One row of the mistakes page: the entry's id, target and sentence, its forms and snippets."""
+
+    id: str
+    target: str
+    line: str
+    forms: tuple[str, ...]
+    wrong: str
+    right: str
+
+
+def page() -> tuple[PageEntry, ...]:
+    """Every entry in catalogue order with its snippets ('' where none is written yet)."""
+    return tuple(PageEntry(m.id, m.target, m.explanation, tuple(v.form for v in m.variants),
+                           *SNIPPETS.get(m.id, ("", ""))) for m in CATALOGUE)

@@ -370,3 +370,43 @@ def match(op: str, geom: Geometry, target: str, draw, user: np.ndarray, tol) -> 
 
 def ids() -> list[str]:
     return sorted({m.id for m in CATALOGUE})
+
+
+OP_WORDS = {"grouped": "Grouped convolution", "transpose": "Transposed convolution", "maxpool": "Max pooling",
+            "avgpool": "Average pooling", "pool": "Pooling"}
+
+# id: (wrong, right) — one learner line each, as docs/mistakes.md shows them
+SNIPPETS = {
+    "groups-channels-summed": ("for c in range(C):  # every channel, whatever the group",
+                               "for c in range(g * Cg, (g + 1) * Cg):  # g = f // Fg"),
+    "group-offset-wrong": ("c0 = g * Fg", "c0 = g * Cg"),
+    "depth-multiplier-swapped": ("f = m * C + c", "f = c * M + m"),
+    "transpose-stride-wrong-side": ("r = i + ki * stride - pad", "r = i * stride + ki - pad"),
+    "transpose-padding-added": ("r = i * stride + ki + pad", "r = i * stride + ki - pad"),
+    "transpose-filter-not-flipped": ("out[i, j] += up[i + a, j + e] * w[a, e]",
+                                     "out[i, j] += up[i + a, j + e] * w[K - 1 - a, K - 1 - e]"),
+    "transpose-output-padding-missing": ("Ho = (H - 1) * stride - 2 * pad + KH",
+                                         "Ho = (H - 1) * stride - 2 * pad + KH + output_padding"),
+    "pool-gradient-wrong-cell": ("dx[n, c, i + r, j + s] += dout[n, c, i, j]",
+                                 "dx[n, c, i * stride + r, j * stride + s] += dout[n, c, i, j]"),
+    "avgpool-wrong-divisor": ("count = kh * kw", "count = (r1 - r0) * (c1 - c0)  # cells inside the input"),
+    "pool-stride-as-window": ("window = x[:, :, i * s:i * s + s, j * s:j * s + s]",
+                              "window = x[:, :, i * s:i * s + kh, j * s:j * s + kw]"),
+    "ceil-mode-window-outside": ("Ho = (H + 2 * pad - kh) // stride + 1  # ceil_mode asked",
+                                 "Ho = -(-(H + 2 * pad - kh) // stride) + 1  # and drop a window starting past H + pad"),
+}
+
+
+def page() -> tuple:
+    """Rows for `corrcheck mistakes` / docs/mistakes.md, one per id, after the dense catalogue's."""
+    from .catalogue import PageEntry
+    rows, seen = [], {}
+    for m in CATALOGUE:
+        if m.id in seen:
+            seen[m.id].append(m.summary)
+            continue
+        seen[m.id] = [m.summary]
+        rows.append(m)
+    return tuple(PageEntry(m.id, "grad_input" if m.target == "grad_input" else "forward",
+                           f"{OP_WORDS[m.op]}: {m.summary}", tuple(seen[m.id]) if len(seen[m.id]) > 1 else (),
+                           *SNIPPETS[m.id]) for m in rows)

@@ -48,6 +48,7 @@ class _Prober:
         self.cell, self.budget, self.calls = tuple(cell), budget, 0
 
     def value(self, a, b) -> float:
+        """One call of the user's function, reading the explained cell; counts against the call budget."""
         if self.calls >= self.budget:
             raise _Stop(f"explaining this cell needs more than {self.budget} calls; raise the budget to see it")
         self.calls += 1
@@ -68,6 +69,7 @@ class _Prober:
         return self.value(mine, other) if side == 0 else self.value(other, mine)
 
     def tagged(self, side: int, keys, width: int, start: int = 0):
+        """An operand with powers of two at `keys`, so one call separates each key's coefficient."""
         arr = np.zeros(self.shapes[side])
         for i, idx in enumerate(keys):
             arr[idx] = 2.0 ** (width * (start + i))
@@ -141,6 +143,7 @@ class _Prober:
         return [(k, o, c) if side == 0 else (o, k, c) for k, o, c in pairs]
 
     def verify(self, terms, rng, bits: int) -> bool:
+        """Whether the recovered terms predict the function on a random input (the bilinear model holds)."""
         a, b = rng.standard_normal(self.shapes[0]), rng.standard_normal(self.shapes[1])
         want = sum(c * a[ai] * b[bi] for ai, bi, c in terms)
         got = self.value(a, b)

@@ -1,6 +1,6 @@
 """Glue between the checks and the pure diagnosis modules: which outputs to match, on which shapes.
 
-The catalogue matcher (diagnose.py), the pattern describer (patterns.py) and
+The catalogue matcher (match.py), the pattern describer (patterns.py) and
 the cell explainer (explain.py) are pure; this module feeds them the user's
 outputs, re-running the user's function on probe shapes when it crashed on
 the main one (a forward reading f[y][x] only survives when the output is no
@@ -8,16 +8,20 @@ larger than the filter).
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
-from . import match as diagnose
-from ..checks.suite import expected_for, make_draw, user_result
+from . import explain, patterns
+from .match import diagnose_shape, match
+from .. import reference
+from ..checks.suite import ProblemOutcome, TargetOutcome, expected_for, make_draw, user_result
 from ..checks.compare import wrong_mask
-from ..errors import UnusableOutput, UserCallError
-from ..geometry import ConfigError
+from ..errors import ConfigError, UnusableOutput, UserCallError
 from ..checks.problem import article, probe_variants
 from ..result import CellExplanation, Diagnosis
 from ..checks.tolerances import tolerance_for
+from ..vocab import ACTIVATION_TARGETS, Against, Status, Target
 
 EXPLAIN_BUDGET = 400
 
@@ -27,7 +31,7 @@ def canonical_shape(layout, target: str, shape) -> tuple | None:
     if shape is None:
         return None
     shape = tuple(shape)
-    if target in ("forward", "grad_input"):
+    if target in ACTIVATION_TARGETS:
         if not layout.channels:
             return (1, 1) + shape
         if not layout.batch:
@@ -35,7 +39,7 @@ def canonical_shape(layout, target: str, shape) -> tuple | None:
         if layout.channels_last and len(shape) >= 2:
             return (shape[0], shape[-1]) + shape[1:-1]
         return shape
-    if target == "grad_filter":
+    if target == Target.GRAD_FILTER:
         if not layout.channels:
             return (1, 1) + shape
         if layout.channels_last and len(shape) >= 2:
@@ -52,14 +56,13 @@ def _match_on(op, target, outcome, tol):
             users.append(user_result(op, target, d, outcome.problem.geom))
         except UserCallError:
             return None
-    return diagnose.match(target, outcome.draws, users, outcome.problem.geom, rtol=tol.rtol, atol=tol.atol,
+    return match(target, outcome.draws, users, outcome.problem.geom, rtol=tol.rtol, atol=tol.atol,
                           has_bias=op.has_bias)
 
 
 def _describe(op, bad, geom, expected, actual) -> str:
     """The pattern sentence, with indices as the user writes them when the layout has no channel
     axis (for channel layouts the canonical (n, c, ...) order is kept: spatial axes last)."""
-    from . import patterns
     if not op.layout.channels:
         bad, expected, actual = (a.reshape(a.shape[2:]) for a in (bad, expected, actual))
     return "no known mistake matched; " + patterns.describe(bad, geom, expected, actual)
@@ -73,7 +76,7 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
     if t.error is not None:
         if isinstance(t.error, UnusableOutput) and t.error.got_shape is not None:
             expected = t.expected[0].shape
-            d = diagnose.diagnose_shape(target, canonical_shape(op.layout, target, t.error.got_shape), expected,
+            d = diagnose_shape(target, canonical_shape(op.layout, target, t.error.got_shape), expected,
                                         p.in_spatial, p.k_spatial, p.geom)
             if d is not None:
                 return [d]
@@ -84,10 +87,9 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
                 users = [user_result(op, target, d, variant.geom) for d in draws]
             except UserCallError:
                 continue
-            from ..checks.suite import ProblemOutcome, TargetOutcome
             vo = ProblemOutcome(variant, draws)
             vo.targets[target] = TargetOutcome(target, users, [expected_for(target, d, variant.geom) for d in draws])
-            found = diagnose.match(target, draws, users, variant.geom, rtol=tol.rtol, atol=tol.atol,
+            found = match(target, draws, users, variant.geom, rtol=tol.rtol, atol=tol.atol,
                                    has_bias=op.has_bias)
             if found:
                 shape = "x".join(map(str, variant.in_spatial))
@@ -113,9 +115,6 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
 def _shifted_expected(target, d, g, pads):
     """The reference gradient when the backward pads (before, after) = pads; a negative 'after'
     means the last rows of the input are never read (the crop keeps the output size)."""
-    from dataclasses import replace
-
-    from ..checks.suite import expected_for
     crop = tuple(max(0, -a) for _, a in pads)
     geom = replace(g, pad=tuple((b, max(a, 0)) for b, a in pads), mode=None)
     keep = (slice(None), slice(None)) + tuple(slice(0, n - c) for n, c in zip(d.x.shape[2:], crop))
@@ -124,7 +123,7 @@ def _shifted_expected(target, d, g, pads):
         got = expected_for(target, small, geom)
     except (ConfigError, ValueError):      # a shift that does not fit: not this mistake
         return None
-    if target == "grad_input":
+    if target == Target.GRAD_INPUT:
         got = np.pad(got, [(0, 0), (0, 0)] + [(0, c) for c in crop])
     return got
 
@@ -147,7 +146,7 @@ def _pad_offset(op, target, outcome, cfg) -> list[Diagnosis]:
             mode = f" for padding='{g.mode}'" if g.mode else ""
             words = "one more" if delta == 1 else ("one less" if delta == -1 else f"{delta} more")
             bug = {"grad_input": "grad-input-padding-offset", "grad_filter": "grad-filter-padding-ignored"}.get(target)
-            return [Diagnosis(target, bug if target == "grad_input" else None, 0.9,
+            return [Diagnosis(target, bug if target == Target.GRAD_INPUT else None, 0.9,
                               f"{op.names.get(target, target)} pads {words} than {fwd}{mode} "
                               f"(it reads the input shifted by {delta}): compute the padding in the backward "
                               f"exactly as in the forward.")]
@@ -160,14 +159,14 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
     done = set()
     for outcome in outcomes:
         for c in outcome.checks:
-            if c.against != "reference" or c.status == "pass" or c.target in done:
+            if c.against != Against.REFERENCE or c.status == Status.PASS or c.target in done:
                 continue
-            if c.message and c.status == "fail" and c.mismatches is None:
+            if c.message and c.status == Status.FAIL and c.mismatches is None:
                 continue                     # repeatability / in-place findings: already one sentence
             done.add(c.target)
             try:
                 found = _diagnose_target(op, c.target, outcome, cfg, rng)
-                if c.target != "forward" and not any(d.bug for d in found):
+                if c.target != Target.FORWARD and not any(d.bug for d in found):
                     found = _pad_offset(op, c.target, outcome, cfg) or found
             except UserCallError:
                 found = []
@@ -180,10 +179,6 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
 
 def explain_worst(op, outcomes, cfg) -> list:
     """Term-by-term explanation of the worst (or the requested) cell of the first failing target."""
-    try:
-        from . import explain
-    except ImportError:
-        return []
     order = sorted(outcomes, key=lambda o: {"main": 0, "probe": 1}.get(o.problem.label, 2))
     for main in order:
         found = _explain_first(explain, op, main, cfg)
@@ -193,13 +188,13 @@ def explain_worst(op, outcomes, cfg) -> list:
 
 
 def _explain_first(explain, op, main, cfg) -> list:
-    for target in ("forward", "grad_input", "grad_filter"):
+    for target in (Target.FORWARD, Target.GRAD_INPUT, Target.GRAD_FILTER):
         t = main.targets.get(target)
         if t is None or t.error is not None or not t.user or t.user[0] is None:
             continue
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         bad = wrong_mask(t.user[0], t.expected[0], tol)
-        if not bad.any() and not (cfg.explain_cell and target == "forward"):
+        if not bad.any() and not (cfg.explain_cell and target == Target.FORWARD):
             continue
         cell = _cell(op, target, t, bad, cfg)
         if isinstance(cell, CellExplanation):     # the requested cell is not in the output: say so
@@ -229,16 +224,13 @@ def _not_a_cell(want: tuple, user_shape: tuple) -> str:
 
 def _explain(explain, op, target, outcome, cell):
     """Run the bilinear prober on the user's function and the reference, then map to the user's layout."""
-    from dataclasses import replace
-
-    from .. import reference
     d, geom = outcome.draws[0], outcome.problem.geom
     zero_b = None if d.b is None else np.zeros_like(d.b)
-    if target == "forward":
+    if target == Target.FORWARD:
         user = lambda a, b: op.forward(a, b, zero_b, geom)
         ref = lambda a, b: reference.forward(a, b, geometry=geom)
         shapes, maps = (d.x.shape, d.w.shape), ("act", "w")
-    elif target == "grad_input":
+    elif target == Target.GRAD_INPUT:
         user = lambda a, b: op.grad_input(a, d.x, b, zero_b, geom)
         ref = lambda a, b: reference.grad_input(a, b, d.x.shape, geometry=geom)
         shapes, maps = (d.dout.shape, d.w.shape), ("act", "w")
@@ -263,7 +255,7 @@ def _cell(op, target, t, bad, cfg):
     A requested index that is not in the forward's output comes back as a CellExplanation
     with only a note (which shape the output has, what a valid index looks like)."""
     shape = t.expected[0].shape
-    if cfg.explain_cell and target == "forward":
+    if cfg.explain_cell and target == Target.FORWARD:
         want = tuple(cfg.explain_cell)
         for idx in np.ndindex(*shape):
             if op.user_index(target, idx) == want:

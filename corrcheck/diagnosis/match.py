@@ -17,6 +17,7 @@ import numpy as np
 from .catalogue import Mistake, Spec, Variant, by_id, correct, entries_for, mutant, mutant_shape, out_size
 from ..geometry import Geometry
 from ..result import Diagnosis
+from ..vocab import Target
 
 __all__ = ["match", "diagnose_shape"]
 
@@ -157,16 +158,16 @@ def diagnose_shape(target: str, got_shape, expected_shape, in_spatial, k_spatial
     if got == exp or len(got) < nd:
         return None
     g_sp, e_sp = got[-nd:], exp[-nd:]
-    if target == "forward":
+    if target == Target.FORWARD:
         return _forward_shape(got, exp, g_sp, tuple(in_spatial), tuple(k_spatial), geom)
-    if target == "grad_input" and got[:-nd] == exp[:-nd]:
+    if target == Target.GRAD_INPUT and got[:-nd] == exp[:-nd]:
         if any(n == 0 for n in g_sp) and all(n == 0 for n, (pb, _) in zip(g_sp, geom.pad) if pb == 0):
             m = by_id("grad-input-unpad-empty-at-pad0")
             return Diagnosis(target, m.id, 0.95, m.explanation)
-    if target == "grad_filter" and got[:-nd] == exp[:-nd] and nd >= 2 and g_sp == _swap2(e_sp) != e_sp:
+    if target == Target.GRAD_FILTER and got[:-nd] == exp[:-nd] and nd >= 2 and g_sp == _swap2(e_sp) != e_sp:
         m = by_id("grad-filter-transposed")
         return Diagnosis(target, m.id, 0.8, m.explanation)
-    if target == "grad_bias" and len(exp) == 1:
+    if target == Target.GRAD_BIAS and len(exp) == 1:
         f = exp[0]
         if got[:1] == (f,) or got[1:2] == (f,):
             m = by_id("grad-bias-not-summed")

@@ -1,21 +1,22 @@
 """What the three answers mean together: which function is wrong, and will descent descend?"""
 from __future__ import annotations
 
-GRADS = ("grad_input", "grad_filter", "grad_bias")
+from ..vocab import Against, GRADS, Status, Target
+
 WORDS = {"forward": "forward", "grad_input": "input gradient", "grad_filter": "filter gradient",
          "grad_bias": "bias gradient"}
 
 
 def _is_value_check(c) -> bool:
     """A comparison of numbers (or a call that failed), not a finding about state or in-place writes."""
-    return c.mismatches is not None or c.status != "fail"
+    return c.mismatches is not None or c.status != Status.FAIL
 
 
 def _status(checks, target, against):
     found = [c for c in checks if c.target == target and c.against == against and _is_value_check(c)]
     if not found:
         return None
-    return all(c.status == "pass" for c in found)
+    return all(c.status == Status.PASS for c in found)
 
 
 def conclusion(op, outcomes) -> str:
@@ -25,7 +26,7 @@ def conclusion(op, outcomes) -> str:
     checks = [c for o in outcomes for c in o.checks
               if c.target not in square_only or len(set(o.problem.in_spatial)) == 1]
     names = op.names
-    fwd_ok = _status(checks, "forward", "reference")
+    fwd_ok = _status(checks, Target.FORWARD, Against.REFERENCE)
     parts = []
     square_sentence = None
     if square_only:
@@ -33,8 +34,8 @@ def conclusion(op, outcomes) -> str:
         square_sentence = (f"{_join(who)} {'is' if len(who) == 1 else 'are'} right on square inputs but not on "
                            f"non-square ones: one size is probably used for both axes (len(a) where len(a[0]) "
                            f"is meant, or a single filter size).")
-    if all(c.status == "pass" for c in checks):
-        if fwd_ok and any(_status(checks, g, "finite_differences") for g in GRADS):
+    if all(c.status == Status.PASS for c in checks):
+        if fwd_ok and any(_status(checks, g, Against.FINITE_DIFFERENCES) for g in GRADS):
             return (f"{names.get('forward')} computes the requested {op_word(outcomes)} and the backward is its exact "
                     f"gradient: gradient descent with this layer will descend.")
         return "Every check passed."
@@ -46,7 +47,7 @@ def conclusion(op, outcomes) -> str:
         parts.append(square_sentence)
     cases: dict[str, list[str]] = {}
     for g in GRADS:
-        ref, fd = _status(checks, g, "reference"), _status(checks, g, "finite_differences")
+        ref, fd = _status(checks, g, Against.REFERENCE), _status(checks, g, Against.FINITE_DIFFERENCES)
         if ref is None or (ref and fd is not False):
             continue
         if fwd_ok is False and ref and fd is False:
@@ -98,11 +99,12 @@ def _square_only(outcomes) -> list[str]:
     square = next((o for o in outcomes if o.problem.label == "square"), None)
     if square is None:
         return []
-    ok = {t for t in square.targets if all(c.status == "pass" for c in square.checks if c.target == t)}
+    ok = {t for t in square.targets if all(c.status == Status.PASS for c in square.checks if c.target == t)}
     return [t for t in main.failing_targets() if t in ok]
 
 
 def op_word(outcomes) -> str:
+    """The operation's noun for the story's sentences."""
     op = outcomes[0].problem.geom.op
     return "correlation" if op == "correlate" else "convolution"
 

@@ -1,1 +1,1 @@
-"""Load user files (Python or JavaScript) and bind their functions to one canonical signature."""
+"""Loading the user's files (Python or JavaScript) or callables into UserFunctions, and running user code under a guard."""

@@ -7,6 +7,7 @@ from .functions import UserFunction, python_params
 
 
 def describe_callable(name: str, fn) -> UserFunction:
+    """A Python callable (a notebook function or class) as the UserFunction the binding reads."""
     params = python_params(fn)
     code = getattr(fn, "__code__", None)
     methods = ()

@@ -20,6 +20,7 @@ class Param:
 
     @property
     def has_default(self) -> bool:
+        """Whether the parameter may be left out of a call."""
         return self.default is not _MISSING
 
 
@@ -44,11 +45,8 @@ class UserFunction:
     source: str | None = None          # the function's own source text when known
     extra: dict = field(default_factory=dict, compare=False)
 
-    @property
-    def short_name(self) -> str:
-        return self.name.rsplit(".", 1)[-1]
-
     def signature(self) -> str:
+        """The signature as the user wrote it, for binding messages: name(a, f, s=..., *args)."""
         parts = []
         for p in self.params:
             prefix = "*" if p.kind == "var_positional" else "**" if p.kind == "var_keyword" else ""

@@ -32,7 +32,7 @@ import threading
 import time
 import traceback
 import warnings
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -43,7 +43,6 @@ __all__ = ["call_user", "quiet_user_io", "user_frames", "format_user_traceback",
 
 _REPEAT = 0.25                      # seconds between repeated timeout exceptions
 _MAX_MESSAGE = 240                  # characters of the user's exception message kept
-_MAIN_IDENT = threading.main_thread().ident
 _NUMPY_DEFAULT_ERR = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 
 
@@ -79,9 +78,10 @@ class _ExitPatch:
     def __init__(self):
         self._lock = threading.Lock()
         self._depth = 0
-        self._saved = (os._exit, os.abort)
+        self._saved = None          # the originals, read when the first user call starts
 
     def enter(self) -> None:
+        """Replace os._exit and os.abort while user code runs (nested calls share one patch)."""
         with self._lock:
             if self._depth == 0:
                 self._saved = (os._exit, os.abort)
@@ -89,6 +89,7 @@ class _ExitPatch:
             self._depth += 1
 
     def exit(self) -> None:
+        """Put os._exit and os.abort back when the outermost user call ends."""
         with self._lock:
             self._depth -= 1
             if self._depth == 0:
@@ -127,6 +128,7 @@ class _EmptyStdin(io.TextIOBase):
         return True
 
     def read(self, size=-1):
+        """User code that waits for input would hang the check: fail it at once."""
         raise ReadsStdin("reads from standard input")
 
     def readline(self, size=-1):
@@ -239,6 +241,7 @@ class _Escape:
         return self._on_line
 
     def stop(self) -> None:
+        """Stop interrupting the user's code and give back the trace function it replaced."""
         self.active = False
         if self.prev_trace is not _NO_TRACE:
             sys.settrace(self.prev_trace)
@@ -314,6 +317,7 @@ class _Watchdog:
         self._thread: threading.Thread | None = None
 
     def arm(self, timeout: float, user_files=()) -> _WatchEntry:
+        """Start timing one user call on this thread; the watchdog interrupts it at the deadline."""
         entry = _WatchEntry(threading.get_ident(), time.monotonic() + timeout, user_files)
         with self._cond:
             self._entries.append(entry)
@@ -403,6 +407,7 @@ class _SigintFlag:
         raise KeyboardInterrupt
 
     def restore(self):
+        """Give Ctrl-C back to the handler that was there before."""
         _signal.signal(signal.SIGINT, self.prev)
 
 
@@ -418,7 +423,7 @@ def call_user(fn, args=(), kwargs=None, *, timeout: float | None, what: str, use
     frames under them count as the user's.
     """
     kwargs = kwargs or {}
-    on_main = threading.get_ident() == _MAIN_IDENT
+    on_main = threading.get_ident() == threading.main_thread().ident
     alarm = entry = sigint = None
     try:
         try:
@@ -535,10 +540,14 @@ def _has_user_frames(exc, user_files) -> bool:
     return bool(user_frames(exc, user_files))
 
 
-_CORRCHECK_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_DEMO_DIR = os.path.join(_CORRCHECK_DIR, "demo_files") + os.sep
-_SYSTEM_DIRS = tuple(sorted({os.path.abspath(p) + os.sep for p in (
-    sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")) if p}))
+@cache
+def _own_dirs() -> tuple[str, str, tuple[str, ...]]:
+    """(corrcheck's package directory, its demo files, the standard library and site directories);
+    read on first use, not at import (sysconfig reads the environment)."""
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep   # corrcheck/, not loader/
+    system = tuple(sorted({os.path.abspath(p) + os.sep for p in (
+        sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")) if p}))
+    return package, os.path.join(package, "demo_files") + os.sep, system
 
 
 @lru_cache(maxsize=64)
@@ -561,9 +570,10 @@ def _is_user_file(filename: str, roots: tuple) -> bool:
     if not filename or filename.startswith("<"):
         return False
     path = os.path.abspath(filename)
-    if path.startswith(_DEMO_DIR):
+    package, demo, system = _own_dirs()
+    if path.startswith(demo):
         return True                           # the demo's example files play the user's part
-    if path.startswith(_CORRCHECK_DIR) or path.startswith(_SYSTEM_DIRS) or "site-packages" in path:
+    if path.startswith(package) or path.startswith(system) or "site-packages" in path:
         return False
     if not roots:                             # nothing named: anything that is not ours or the system's
         return True

@@ -33,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import functools
+import importlib.util
 import json
 import os
 import queue
@@ -44,6 +45,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import BindError, LoadError, UnusableOutput, UserRaised, UserTimeout
 from .functions import Param, UserFunction
 
@@ -51,7 +54,7 @@ __all__ = ["load_javascript", "JsRuntime", "JsObjectHandle", "JsDefault", "ENGIN
 
 ENGINE_ENV = "CORRCHECK_JS_ENGINE"
 INSTALL_HINT = "running JavaScript files needs the js extra: pip install 'corrcheck[js]' (or Node.js on PATH)"
-_HERE = Path(__file__).resolve().parent
+_HERE = Path(__file__).parent                  # js_bridge.js and js_node_host.js sit beside this module
 _BRIDGE_NAME = "corrcheck-js-bridge"
 # Every open V8 engine is referenced from here until closed in the process that made it, so
 # garbage collection never runs mini-racer's finalizers, which would touch V8 from a forked child.
@@ -90,7 +93,7 @@ class _MiniRacerEngine:
     name = "mini-racer"
 
     def __init__(self):
-        from py_mini_racer import mini_racer
+        from py_mini_racer import mini_racer        # lazy: an optional dependency (the node host works without)
         self._loop = asyncio.new_event_loop()
         threading.Thread(target=self._loop.run_forever, name="corrcheck-v8", daemon=True).start()
         self._cm = mini_racer(self._loop)
@@ -100,6 +103,7 @@ class _MiniRacerEngine:
         self.eval(_bridge_source() + f"\n//# sourceURL={_BRIDGE_NAME}", None)
 
     def eval(self, code: str, timeout: float | None) -> Any:
+        """Evaluate JavaScript under a time limit; a timeout or an outer interrupt also stops the script."""
         future = asyncio.run_coroutine_threadsafe(self._mr.eval_cancelable(code), self._loop)
         try:
             return future.result(timeout)
@@ -111,7 +115,8 @@ class _MiniRacerEngine:
             raise
 
     def run_script(self, path: str, code: str, timeout: float | None) -> None:
-        from py_mini_racer import JSEvalException, JSParseException
+        """Run a file's code, turning a syntax error or a throw into _ScriptFailed with its line."""
+        from py_mini_racer import JSEvalException, JSParseException   # lazy: optional, as above
         try:
             self.eval(code + f"\n//# sourceURL={path}", timeout)
         except JSParseException as exc:
@@ -128,6 +133,7 @@ class _MiniRacerEngine:
                                            "stack": stack}) from None
 
     def close(self) -> None:
+        """Stop the engine and its event loop (only in the process that started them)."""
         if os.getpid() == self._pid and self in _OPEN_ENGINES:
             _OPEN_ENGINES.remove(self)
             self._cm.__exit__(None, None, None)
@@ -181,6 +187,7 @@ class _NodeEngine:
         _kill(self._proc)
 
     def eval(self, code: str, timeout: float | None) -> str:
+        """Evaluate JavaScript in the Node.js host; engine-level failures come back as an error answer."""
         line = self._request({"op": "eval", "code": code, "timeout": timeout}, timeout)
         if line.startswith("X"):        # an engine-level failure outside the bridge's try (e.g. stack overflow)
             error = json.loads(line[1:])
@@ -188,11 +195,13 @@ class _NodeEngine:
         return line[1:]
 
     def run_script(self, path: str, code: str, timeout: float | None) -> None:
+        """Run a file's code in the host, turning a syntax error or a throw into _ScriptFailed."""
         line = self._request({"op": "script", "path": path, "code": code, "timeout": timeout}, timeout)
         if line[0] in "SX":
             raise _ScriptFailed("syntax" if line[0] == "S" else "thrown", json.loads(line[1:]))
 
     def close(self) -> None:
+        """Stop the Node.js host (only in the process that started it)."""
         if os.getpid() == self._pid:
             self._finalizer()
 
@@ -204,7 +213,6 @@ def _kill(proc: subprocess.Popen) -> None:
 
 
 def _mini_racer_importable() -> bool:
-    import importlib.util
     return importlib.util.find_spec("py_mini_racer") is not None
 
 
@@ -270,6 +278,7 @@ class _File:
         self.require_map: dict[str, str] = {}     # spec -> path of the sibling, filled by the runtime
 
     def code(self) -> str:
+        """The file's code ready to run: shebang and ES exports removed, CommonJS modules wrapped."""
         text = _strip_es_exports("//" + self.text[2:] if self.text.startswith("#!") else self.text)
         if not self.is_module:
             return text
@@ -397,7 +406,6 @@ def _write_back(target, contents) -> None:
         target.clear()
         target.update(contents)
     elif hasattr(target, "shape") and hasattr(target, "dtype"):
-        import numpy as np
         try:
             new = np.asarray(contents, dtype=target.dtype)
             if new.shape == target.shape and target.flags.writeable:
@@ -424,19 +432,23 @@ class JsObjectHandle:
         object.__setattr__(self, "class_name", class_name)
 
     def call_method(self, name: str, *args, **kwargs) -> Any:
+        """Call a method of the JavaScript object; keyword arguments are placed by the method's parameter names."""
         if kwargs:
             method = self._runtime.functions.get(f"{self.class_name}.prototype.{name}")
             args = _positional(f"{self.class_name}.{name}", method.params if method else (), args, kwargs)
         return self._runtime.call_method(self, name, args)
 
     def get(self, name: str) -> Any:
+        """An attribute of the JavaScript object, converted to Python."""
         return self._runtime._object_op(self, f"get({self._id},{json.dumps(name)})", f"{self.class_name}.{name}")
 
     def set(self, name: str, value) -> None:
+        """Set an attribute of the JavaScript object (weights before a call)."""
         self._runtime._object_op(self, f"set({self._id},{json.dumps(name)},{_js_args([value])}[0])",
                                  f"{self.class_name}.{name} = ...")
 
     def keys(self) -> list[str]:
+        """The object's own property names (where a layer keeps its gradients)."""
         return self._runtime._object_op(self, f"keys({self._id})", self.class_name)
 
     def __getattr__(self, name: str):
@@ -482,10 +494,6 @@ class JsRuntime:
         self._engine = None
         self.functions: dict[str, UserFunction] = {}
         self._start()
-
-    @property
-    def engine_name(self) -> str:
-        return self._engine.name
 
     # -- loading --------------------------------------------------------------
     def _add_file(self, path: str, given: bool) -> None:
@@ -587,10 +595,12 @@ class JsRuntime:
         return JsObjectHandle(self, obj_id, cls_name)
 
     def call_method(self, handle: JsObjectHandle, name: str, args=()) -> Any:
+        """Call a method on an object living in the engine, under the call guard."""
         return self._object_op(handle, f"callMethod({handle._id},{json.dumps(name)},{_js_args(args)})",
                                f"{handle.class_name}.{name}", args)
 
     def close(self) -> None:
+        """Stop the JavaScript engine."""
         if self._engine is not None:
             self._engine.close()
 

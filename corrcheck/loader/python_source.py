@@ -22,6 +22,8 @@ import re
 import sys
 import types
 
+import numpy
+
 from . import guard
 from ..errors import LoadError, UserRaised, UserTimeout
 from .functions import UserFunction, python_params
@@ -161,6 +163,7 @@ class _ImportSession:
         return False
 
     def run_file(self, path: str, earlier: list, timeout: float) -> types.ModuleType:
+        """Import one user file with its own folder (and package root) importable, under the time limit."""
         directory = os.path.dirname(os.path.abspath(path))
         stem = os.path.splitext(os.path.basename(path))[0]
         pkg, pkg_root = _package_of(path)
@@ -330,7 +333,6 @@ def _numpy_removed(exc: BaseException) -> str | None:
 
 
 def _numpy_version() -> str:
-    import numpy
     return numpy.__version__
 
 

@@ -1,0 +1,1 @@
+"""Pointing at the line responsible for a diagnosed mistake, and the verified fix (--fix)."""

@@ -43,6 +43,7 @@ EMPTY = V()
 
 
 def size_token(role, axis):
+    """The symbolic value of an array's size along one axis (len(a), a.shape[1])."""
     return V(frozenset({f"D:{role}:{axis}"}))
 
 
@@ -89,15 +90,15 @@ class Facts:
 
     # --- token questions
     def value(self, node) -> V:
+        """The symbolic value of an expression: which roles (stride, pad, loop indices) it is built from."""
         return _Eval(self).value(node)
 
     def toks(self, node) -> frozenset:
+        """The role tokens an expression is built from."""
         return self.value(node).toks
 
-    def loop_kinds(self, node) -> set:
-        return {t.split(":")[1] for t in self.toks(node) if t.startswith("L:")}
-
     def names_of_kind(self, kind, axis=None, within=None) -> list[str]:
+        """The first name of each loop of this kind (and axis), as the user wrote it."""
         loops = self.loops if within is None else within
         return [n for lp in loops if lp.kind == kind and (axis is None or lp.axis == axis) for n in lp.names[:1]]
 
@@ -187,6 +188,7 @@ class _Eval:
         self.f = facts
 
     def value(self, node) -> V:
+        """Dispatch on the node type; unknown nodes join their children's tokens."""
         meth = getattr(self, "_" + type(node).__name__, None)
         if meth is not None:
             return meth(node)
@@ -315,6 +317,7 @@ class _Eval:
 
 
 def role_value(name, facts) -> V:
+    """The symbolic value a parameter starts with, from the role its name suggests."""
     role = param_role(name, True) or param_role(name, False)
     if role in ARRAY_ROLES:
         return V(arr=(role, 0, False))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .rewrites import Candidate, apply_edits, candidates
 from ..result import FixResult
+from ..vocab import Against, FAILING, Status, Verdict
 
 __all__ = ["search_fix", "unified_diff", "failing_targets", "protected_functions", "improves",
            "DEFAULT_SECONDS", "DEFAULT_MAX_CANDIDATES"]
@@ -39,18 +40,20 @@ def unified_diff(path: str, old: str, new: str) -> str:
     return "".join(difflib.unified_diff(a, b, fromfile=path, tofile=path))
 
 
-def search_fix(cfg, result, *, seconds: float = DEFAULT_SECONDS,
+def search_fix(cfg, result, *, rerun, seconds: float = DEFAULT_SECONDS,
                max_candidates: int = DEFAULT_MAX_CANDIDATES) -> FixResult:
-    """Search edits that make every check of `result`'s run pass; verified only when one does."""
+    """Search edits that make every check of `result`'s run pass; verified only when one does.
+
+    `rerun(cfg) -> RunResult` checks one patched copy (the runner's `run`, passed in so this
+    module does not import the runner that calls it)."""
     try:
-        return _search(cfg, result, seconds, max_candidates)
+        return _search(cfg, result, rerun, seconds, max_candidates)
     except Exception as exc:                           # the report must survive a failed search
         return FixResult(False, "", 0, f"no verified fix: the search stopped on an internal error "
                                        f"({type(exc).__name__})")
 
 
-def _search(cfg, result, seconds, max_candidates) -> FixResult:
-    from ..runner import run
+def _search(cfg, result, rerun, seconds, max_candidates) -> FixResult:
     t0 = time.perf_counter()
     sources = {}
     for f in cfg.files:
@@ -76,10 +79,10 @@ def _search(cfg, result, seconds, max_candidates) -> FixResult:
                 patched.setdefault(c.file, []).extend(c.edits)
             texts = {f: apply_edits(sources[f], e) for f, e in patched.items()}
             tried += 1
-            res = mirror.run(run, check_cfg, texts)
+            res = mirror.run(rerun, check_cfg, texts)
             score = _score(res)
             scored.append((score, combo, texts, res))
-            return res is not None and res.verdict == "pass"
+            return res is not None and res.verdict == Verdict.PASS
 
         for combo in _schedule(pool, diagnoses, scored, result):
             if tried >= max_candidates or time.perf_counter() - t0 > seconds:
@@ -98,8 +101,8 @@ def failing_targets(result) -> list[str]:
         by_target.setdefault(c.target, {})[c.against] = c.status
     out = []
     for target, status in by_target.items():
-        bad = [a for a, s in status.items() if s in ("fail", "error")]
-        if bad and not (bad == ["finite_differences"] and status.get("reference") == "pass"):
+        bad = [a for a, s in status.items() if s in FAILING]
+        if bad and not (bad == [Against.FINITE_DIFFERENCES] and status.get(Against.REFERENCE) == Status.PASS):
             out.append(target)
     return out
 
@@ -107,7 +110,7 @@ def failing_targets(result) -> list[str]:
 def protected_functions(result, failing) -> tuple[str, ...]:
     """Functions bound only to targets that pass: an edit there can only make a right function wrong.
     One function may serve several targets; it is editable as soon as one of them fails."""
-    checked = {c.target for c in result.checks if c.status != "skipped"}
+    checked = {c.target for c in result.checks if c.status != Status.SKIPPED}
     editable = {(result.bound or {}).get(t) for t in failing}
     return tuple(dict.fromkeys(name for t, name in (result.bound or {}).items()
                                if name and t in checked and t not in failing and name not in editable))
@@ -156,21 +159,21 @@ def _schedule(pool, diagnoses, scored, base):
 
 def _score(res) -> tuple:
     """Lower is closer to passing (ranks the candidates that improve): crashed checks, failing, wrong entries."""
-    if res is None or res.verdict == "error":
+    if res is None or res.verdict == Verdict.ERROR:
         return (10 ** 6, 0, 0)
-    bad = [c for c in res.checks if c.status in ("fail", "error")]
-    return (sum(c.status == "error" for c in bad), len(bad),
+    bad = [c for c in res.checks if c.status in FAILING]
+    return (sum(c.status == Status.ERROR for c in bad), len(bad),
             sum((c.mismatches if c.mismatches is not None else (c.total or 1)) for c in bad))
 
 
 def _bad(res) -> dict:
     """(target, against) -> the check, for each check that fails or raised."""
-    return {(c.target, c.against): c for c in res.checks if c.status in ("fail", "error")}
+    return {(c.target, c.against): c for c in res.checks if c.status in FAILING}
 
 
 def _wrong(c) -> float:
     """Wrong entries of a failing check; one that raised counts as every entry wrong."""
-    if c.status == "error":
+    if c.status == Status.ERROR:
         return float("inf")
     return c.mismatches if c.mismatches is not None else (c.total or float("inf"))
 
@@ -178,17 +181,17 @@ def _wrong(c) -> float:
 def improves(base, res) -> bool:
     """Strictly closer than the original run: fewer failing checks and none newly failing, or the
     same failing checks with fewer wrong entries in total and none that newly raises."""
-    if res is None or res.verdict == "error":
+    if res is None or res.verdict == Verdict.ERROR:
         return False
     old, new = _bad(base), _bad(res)
     if not set(new) <= set(old):
         return False                                   # it broke a check that passed
     if len(new) < len(old):
         return True
-    if any(c.status == "error" and old[k].status != "error" for k, c in new.items()):
+    if any(c.status == Status.ERROR and old[k].status != Status.ERROR for k, c in new.items()):
         return False
-    return sum(_wrong(c) for c in new.values() if c.status != "error") < \
-        sum(_wrong(old[k]) for k, c in new.items() if c.status != "error")
+    return sum(_wrong(c) for c in new.values() if c.status != Status.ERROR) < \
+        sum(_wrong(old[k]) for k, c in new.items() if c.status != Status.ERROR)
 
 
 def _diff(sources, texts) -> str:
@@ -217,7 +220,7 @@ def _still_failing(res) -> list[str]:
     out = []
     for c in _bad(res).values():
         what = f"{c.target} against {c.against.replace('_', ' ')}"
-        if c.status == "error":
+        if c.status == Status.ERROR:
             out.append(f"{what} (it raises an error)")
         elif c.mismatches is not None and c.total:
             out.append(f"{what} ({c.mismatches} / {c.total} entries wrong)")
@@ -247,9 +250,10 @@ class _Mirror:
         self.tmp.cleanup()
 
     def path(self, f) -> Path:
+        """Where the mirror holds its copy of a user file."""
         return self.dirs[str(Path(f).resolve().parent)] / Path(f).name
 
-    def run(self, run, cfg, texts: dict):
+    def run(self, rerun, cfg, texts: dict):
         """Check the copy with `texts` patched in; None when the runner itself fails."""
         copies = []
         for f in self.files:
@@ -261,7 +265,7 @@ class _Mirror:
             copies.append(str(p))
         with _isolated(list(self.dirs)):
             try:
-                return run(cfg.replace(files=tuple(copies)))
+                return rerun(cfg.replace(files=tuple(copies)))
             except Exception:                          # a candidate must never take the report down
                 return None
 

@@ -13,6 +13,7 @@ __all__ = ["Block", "js_module", "is_js"]
 
 
 def is_js(file: str) -> bool:
+    """Whether the file is JavaScript, by its extension."""
     return file.lower().endswith((".js", ".mjs", ".cjs"))
 
 
@@ -37,7 +38,7 @@ def js_module(source: str) -> ast.Module | None:
     `new Array(n).fill(0).map((_, y) => ...)` a comprehension over range(n). The rules
     then read JavaScript exactly as they read Python.
     """
-    try:
+    try:                                   # lazy: tree-sitter is an optional dependency
         import tree_sitter
         import tree_sitter_javascript
     except ImportError:
@@ -56,16 +57,19 @@ class _JsBuilder:
     # --- positions
     @staticmethod
     def at(node, ts):
+        """Give the Python node the source position of the tree-sitter node, so locations point at the .js line."""
         node.lineno, node.col_offset = ts.start_point[0] + 1, ts.start_point[1]
         node.end_lineno, node.end_col_offset = ts.end_point[0] + 1, ts.end_point[1]
         return node
 
     # --- top level: find every function under the name it is bound by
     def top(self, ts, prefix):
+        """Declare every function, class and namespace object at the top of a script or module."""
         for child in ts.named_children:
             self.declare(child, prefix)
 
     def declare(self, n, prefix):
+        """One top-level declaration as Python function nodes under its dotted name."""
         t = n.type
         if t == "function_declaration":
             self.out.append(self.function(n, prefix + _text(n.child_by_field_name("name")), n))
@@ -84,6 +88,7 @@ class _JsBuilder:
             self.top(n, prefix)
 
     def bind(self, name, value, prefix):
+        """A function or object literal assigned to a name (var f = function..., lib = {...})."""
         if value is None or not name:
             return
         if value.type in _JS_FUNCS:
@@ -100,6 +105,7 @@ class _JsBuilder:
             self.out.append(self.klass(value, prefix, name))
 
     def klass(self, n, prefix, name=None):
+        """A JavaScript class as Python function nodes per method, the constructor as __init__."""
         name = name or _text(n.child_by_field_name("name"))
         methods = []
         body = n.child_by_field_name("body")
@@ -111,6 +117,7 @@ class _JsBuilder:
                                     decorator_list=[]), n)
 
     def function(self, fn, name, where, method=False):
+        """A JavaScript function as a Python FunctionDef the locate rules can read."""
         params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
         names = ["self"] if method else []
         if params is not None:
@@ -129,6 +136,7 @@ class _JsBuilder:
 
     # --- statements
     def block(self, n) -> list:
+        """The statements of a block (or of a single statement body) as Python statements."""
         if n is None:
             return []
         if n.type != "statement_block":
@@ -136,6 +144,7 @@ class _JsBuilder:
         return [s for c in n.named_children for s in self.stmt(c)]
 
     def stmt(self, n) -> list:
+        """One JavaScript statement as a list of Python statements (declarations may hold several)."""
         t = n.type
         if t in ("lexical_declaration", "variable_declaration"):
             out = []
@@ -174,6 +183,7 @@ class _JsBuilder:
         return []
 
     def expr_stmt(self, e) -> list:
+        """An expression statement: assignments become Assign/AugAssign, the rest an Expr."""
         if e.type == "assignment_expression":
             return [self.at(ast.Assign(targets=[self.target(e.child_by_field_name("left"))],
                                        value=self.expr(e.child_by_field_name("right"))), e)]
@@ -189,6 +199,7 @@ class _JsBuilder:
         return [self.at(ast.Expr(value=self.expr(e)), e)]
 
     def for_loop(self, n):
+        """A C-style for loop as `for i in range(bound)`: what it runs over matters to the rules, not its steps."""
         init, cond = n.child_by_field_name("initializer"), n.child_by_field_name("condition")
         var = None
         if init is not None:
@@ -215,6 +226,7 @@ class _JsBuilder:
                                orelse=[]), n)
 
     def target(self, n):
+        """An assignment target (name, element, member or array pattern) in Store context."""
         if n.type == "array_pattern":
             return self.at(ast.Tuple(elts=[self.target(c) for c in n.named_children], ctx=ast.Store()), n)
         e = self.expr(n)
@@ -225,9 +237,11 @@ class _JsBuilder:
 
     # --- expressions
     def length(self, n):
+        """a.length as len(a), so size reasoning is the same as in Python."""
         return self.at(ast.Call(func=ast.Name(id="len", ctx=ast.Load()), args=[self.expr(n)], keywords=[]), n)
 
     def expr(self, n):
+        """A JavaScript expression as the closest Python expression."""
         if n is None:
             return ast.Constant(None)
         t = n.type
@@ -284,6 +298,7 @@ class _JsBuilder:
         return self.at(ast.Constant(None), n)
 
     def call(self, n):
+        """A call; arr.map(fn) and friends become comprehensions so the loop shows."""
         fn = n.child_by_field_name("function") or n.child_by_field_name("constructor")
         args_node = n.child_by_field_name("arguments")
         args = [self.expr(a) for a in (args_node.named_children if args_node is not None else [])

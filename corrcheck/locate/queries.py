@@ -70,6 +70,7 @@ def position_exprs(facts, roles=("input",)) -> list[tuple[ast.AST, Read]]:
 
 
 def has_token(facts, node, prefix) -> bool:
+    """Whether the node's value carries a token starting with `prefix` (L:out, D:filter...)."""
     return any(t.startswith(prefix) for t in facts.toks(node))
 
 
@@ -83,6 +84,7 @@ def stride_products(facts, expr):
 
 
 def loop_var_nodes(facts, expr, kind):
+    """The names in `expr` that are loop variables of this kind."""
     return [n for n in ast.walk(expr) if isinstance(n, ast.Name) and has_token(facts, n, f"L:{kind}")]
 
 

@@ -38,14 +38,17 @@ class Candidate:
 
     @property
     def size(self) -> int:
+        """How much text the edits change: smaller fixes are tried first."""
         return sum(len(e.text) + (e.end - e.start) for e in self.edits)
 
     def overlaps(self, other: "Candidate") -> bool:
+        """Whether two candidates edit the same text, so they cannot be applied together."""
         return self.file == other.file and any(a.start < b.end and b.start < a.end
                                                for a in self.edits for b in other.edits)
 
 
 def apply_edits(source: str, edits) -> str:
+    """The source with non-overlapping edits applied, last first so earlier offsets stay valid."""
     for e in sorted(edits, key=lambda e: e.start, reverse=True):
         source = source[:e.start] + e.text + source[e.end:]
     return source
@@ -66,13 +69,16 @@ class _Text:
         self.lines = source.splitlines(keepends=True)
 
     def offset(self, line: int, col: int) -> int:
+        """The string offset of an ast (line, UTF-8 byte column) position."""
         raw = self.lines[line - 1] if line - 1 < len(self.lines) else ""
         return self.starts[line - 1] + len(raw.encode("utf-8")[:col].decode("utf-8", errors="replace"))
 
     def span(self, node) -> tuple[int, int]:
+        """The node's (start, end) string offsets."""
         return self.offset(node.lineno, node.col_offset), self.offset(node.end_lineno, node.end_col_offset)
 
     def seg(self, node) -> str:
+        """The node's source text ('' for a node the JavaScript rebuild made up)."""
         if getattr(node, "lineno", None) is None:
             return ""                                  # a node the JavaScript rebuild made up (len, range)
         a, b = self.span(node)
@@ -89,11 +95,6 @@ class _Text:
     def insert_before(self, node, text) -> Edit:
         a = self.span(node)[0]
         return Edit(a, a, text)
-
-
-def _paren(facts, node, text) -> str:
-    """Parenthesize text that replaces a node sitting under a tighter operator."""
-    return f"({text})" if isinstance(node, (ast.BinOp, ast.IfExp, ast.BoolOp, ast.Compare, ast.UnaryOp)) else text
 
 
 def _scaled(text, name_node, factor, parent) -> str:

@@ -11,6 +11,7 @@ import ast
 from .facts import axis_kind
 from .queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
                              size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
+from ..vocab import Target
 
 __all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice"]
 
@@ -51,6 +52,7 @@ def _einsum_swaps(facts):
 
 
 def einsum_spec(call):
+    """The subscripts of np.einsum('...->...', ...) as (inputs, output), or None."""
     fn = call.func
     if not (isinstance(fn, ast.Attribute) and fn.attr == "einsum" and call.args and
             isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
@@ -126,7 +128,7 @@ def _r_wrap(facts, target):
 
 
 def _r_overwrite(facts, target):
-    if target == "forward":
+    if target == Target.FORWARD:
         return [s for s, free in accumulations(facts, ("tap", "chan"))]
     return [s for s, free in accumulations(facts, ("fnum",), windows=True)]
 
@@ -141,6 +143,7 @@ def _r_output_size(facts, target):
 
 
 def adds_one(expr):
+    """Whether the expression adds a literal 1 somewhere (the +1 of the output-size formula)."""
     return any(isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add) and
                any(isinstance(x, ast.Constant) and x.value == 1 for x in (n.left, n.right)) for n in ast.walk(expr))
 
@@ -212,6 +215,7 @@ def _r_unpad(facts, target):
 
 
 def is_neg_pad_slice(facts, x):
+    """Whether a slice ends at -pad (x[p:-p]), which is empty when pad is 0."""
     return isinstance(x, ast.Slice) and x.upper is not None and isinstance(x.upper, ast.UnaryOp) and \
         isinstance(x.upper.op, ast.USub) and "pad" in facts.toks(x.upper)
 

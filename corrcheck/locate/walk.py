@@ -15,6 +15,7 @@ __all__ = ["function_facts"]
 
 
 def function_facts(file: str, source: str, func: ast.AST, layout: str, module=None, attributes=None) -> Facts:
+    """Walk one function once and record what the locate rules ask: loops, reads, writes, roles."""
     facts = Facts(file=file, source=source, func=func, layout=layout or "hw", module=module,
                   language="javascript" if is_js(file) else "python")
     facts.env.update(attributes or {})
@@ -28,6 +29,7 @@ class _Walker:
         self.stack: list[Loop] = []
 
     def run(self):
+        """Seed the parameters' roles from their names, then walk the body."""
         fn = self.f.func
         params = [a.arg for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs]
         self.f.params = tuple(params)
@@ -58,6 +60,7 @@ class _Walker:
 
     # statements
     def stmt(self, s):
+        """Record one statement (its enclosing loops, reads and writes) and walk into its body."""
         self.f.enclosing[id(s)] = tuple(self.stack)
         if isinstance(s, (ast.For, ast.AsyncFor)):
             self.exprs(s.iter)
@@ -91,6 +94,7 @@ class _Walker:
                 self.exprs(child)
 
     def loop(self, node, target, it):
+        """Classify a loop (over output positions, taps, channels...) from what its range is built from."""
         v = self.f.value(it)
         names, first, rest = _target_names(target), None, None
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "enumerate" and it.args:
@@ -124,6 +128,7 @@ class _Walker:
             self.f.env[t.id] = v
 
     def bind(self, target, value):
+        """Track an assignment's symbolic value under the target name(s), unpacking tuples."""
         ev = self.f
         if isinstance(target, (ast.Tuple, ast.List)):
             if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts):
@@ -155,6 +160,7 @@ class _Walker:
             self.f.env["self." + target.attr] = val
 
     def write_target(self, t, stmt):
+        """Record a write into an array element as an indexed access the rules can inspect."""
         if isinstance(t, ast.Subscript):
             r = _as_read(self.f, t, write=True)
             if r is not None:

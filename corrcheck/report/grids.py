@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ..geometry import format_axes, format_pad
 from .console import NORMAL, VERBOSE
+from ..vocab import Target
 
 __all__ = ["OK_MARK", "BAD_MARK", "error_map", "sweep_matrix", "render_loss_curves", "sparkline", "num"]
 
@@ -48,7 +49,7 @@ def error_map(mask, target: str = "output", verbosity: int = NORMAL) -> Group | 
         keep = wrong[: MAP_SLICES_VERBOSE if verbosity >= VERBOSE else 1]
         views = [(indices[i], flat[i]) for i in keep]
     shape = "x".join(str(n) for n in m.shape)
-    name = "output" if target == "forward" else target
+    name = "output" if target == Target.FORWARD else target
     parts = []
     for lead_index, grid in views:
         where = ""

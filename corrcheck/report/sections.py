@@ -31,6 +31,7 @@ from .console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make
                              print_part, progress_reporter)
 from .export import check_export_path, recording_console, save, wraps_long_lines
 from .grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
+from ..vocab import Against, FAILING, Status, Target, Verdict
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
            "render_loss_curves", "print_error", "export", "export_sections", "check_export_path",
@@ -42,8 +43,10 @@ SYNTAX_THEME = "ansi_dark"      # the terminal's own colours, no padded backgrou
 SOURCE_CONTEXT = 3             # lines of user source around a located mistake
 HEADLINE_MAX = 36              # a summary cell's message longer than this is cut at a comma
 
-STATUS_STYLE = {"pass": "bold green", "fail": "bold red", "error": "bold red", "skipped": "yellow"}
-AGAINST_WORDS = {"reference": "the reference", "finite_differences": "finite differences of your forward"}
+STATUS_STYLE = {Status.PASS: "bold green", Status.FAIL: "bold red", Status.ERROR: "bold red",
+                Status.SKIPPED: "yellow"}
+AGAINST_WORDS = {Against.REFERENCE: "the reference",
+                 Against.FINITE_DIFFERENCES: "finite differences of your forward"}
 
 
 # ---------------------------------------------------------------- entry points
@@ -113,17 +116,17 @@ def _sections(result, verbosity: int, reproduce: bool = False):
         yield _header(result)
         if result.notes:
             yield Group(*(_note(str(n)) for n in result.notes), Text(""))
-        if result.verdict == "error":
+        if result.verdict == Verdict.ERROR:
             return                      # nothing was checked: the verdict line says why
         if result.checks:
             yield _summary(result, verbosity)
             yield Text("")
         detailed: set = set()
         for check in result.checks:
-            if check.status in ("fail", "error") or (verbosity >= VERBOSE and check.status != "skipped"):
+            if check.status in FAILING or (verbosity >= VERBOSE and check.status != Status.SKIPPED):
                 # One full table and map per target; a second failing comparison of the
                 # same target (e.g. finite differences after the reference) is a summary.
-                brief = verbosity < VERBOSE and check.target in detailed and check.status == "fail"
+                brief = verbosity < VERBOSE and check.target in detailed and check.status == Status.FAIL
                 yield _check_details(check, verbosity, brief=brief)
                 detailed.add(check.target)
         if result.diagnoses:
@@ -227,7 +230,7 @@ def _summary(result, verbosity: int) -> Table:
         # a target ("grad_input (at pad 0)") and a status never break; the other columns give way
         table.add_column(name, justify=justify, no_wrap=name in ("target", "status"))
     for check in result.checks:
-        if check.status == "skipped" and verbosity < VERBOSE:
+        if check.status == Status.SKIPPED and verbosity < VERBOSE:
             continue
         target = check.target + (f" ({check.config_note})" if check.config_note else "")
         against = check.against.replace("_", " ")
@@ -236,11 +239,11 @@ def _summary(result, verbosity: int) -> Table:
         if check.mismatches is not None and check.total:
             mismatched = Text(mismatch_words(check.mismatches, check.total))
         else:   # the headline of the message ("raised ValueError"); the whole of it is below
-            words = headline(check.message, result.bound) if check.status in ("error", "skipped") else ""
+            words = headline(check.message, result.bound) if check.status in (Status.ERROR, Status.SKIPPED) else ""
             mismatched = Text(words, no_wrap=True, overflow="ellipsis", justify="left")
         table.add_row(target, against, Text(check.status.upper(), style=STATUS_STYLE.get(check.status, "")),
                       num(check.max_abs_error), mismatched)
-    skipped = [c for c in result.checks if c.status == "skipped"]
+    skipped = [c for c in result.checks if c.status == Status.SKIPPED]
     if skipped and verbosity < VERBOSE:
         table.caption = "skipped: " + "; ".join(
             f"{c.target}" + (f" ({c.message})" if c.message else "") for c in skipped)
@@ -287,7 +290,7 @@ def _check_details(check, verbosity: int, brief: bool = False) -> Group:
     if check.config_note:
         title += f" ({check.config_note})"
     parts: list = [Rule(Text(title, style=STATUS_STYLE.get(check.status, "")), align="left")]
-    if check.message and check.status != "skipped":
+    if check.message and check.status != Status.SKIPPED:
         parts.append(Text(check.message))
     if check.traceback:
         lines = check.traceback.rstrip().splitlines()
@@ -296,7 +299,7 @@ def _check_details(check, verbosity: int, brief: bool = False) -> Group:
         parts.append(Text("\n".join(lines), style="red"))
     if check.mismatches is not None and check.total:
         parts.append(Text(f"Mismatched elements: {mismatch_words(check.mismatches, check.total)}"))
-    if check.max_abs_error is not None and check.status == "fail":
+    if check.max_abs_error is not None and check.status == Status.FAIL:
         parts.append(Text(f"Max absolute difference: {num(check.max_abs_error)}"))
     if brief:
         parts.append(Text("(rows and error map of this comparison with -v)", style="dim"))
@@ -521,11 +524,11 @@ def _footer(result) -> list:
 
 def verdict_line(result) -> Text:
     """The last line of every report: PASS, FAIL: what disagrees where, or ERROR: why not checked."""
-    if result.verdict == "error":
+    if result.verdict == Verdict.ERROR:
         message = result.error.message if result.error is not None else "corrcheck could not check"
         return _one_line(f"ERROR: {message}", "bold red")
-    if result.verdict == "pass":
-        targets = list(dict.fromkeys(c.target for c in result.checks if c.status == "pass"))
+    if result.verdict == Verdict.PASS:
+        targets = list(dict.fromkeys(c.target for c in result.checks if c.status == Status.PASS))
         agree = "agrees" if len(targets) == 1 else "agree"
         detail = f": {count(len(targets), 'target')} {agree} ({', '.join(targets)})" if targets else ""
         return _one_line(f"PASS{detail}", "bold green")
@@ -533,9 +536,9 @@ def verdict_line(result) -> Text:
     by_target: dict = {}
     said: dict = {}                 # a message's first clause -> (its place in reasons, targets, other clauses)
     for check in result.checks:
-        if check.status not in ("fail", "error"):
+        if check.status not in FAILING:
             continue
-        if check.status == "fail" and check.mismatches is not None and check.total:
+        if check.status == Status.FAIL and check.mismatches is not None and check.total:
             if check.target in by_target:
                 # "…and with finite differences at 46 / 56": one clause per target, not a repeat
                 first = by_target[check.target]
@@ -581,8 +584,8 @@ def _one_line(text: str, style: str) -> Text:
 
 def _failure_words(check) -> str:
     note = f" {check.config_note}" if check.config_note else ""
-    if check.status == "fail" and check.mismatches is not None and check.total:
-        unit = ("cell", "cells") if check.target == "forward" else ("entry", "entries")
+    if check.status == Status.FAIL and check.mismatches is not None and check.total:
+        unit = ("cell", "cells") if check.target == Target.FORWARD else ("entry", "entries")
         unit = unit[check.total != 1]
         against = AGAINST_WORDS.get(check.against, check.against)
         return f"{check.target} disagrees with {against} at {check.mismatches} / {check.total} {unit}{note}"
