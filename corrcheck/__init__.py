@@ -15,6 +15,6 @@ def __getattr__(name):
         from .api import check          # lazy: `import corrcheck` stays instant (no NumPy)
         return check
     if name in ("reference", "testing"):
-        import importlib
+        import importlib                # lazy: only these two names need it
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'corrcheck' has no attribute {name!r}")

@@ -8,6 +8,7 @@ user as one sentence; corrcheck's own tracebacks only with CORRCHECK_DEBUG=1.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 import re
@@ -21,7 +22,7 @@ import typer.core
 
 from . import __version__
 from .errors import ConfigError, CorrcheckError, LoadError, UsageError
-from .vocab import CONVENTION_CHOICES, LAYOUT_CHOICES, Verdict
+from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, Verdict
 
 try:                                    # Typer 0.2x ships its own copy of Click
     from typer._click.exceptions import ClickException
@@ -36,6 +37,7 @@ DEBUG_ENV = "CORRCHECK_DEBUG"
 # Typer's choices, from the one vocabulary (a convention added there appears here by itself).
 Convention = Enum("Convention", [(c, c) for c in CONVENTION_CHOICES], type=str)
 Layout = Enum("Layout", [(name, name) for name in LAYOUT_CHOICES], type=str)
+Device = Enum("Device", [(d, d) for d in DEVICE_CHOICES], type=str)
 
 
 class Op(str, Enum):
@@ -66,6 +68,8 @@ GradBias = Annotated[Optional[str], _opt("--grad-bias", panel=BINDING, metavar="
                                          help="Bind this function as the gradient w.r.t. the bias.")]
 ConventionOpt = Annotated[Convention, _opt("--convention", panel=BINDING,
                                            help="How the functions are shaped. Default: auto.")]
+DeviceOpt = Annotated[Device, _opt("--device", panel=BINDING,
+                                   help="Where torch/jax tensors live (torch-function, torch-module, jax). Default: cpu.")]
 LayoutOpt = Annotated[Layout, _opt("--layout", panel=BINDING, help="Axis order of your arrays. Default: auto.")]
 Stride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
                                        help="Stride: an int, or per axis like 2x1. Default: 2 when your functions take a stride (where stride mistakes show), else 1.")]
@@ -130,6 +134,8 @@ RUN_EXAMPLES = """\
   corrcheck run conv.py --stride 2 --pad 1 --fix --report report.html
 
   corrcheck run conv.py --json > result.json
+
+  corrcheck run my_op.py --convention torch-function --stride 2 --pad 1
 
 Exit codes: 0 every check passed, 1 a check failed, 2 corrcheck could not check.
 """
@@ -220,6 +226,7 @@ def run(
     files: Files,
     forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,
     grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
+    device: DeviceOpt = Device.cpu,
     stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = None,
     groups: Groups = None, output_padding: OutputPadding = None, ceil_mode: CeilMode = False,
     count_include_pad: CountIncludePad = False,
@@ -252,12 +259,99 @@ def demo(
     raise typer.Exit(_guarded(_demo, options, output, fixed_only=fixed_only))
 
 
+GRADE_EXAMPLES = """\
+[bold]Examples[/bold]
+
+  corrcheck grade submissions/ --files '*/layers.py' --convention cs231n --stride 2 --pad 1
+
+  corrcheck grade cohort/ --files '*/0-conv_forward.py' --files '*/2-conv_backward.py' --convention holberton --csv grades.csv --feedback feedback/
+
+  corrcheck grade submissions/ --files '*/conv.py' --json > class.json
+
+Each submission runs in its own process with its own time and memory limit; results are cached
+by content in ROOT/.corrcheck-cache, so a second run checks only what changed.
+Exit codes: 0 the class was graded (whatever the students' verdicts), 2 corrcheck could not grade.
+"""
+GRADE = "Grading"
+Root = Annotated[Path, typer.Argument(metavar="ROOT", show_default=False,
+                                      help="The folder holding one folder per submission.")]
+Globs = Annotated[list[str], _opt("--files", panel=GRADE, metavar="GLOB",
+                                  help="Files of one submission, relative to ROOT, like '*/layers.py'; repeat for "
+                                       "submissions in several files (loaded in this order).")]
+GradeJobs = Annotated[Optional[int], _opt("--jobs", panel=GRADE, metavar="N", min=1,
+                                          help="Submissions checked at once. Default: number of cores.")]
+TimeLimit = Annotated[Optional[float], _opt("--time-limit", panel=GRADE, metavar="SECONDS", min=0.1,
+                                            help="Wall time for the whole check of one submission; past it the "
+                                                 "check is killed and reported as timed out. Default: 60.")]
+MemoryLimit = Annotated[Optional[int], _opt("--memory-limit", panel=GRADE, metavar="MB", min=64,
+                                            help="Address space of one check, in MB (corrcheck and NumPy take "
+                                                 "about 500 of it). Default: 2048.")]
+CacheDir = Annotated[Optional[Path], _opt("--cache", panel=GRADE, metavar="DIR",
+                                          help="Where results are cached by content. Default: ROOT/.corrcheck-cache.")]
+NoCache = Annotated[bool, _opt("--no-cache", panel=GRADE, help="Check every submission again; read and write no cache.")]
+CsvFile = Annotated[Optional[Path], _opt("--csv", panel=OUTPUT, metavar="FILE",
+                                         help="Write the gradebook: one row per submission.")]
+ClassReport = Annotated[Optional[Path], _opt("--report", panel=OUTPUT, metavar="FILE",
+                                             help="Write the class report (.html or .txt): the summary and each "
+                                                  "student's report.")]
+FeedbackDir = Annotated[Optional[Path], _opt("--feedback", panel=OUTPUT, metavar="DIR",
+                                             help="Write one report per submission into DIR, ready to hand back.")]
+FeedbackFormat = Annotated[str, _opt("--feedback-format", panel=OUTPUT, metavar="txt|html",
+                                     help="Format of the --feedback files. Default: txt.")]
+
+
+# run's options that are about one run's output or its own sweep, not about what is checked
+RUN_ONLY = ("files", "jobs", "explain_cell", "json_out", "report", "quiet", "verbose")
+GRADE_OWN = ("root", "files", "jobs", "time_limit", "memory_limit", "cache", "no_cache", "json_out", "csv",
+             "report", "feedback", "feedback_format", "quiet")
+
+
+def _grade_options(
+    root: Root, files: Globs, *,
+    jobs: GradeJobs = None, time_limit: TimeLimit = None, memory_limit: MemoryLimit = None,
+    cache: CacheDir = None, no_cache: NoCache = False,
+    json_out: JsonOut = False, csv: CsvFile = None, report: ClassReport = None,
+    feedback: FeedbackDir = None, feedback_format: FeedbackFormat = "txt", quiet: Quiet = False,
+) -> None:
+    """grade's own options; `grade` takes these plus every check option `run` declares."""
+
+
+def _with_run_options(command):
+    """Give `command` grade's own parameters and run's check options, as declared for run.
+
+    An option added to `run` (a new geometry or binding flag) is then a `grade` option too,
+    with the same help, instead of a copy that drifts.
+    """
+
+    own = inspect.signature(_grade_options, eval_str=True).parameters
+    borrowed = [p for name, p in inspect.signature(run, eval_str=True).parameters.items()
+                if name not in RUN_ONLY and name not in own]
+    params = [own["root"], own["files"], *borrowed, *(p for n, p in own.items() if n not in ("root", "files"))]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in params]
+    command.__signature__ = inspect.Signature(params)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+@app.command(cls=_PlainUsageCommand, epilog=GRADE_EXAMPLES)
+@_with_run_options
+def grade(**options) -> None:
+    """Check every submission under ROOT, each in its own process, and summarise the class's mistakes."""
+    grading = {k: options.pop(k) for k in GRADE_OWN}
+    output = {"json_out": grading["json_out"], "report": None, "quiet": grading["quiet"], "verbose": 0}
+    raise typer.Exit(_guarded(_grade, options, output, grading=grading))
+
+
 @app.command(epilog=SCHEMA_EXAMPLES)
-def schema() -> None:
+def schema(
+    grade_doc: Annotated[bool, typer.Option("--grade", help="The schema of `corrcheck grade --json` instead "
+                                                            "(it refers to report.schema.json for each submission).")] = False,
+) -> None:
     """Print the JSON Schema of the --json document (validate your CI against it)."""
     from importlib.resources import files                   # lazy: only `corrcheck schema` reads it
 
-    typer.echo(files("corrcheck").joinpath("report.schema.json").read_text(encoding="utf-8").rstrip())
+    name = "grade.schema.json" if grade_doc else "report.schema.json"
+    typer.echo(files("corrcheck").joinpath(name).read_text(encoding="utf-8").rstrip())
 
 
 MISTAKES_EXAMPLES = """\
@@ -279,9 +373,9 @@ def mistakes(
     json_out: JsonOut = False,
 ) -> None:
     """The catalogue of mistakes corrcheck names: each id with its fix, a wrong and a right snippet."""
-    from .diagnosis import catalogue_ops
+    from .diagnosis import catalogue_ops                  # lazy: the catalogues load NumPy, not for --help
     from .diagnosis.catalogue import NOTATION, page
-    from .report import mistakes as view
+    from .report import mistakes as view                  # lazy: as above
 
     entries = page() + catalogue_ops.page()
     unknown = sorted(set(ids or ()) - {e.id for e in entries})
@@ -293,7 +387,7 @@ def mistakes(
     elif markdown:
         typer.echo(view.markdown(entries, NOTATION), nl=False)
     else:
-        from .report.console import make_console
+        from .report.console import make_console        # lazy: Rich's console only for the terminal page
 
         view.print_mistakes(make_console(), entries, NOTATION)
 
@@ -352,6 +446,53 @@ def _demo(options: dict, output: dict, fixed_only: bool) -> int:
     with _protect_stdout(output["json_out"]):
         sections = demo_module.run_demo(config, fixed_only)
     return _emit(list(sections), output)
+
+
+def _grade(options: dict, output: dict, grading: dict) -> int:
+    """Grade the class; exit 0 once it is graded, whatever the students' verdicts."""
+    from .grade import DEFAULT_MEMORY_MB, DEFAULT_TIME_LIMIT, grade as grade_class   # lazy: not for --help
+    from .report import grade as views                 # lazy: Rich's tables, not for --help
+
+    given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v not in (None, False)}
+    if grading["feedback_format"] not in views.FEEDBACK_KINDS:
+        raise UsageError(f"--feedback-format must be txt or html, not {grading['feedback_format']!r}")
+    if grading["report"] is not None:
+        views.check_class_report_path(grading["report"])
+    kinds = set()
+    if grading["feedback"] is not None:
+        kinds.add(grading["feedback_format"])
+    if grading["report"] is not None and grading["feedback"] is None:
+        kinds.add("txt")                # embedded in the class report
+    views.prepare_outputs(grading["csv"], grading["report"], grading["feedback"])   # fail now, not after grading
+    skip = tuple(p for p in (grading["feedback"],) if p is not None)
+    with _protect_stdout(output["json_out"]), \
+            views.grade_progress(enabled=not (output["json_out"] or output["quiet"])) as progress:
+        result = grade_class(grading["root"], grading["files"], given, jobs=grading["jobs"],
+                             time_limit=grading["time_limit"] or DEFAULT_TIME_LIMIT,
+                             memory_mb=grading["memory_limit"] or DEFAULT_MEMORY_MB,
+                             cache_dir=grading["cache"], use_cache=not grading["no_cache"],
+                             reports=tuple(sorted(kinds)), skip=skip, progress=progress)
+    if grading["csv"] is not None:
+        views.write_csv(result, grading["csv"])
+    if grading["feedback"] is not None:
+        views.write_feedback(result, grading["feedback"], grading["feedback_format"])
+    if grading["report"] is not None:
+        views.write_class_report(result, grading["report"], grading["feedback"], grading["feedback_format"])
+    try:
+        if output["json_out"]:
+            sys.stdout.write(json.dumps(result.to_dict()) + "\n")
+        else:
+            views.render(result, make_stdout_console(), quiet=output["quiet"])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    return EXIT_PASS
+
+
+def make_stdout_console():
+    from .report.sections import make_console          # lazy: Rich's console, not for --help
+
+    return make_console()
 
 
 def _config(options: dict, **extra):

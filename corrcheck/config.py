@@ -7,7 +7,7 @@ from functools import cached_property
 
 from .errors import ConfigError
 from .geometry import ALL_OPS, GeometryOptions, _axes_of, parse_options, per_axis
-from .vocab import CONVENTION_CHOICES, LAYOUT_CHOICES
+from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -46,6 +46,7 @@ class RunConfig:
     explain_cell: tuple[int, ...] | None = None
     fix: bool = False
     timeout: float = DEFAULT_TIMEOUT
+    device: str = "cpu"
     # Callables given directly through the Python API instead of files.
     callables: dict = field(default_factory=dict, compare=False)
 
@@ -61,6 +62,8 @@ class RunConfig:
         """Catch option errors before any user code runs; each raises ConfigError with one sentence."""
         if self.convention not in CONVENTION_CHOICES:
             raise ConfigError(f"--convention must be one of {', '.join(CONVENTION_CHOICES)}, not {self.convention!r}")
+        if self.device not in DEVICE_CHOICES:
+            raise ConfigError(f"--device must be one of {', '.join(DEVICE_CHOICES)}, not {self.device!r}")
         if self.layout not in LAYOUT_CHOICES:
             raise ConfigError(f"--layout must be one of {', '.join(LAYOUT_CHOICES)}, not {self.layout!r}")
         if self.op not in ALL_OPS:

@@ -55,3 +55,8 @@ class UnusableOutput(UserCallError):
     def __init__(self, message: str, got_shape=None, traceback: str | None = None):
         super().__init__(message, traceback)
         self.got_shape = got_shape
+
+
+class UnreadableOutput(UnusableOutput):
+    """The user's function returned an object corrcheck cannot read as numbers (a dict, a custom
+    object): corrcheck does not understand the code, so the run ends with exit 2, not a FAIL."""

@@ -14,22 +14,19 @@ nothing and zeros are written once. Samples go through in blocks small
 enough to stay in cache (no Python loop over output positions, only over
 blocks and taps). Tiny inputs, where NumPy's per-call overhead dominates,
 use one cached gather index instead; large ones spread their blocks over
-all cores with single-threaded BLAS, as torch does. op="convolve" is
+all cores with single-threaded BLAS, as torch does (reference_threads.py). op="convolve" is
 correlation with the filter flipped on every spatial axis. Output sizes and
 resolved paddings come from geometry.py, the one owner of that arithmetic.
 """
 from __future__ import annotations
 
-import ctypes
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
 
+from corrcheck import reference_threads
 from corrcheck.geometry import ConfigError, Geometry, make_geometry
 
 __all__ = ["forward", "grad_input", "grad_filter", "grad_bias"]
@@ -37,20 +34,6 @@ __all__ = ["forward", "grad_input", "grad_filter", "grad_bias"]
 _ALL = slice(None)
 BLOCK_ELEMENTS = 1 << 17  # column-buffer entries per block of samples (1 MiB in float64: one L2 cache)
 SMALL_ELEMENTS = 1 << 14  # at most this many column entries: take the gather path (per-call overhead wins)
-
-
-def _default_workers() -> int:
-    """Usable cores, capped by OPENBLAS_NUM_THREADS / OMP_NUM_THREADS when the user set them."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(name, "").strip()
-        if value.isdigit() and int(value) > 0:
-            cores = min(cores, int(value))
-    return cores
-
-
-WORKERS = _default_workers()  # threads for sample blocks; set to 1 in processes that run side by side
-_BLAS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -224,64 +207,9 @@ def _blocks(n: int, per_sample: int):
     return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
-@lru_cache(maxsize=1)
-def _blas_threads():
-    """(get, set) of OpenBLAS's thread count when NumPy links OpenBLAS on Linux, else None."""
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "openblas" in line.lower() and ".so" in line}
-    except OSError:
-        return None
-    for path in sorted(paths):
-        try:
-            lib = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas", "64_"), ("scipy_openblas", ""), ("openblas", "64_"), ("openblas", "")):
-            get = getattr(lib, f"{prefix}_get_num_threads{suffix}", None)
-            put = getattr(lib, f"{prefix}_set_num_threads{suffix}", None)
-            if get is not None and put is not None:
-                put.argtypes = [ctypes.c_int]
-                return get, put
-    return None
-
-
-@lru_cache(maxsize=2)
-def _pool(workers: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(workers, thread_name_prefix="corrcheck-reference")
-
-
-def _after_fork_in_child():
-    """A forked child (a parallel sweep) has none of the parent's threads: new pool, free lock."""
-    global _BLAS_LOCK
-    _BLAS_LOCK = threading.Lock()
-    _pool.cache_clear()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
 def _each_block(n: int, per_sample: int, work) -> list:
-    """work(blocks) over sample blocks split among WORKERS threads, as torch does it.
-
-    Many small multi-threaded GEMMs pay a thread hand-off each (ruinous on a
-    busy machine); one single-threaded GEMM per block on each core pays none.
-    The lock keeps concurrent callers from leaving BLAS at one thread.
-    """
-    blocks = _blocks(n, per_sample)
-    control = _blas_threads() if WORKERS > 1 and len(blocks) > 1 else None
-    if control is None:
-        return [work(blocks)]
-    chunks = [blocks[i::WORKERS] for i in range(min(WORKERS, len(blocks)))]
-    get, put = control
-    with _BLAS_LOCK:
-        before = get()
-        put(1)
-        try:
-            return list(_pool(len(chunks)).map(work, chunks))
-        finally:
-            put(before)
+    """work(blocks) over the sample blocks, spread over threads by reference_threads."""
+    return reference_threads.each_block(_blocks(n, per_sample), work)
 
 
 def _columns(x: np.ndarray, plan: _Plan, col: np.ndarray | None = None) -> np.ndarray:

@@ -18,6 +18,8 @@ def reproduce_command(cfg: RunConfig, problem=None) -> str:
         parts += ["--convention", cfg.convention]
     if cfg.layout != "auto":
         parts += ["--layout", cfg.layout]
+    if cfg.device != "cpu":
+        parts += ["--device", cfg.device]
     if problem is not None:
         g = problem.geom
         parts += ["--stride", format_axes(g.stride)]

@@ -39,6 +39,9 @@ class CheckResult:
     mode: str | None = None         # exhaustive | directional | direct
     traceback: str | None = None    # trimmed user traceback when the user's code raised
     config_note: str | None = None  # e.g. "at pad 0" when the failure is from an extra config
+    # True when `mismatches` counts the entries group testing singled out before its budget ran
+    # out: at least that many are wrong, maybe more (never printed as an exact count)
+    mismatches_lower_bound: bool = False
 
     def to_dict(self) -> dict:
         d = {
@@ -56,6 +59,8 @@ class CheckResult:
             d["mode"] = self.mode
         if self.config_note:
             d["config_note"] = self.config_note
+        if self.mismatches_lower_bound:
+            d["mismatches_lower_bound"] = True
         return d
 
 
@@ -183,6 +188,11 @@ class RunResult:
     @property
     def passed(self) -> bool:
         return self.verdict == Verdict.PASS
+
+    def _repr_html_(self) -> str:
+        """Jupyter shows a result as the HTML report (drawn by report/, like --report x.html)."""
+        from .report.sections import html       # lazy: results never import their views; only Jupyter asks
+        return html(self)
 
     def to_dict(self) -> dict:
         """The --json document of docs/contract.md; optional keys appear only when they have a value."""

@@ -18,8 +18,8 @@ from .checks.problem import Problem, build_problem, pad0_variant, probe_variants
 from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
 from .diagnosis.feed import diagnose_outcomes, explain_worst
-from .diagnosis.story import conclusion, summary_notes
-from .errors import ConfigError, CorrcheckError
+from .diagnosis.story import conclusion, reported_checks, summary_notes
+from .errors import BindError, ConfigError, CorrcheckError, UnreadableOutput
 from .geometry import format_axes, format_pad
 from .loader.files import load_namespace
 from .locate.find import locate_all
@@ -42,9 +42,14 @@ def config_dict(cfg: RunConfig, op, problem) -> dict:
 def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
     """Without --stride/--pad, check where stride and padding mistakes show (stride 2, pad 1)
     when the functions take them, and plain stride 1 / pad 0 when they do not."""
-    if cfg.stride is not None and cfg.pad is not None:
-        return cfg, []
     impl = plan.make_impl()
+    notes = []
+    if cfg.filter_size is None and getattr(impl, "square_kernel", None):
+        # a module built from one kernel_size (nn.Conv2d's way) has square filters only
+        cfg = cfg.replace(filter_size="3")
+        notes.append(f"filter 3 per axis: {impl.square_kernel} takes one kernel_size (give --filter-size for another)")
+    if cfg.stride is not None and cfg.pad is not None:
+        return cfg, notes
     takes = getattr(impl, "takes", lambda role: True)
     chosen = {}
     if cfg.stride is None:
@@ -53,7 +58,7 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
         chosen["pad"] = 1 if takes("pad") else 0
     said = ", ".join(f"{k} {v}" for k, v in chosen.items())
     flags = " / ".join(f"--{k}" for k in chosen)
-    return cfg.replace(**chosen), [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
+    return cfg.replace(**chosen), notes + [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
                                    f"(give {flags} for your own setting)"]
 
 
@@ -107,9 +112,14 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     except CorrcheckError as exc:
         transposed = _as_transposed(cfg, locals().get("ns"), locals().get("language"), locals().get("sources"), t0)
         return transposed or error_result(cfg, exc, t0)
-    result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources, t0=t0,
-                         language=language, first=first)
-    if result.verdict == "fail":
+    handoff = [first]
+    del first                # the probe's draw and output (100 MB at large shapes) live only as long as needed
+    try:
+        result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources,
+                             t0=t0, language=language, first=handoff.pop())
+    except CorrcheckError as exc:
+        return error_result(cfg, exc, t0)
+    if result.verdict == Verdict.FAIL:
         result = _as_transposed(cfg, ns, language, sources, t0) or result
     if cfg.sweep:
         from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
@@ -148,10 +158,15 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     t0 = time.perf_counter() if t0 is None else t0
     rng = np.random.default_rng(cfg.seed + 1)
     outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=first)]
+    first = None
     extra = pad0_variant(main)
     if extra is not None:
         outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,
                                       finite_differences=False, second_draw=False))
+    unreadable = next((t.error for t in outcomes[0].targets.values() if isinstance(t.error, UnreadableOutput)), None)
+    if unreadable is not None:
+        # an object corrcheck cannot read is corrcheck not understanding the code: exit 2, never a FAIL
+        raise BindError(unreadable.message)
     fwd = outcomes[0].targets.get("forward")
     if fwd is not None and fwd.error is not None:
         # the forward crashed here: find shapes where it runs, so the gradients can still be
@@ -170,19 +185,13 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
             outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False, second_draw=False))
         except ConfigError:
             pass
-    checks = list(outcomes[0].checks)
-    failing = set(outcomes[0].failing_targets())
-    for o in outcomes[1:]:
-        if o.problem.label == "square":
-            continue                 # only informs a note ("fails only on non-square inputs")
-        new = [c for c in o.checks if c.status in FAILING and c.target not in failing]
-        checks += new
-        failing |= {c.target for c in new}
+    checks = reported_checks(outcomes)      # the square re-check only informs a note
     diagnoses = diagnose_outcomes(op, outcomes, cfg, rng)
     diagnoses = locate_all(diagnoses, op.names, sources or {}, {"layout": op.layout.name})
-    explanations = explain_worst(op, outcomes, cfg)
-    notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
     failed = any(c.status in FAILING for c in checks)
+    # a passing run has no worst cell: skip re-comparing every output (50 MB each at large shapes)
+    explanations = explain_worst(op, outcomes, cfg) if failed or cfg.explain_cell else []
+    notes = list(plan_notes) + list(op.describe_binding()) + summary_notes(op, outcomes)
     verdict = Verdict.FAIL if failed else Verdict.PASS
     bad = next((o for o in outcomes if o.failed), outcomes[0])
     inputs = _small_inputs(op, bad) if failed else None

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import multiprocessing as mp
 import os
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -30,7 +31,7 @@ import numpy as np
 
 from .errors import ConfigError, UserCallError, UserTimeout
 from .geometry import Geometry, format_pad, pad_pairs
-from . import reference
+from . import reference_threads
 from .binding.discover import plan as bind_plan
 from .binding.probe import choose
 from .checks.problem import Problem
@@ -156,19 +157,22 @@ def takes_dilation(op) -> bool:
 
 
 def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:
-    """One forward call at pad (1, 0): does it come back with the right shape? (else: why not)"""
-    target = "forward" if "forward" in op.targets else op.targets[0]
+    """One call of every bound function at pad (1, 0): does each come back with the right shape?
+    (else: why not). A forward built on np.pad takes the pair while its gradients, written with
+    `h + 2 * pad`, cannot: an asymmetric pad the signature cannot carry is not the user's bug."""
     ndim = main.geom.ndim
     n, k = SIZES[ndim][0]
     geom = Geometry((1,) * ndim, (ASYMMETRIC_PAD,) * ndim, (1,) * ndim, cfg.op)
     problem = Problem(geom, n, k, main.batch, main.channels, main.filters, label="sweep")
     d = make_draw(problem, np.random.default_rng(cfg.seed), op.has_bias)
     try:
-        user_result(op, target, d, geom)
+        for target in op.targets:
+            user_result(op, target, d, geom)
     except UserCallError as err:
         return False, err.message
     finally:
         op.mutations.clear()
+        op.forget()
     return True, None
 
 
@@ -220,7 +224,7 @@ _WORKER: dict = {}
 
 def _bind_worker(cfg) -> None:
     """Worker initializer: bind the user's files again, in this process, as the parent did."""
-    reference.WORKERS = 1          # processes already run side by side: no threads within each
+    reference_threads.WORKERS = 1         # processes already run side by side: no threads within each
     try:
         ns, language, _ = load_namespace(cfg)
         plan = bind_plan(ns, cfg)
@@ -288,8 +292,11 @@ def run_points(op, main: Problem, cfg, points: list[Point], *, jobs: int, langua
 
 
 def start_method(language: str) -> str:
-    """fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork."""
-    return "fork" if language == "python" and "fork" in mp.get_all_start_methods() else "spawn"
+    """fork keeps start-up cheap; a V8 engine or a node host must not be shared across a fork, nor
+    torch's or jax's thread pools (a forked child that runs an OpenMP op after the parent did hangs)."""
+
+    threaded = any(m in sys.modules for m in ("torch", "jax"))       # imported by the user's code
+    return "fork" if language == "python" and not threaded and "fork" in mp.get_all_start_methods() else "spawn"
 
 
 def _run_pool(cfg, op, points, jobs, method, rows, record, hung) -> None:
@@ -354,7 +361,7 @@ def sweep(op, main: Problem, cfg, *, language: str = "python",
     asymmetric, why = takes_asymmetric_pad(op, main, cfg)
     if not asymmetric:
         notes.append(f"sweep: asymmetric pad {format_pad((ASYMMETRIC_PAD,) * main.geom.ndim)} left out, "
-                     f"the forward could not take it ({_short(why)}); give --pad 1,0 to require it")
+                     f"the functions could not take it ({_short(why)}); give --pad 1,0 to require it")
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
     jobs = cfg.jobs if cfg.jobs else default_jobs()

@@ -83,11 +83,24 @@ class Convention(Word):
     CS231N = "cs231n"
     HOLBERTON = "holberton"
     LAYER = "layer"
+    TORCH_FUNCTION = "torch-function"     # binding/torch_function.py
+    TORCH_MODULE = "torch-module"         # binding/torch_module.py
+    JAX = "jax"                           # binding/jax_vjp.py
+
+
+class Device(Word):
+    """Where torch / jax tensors live (binding/frameworks.py checks the machine has it)."""
+
+    CPU = "cpu"
+    CUDA = "cuda"
+    MPS = "mps"
 
 
 AUTO = "auto"                              # --layout / --convention: detect it
 LAYOUT_CHOICES = (AUTO, *(l.value for l in LayoutName))
 CONVENTION_CHOICES = (AUTO, *(c.value for c in Convention))
+DEVICE_CHOICES = tuple(d.value for d in Device)
 
 __all__ = ["Word", "Target", "TARGETS", "GRADS", "ACTIVATION_TARGETS", "Against", "Status", "FAILING", "Verdict",
-           "LayoutName", "Convention", "AUTO", "LAYOUT_CHOICES", "CONVENTION_CHOICES"]
+           "LayoutName", "Convention", "Device", "AUTO", "LAYOUT_CHOICES", "CONVENTION_CHOICES",
+           "DEVICE_CHOICES"]

@@ -29,9 +29,9 @@ IMPORT_TIME_CALLS_ALLOWED = {
     # Returns a rule function for a set of words (a closure factory) in the rules table.
     "corrcheck.locate.rules": {"_r_batch_sum"},
 }
-# Modules whose import-time work another change in flight removes: the thread pool and BLAS
-# control leave reference.py for a module of their own (issue 13, item 4).
-WORK_AT_IMPORT_PENDING = {"corrcheck.reference"}
+# Modules whose import-time work another change in flight removes (none left: the reference's
+# thread pool and BLAS control now live in reference_threads.py and start on first use).
+WORK_AT_IMPORT_PENDING: set[str] = set()
 # Calls that only build a value; allowed at module level anywhere. Classes (capitalised names)
 # are allowed too: constructing an object is defining it. Everything else is work at import.
 PURE_CALLS = {"tuple", "list", "dict", "set", "frozenset", "object", "slice", "re.compile", "re.sub",

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corrcheck import reference
+from corrcheck import reference, reference_threads
 from corrcheck.geometry import ConfigError, make_geometry
 
 DETERMINISTIC = dict(derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -298,11 +298,11 @@ def test_threaded_blocks_agree_and_restore_blas_threads(monkeypatch):
     rng = np.random.default_rng(4)
     x, w = rng.standard_normal((7, 3, 10, 9)), rng.standard_normal((5, 3, 3, 3))
     dout = rng.standard_normal(reference.forward(x, w, stride=2, pad=1).shape)
-    control = reference._blas_threads()
+    control = reference_threads.blas_threads()
     before = control[0]() if control else None
     results = {}
     for workers in (1, 3):
-        monkeypatch.setattr(reference, "WORKERS", workers)
+        monkeypatch.setattr(reference_threads, "WORKERS", workers)
         with path("blocked"):
             reference.BLOCK_ELEMENTS = 300  # one or two samples per block: several blocks per worker
             results[workers] = [reference.forward(x, w, stride=2, pad=1),
@@ -362,3 +362,27 @@ def test_stride_one_grad_input_as_a_full_correlation_matches_the_oracle(monkeypa
                                                                 dilation=d, op=op), atol=1e-10)
         checked += 1
     assert checked >= 20
+
+
+def test_importing_the_reference_does_no_work():
+    """Importing reference (and its thread module) registers no fork hook and reads no environment:
+    the pool, the core count and the fork hook appear on first use only."""
+    import subprocess
+    import sys
+
+    code = ("import os, sys\n"
+            "calls = []\n"
+            "def ours():\n"
+            "    return 'corrcheck' in sys._getframe(2).f_code.co_filename\n"
+            "real_fork, real_affinity = os.register_at_fork, os.sched_getaffinity\n"
+            "os.register_at_fork = lambda **kw: (ours() and calls.append('fork')) or real_fork(**kw)\n"
+            "os.sched_getaffinity = lambda pid: (ours() and calls.append('affinity')) or real_affinity(pid)\n"
+            "import corrcheck.reference, corrcheck.reference_threads as t\n"
+            "assert calls == [] and t.WORKERS is None, calls\n"
+            "import numpy as np\n"
+            "t.WORKERS = None\n"
+            "corrcheck.reference.BLOCK_ELEMENTS, corrcheck.reference.SMALL_ELEMENTS = 40, -1\n"
+            "corrcheck.reference.forward(np.ones((4, 2, 9, 9)), np.ones((3, 2, 3, 3)))\n"
+            "assert calls == ['affinity', 'fork'], calls\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

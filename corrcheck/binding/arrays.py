@@ -5,7 +5,7 @@ import sys
 
 import numpy as np
 
-from ..errors import UnusableOutput
+from ..errors import UnreadableOutput, UnusableOutput
 
 
 def _describe(value) -> str:
@@ -84,10 +84,16 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
         raise UnusableOutput(f"{what} returned None (is a `return` missing?)")
     if isinstance(value, (str, bytes)):
         raise UnusableOutput(f"{what} returned a string ({str(value)[:40]!r}), not an array")
+    value = _carried(value)
     if isinstance(value, dict):
-        raise UnusableOutput(f"{what} returned a dict with keys {sorted(map(str, value))[:6]}, not an array")
+        raise UnreadableOutput(f"{what} returned an object with fields {', '.join(sorted(map(str, value))[:6])}, "
+                               f"which corrcheck cannot read as an array: wrap the code in a small adapter file "
+                               f"(README: \"Your code has another shape?\")")
     precisions: set = set()
     value = _unwrap(value, what, precisions)
+    if not isinstance(value, (list, tuple, np.ndarray, np.generic, int, float, complex)):
+        raise UnreadableOutput(f"{what} returned a {_describe(value)} object, which corrcheck cannot read as an "
+                               f"array: wrap the code in a small adapter file (README: \"Your code has another shape?\")")
     if isinstance(value, (list, tuple)) and _is_ragged(value):
         raise UnusableOutput(f"{what} returned a ragged nested list (rows of different lengths)")
     try:
@@ -116,6 +122,30 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
     elif arr.dtype.kind not in "f":
         raise UnusableOutput(f"{what} returned an array of {arr.dtype}, not numbers")
     return arr.astype(np.float64), note
+
+
+def _carried(value):
+    """The numbers inside the common array-carrying records: {data, shape} (a flat data array and
+    its shape), and objects whose `.data` holds the array (tensor-like wrappers without __array__)."""
+    if isinstance(value, dict) and "data" in value and "shape" in value:
+        try:
+            shape = tuple(int(v) for v in value["shape"])
+            data = np.asarray(value["data"], dtype=np.float64)
+            if data.size == int(np.prod(shape)):
+                return data.reshape(shape)
+        except (TypeError, ValueError):
+            pass
+        return value
+    if isinstance(value, dict) and set(value) <= {"data", "grad", "requires_grad", "name", "dtype"} and "data" in value:
+        return value["data"]
+    if value is None or isinstance(value, (list, tuple, int, float, complex, str, bytes, dict, np.ndarray, np.generic)):
+        return value
+    if hasattr(value, "__array__") or type(value).__module__.split(".")[0] in ("torch", "cupy", "jax", "jaxlib"):
+        return value
+    data = getattr(value, "data", None)
+    if isinstance(data, (list, tuple, np.ndarray)):
+        return data
+    return value
 
 
 def _typed_int_items(value) -> bool:

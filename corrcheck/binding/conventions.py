@@ -14,9 +14,12 @@ import numpy as np
 from .arrays import to_float_array
 from ..errors import BindError, UnusableOutput, UserCallError, UserRaised
 from ..loader.functions import UserFunction
-from .roles import param_role
+from .roles import extent_roles, param_role
 from ..vocab import Convention, GRADS, Target
 
+EXTENT_NAMES = ("in_w", "in_h", "k_w", "k_h", "out_w", "out_h", "n_channels")
+ROLE_WORDS = {"in_w": "input width", "in_h": "input height", "k_w": "filter width", "k_h": "filter height",
+              "out_w": "output width", "out_h": "output height", "n_channels": "channel count"}
 ROLE_ORDER = {
     "forward": ["input", "filter", "bias", "stride", "pad", "dilation"],
     "grad_filter": ["dout", "input", "stride", "pad", "filter_size", "dilation"],
@@ -39,8 +42,11 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
     """param name -> role, by name first, then by position for the unnamed rest."""
     in_grad = kind != "forward"
     params = [p for p in fn.params if p.kind in ("positional", "keyword_only")]
-    roles: dict[str, str] = {}
+    roles: dict[str, str] = dict(extent_roles([p.name for p in params]))
+    flat = bool(roles)
     for p in params:
+        if p.name in roles:
+            continue
         role = param_role(p.name, in_grad)
         if kind == "grad_filter" and role == "filter" and p.name.lower() == "k":
             role = "filter_size"        # dw = np.zeros(k): a one-letter k here is the kernel's size
@@ -56,12 +62,22 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
     if has_bias is False or (kind == "forward" and has_bias is None and "bias" not in roles.values()):
         order = [r for r in order if r != "bias"]
     free = [r for r in order if r not in roles.values()]
+    if flat:        # with explicit extents only the arrays go by position: a stray int is not a stride
+        free = [r for r in free if r in ("input", "filter", "dout", "bias")]
     for p in params:
         if p.name in roles or p.has_default or not free:
             continue
         if p.kind != "positional":
             continue
         roles[p.name] = free.pop(0)
+    if flat:
+        unplaced = [p.name for p in params if p.name not in roles and not p.has_default]
+        if unplaced:
+            raise BindError(
+                f"{fn.signature()} takes flat arrays with explicit extents, but corrcheck could not place "
+                f"{', '.join(unplaced)} (it knows width/height, kw/kh, ow/oh, channels, stride and pad by "
+                f"name): rename them or wrap the function in a small adapter file (README: \"Your code has "
+                f"another shape?\")")
     missing = REQUIRED[kind] - set(roles.values())
     if missing:
         raise BindError(
@@ -101,19 +117,29 @@ def role_values(args, kind: str, size_style: str = "auto") -> dict:
         "conv_param": {"stride": args.stride, "pad": args.pad},
         "_ndim": args.geom.ndim, "_pad_mode": args.geom.mode,
     }
+    values.update(args.extents())
     if args.geom.dilation != (1,) * args.geom.ndim:
         values["conv_param"]["dilation"] = args.dilation
     return values
 
 
-def _as_declared(p, role: str, values: dict):
+def _as_declared(p, role: str, values: dict, flip: bool = False):
     """A value in the form the parameter declares: `strides=(1, 1)` gets a tuple even when every
-    axis has the same stride, `padding="valid"` gets 'same'/'valid' when the run asked for it."""
+    axis has the same stride, `strides=1` an int, `padding="valid"` gets 'same'/'valid' when the run
+    asked for it. Without a default the name guesses (strides: a tuple); `flip` gives the other
+    form, tried when the guess raises."""
     v = values[role]
     default = p.default if p.has_default else None
-    if role in ("stride", "dilation", "pad") and isinstance(v, int) and (
-            isinstance(default, (tuple, list)) or p.name.lower() in ("strides", "dilations", "pads")):
-        return (v,) * values["_ndim"]
+    if role in ("stride", "dilation", "pad") and isinstance(v, int):
+        if isinstance(default, (tuple, list)):
+            as_tuple = True
+        elif isinstance(default, int) and not isinstance(default, bool):
+            as_tuple = False
+        else:
+            as_tuple = p.name.lower() in ("strides", "dilations", "pads")
+        if as_tuple != flip:
+            return (v,) * values["_ndim"]
+        return v
     if role == "pad" and isinstance(default, str):
         if values.get("_pad_mode"):
             return values["_pad_mode"]
@@ -122,14 +148,14 @@ def _as_declared(p, role: str, values: dict):
     return v
 
 
-def build_call(fn: UserFunction, roles: dict[str, str], values: dict):
+def build_call(fn: UserFunction, roles: dict[str, str], values: dict, flip: bool = False):
     """Positional args in parameter order (JavaScript has no keywords), keywords for keyword-only."""
     args, kwargs = [], {}
     params = list(fn.params)
     last = max((i for i, p in enumerate(params) if p.name in roles), default=-1)
     for i, p in enumerate(params):
         if p.name in roles:
-            v = _as_declared(p, roles[p.name], values)
+            v = _as_declared(p, roles[p.name], values, flip)
             if p.kind == "keyword_only":
                 kwargs[p.name] = v
             else:
@@ -178,7 +204,8 @@ def _assign(items, want, order, name) -> dict:
     for target in order:
         shape = want.get(target)
         matches = [i for i, s in enumerate(shapes) if i not in used and s is not None and shape is not None
-                   and (s == tuple(shape) or (target == Target.GRAD_BIAS and int(np.prod(s)) == int(np.prod(shape))))]
+                   and (s == tuple(shape) or ((target == Target.GRAD_BIAS or len(s) == 1)
+                                              and int(np.prod(s)) == int(np.prod(shape))))]
         if len(matches) == 1 or (matches and sum(1 for t in order if want.get(t) == want.get(target)) == 1):
             out[target] = items[matches[0]]
             used.add(matches[0])
@@ -234,7 +261,7 @@ class FunctionalImpl:
         self.forward_fn = forward
         self.grads = dict(grads)
         self.has_bias = has_bias
-        self.size_style: dict[str, str] = {}
+        self.form: dict[str, tuple[str, bool]] = {}      # function -> (size style, flip) that worked
         self.roles = {}
         if forward is not None:
             self.roles[forward.name] = assign_roles(forward, "forward", has_bias=has_bias)
@@ -245,9 +272,13 @@ class FunctionalImpl:
             kind = target if len(serving) == 1 else "backward"
             self.roles[fn.name] = assign_roles(fn, kind, has_bias=has_bias)
         self.binding_notes = [
-            f"{fn.name}: " + ", ".join(f"{p} = {r.replace('_', ' ')}" for p, r in self.roles[fn.name].items())
+            f"{fn.name}: " + ", ".join(f"{p} = {ROLE_WORDS.get(r, r.replace('_', ' '))}"
+                                       for p, r in self.roles[fn.name].items())
             for fn in self._functions()
         ]
+        extent = {r for roles in self.roles.values() for r in roles.values() if r in EXTENT_NAMES}
+        self.flat = bool(extent)             # flat row-major arrays with explicit extents
+        self.flat_channels = "n_channels" in extent
 
     def takes(self, role: str) -> bool:
         """Whether any bound function receives this role (directly or in a conv_param dict)."""
@@ -276,41 +307,68 @@ class FunctionalImpl:
         return _first_if_pair(self._call_sized(fn, "forward", args, caller("forward")), args.out_shape)
 
     def _call_sized(self, fn, kind, args, call):
-        """Sizes go the common way first (an int when square, the full shape with channels); a
-        function that raises or returns the wrong shape gets the other way once, and keeps it when
-        that works (`h, w = image_shape` needs a tuple; `KH, KW = ksize` the spatial part only;
-        `new Array(FS)` an int)."""
-        roles = self.roles[fn.name]
-        sized = {"filter_size", "input_size"} & set(roles.values())
-        styles = args.size_styles()
-        style = self.size_style.get(fn.name, styles[0])
-        others = [st for st in styles if st != style and any(
-            args.size_value(w, st) != args.size_value(w, style) for w in ("filter", "input"))]
-        a, kw = build_call(fn, roles, role_values(args, kind, style))
-        try:
-            value = call(fn, *a, **kw)
-        except UserRaised:
-            if not sized or not others or fn.name in self.size_style:
-                raise
-            return self._retry(fn, kind, args, call, roles, others[0], None)
-        if sized and others and fn.name not in self.size_style and not self._fits(fn, kind, args, value):
-            return self._retry(fn, kind, args, call, roles, others[0], value)
-        if sized and self._fits(fn, kind, args, value):
-            self.size_style.setdefault(fn.name, style)
-        return value
+        """Call in the forms the signature admits until one runs with the right shape.
 
-    def _retry(self, fn, kind, args, call, roles, style, first_value):
-        a, kw = build_call(fn, roles, role_values(args, kind, style))
-        try:
-            value = call(fn, *a, **kw)
-        except UserRaised:
-            if first_value is None:
-                raise
+        Sizes go the common way first (an int when square, the full shape with channels), strides
+        and pads as declared (an int default gets an int, `strides=(1, 1)` a tuple). A function that
+        raises, or returns the wrong shape on its first calls, gets the other forms (`h, w =
+        image_shape` needs a tuple; `KH, KW = ksize` the spatial part; `new Array(FS)` an int); the
+        form that works is kept. A raise is the user's only when every admissible form raises.
+        """
+        roles = self.roles[fn.name]
+        forms = self._forms(fn, args, roles)
+        known = fn.name in self.form
+        first_exc, first_value, have_value, ran = None, None, False, None
+        for form in forms:
+            a, kw = build_call(fn, roles, role_values(args, kind, form[0]), flip=form[1])
+            try:
+                value = call(fn, *a, **kw)
+            except UserRaised as exc:
+                if first_exc is None and not have_value:
+                    first_exc = exc
+                continue
+            if self._fits(fn, kind, args, value):
+                if len(forms) > 1:
+                    self.form.setdefault(fn.name, self._specific(args, form))
+                return value
+            if not have_value:
+                first_value, have_value, ran = value, True, form
+            if known:
+                break              # a remembered form that runs: a wrong shape is the user's finding
+        if have_value:
+            if len(forms) > 1:
+                self.form.setdefault(fn.name, self._specific(args, ran))   # no form fits: keep the first that ran
             return first_value
-        if first_value is None or self._fits(fn, kind, args, value):
-            self.size_style[fn.name] = style
-            return value
-        return first_value
+        raise first_exc
+
+    def _forms(self, fn, args, roles):
+        """(size style, flip int/tuple) pairs worth trying, the remembered one first."""
+        sized = {"filter_size", "input_size"} & set(roles.values())
+        scalar = {"stride", "pad", "dilation"} & set(roles.values())
+        styles = args.size_styles() if sized else ("auto",)
+        forms = [(st, fl) for fl in ((False, True) if scalar else (False,)) for st in styles]
+        distinct = []
+        for f in forms:
+            if not any(self._same_values(args, f, g) for g in distinct):
+                distinct.append(f)
+        memo = self.form.get(fn.name)
+        if memo in distinct:
+            distinct.remove(memo)
+            distinct.insert(0, memo)
+        return distinct
+
+    @staticmethod
+    def _same_values(args, a, b) -> bool:
+        return a[1] == b[1] and all(args.size_value(w, a[0]) == args.size_value(w, b[0]) for w in ("filter", "input"))
+
+    @staticmethod
+    def _specific(args, form):
+        """The most specific style that passed the same values: a tuple that worked on a non-square
+        size is remembered as 'always a tuple', not 'an int when square'."""
+        style, flip = form
+        same = [st for st in args.size_styles() if all(
+            args.size_value(w, st) == args.size_value(w, style) for w in ("filter", "input"))]
+        return (same[-1] if same else style), flip
 
     def _fits(self, fn, kind, args, value) -> bool:
         """Whether a single-result function returned the shape its target needs (True when unknown)."""
@@ -324,6 +382,8 @@ class FunctionalImpl:
             got = to_float_array(_first_if_pair(value, want) if kind == "forward" else value, fn.name)[0].shape
         except UserCallError:
             return False
+        if self.flat and len(got) == 1:
+            return int(got[0]) == int(np.prod(want))
         return tuple(got) == tuple(want)
 
     def gradients(self, target, args, caller):
@@ -380,8 +440,9 @@ class Cs231nImpl:
         value = self._forward_raw(args, caller)
         if not (isinstance(value, tuple) and len(value) == 2):
             raise UnusableOutput(f"{self.forward_fn.name} should return (out, cache) for the backward pass")
-        dout = args.dout
-        grads = caller("grad_input")(self.backward_fn, dout, value[1])
+        dout, cache = args.dout, value[1]
+        del value                 # the forward's output is not needed while the backward runs
+        grads = caller("grad_input")(self.backward_fn, dout, cache)
         return split_by_shape(grads, grad_shapes(args, True), list(GRADS),
                               self.backward_fn.name)
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 
 from .conventions import Cs231nImpl, FunctionalImpl, HolbertonImpl
 from ..errors import BindError
+from . import frameworks
 from .layer import BACKWARD_METHODS, FORWARD_METHODS, LayerImpl, find_method
 from ..loader.functions import UserFunction
-from .roles import function_kind, param_role
+from .roles import conv_evidence, function_kind, param_role
 from ..vocab import Convention, GRADS, TARGETS, Target
+from . import volumes
 
 LAYOUT_CANDIDATES = {
     "functional_plain": ("hw", "w", "dhw", "chw", "nchw", "nhwc", "ncdhw"),
@@ -22,7 +24,11 @@ LAYOUT_CANDIDATES = {
     "cs231n": ("nchw", "ncdhw", "nhwc"),
     "holberton": ("nhwc",),
     "layer": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w"),
+    "torch-function": ("nchw", "ncdhw", "nhwc", "chw", "hw", "w"),
+    "torch-module": ("nchw", "ncdhw", "nhwc", "chw", "hw", "w"),
+    "jax": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w"),
 }
+FRAMEWORKS = (Convention.TORCH_FUNCTION, Convention.TORCH_MODULE, Convention.JAX)
 
 
 @dataclass
@@ -31,6 +37,41 @@ class BindPlan:
     make_impl: object                      # () -> impl
     layouts: tuple[str, ...]
     notes: list[str] = field(default_factory=list)
+    # bound by position only: nothing in the names or parameters says convolution, so the forward
+    # must return a convolution's output shape (probe.py) before its mismatches are the user's bug
+    weak: bool = False
+    seen: str = ""
+    framework: str | None = None           # "torch" / "jax" when the bound code runs on their tensors
+
+
+def has_evidence(f: UserFunction) -> bool:
+    names = [p.name for p in f.params]
+    if f.is_class:
+        names += [m for m in f.methods]
+    return conv_evidence(f.name, names)
+
+
+def seen_functions(ns) -> str:
+    """The user's functions and classes, as signatures, for a message that says what was there."""
+    shown = [f.signature() for k, f in ns.items() if not k.startswith("_") and "." not in k
+             and not f.extra.get("imported")]
+    text = ", ".join(shown)
+    return text if len(text) <= 400 else text[:400].rsplit(", ", 1)[0] + ", ..."
+
+
+def no_convolution(ns) -> BindError:
+    return no_convolution_seen(seen_functions(ns))
+
+
+def no_convolution_seen(seen: str, tried: dict | None = None) -> BindError:
+    """Exit 2, one sentence: what corrcheck looked for, what it tried, and what the files hold."""
+    tried_names = sorted(set((tried or {}).values()))
+    tried_text = (f" ({', '.join(tried_names)} returned no convolution-shaped output in any layout)"
+                  if tried_names else "")
+    return BindError("nothing here looks like a convolution: corrcheck looked for a function or layer class "
+                     "named like conv/correlate, or taking stride/padding/kernel parameters, whose output has a "
+                     f"convolution's shape{tried_text}, and saw " + (seen or "no functions")
+                     + "; name yours with --forward NAME (and --grad-input/--grad-filter NAME)")
 
 
 def _lookup(ns: dict[str, UserFunction], name: str, flag: str) -> UserFunction:
@@ -99,14 +140,36 @@ def _pair_cs231n(fwd, bwd):
 
 
 def _layers(ns):
+    """Layer classes (forward and backward methods); those named like a convolution first. The
+    namespace a class lives in (convnetjs.FullyConnLayer) says nothing about the class itself."""
     out = []
     for name, cls in _classes(ns).items():
+        if frameworks.is_ctx_function(cls.call) or _autograd_module(cls):
+            continue                      # the torch-function / torch-module conventions
         if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS):
-            low = name.lower()
+            low = name.rsplit(".", 1)[-1].lower()
             score = 2 if any(w in low for w in ("conv", "corr", "filter")) else 1
             out.append((score, cls))
     out.sort(key=lambda t: -t[0])
     return [c for s, c in out if s == out[0][0]] if out else []
+
+
+def _all_layers(ns) -> list[str]:
+    return [cls.name for cls in _classes(ns).values()
+            if find_method(cls, FORWARD_METHODS) and find_method(cls, BACKWARD_METHODS)]
+
+
+def layer_plan(cls, ns) -> BindPlan:
+    """A layer class: volume-object layers (options object + a volume class) natively, else LayerImpl."""
+    if volumes.option_param(cls) is not None and volumes.volume_class(ns) is not None:
+        if not volumes.fits(cls, ns):
+            raise BindError(f"{cls.name} takes an options object whose keys corrcheck cannot map to a filter size "
+                            f"and a filter count (read: {', '.join(volumes.option_keys(cls, volumes.option_param(cls))) or 'none'}); "
+                            f"wrap it in a small adapter file (README: \"Your code has another shape?\")")
+        vol = volumes.volume_class(ns)
+        fwd, bwd = find_method(cls, FORWARD_METHODS), find_method(cls, BACKWARD_METHODS)
+        return BindPlan(Convention.LAYER, lambda: volumes.VolumeLayerImpl(cls, vol, fwd, bwd), ("chw",))
+    return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
 
 
 def _functional(ns):
@@ -141,10 +204,102 @@ def _best(cands, what, flag):
 
 def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     """Decide the convention and the functions (see module doc); say what stays unchecked."""
-    p = _plan(ns, cfg)
+    explicit = any(getattr(cfg, t) for t in TARGETS)
+    try:
+        p = _plan(ns, cfg)
+    except BindError:
+        if not explicit and not any(has_evidence(f) for k, f in ns.items() if not f.extra.get("imported")):
+            raise no_convolution(ns) from None
+        raise
+    if not explicit:
+        bound = _bound_functions(p.make_impl())
+        if bound and not any(has_evidence(f) for f in bound):
+            p.weak, p.seen = True, seen_functions(ns)
     if p.convention == Convention.FUNCTIONAL:
         p.notes.extend(_unbound_notes(ns, p))
+    frameworks.check_device(_device(cfg), p.framework, p.convention)
     return p
+
+
+def _bound_functions(impl) -> list[UserFunction]:
+    fns = [getattr(impl, a, None) for a in ("forward_fn", "backward_fn", "cls")]
+    fns += list(getattr(impl, "grads", {}).values())
+    return [f for f in fns if isinstance(f, UserFunction)]
+
+
+def _device(cfg) -> str:
+    return getattr(cfg, "device", None) or "cpu"
+
+
+# ---- torch / jax objects (binding/frameworks.py says how they are recognised) -----
+
+def _framework_candidates(ns) -> dict[str, list[UserFunction]]:
+    """Autograd Function classes, nn.Module classes, functions with a jax custom rule."""
+    found: dict[str, list[UserFunction]] = {}
+    classes = [c for c in _classes(ns).values() if not c.extra.get("imported")]
+    fns = [c for c in classes if frameworks.is_ctx_function(c.call)]
+    fns = [c for c in fns if not any(o is not c and issubclass(o.call, c.call) for o in fns)]   # not a base
+    if fns:
+        found["torch-function"] = _conv_named_first(fns)
+    mods = [c for c in classes if _autograd_module(c)]
+    if mods:
+        found["torch-module"] = _conv_named_first(mods)
+    rules = [f for f in _free_functions(ns).values() if frameworks.jax_rule(f.call)]
+    if rules:
+        found["jax"] = _conv_named_first(rules)
+    return found
+
+
+def _autograd_module(cls: UserFunction) -> bool:
+    """An nn.Module whose gradients come from autograd; one with its own backward(dout) method
+    (a learner's layer that happens to subclass nn.Module) stays a layer-convention class."""
+    return (frameworks.is_torch_module(cls.call) and "forward" in cls.methods
+            and not find_method(cls, BACKWARD_METHODS))
+
+
+def _conv_named_first(cands):
+    """Among several candidates, the ones named like a convolution (as for layer classes)."""
+    def score(c):
+        return 2 if any(w in c.name.lower() for w in ("conv", "corr", "filter")) else 1
+    top = max(score(c) for c in cands)
+    return [c for c in cands if score(c) == top]
+
+
+def _framework_plan(conv: str, cands, cfg) -> BindPlan:
+    from .jax_vjp import JaxImpl                     # lazy: the torch/jax conventions load only for their objects
+    from .torch_function import FunctionImpl
+    from .torch_module import ModuleImpl
+    if len(cands) > 1:
+        raise BindError(f"several {conv} candidates: {', '.join(c.name for c in cands)}; "
+                        f"choose one with --forward NAME")
+    obj, device = cands[0], _device(cfg)
+    if conv == "jax":
+        obj.extra.setdefault("jax_rule", frameworks.jax_rule(obj.call))
+    make = {"torch-function": FunctionImpl, "torch-module": ModuleImpl, "jax": JaxImpl}[conv]
+    framework = "jax" if conv == "jax" else (
+        "torch" if conv == "torch-module" or frameworks.is_torch_function(obj.call) else None)
+    return BindPlan(conv, lambda: make(obj, device), LAYOUT_CANDIDATES[conv], framework=framework)
+
+
+def _framework_of(f: UserFunction) -> str | None:
+    if f.is_class and frameworks.is_ctx_function(f.call):
+        return "torch-function"
+    if f.is_class and _autograd_module(f):
+        return "torch-module"
+    if frameworks.jax_rule(f.call):
+        return "jax"
+    return None
+
+
+def _rule_parts(cands) -> set[str]:
+    """Names of the functions a jax rule is made of (its fwd/bwd/jvp), so they are not bound again."""
+    out = set()
+    for c in cands:
+        for attr in ("fwd", "bwd", "jvp"):
+            part = getattr(c.call, attr, None)
+            if part is not None:
+                out.add(getattr(part, "__name__", ""))
+    return out
 
 
 def _unbound_notes(ns, p: BindPlan) -> list[str]:
@@ -167,7 +322,17 @@ def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
     explicit = {t: getattr(cfg, t) for t in TARGETS if getattr(cfg, t)}
     conv = cfg.convention
     if explicit:
-        return _plan_explicit(ns, explicit, conv)
+        return _plan_explicit(ns, explicit, conv, cfg)
+    fw = _framework_candidates(ns)
+    if conv in FRAMEWORKS:
+        if conv not in fw:
+            what = ", ".join(sorted(k for k in ns if not k.startswith("_"))[:15]) or "nothing callable"
+            kind = {"torch-function": "torch.autograd.Function (or ctx-style Function) class",
+                    "torch-module": "nn.Module class with a forward", "jax": "function with jax.custom_vjp or custom_jvp"}
+            raise BindError(f"found no {kind[conv]} (found: {what}); try --convention auto or name it with --forward NAME")
+        return _framework_plan(conv, fw[conv], cfg)
+    if fw and conv == "auto":
+        return _auto_framework(ns, fw, cfg)
     found = {}
     hb = _holberton(ns)
     if hb and (hb[0] or hb[1]):
@@ -188,10 +353,7 @@ def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
                             f"try --convention auto or name them with --forward/--grad-input/--grad-filter")
         return _make(conv, found[conv], ns)
     if not found:
-        what = ", ".join(f.signature() for k, f in ns.items() if not k.startswith("_") and "." not in k)[:400]
-        raise BindError("no convolution function recognised"
-                        + (f" (found: {what})" if what else " (the file defines no functions)")
-                        + "; name them with --forward NAME, --grad-input NAME, --grad-filter NAME")
+        raise no_convolution(ns)
     for specific in (Convention.HOLBERTON, Convention.CS231N, Convention.LAYER):
         if specific in found:
             others = [k for k in found if k not in (specific, "functional")]
@@ -205,6 +367,38 @@ def _plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
             return p
     p = _make("functional", found["functional"], ns)
     p.notes.append("convention functional (picked automatically)")
+    return p
+
+
+def _auto_framework(ns, fw, cfg) -> BindPlan:
+    """A Function, a Module or a jax rule in the file: that is what the author means to check.
+
+    A Function beats a Module (the module's gradients come from it when it wraps it);
+    torch and jax candidates together, or another convention's pair beside them, are ambiguous."""
+    convs = [c for c in FRAMEWORKS if c in fw]
+    if "torch-function" in convs and "torch-module" in convs:
+        convs.remove("torch-module")
+    used = {c.name for cands in fw.values() for c in cands} | _rule_parts(fw.get("jax", []))
+    others = []
+    hb, cs = _holberton(ns), _cs231n(ns)
+    if hb and (hb[0] or hb[1]):
+        others.append("holberton")
+    if cs:
+        others.append("cs231n")
+    if _layers(ns):
+        others.append("layer")
+    by_kind = {k: [(sc, f) for sc, f in v if f.name not in used and f.name.split(".")[0] not in used]
+               for k, v in _functional(ns).items()}
+    if _separate_functional(by_kind, []):
+        others.append("functional")
+    if len(convs) > 1 or others:
+        raise BindError(f"this file fits several conventions ({', '.join(sorted(convs + others))}); "
+                        f"choose one with --convention")
+    p = _framework_plan(convs[0], fw[convs[0]], cfg)
+    p.notes.append(f"convention {convs[0]} (picked automatically)")
+    if convs[0] == "torch-function" and "torch-module" in fw:
+        p.notes.append(f"{', '.join(c.name for c in fw['torch-module'])} (an nn.Module) can be checked too, "
+                       f"with --convention torch-module")
     return p
 
 
@@ -239,7 +433,12 @@ def _make(conv, found, ns) -> BindPlan:
             raise BindError(f"several layer classes: {', '.join(c.name for c in found)}; "
                             f"choose one with --forward CLASS")
         cls = found[0]
-        return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        p = layer_plan(cls, ns)
+        others = [n for n in _all_layers(ns) if n != cls.name]
+        if others:
+            p.notes.append(f"layer class {cls.name} picked among {', '.join([cls.name] + others)}: the only one "
+                           f"named like a convolution (choose another with --forward CLASS)")
+        return p
     by_kind = found
     fwd = _best(by_kind.get("forward", []), "forward", "--forward")
     grads = {}
@@ -267,11 +466,29 @@ def _functional_plan(fwd, grads) -> BindPlan:
         if combined and all(c is combined[0] for c in combined):
             grads.setdefault("grad_bias", combined[0])
     layouts = LAYOUT_CANDIDATES["functional_batched" if batched else "functional_plain"]
+    impl = FunctionalImpl(fwd, grads, has_bias)
+    if impl.flat:       # flat arrays with extents: a 2-D grid, with channels when a channel count is passed
+        layouts = ("chw", "hw") if impl.flat_channels else ("hw",)
     return BindPlan(Convention.FUNCTIONAL, lambda: FunctionalImpl(fwd, grads, has_bias), layouts)
 
 
-def _plan_explicit(ns, explicit, conv) -> BindPlan:
+def _plan_explicit(ns, explicit, conv, cfg=None) -> BindPlan:
+    explicit = {t: (n[:-len(".apply")] if n.endswith(".apply") and n not in ns and n[:-len(".apply")] in ns else n)
+                for t, n in explicit.items()}             # --forward MyConv.apply: torch's apply, the user's class
     chosen = {t: _lookup(ns, n, t) for t, n in explicit.items()}
+    fwd_obj = chosen.get("forward")
+    if fwd_obj is not None and fwd_obj.name.endswith((".apply", ".forward")) and not fwd_obj.is_class:
+        owner = ns.get(fwd_obj.name.rsplit(".", 1)[0])       # --forward MyConv.apply names the Function
+        if owner is not None and _framework_of(owner):
+            fwd_obj = owner
+    kind = _framework_of(fwd_obj) if fwd_obj is not None else None
+    if conv in FRAMEWORKS or kind:
+        if fwd_obj is None or (conv in FRAMEWORKS and kind != conv):
+            raise BindError(f"--convention {conv} needs --forward naming a "
+                            + {"torch-function": "torch.autograd.Function class", "torch-module": "nn.Module class",
+                               "jax": "function with jax.custom_vjp / custom_jvp"}.get(conv, "function")
+                            + (f"; {fwd_obj.name} is not one" if fwd_obj is not None else ""))
+        return _framework_plan(kind, [fwd_obj], cfg)
     # A class named for --forward: the layer convention.
     classes = [f for f in chosen.values() if f.is_class]
     if classes or conv == Convention.LAYER:
@@ -282,7 +499,7 @@ def _plan_explicit(ns, explicit, conv) -> BindPlan:
                 cls = ns[owner]
         if cls is None:
             raise BindError("--convention layer needs a class: name it with --forward CLASS")
-        return BindPlan(Convention.LAYER, lambda: LayerImpl(cls), LAYOUT_CANDIDATES["layer"])
+        return layer_plan(cls, ns)
     fwd = chosen.get("forward")
     if conv == Convention.HOLBERTON or (conv == "auto" and fwd is not None and
                                {"activation", "a_prev"} & {p.name.lower() for p in fwd.params}):

@@ -13,10 +13,11 @@ import numpy as np
 
 from .bound import BoundOp
 from ..checks.suite import expected_for, make_draw, user_result
-from ..errors import ConfigError, UnusableOutput, UsageError, UserCallError, UserTimeout
+from ..errors import BindError, ConfigError, UnreadableOutput, UnusableOutput, UsageError, UserCallError, UserTimeout
 from .layouts import LAYOUTS
 from ..checks.problem import Problem, build_problem
 from ..vocab import Convention
+from .discover import no_convolution_seen
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Attempt:
     ran: bool = False              # returned an array, only of the wrong shape (an output-size bug?)
     timed_out: bool = False
     first: tuple | None = None     # (target, draw, result): the first call, for the repeatability check
+    unreadable: bool = False       # returned an object corrcheck cannot read as numbers
 
 
 def _rel_error(u: np.ndarray, e: np.ndarray) -> float:
@@ -73,7 +75,7 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
         ran = isinstance(err, UnusableOutput) and err.got_shape is not None and len(err.got_shape) == \
             len(L.x_shape(1, 1, problem.in_spatial))
         return Attempt(layout, container, square, err.message, float("inf"), op, problem, ran,
-                       isinstance(err, UserTimeout))
+                       isinstance(err, UserTimeout), unreadable=isinstance(err, UnreadableOutput))
     return Attempt(layout, container, square, None, _rel_error(got, expected_for(target, d, problem.geom)),
                    op, problem, first=(target, d, got))
 
@@ -84,10 +86,11 @@ def choose(plan, cfg, rng, *, language: str, user_files):
     same_rule = "holberton" if plan.convention == Convention.HOLBERTON else "tf"
     attempts: list[Attempt] = []
     layouts = _candidate_layouts(plan, cfg)
+    containers = ("flat",) if getattr(plan.make_impl(), "flat", False) else _containers(language)
 
     def run(layout_list):
         for layout in layout_list:
-            for container in _containers(language):
+            for container in containers:
                 for square in (False, True):
                     a = _try(plan, cfg, layout, container, square, rng, language, user_files, same_rule)
                     attempts.append(a)
@@ -100,6 +103,13 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         return None
 
     best = run(layouts)
+    unreadable = [a for a in attempts if a.unreadable]
+    if unreadable and len(unreadable) == len([a for a in attempts if a.op is not None]):
+        # every form returned an object corrcheck cannot read: corrcheck's failure, not the user's
+        raise BindError(unreadable[0].error)
+    if getattr(plan, "weak", False) and not any(a.error is None or a.ran for a in attempts):
+        # bound by position only, and no layout gives a convolution's output shape: not a conv
+        raise no_convolution_seen(plan.seen, attempts[0].op.names if attempts and attempts[0].op else {})
     if best is None and cfg.layout != "auto":
         # the named layout failed: does another fit? then say "layout mismatch"
         others = [l for l in plan.layouts if l != cfg.layout]
@@ -130,7 +140,8 @@ def choose(plan, cfg, rng, *, language: str, user_files):
             op.calls.update(a.op.calls)
     notes = []
     if cfg.layout == "auto":
-        notes.append(f"layout {best.layout} (detected" + (", nested lists" if best.container == "list" else "") + ")")
+        notes.append(f"layout {best.layout} (detected" + {"list": ", nested lists", "flat": ", flat row-major arrays with "
+                      "explicit extents"}.get(best.container, "") + ")")
     elif best.container == "list":
         notes.append(f"layout {best.layout}, nested lists")
     first = best.first if not best.square and best.first is not None else None

@@ -114,3 +114,60 @@ def function_kind(name: str) -> tuple[str | None, int]:
                              "corr1d", "convolve", "convolution", "correlation", "xcorr"} else 1
         return "forward", score
     return None, 0
+
+
+CONV_NAME_WORDS = {"conv", "corr", "corre", "correlate", "correlation", "convolve", "convolution", "xcorr",
+                   "crosscorr", "filter2d", "im2col", "col2im"}
+CONV_PARAM_ROLES = {"stride", "pad", "dilation", "filter_size"}      # by a name longer than one letter
+CONV_PARAM_NAMES = {"kernel", "kernels", "filter", "filters", "kernel_size", "filter_size", "ksize", "kh", "kw",
+                    "fh", "fw", "in_channels", "out_channels", "num_filters", "n_filters", "conv_param",
+                    "conv_params"}
+
+
+def conv_evidence(name: str, param_names) -> bool:
+    """Whether a function's name or parameters speak of a convolution (conv2d, correlate,
+    stride=, padding=, kernel=). Without that, a binding by position must be earned by behaviour."""
+    ws = words(name)
+    if any(w in CONV_NAME_WORDS or w.startswith(("conv", "corr")) for w in ws):
+        return True
+    roles = set()
+    for p in param_names:
+        low = p.lower().lstrip("_")
+        if low in CONV_PARAM_NAMES or (len(low) > 1 and param_role(p, False) in CONV_PARAM_ROLES):
+            return True
+        roles.add(param_role(p, False))
+    return {"stride", "pad"} <= roles            # (x, w, s, p): one letter each, but the pair says it
+
+
+# Flat row-major arrays with explicit extents (canvas / WebGL style): conv2d(input, width, height,
+# kernel, kw, kh, stride, pad) reads input[r * width + c]. "w"/"h" are extents only as a pair.
+EXTENT_ALIASES = {
+    "in_w": {"width", "cols", "ncols", "n_cols", "num_cols", "in_w", "in_width", "iw", "img_w", "image_width",
+             "img_width", "input_width", "src_width", "width_in", "w_in", "nx", "xsize", "size_x"},
+    "in_h": {"height", "rows", "nrows", "n_rows", "num_rows", "in_h", "in_height", "ih", "img_h", "image_height",
+             "img_height", "input_height", "src_height", "height_in", "h_in", "ny", "ysize", "size_y"},
+    "k_w": {"kw", "k_w", "kernel_width", "kwidth", "kernel_w", "fw", "f_w", "filter_width", "filter_w", "kcols",
+            "kernel_cols", "k_cols", "kx", "ksize_x"},
+    "k_h": {"kh", "k_h", "kernel_height", "kheight", "kernel_h", "fh", "f_h", "filter_height", "filter_h", "krows",
+            "kernel_rows", "k_rows", "ky", "ksize_y"},
+    "out_w": {"ow", "out_w", "out_width", "output_width", "owidth", "out_cols", "width_out", "w_out"},
+    "out_h": {"oh", "out_h", "out_height", "output_height", "oheight", "out_rows", "height_out", "h_out"},
+    "n_channels": {"channels", "n_channels", "num_channels", "nchannels", "depth", "in_channels", "chans"},
+}
+
+
+def extent_roles(param_names) -> dict[str, str]:
+    """{param: extent role} when the parameters describe a flat array's extents, else {}."""
+    names = {p.lower().lstrip("_"): p for p in param_names}
+    roles = {}
+    for low, p in names.items():
+        for role, aliases in EXTENT_ALIASES.items():
+            if low.replace("_", "") in {a.replace("_", "") for a in aliases} and role not in roles.values():
+                roles[p] = role
+                break
+    if "w" in names and "h" in names and "in_w" not in roles.values() and "in_h" not in roles.values():
+        roles[names["w"]], roles[names["h"]] = "in_w", "in_h"
+    placed = set(roles.values())
+    if not ({"in_w", "in_h"} <= placed or {"k_w", "k_h"} <= placed):
+        return {}
+    return roles

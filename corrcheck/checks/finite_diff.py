@@ -24,22 +24,29 @@ ARGS = {"grad_input": "x", "grad_filter": "w", "grad_bias": "b"}
 class Objective:
     """L(θ) = <G, user_forward(...)> with one argument perturbed; counts nothing itself (BoundOp does)."""
 
-    def __init__(self, op, draw: Draw, geom: Geometry, target: str, tol: Tolerance, base=None):
+    def __init__(self, op, draw: Draw, geom: Geometry, target: str, tol: Tolerance, base=None,
+                 L0: float | None = None):
         self.op, self.draw, self.geom, self.tol = op, draw, geom, tol
         self.arg = ARGS[target]
         self.base_value = getattr(draw, self.arg)
         self.h = tol.fd_step
         # the forward's output at the draw itself, when the caller already has it: saves a call
-        self._L0 = None if base is None else float(np.sum(draw.dout * base))
+        self._L0 = L0 if base is None else inner(draw.dout, base)
 
-    def L(self, delta: np.ndarray | None) -> float:
-        """The scalar sum(dout * forward) with one argument moved by delta: its derivative is the gradient."""
+    def L(self, delta: np.ndarray | None, owned: bool = False) -> float:
+        """The scalar sum(dout * forward) with one argument moved by delta: its derivative is the gradient.
+
+        owned: delta is the caller's temporary, so the perturbed values are written into it."""
         d = self.draw
         vals = {"x": d.x, "w": d.w, "b": d.b}
         if delta is not None:
-            vals[self.arg] = self.base_value + delta.reshape(self.base_value.shape)
+            delta = delta.reshape(self.base_value.shape)
+            if owned and delta.dtype == self.base_value.dtype:
+                vals[self.arg] = np.add(delta, self.base_value, out=delta)   # one array the size of x, not two
+            else:
+                vals[self.arg] = self.base_value + delta
         out = self.op.forward(vals["x"], vals["w"], vals["b"], self.geom)
-        return float(np.sum(d.dout * out))
+        return inner(d.dout, out)
 
     @property
     def L0(self) -> float:
@@ -55,7 +62,17 @@ class Objective:
 
     def central(self, v: np.ndarray) -> float:
         """The directional derivative of L along v by a central difference."""
-        return (self.L(self.h * v) - self.L(-self.h * v)) / (2 * self.h)
+        return (self.L(self.h * v, owned=True) - self.L(-self.h * v, owned=True)) / (2 * self.h)
+
+
+def inner(a: np.ndarray, b: np.ndarray) -> float:
+    """<a, b> without a product array the size of the output (50 MB at large shapes)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape:
+        return float(np.sum(a * b))  # broadcasting, as before
+    if a.strides == b.strides:
+        return float(np.dot(a.ravel(order="K"), b.ravel(order="K")))  # same memory order: views, no copy
+    return float(np.vdot(a, b))
 
 
 def exhaustive(obj: Objective) -> np.ndarray:
@@ -82,7 +99,7 @@ def directional(obj: Objective, grad: np.ndarray, rng: np.random.Generator, *, d
     affine = True
     for k in range(directions):
         v = rng.standard_normal(n)
-        plus, minus = obj.L(obj.h * v), obj.L(-obj.h * v)
+        plus, minus = obj.L(obj.h * v, owned=True), obj.L(-obj.h * v, owned=True)
         if k == 0:
             curvature = abs(plus + minus - 2 * obj.L0)
             affine = curvature <= 10 * obj.noise(plus, minus) * obj.h
@@ -107,10 +124,10 @@ def _localise(obj: Objective, g: np.ndarray, rng, affine: bool, budget: int, dea
         nonlocal calls
         if affine:
             calls += 1
-            val = obj.L(obj.h * v)
+            val = obj.L(obj.h * v, owned=True)
             return (val - obj.L0) / obj.h, (val,)
         calls += 2
-        p, m = obj.L(obj.h * v), obj.L(-obj.h * v)
+        p, m = obj.L(obj.h * v, owned=True), obj.L(-obj.h * v, owned=True)
         return (p - m) / (2 * obj.h), (p, m)
 
     def dirty(idx: np.ndarray) -> tuple[bool, float]:

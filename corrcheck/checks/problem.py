@@ -6,6 +6,7 @@ input sizes where the stride does not divide evenly (output-size formulas).
 """
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, replace
 
@@ -89,15 +90,100 @@ def build_problem(cfg, ndim: int, layout, *, square: bool = False, same_rule: st
         dilation = opts.on_axes("dilation", ndim) or (1,) * ndim
         span = tuple(max(b, d * (kk - 1) + 2) for b, kk, d in zip(base, k, dilation))
         n = _uneven(span, k, geom_args, ndim)
+    if not square and ndim > 1:
+        n, k = distinct_sizes(n, k, geom_args, ndim, free_n=opts.on_axes("input_size", ndim) is None,
+                              free_k=opts.on_axes("filter_size", ndim) is None)
     geom = make_geometry(ndim=ndim, in_spatial=n, k_spatial=k, **geom_args)
-    channels = cfg.channels or (3 if layout.channels else 1)
-    filters = cfg.filters or (4 if layout.channels else 1)
-    batch = cfg.batch or (2 if layout.batch else 1)
+    batch, channels, filters = distinct_counts(cfg, layout)
     if not layout.channels and (channels, filters) != (1, 1):
         raise ConfigError(f"layout {layout.name} has no channel axis, so --channels/--filters must be 1")
     if not layout.batch and batch != 1:
         raise ConfigError(f"layout {layout.name} has no batch axis, so --batch must be 1")
     return Problem(geom, tuple(n), tuple(k), batch, channels, filters, "square" if square else "main")
+
+
+ALT_FILTERS = {2: ((3, 2), (2, 3), (3, 4), (4, 3), (4, 2), (5, 3)), 3: ((3, 2, 1), (3, 1, 2), (2, 3, 1))}
+
+
+def extents_equal(n, k, geom) -> list[str]:
+    """Which extents of a check coincide (H=W, KH=KW, OH=OW, also at pad 0): a mistake that swaps
+    two equal extents changes nothing, so such a check cannot see it."""
+    def dup(t):
+        return len(set(t)) < len(t)
+    out = []
+    if dup(n):
+        out.append("input")
+    if dup(k):
+        out.append("filter")
+    for g, label in ((geom, "output"), (geom.with_pad(0) if geom.mode is None else None, "output at pad 0")):
+        if g is None:
+            continue
+        try:
+            if dup(g.out_shape(n, k)):
+                out.append(label)
+        except ConfigError:
+            pass
+    return out
+
+
+def distinct_sizes(n, k, geom_args, ndim, *, free_n: bool, free_k: bool):
+    """Free sizes chosen so every extent of the check differs (H != W, KH != KW, OH != OW at the pad
+    asked for and at pad 0), staying close to the defaults and keeping the stride remainder; sizes
+    the user gave stay as given (runner notes then say what equal extents leave unseen)."""
+    n, k = tuple(n), tuple(k)
+
+    def ok(nn, kk):
+        try:
+            g = make_geometry(ndim=ndim, in_spatial=nn, k_spatial=kk, **geom_args)
+            g.out_shape(nn, kk)
+        except ConfigError:
+            return None
+        return g
+
+    g = ok(n, k)
+    if g is None or not extents_equal(n, k, g) or not (free_n or free_k):
+        return n, k
+    ks = [k] + ([kk for kk in ALT_FILTERS.get(ndim, ()) if kk != k] if free_k else [])
+    best = None
+    for kk in ks:
+        ns = [n]
+        if free_n:
+            ranges = [range(max(2, a - 1), a + 7) for a in n]
+            ns = [tuple(c) for c in _product(ranges)]
+        for nn in ns:
+            gg = ok(nn, kk)
+            if gg is None or extents_equal(nn, kk, gg):
+                continue
+            uneven = _uneven(nn, kk, geom_args, ndim) == tuple(nn)
+            cost = sum(abs(a - b) for a, b in zip(nn, n)) + 3 * (kk != k) + (0 if uneven else 4)
+            if best is None or cost < best[0]:
+                best = (cost, nn, kk)
+    return (best[1], best[2]) if best else (n, k)
+
+
+def _product(ranges):
+    return itertools.product(*ranges)
+
+
+COUNT_PREFERENCE = {"batch": (2, 3, 5, 4), "channels": (3, 2, 5, 4), "filters": (4, 5, 2, 3)}
+
+
+def distinct_counts(cfg, layout) -> tuple[int, int, int]:
+    """N, C and F differ from each other where the layout has those axes (a batch/channel/filter axis
+    mix-up is invisible when two of them are equal); the user's own values are kept."""
+    given = {"batch": cfg.batch, "channels": cfg.channels, "filters": cfg.filters}
+    has = {"batch": layout.batch, "channels": layout.channels, "filters": layout.channels}
+    out = {}
+    taken = {v for r, v in given.items() if v and has[r]}
+    for role in ("batch", "channels", "filters"):
+        if given[role]:
+            out[role] = given[role]
+        elif not has[role]:
+            out[role] = 1
+        else:
+            out[role] = next((v for v in COUNT_PREFERENCE[role] if v not in taken), COUNT_PREFERENCE[role][0])
+            taken.add(out[role])
+    return out["batch"], out["channels"], out["filters"]
 
 
 def pad0_variant(p: Problem) -> Problem | None:

@@ -12,9 +12,9 @@ import numpy as np
 
 from .. import reference
 from .compare import compare
-from .draw import Draw, random_draw
+from .draw import Draw, Draws, deferred_draw, remade_draw
 from ..errors import UnusableOutput, UserCallError
-from .finite_diff import Objective, directional, exhaustive
+from .finite_diff import Objective, inner, directional, exhaustive
 from .problem import Problem
 from ..result import CheckResult
 from .tolerances import tolerance_for
@@ -24,13 +24,14 @@ EXHAUSTIVE_MAX_ENTRIES = 128   # auto mode: per-entry differences for small prob
 EXHAUSTIVE_SECONDS = 2.0       # ...unless one user call is so slow that it would take longer than this
 LOCALISE_CALLS = 200           # group testing stops here and says the list may be incomplete (a call
 LOCALISE_SECONDS = 30.0        # count, so the same seed gives the same report; time only as a safety net)
+EXACT_SECONDS = 10.0           # when group testing stops early, every entry one by one if that costs less
 
 
 @dataclass
 class TargetOutcome:
     target: str
-    user: list = field(default_factory=list)          # per draw: canonical array, or None
-    expected: list = field(default_factory=list)      # per draw: reference result
+    user: list = field(default_factory=list)          # first draw: canonical array, or None
+    expected: list = field(default_factory=list)      # first draw: reference result
     error: UserCallError | None = None
 
 
@@ -43,10 +44,22 @@ class ProblemOutcome:
     fd_mode: str | None = None
     tolerance_notes: list = field(default_factory=list)
     seconds_per_call: float = 0.0
+    base_L0: float | None = None     # <dout, user's forward> on the first draw, once its output is let go
 
     @property
     def failed(self) -> bool:
         return any(c.status in FAILING for c in self.checks)
+
+    def release(self, op) -> None:
+        """A passing problem needs none of its arrays again (diagnosis reads failing ones only):
+        drop the user's and the reference's results and the draws a recipe can remake, and
+        forget the backward memo, so a large check holds one problem's arrays at a time."""
+        for t in self.targets.values():
+            t.user.clear()
+            t.expected.clear()
+        if isinstance(self.draws, Draws):
+            self.draws.release()
+        op.forget()
 
     def failing_targets(self) -> list[str]:
         """Targets with a failed or errored check, each once, in check order."""
@@ -58,10 +71,16 @@ class ProblemOutcome:
 
 
 def make_draw(problem: Problem, rng, has_bias: bool) -> Draw:
-    """Random inputs of this problem's shapes from the run's seeded generator."""
-    return random_draw(rng, problem.geom, batch=problem.batch, channels=problem.channels,
-                       filters=problem.filters, in_spatial=problem.in_spatial, k_spatial=problem.k_spatial,
-                       bias=has_bias)
+    """Random inputs of this problem's shapes from the run's seeded generator; the draw knows
+    how to make itself again (Draw.recipe), so a passing check can let it go."""
+    return _drawn(problem, rng, has_bias, now=True)[0]
+
+
+def _drawn(problem: Problem, rng, has_bias: bool, now: bool):
+    """A draw made now (with its recipe) or deferred until diagnosis asks for it."""
+    make = remade_draw if now else deferred_draw
+    return make(rng, problem.geom, batch=problem.batch, channels=problem.channels, filters=problem.filters,
+                in_spatial=problem.in_spatial, k_spatial=problem.k_spatial, bias=has_bias)
 
 
 def expected_for(target: str, d: Draw, geom) -> np.ndarray:
@@ -89,7 +108,8 @@ def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
 
 
 def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_differences: bool = True,
-                  repeatability: bool = True, first=None, second_draw: bool = True) -> ProblemOutcome:
+                  repeatability: bool = True, first=None, second_draw: bool = True,
+                  release: bool = True) -> ProblemOutcome:
     """All checks on one problem (see module doc).
 
     The user's functions run on the first draw; the other `draws` are made now
@@ -99,7 +119,8 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
     draw is reused and the new result must equal the old one (repeatability).
     """
     note = problem.note
-    ds = [make_draw(problem, rng, op.has_bias) for _ in range(draws)]
+    checked = 2 if second_draw else 1  # draws the checks use now; the rest wait for a diagnosis, if any
+    ds = Draws([_drawn(problem, rng, op.has_bias, now=i < checked) for i in range(draws)])
     if first is not None:
         ds[0] = first[1]
     out = ProblemOutcome(problem, ds)
@@ -109,7 +130,6 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         t = TargetOutcome(target)
         out.targets[target] = t
         d = ds[0]
-        t.expected.append(expected_for(target, d, geom))
         started = time.perf_counter()
         try:
             t.user.append(user_result(op, target, d, geom))
@@ -118,6 +138,7 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
             t.error = err
         if target == Target.FORWARD:
             out.seconds_per_call = time.perf_counter() - started
+        t.expected.append(expected_for(target, d, geom))  # after the call: not alive while the user's code runs
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
         if op.dtype_notes.get(target) and "float" in op.dtype_notes[target]:
             note_text = (f"{op.names.get(target, target)} returned {op.dtype_notes[target]}: "
@@ -142,25 +163,34 @@ def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_diff
         out.checks.append(res)
         if rep is not None:
             out.checks.append(rep)
+        if release and not getattr(cfg, "explain_cell", None):
+            _let_go(out, target, t, d, finite_differences)
     if finite_differences and "forward" in op.targets and out.targets["forward"].error is None:
         _fd_checks(op, out, cfg, rng, note)
+        if release and not getattr(cfg, "explain_cell", None):
+            for target, t in out.targets.items():
+                _let_go(out, target, t, d, False)
     for msg in op.mutations:
         tgt = next((t for t, n in op.names.items() if msg.startswith(n + " ")), "forward")
         out.checks.append(CheckResult(target=tgt, against=Against.REFERENCE, status=Status.FAIL, message=msg,
                                       config_note=note))
     op.mutations.clear()
+    if release and not out.failed and not getattr(cfg, "explain_cell", None):
+        out.release(op)
     return out
 
 
 def _second_draw(op, target, t, d, geom, tol, note) -> CheckResult | None:
     """Right on one input but wrong on a second of the same shape: a cache or state kept from
-    an earlier call (e.g. a padded input memoised per shape). One more call per target."""
-    t.expected.append(expected_for(target, d, geom))
+    an earlier call (e.g. a padded input memoised per shape). One more call per target.
+
+    Neither array is kept: diagnosis calls the user again on later draws when it needs them,
+    and at large shapes the two are 100 MB that would stay alive for the whole run."""
     try:
-        t.user.append(user_result(op, target, d, geom))
+        user = user_result(op, target, d, geom)
     except UserCallError as err:
         return error_check(target, Against.REFERENCE, err, note)
-    res = compare(target, Against.REFERENCE, t.user[1], t.expected[1], tol,
+    res = compare(target, Against.REFERENCE, user, expected_for(target, d, geom), tol,
                   user_index=lambda i: op.user_index(target, i), mode="direct", config_note=note)
     if res.status == Status.PASS:
         return None
@@ -219,6 +249,21 @@ def choose_mode(op, problem: Problem, cfg, seconds_per_call: float) -> str:
     return "directional"
 
 
+def _let_go(out: ProblemOutcome, target: str, t: TargetOutcome, d: Draw, finite_differences_pending: bool) -> None:
+    """A target that matched the reference: its reference result, and a matching forward's output,
+    are read again only by diagnosis of a failing target, which this is not. Letting them go at
+    once keeps ~100 MB less alive through the later targets' calls and the finite differences,
+    which need of the forward only <dout, out>."""
+    if t.error is not None or any(c.status != Status.PASS for c in out.checks if c.target == target):
+        return
+    if target == Target.FORWARD and t.user and t.user[0] is not None:
+        out.base_L0 = inner(d.dout, t.user[0])
+    elif target != Target.FORWARD and finite_differences_pending:
+        return                      # the finite differences still compare the user's gradient
+    t.user.clear()                  # both go together: readers skip a target without them
+    t.expected.clear()
+
+
 def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     d = out.draws[0]
     geom = out.problem.geom
@@ -226,6 +271,8 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
     forward_wrong = any(c.target == Target.FORWARD and c.against == Against.REFERENCE and c.status != Status.PASS
                         for c in out.checks)
     out.fd_mode = mode
+    fwd = out.targets[Target.FORWARD].user
+    L0 = out.base_L0 if out.base_L0 is not None else (inner(d.dout, fwd[0]) if fwd and fwd[0] is not None else None)
     for target in GRADS:
         t = out.targets.get(target)
         if t is None or (target == Target.GRAD_BIAS and d.b is None):
@@ -234,7 +281,7 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
             out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, t.error, note))
             continue
         tol = tolerance_for(op.dtype_notes.get("forward") or op.dtype_notes.get(target), cfg.rtol, cfg.atol)
-        obj = Objective(op, d, geom, target, tol, base=out.targets["forward"].user[0])
+        obj = Objective(op, d, geom, target, tol, L0=L0)
         grad = t.user[0]
         idx = (lambda i, tg=target: op.user_index(tg, i))
         try:
@@ -254,12 +301,25 @@ def _fd_checks(op, out: ProblemOutcome, cfg, rng, note):
                     expected[i] = v
                 res = compare(target, Against.FINITE_DIFFERENCES, grad, expected.reshape(grad.shape), tol,
                               user_index=idx, mode="directional", config_note=note)
-                if not passed and res.status == Status.PASS:
-                    res = CheckResult(**{**res.__dict__, "status": Status.FAIL,
-                                         "message": "a random-direction check disagreed but no single entry could be singled out"})
+                if not complete and 2 * grad.size * out.seconds_per_call <= EXACT_SECONDS:
+                    # group testing only found a subset: count exactly, one entry at a time
+                    fd = exhaustive(obj)
+                    res = compare(target, Against.FINITE_DIFFERENCES, grad, fd, tol, user_index=idx,
+                                  mode="exhaustive", config_note=note)
+                    res = replace(res, message=None if res.status == Status.PASS else
+                                  "group testing stopped at its call budget, so every entry was then checked "
+                                  "one by one: the count is exact")
+                elif not passed and res.status == Status.PASS:
+                    res = replace(res, status=Status.FAIL, mismatches=max(1, res.mismatches or 0),
+                                  mismatches_lower_bound=True,
+                                  message="a random-direction check disagreed but no single entry could be "
+                                          "singled out: at least one entry is wrong")
                 elif not complete:
-                    res = CheckResult(**{**res.__dict__, "message": "localisation stopped at its call budget: "
-                                                                    "more entries may be wrong (use --exhaustive)"})
+                    res = replace(res, mismatches_lower_bound=True,
+                                  message=f"at least {res.mismatches} entries are wrong: group testing stopped "
+                                          f"at its call budget before it had singled out every wrong entry, and "
+                                          f"checking each one would take too long here (use --exhaustive for "
+                                          f"the exact count)")
                 out.checks.append(res)
         except UnusableOutput as err:
             out.checks.append(error_check(target, Against.FINITE_DIFFERENCES, err, note))

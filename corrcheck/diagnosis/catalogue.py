@@ -27,7 +27,7 @@ from ..geometry import Geometry, out_length
 from ..vocab import Target
 
 __all__ = ["Spec", "Variant", "Mistake", "CATALOGUE", "entries_for", "by_id", "mutant", "mutant_shape",
-           "correct", "out_size", "NOTATION", "SNIPPETS", "PageEntry", "page"]
+           "correct", "out_size", "NOTATION", "SNIPPETS", "PageEntry", "page", "axis_table", "READ"]
 
 READ, ZERO, UNDEFINED = 0, 1, 2
 
@@ -84,6 +84,9 @@ def _axis_table(o_len, k_len, n, axis, spec, geom):
         if (geom.op == "convolve") != spec.flip:
             tap = k_len - 1 - tap
     return pos, state, tap
+
+
+axis_table = _axis_table      # the index rule of one axis, read by relations.py as well
 
 
 def _place(arr, axis, ndim):

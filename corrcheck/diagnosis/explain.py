@@ -169,7 +169,7 @@ def _digits(v: float, width: int, count: int) -> list[int]:
 
 def _whole(v: float, bits: int | None = None) -> int:
     """A probe value as an exact whole number (below 2^bits when given)."""
-    if v < 0 or v != np.floor(v) or (bits is not None and v >= 2.0 ** bits):
+    if not np.isfinite(v) or v < 0 or v != np.floor(v) or (bits is not None and v >= 2.0 ** bits):
         raise _Undecodable
     return int(v)
 

@@ -14,10 +14,9 @@ from itertools import combinations
 
 import numpy as np
 
-from .catalogue import Mistake, Spec, Variant, by_id, correct, entries_for, mutant, mutant_shape, out_size
+from .catalogue import Mistake, Spec, Variant, correct, entries_for, mutant, mutant_shape
 from ..geometry import Geometry
 from ..result import Diagnosis
-from ..vocab import Target
 
 __all__ = ["match", "diagnose_shape"]
 
@@ -139,64 +138,4 @@ def _sentence(m: Mistake, v: Variant, partner: str | None) -> str:
     return text + "."
 
 
-# ----------------------------------------------------------------------------- shapes
-
-SIZE_FORMULAS = {
-    "no_plus_one": "missing +1",
-    "ceil": "ceil instead of floor",
-    "no_pad": "padding left out of the formula",
-    "no_stride": "stride left out",
-}
-
-
-def diagnose_shape(target: str, got_shape, expected_shape, in_spatial, k_spatial,
-                   geom: Geometry) -> Diagnosis | None:
-    """Name the mistake behind a wrong output shape, or None when no catalogued one fits."""
-    if got_shape is None or expected_shape is None:
-        return None
-    got, exp, nd = tuple(got_shape), tuple(expected_shape), geom.ndim
-    if got == exp or len(got) < nd:
-        return None
-    g_sp, e_sp = got[-nd:], exp[-nd:]
-    if target == Target.FORWARD:
-        return _forward_shape(got, exp, g_sp, tuple(in_spatial), tuple(k_spatial), geom)
-    if target == Target.GRAD_INPUT and got[:-nd] == exp[:-nd]:
-        if any(n == 0 for n in g_sp) and all(n == 0 for n, (pb, _) in zip(g_sp, geom.pad) if pb == 0):
-            m = by_id("grad-input-unpad-empty-at-pad0")
-            return Diagnosis(target, m.id, 0.95, m.explanation)
-    if target == Target.GRAD_FILTER and got[:-nd] == exp[:-nd] and nd >= 2 and g_sp == _swap2(e_sp) != e_sp:
-        m = by_id("grad-filter-transposed")
-        return Diagnosis(target, m.id, 0.8, m.explanation)
-    if target == Target.GRAD_BIAS and len(exp) == 1:
-        f = exp[0]
-        if got[:1] == (f,) or got[1:2] == (f,):
-            m = by_id("grad-bias-not-summed")
-            return Diagnosis(target, m.id, 0.9,
-                             f"The bias gradient has shape {_fmt(got)} instead of ({f},): " + _lower(m.explanation))
-    return None
-
-
-def _forward_shape(got, exp, g_sp, S, K, geom):
-    m = by_id("output-size")
-    if got[:-geom.ndim] != exp[:-geom.ndim]:
-        return None
-    fits = [label for key, label in SIZE_FORMULAS.items()
-            if tuple(out_size(n, k, s, p, d, key) for n, k, s, p, d
-                     in zip(S, K, geom.stride, geom.pad, geom.dilation)) == g_sp]
-    head = f"The output is {_fmt(g_sp)} but should be {_fmt(exp[-geom.ndim:])}"
-    if not fits:
-        return Diagnosis("forward", m.id, 0.6, f"{head}: {_lower(m.explanation)}")
-    return Diagnosis("forward", m.id, 0.9 if len(fits) == 1 else 0.8,
-                     f"{head}, which fits the formula with {' or '.join(fits)}: {_lower(m.explanation)}")
-
-
-def _swap2(shape):
-    return shape[:-2] + shape[-2:][::-1]
-
-
-def _fmt(shape):
-    return "x".join(str(n) for n in shape) if shape else "()"
-
-
-def _lower(sentence):
-    return sentence[:1].lower() + sentence[1:]
+from .shapes import diagnose_shape  # noqa: E402,F401  (re-exported: one home for shape diagnosis)

@@ -1,10 +1,8 @@
 """What the three answers mean together: which function is wrong, and will descent descend?"""
 from __future__ import annotations
 
-from ..vocab import Against, GRADS, Status, Target
-
-WORDS = {"forward": "forward", "grad_input": "input gradient", "grad_filter": "filter gradient",
-         "grad_bias": "bias gradient"}
+from ..vocab import Against, FAILING, GRADS, Status, Target
+from ..checks.problem import extents_equal
 
 
 def _is_value_check(c) -> bool:
@@ -23,9 +21,12 @@ def conclusion(op, outcomes) -> str:
     """A few plain sentences; the seed's 'loss goes down, then up' story when it applies."""
     square_only = _square_only(outcomes)
     # a target that only fails on non-square shapes is judged on the square ones, and said so
-    checks = [c for o in outcomes for c in o.checks
-              if c.target not in square_only or len(set(o.problem.in_spatial)) == 1]
+    checks = [c for c in reported_checks(outcomes) if c.target not in square_only] + \
+        [c for o in outcomes if o.problem.label == "square" for c in o.checks if c.target in square_only]
     names = op.names
+    # a function may be blamed only when one of its own checks failed (one backward serving
+    # several targets is blamed through any of them)
+    guilty = {names.get(c.target, c.target) for c in checks if c.status in FAILING}
     fwd_ok = _status(checks, Target.FORWARD, Against.REFERENCE)
     parts = []
     square_sentence = None
@@ -60,9 +61,14 @@ def conclusion(op, outcomes) -> str:
             case = "both-wrong"
         else:
             case = "disagrees"
+        if names.get(g, g) not in guilty:
+            continue
         who = cases.setdefault(case, [])
-        if names.get(g, g) not in who:          # one backward may serve several gradients
-            who.append(names.get(g, g))
+        label = names.get(g, g)
+        if sum(names.get(t) == label for t in GRADS) > 1:    # one backward serving several gradients
+            label = f"{label}'s {g.replace('_', ' ')}"         # whose verdicts differ: say which one
+        if label not in who:
+            who.append(label)
     for case, who in cases.items():
         w = _join(who)
         one = len(who) == 1
@@ -91,6 +97,20 @@ def conclusion(op, outcomes) -> str:
         parts.append("No forward was bound, so the gradients were compared with the reference only "
                      "(bind one with --forward NAME to also check them against your own forward).")
     return " ".join(parts)
+
+
+def reported_checks(outcomes) -> list:
+    """The checks a run reports: the main problem's, plus new failures on the other variants
+    (pad 0, probes). The square re-check only informs a note, so it never blames anyone."""
+    checks = list(outcomes[0].checks)
+    failing = set(outcomes[0].failing_targets())
+    for o in outcomes[1:]:
+        if o.problem.label == "square":
+            continue
+        new = [c for c in o.checks if c.status in ("fail", "error") and c.target not in failing]
+        checks += new
+        failing |= {c.target for c in new}
+    return checks
 
 
 def _square_only(outcomes) -> list[str]:
@@ -123,6 +143,9 @@ def summary_notes(op, outcomes) -> list[str]:
             notes.append(f"The checks fail only on non-square inputs ({main.problem.describe()}); on a square "
                          f"{'x'.join(map(str, o.problem.in_spatial))} input they pass: look for a swapped "
                          f"height/width (e.g. len(a) where len(a[0]) is meant).")
+    unseen = equal_extents_note(op, main.problem)
+    if unseen:
+        notes.append(unseen)
     for o in outcomes:
         notes += [n for n in o.tolerance_notes if n not in notes]
     if main.fd_mode:
@@ -134,6 +157,32 @@ def summary_notes(op, outcomes) -> list[str]:
             notes.append(f"{op.names.get(target, target)} returned {note} values: results written into an "
                          f"integer array are truncated — create the output with dtype float.")
     return notes
+
+
+UNSEEN_BY_EXTENT = {
+    "input": "input-transposed (rows and columns of the input swapped)",
+    "filter": "filter-transposed and grad-filter-transposed (the filter's axes swapped)",
+    "output": "an output or gradient built with its two axes swapped (reshape(ow, oh))",
+    "output at pad 0": "an output with its axes swapped at pad 0",
+}
+
+
+def equal_extents_note(op, problem) -> str | None:
+    """When the user's own sizes make two extents equal, say which mistakes that hides."""
+    equal = extents_equal(problem.in_spatial, problem.k_spatial, problem.geom) if problem.geom.ndim > 1 else []
+    hidden = [UNSEEN_BY_EXTENT[e] for e in equal if not (e == "output at pad 0" and "output" in equal)]
+    L = op.layout
+    counts = {"N": problem.batch if L.batch else None, "C": problem.channels if L.channels else None,
+              "F": problem.filters if L.channels else None}
+    same = [f"{a}={b}" for i, (a, x) in enumerate(counts.items()) for b, y in list(counts.items())[i + 1:]
+            if x is not None and x == y]
+    if same:
+        hidden.append("a batch, channel or filter axis used in place of another (" + ", ".join(same) + ")")
+    if not hidden:
+        return None
+    what = ", ".join(e for e in equal) or "counts"
+    return (f"the sizes you gave make some extents equal ({what}" + (f"; {', '.join(same)}" if same and equal else "")
+            + f"), so these mistakes cannot show here: {'; '.join(hidden)} — give sizes that differ to check them")
 
 
 def _join(names) -> str:

@@ -6,6 +6,18 @@ import inspect
 from .functions import UserFunction, python_params
 
 
+def as_bindable(fn):
+    """What to bind for a callable handed over in a notebook: `MyConv.apply` is the Function class
+    MyConv (its apply is torch's, the forward/backward are the user's); an nn.Module instance is
+    its class, built afresh from the config like any layer class."""
+    owner = getattr(fn, "__self__", None)
+    if inspect.ismethod(fn) and inspect.isclass(owner) and fn.__name__ == "apply":
+        return owner
+    if not inspect.isclass(fn) and hasattr(fn, "named_parameters") and hasattr(type(fn), "forward"):
+        return type(fn)
+    return fn
+
+
 def describe_callable(name: str, fn) -> UserFunction:
     """A Python callable (a notebook function or class) as the UserFunction the binding reads."""
     params = python_params(fn)
@@ -13,9 +25,16 @@ def describe_callable(name: str, fn) -> UserFunction:
     methods = ()
     if inspect.isclass(fn):
         methods = tuple(n for n, v in vars(fn).items() if callable(v) and not n.startswith("__") or n == "__call__")
-    return UserFunction(name=name, params=params, call=fn, language="python",
-                        file=code.co_filename if code else None, line=code.co_firstlineno if code else None,
-                        is_class=inspect.isclass(fn), methods=methods)
+    file, line = (code.co_filename, code.co_firstlineno) if code else (None, None)
+    try:
+        target = inspect.unwrap(fn) if callable(fn) and not inspect.isclass(fn) else fn
+        source = inspect.getsource(target)
+        if file is None:
+            file, line = inspect.getsourcefile(target), inspect.getsourcelines(target)[1]
+    except (OSError, TypeError, ValueError):
+        source = None
+    return UserFunction(name=name, params=params, call=fn, language="python", file=file, line=line,
+                        is_class=inspect.isclass(fn), methods=methods, source=source)
 
 
 def from_callables(callables: dict) -> dict[str, UserFunction]:

@@ -367,6 +367,9 @@ def _origin(obj) -> str | None:
     if inspect.isclass(obj):
         module = sys.modules.get(obj.__module__)
         return getattr(module, "__file__", None) or "<builtin>"
+    wrapped = getattr(obj, "__wrapped__", None) if callable(obj) and not isinstance(obj, types.ModuleType) else None
+    if inspect.isfunction(wrapped):         # a decorator object (jax.custom_vjp, functools.lru_cache)
+        return wrapped.__code__.co_filename
     return None
 
 
@@ -426,6 +429,8 @@ def _add(found, name, obj, *, imported, roots, module, chain=()) -> None:
             elif _origin(value) is None and _is_namespace(value, roots):
                 _add_namespace(found, f"{name}.{attr}", value, roots, module, depth=2, seen=set())
     elif callable(obj):
+        if not inspect.isfunction(obj) and not inspect.ismethod(obj):
+            extra["wrapper"] = f"{type(obj).__module__}.{type(obj).__qualname__}"
         found[name] = _user_function(name, obj, python_params(obj), extra)
 
 

@@ -223,7 +223,7 @@ def _still_failing(res) -> list[str]:
         if c.status == Status.ERROR:
             out.append(f"{what} (it raises an error)")
         elif c.mismatches is not None and c.total:
-            out.append(f"{what} ({c.mismatches} / {c.total} entries wrong)")
+            out.append(f"{what} ({'at least ' if c.mismatches_lower_bound else ''}{c.mismatches} / {c.total} entries wrong)")
         else:
             out.append(what)
     return out

@@ -164,7 +164,7 @@ def accumulations(facts, stmt_kinds=("tap", "chan", "out", "batch", "fnum", "in"
             continue
         free = [lp for lp in loops if lp.kind in stmt_kinds and not (set(lp.names) & used)]
         if windows and isinstance(t, ast.Subscript) and _moving_window(facts, t):
-            free = free or [lp for lp in loops if lp.kind == "out"]
+            free = free or [lp for lp in loops if lp.kind == "out"] or [lp for lp in loops if lp.kind == "tap"]
         if free:
             out.append((stmt, free))
     return out
@@ -176,6 +176,9 @@ def _moving_window(facts, target):
     for i in idx:
         if isinstance(i, ast.Slice) and has_token(facts, i, "L:out"):
             return True
+        if isinstance(i, ast.Slice) and i.step is not None and facts.toks(i.step) == {"stride"} and \
+                i.lower is not None and has_token(facts, i.lower, "L:tap"):
+            return True                  # col2im: the stride lattice of one tap; lattices of taps overlap
         e = resolve(facts, i)
         if has_token(facts, e, "L:out") and has_token(facts, e, "L:tap"):
             return True

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from .find import find_function, function_facts, python_candidates, source_tree
 from .find import functions_to_search
 from .facts import FILTER_AXES, IN_AXES, axis_kind
-from .queries import (has_token, loop_var_nodes, size_formulas, spatial_indices, stride_products,
+from .queries import (has_token, resolve, loop_var_nodes, size_formulas, spatial_indices, stride_products,
                              strided_windows, upper_only_tests)
-from .rules import adds_one, einsum_spec, is_neg_pad_slice
+from .rules import adds_one, einsum_spec, fixed_crop, is_neg_pad_slice
+from .rules import swapped_allocations, swapped_tap_reads
 
 __all__ = ["Edit", "Candidate", "REWRITES", "EINSUM_REWRITES", "candidates", "apply_edits"]
 
@@ -352,6 +353,74 @@ def _accumulate(facts, t, node):
     return [[Edit(i, i + 1, "+=")]]
 
 
+def _unswap_taps(facts, t, node):
+    """In an input position on axis a, put the tap loop variable of axis a where another axis's is."""
+    if node not in swapped_tap_reads(facts):
+        return []
+    tap_of = {lp.axis: lp.names[0] for lp in facts.loops if lp.kind == "tap" and lp.axis is not None and lp.names}
+    axis = None
+    for r in facts.reads:
+        for a, idx in spatial_indices(facts, r):
+            if r.role == "input" and resolve(facts, idx) is node:
+                axis = a
+    if axis is None or axis not in tap_of:
+        return []
+    edits = [t.replace(n, tap_of[axis]) for n in loop_var_nodes(facts, node, "tap")
+             if n.id != tap_of[axis] and n.id in tap_of.values()]
+    return [edits] if edits else []
+
+
+def _hoist_reset(facts, t, node):
+    """`dx = zeros(..)` inside the loop that accumulates into dx -> the same line just before that loop."""
+    loops = next((lps for st, lps in facts.assigns if st is node), None)
+    if not loops or not isinstance(node, ast.Assign) or getattr(loops[-1].node, "lineno", None) is None:
+        return []
+    loop = loops[-1].node
+    a, b = t.span(node)
+    line_start, line_end = t.starts[node.lineno - 1], t.starts[node.end_lineno]
+    rest = t.source[b:line_end]
+    js = facts.language != "python"
+    if t.source[line_start:a].strip() or rest.strip() not in ("", ";"):
+        return []                                   # not alone on its line: leave it to a person
+    indent = t.source[t.starts[loop.lineno - 1]:t.offset(loop.lineno, loop.col_offset)]
+    if indent.strip():
+        return []
+    text = t.source[a:b] + (";" if js and not t.source[a:b].rstrip().endswith(";") else "")
+    at = t.offset(loop.lineno, loop.col_offset)
+    return [[Edit(at, at, text + "\n" + indent), Edit(line_start, line_end, "")]]
+
+
+def _floor_not_round(facts, t, node):
+    """Math.round(a / s) -> Math.floor(a / s); Python round(a / s) -> (a) // (s): the size floors."""
+    out = []
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or getattr(call.func, "lineno", None) is None:
+            continue
+        name = t.seg(call.func)
+        if name in ("Math.round", "Math.ceil"):
+            out.append([t.replace(call.func, "Math.floor")])
+        elif name in ("round", "np.round", "math.ceil", "np.ceil", "ceil") and len(call.args) == 1 \
+                and isinstance(call.args[0], ast.BinOp) and isinstance(call.args[0].op, ast.Div):
+            a = call.args[0]
+            out.append([t.replace(call, f"(({t.seg(a.left)}) // ({t.seg(a.right)}))")])
+    return out
+
+
+def _swap_extents(facts, t, node):
+    """An output allocated as (.., OW, OH) when the sizes were computed as OH, OW: swap them back
+    (alone, or with the loops ranging over them)."""
+    tuples = swapped_allocations(facts)
+    if not tuples:
+        return []
+    second, first = tuples[0].elts[-2].id, tuples[0].elts[-1].id
+    alloc = [e for n in tuples for e in (t.replace(n.elts[-2], first), t.replace(n.elts[-1], second))]
+    ranges = [t.replace(n.args[0], second if n.args[0].id == first else first) for n in ast.walk(facts.func)
+              if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "range" and len(n.args) == 1
+              and isinstance(n.args[0], ast.Name) and n.args[0].id in (first, second)
+              and getattr(n, "lineno", None) is not None]
+    return [alloc, alloc + ranges]
+
+
 def _size_formula(facts, t, node):
     """Output size: add the missing + 1, or the missing 2 * p next to the input size."""
     value = node.value
@@ -463,7 +532,7 @@ def _crop(facts, t, node):
     for k, e in enumerate(elts):
         if not isinstance(e, ast.Slice):
             continue
-        if is_neg_pad_slice(facts, e) or (e.lower is None and e.upper is not None and has_token(facts, e.upper, "D:")):
+        if is_neg_pad_slice(facts, e) or fixed_crop(e) or (e.lower is None and e.upper is not None and has_token(facts, e.upper, "D:")):
             axis = _slice_axis(facts, elts, k)
             size = facts.size_name("input", axis) if axis is not None else None
             if e.lower is None:
@@ -501,18 +570,18 @@ REWRITES = {
     "negative-index-wraparound": (_lower_bound,),
     "stride-ignored": (_scale_output,),
     "overwrite-not-accumulate": (_accumulate,),
-    "output-size": (_size_formula,),
+    "output-size": (_size_formula, _floor_not_round, _swap_extents),
     "channels-not-summed": (_sum_channels,),
     "bias-missing": (_add_bias,),
     "grad-filter-stride-ignored": (_scale_output,),
     "grad-filter-padding-ignored": (_subtract_pad,),
-    "grad-filter-transposed": (_swap_axes,),
+    "grad-filter-transposed": (_swap_axes, _unswap_taps),
     "grad-filter-not-summed-over-batch": (_batch_sum,),
     "grad-filter-wraparound": (_lower_bound,),
     "grad-input-filter-not-flipped": (_rotate_filter,),
     "grad-input-stride-ignored": (_scale_output,),
     "grad-input-padding-offset": (_pad_offset,),
-    "grad-input-overwrite-not-accumulate": (_accumulate,),
+    "grad-input-overwrite-not-accumulate": (_accumulate, _hoist_reset),
     "grad-input-wraparound": (_lower_bound,),
     "grad-input-unpad-empty-at-pad0": (_crop,),
     "grad-bias-not-summed": (_batch_sum,),

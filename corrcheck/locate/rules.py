@@ -13,7 +13,7 @@ from .queries import (accumulations, has_token, loop_var_nodes, position_exprs, 
                              size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
 from ..vocab import Target
 
-__all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice"]
+__all__ = ["RULES", "einsum_spec", "adds_one", "is_neg_pad_slice", "swapped_tap_reads", "fixed_crop"]
 
 
 def _r_filter_by_output(facts, target):
@@ -34,6 +34,21 @@ def _transposed(facts, role, write):
                 hits.append(r.node)
                 break
     return hits + _einsum_swaps(facts)
+
+
+def swapped_tap_reads(facts, role="input"):
+    """Position expressions of `role` reads on axis a that use the tap loop of another axis
+    (r = y*s + j - p with j the column tap): the taps swapped, at any filter shape."""
+    hits = []
+    for r in facts.reads:
+        if r.role != role or r.write:
+            continue
+        for axis, idx in spatial_indices(facts, r):
+            e = resolve(facts, idx)
+            taps = {int(t.split(":")[2]) for t in facts.toks(e) if t.startswith("L:tap:") and t.split(":")[2] != "-"}
+            if taps and axis not in taps and e not in hits:
+                hits.append(e)
+    return hits
 
 
 def _einsum_swaps(facts):
@@ -129,8 +144,51 @@ def _r_wrap(facts, target):
 
 def _r_overwrite(facts, target):
     if target == Target.FORWARD:
-        return [s for s, free in accumulations(facts, ("tap", "chan"))]
-    return [s for s, free in accumulations(facts, ("fnum",), windows=True)]
+        return [s for s, free in accumulations(facts, ("tap", "chan"))] + _lattice_writes(facts)
+    return ([s for s, free in accumulations(facts, ("fnum",), windows=True)] + _lattice_writes(facts)
+            + _reset_in_loop(facts))
+
+
+def _lattice_writes(facts):
+    """`img[.., y:y_max:stride, ..] = col[..]` in a loop over y (col2im): the stride lattices of
+    different loop values overlap when the stride is smaller than the window, so = loses terms."""
+    hits = []
+    for stmt, loops in facts.assigns:
+        if not isinstance(stmt, ast.Assign) or not loops or len(stmt.targets) != 1:
+            continue
+        t = stmt.targets[0]
+        if not isinstance(t, ast.Subscript):
+            continue
+        names = {n for lp in loops for n in lp.names}
+        idx = t.slice.elts if isinstance(t.slice, ast.Tuple) else [t.slice]
+        if any(isinstance(i, ast.Slice) and i.step is not None and "stride" in facts.toks(i.step)
+               and isinstance(i.lower, ast.Name) and i.lower.id in names for i in idx):
+            hits.append(stmt)
+    return hits
+
+
+def _reset_in_loop(facts):
+    """`dx = zeros(..)` inside a loop that later adds into dx: every pass restarts the sum, so only
+    the last pass (the last filter) survives."""
+    hits = []
+    for stmt, loops in facts.assigns:
+        if not isinstance(stmt, ast.Assign) or not loops or len(stmt.targets) != 1 or \
+                not isinstance(stmt.targets[0], ast.Name) or not isinstance(stmt.value, (ast.Call, ast.List)):
+            continue
+        name = stmt.targets[0].id
+        if any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(stmt.value)):
+            continue
+        inner = [s for s, lps in facts.assigns if len(lps) > len(loops) and lps[:len(loops)] == loops
+                 and isinstance(s, ast.AugAssign) and _base_name(s.target) == name]
+        if inner:
+            hits.append(stmt)
+    return hits
+
+
+def _base_name(t):
+    while isinstance(t, ast.Subscript):
+        t = t.value
+    return t.id if isinstance(t, ast.Name) else None
 
 
 def _r_output_size(facts, target):
@@ -139,7 +197,20 @@ def _r_output_size(facts, target):
     lacking = [s for s in forms if "pad" not in facts.toks(s.value) or not adds_one(s.value)]
     text = [ast.get_source_segment(facts.source, s.value) for s in forms]
     twins = [s for i, s in enumerate(forms) if text[i] in text[:i]]
-    return lacking + twins + [s for s in forms if s not in lacking and s not in twins]
+    swapped = swapped_allocations(facts, forms)
+    return swapped + lacking + twins + [s for s in forms if s not in lacking and s not in twins]
+
+
+def swapped_allocations(facts, forms=None):
+    """Tuples (.., OW, OH) naming the size variables in the other order than they were computed."""
+    forms = size_formulas(facts) if forms is None else forms
+    names = [st.targets[0].id for st in forms
+             if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)]
+    if len(names) < 2:
+        return []
+    first, second = names[-2], names[-1]
+    return [n for n in ast.walk(facts.func) if isinstance(n, (ast.Tuple, ast.List)) and len(n.elts) >= 2
+            and all(isinstance(e, ast.Name) for e in n.elts[-2:]) and [e.id for e in n.elts[-2:]] == [second, first]]
 
 
 def adds_one(expr):
@@ -206,7 +277,20 @@ def _r_pad_offset(facts, target):
             if any(isinstance(x, ast.Slice) and x.lower is None and x.upper is not None and x.step is None
                    and has_token(facts, x.upper, "D:") for x in sls):
                 hits.append(node)
-    return hits + _r_pad_sign(facts, target) + _r_padding_ignored(facts, target)
+    return _fixed_crops(facts) + hits + _r_pad_sign(facts, target) + _r_padding_ignored(facts, target)
+
+
+def fixed_crop(x):
+    """A slice a:-a with a number (dxp[1:-1]): a crop right at one padding only."""
+    return (isinstance(x, ast.Slice) and isinstance(x.lower, ast.Constant) and isinstance(x.lower.value, int)
+            and x.lower.value > 0 and isinstance(x.upper, ast.UnaryOp) and isinstance(x.upper.op, ast.USub)
+            and isinstance(x.upper.operand, ast.Constant) and x.upper.operand.value == x.lower.value
+            and x.step is None)
+
+
+def _fixed_crops(facts):
+    return [n for n in ast.walk(facts.func) if isinstance(n, ast.Subscript) and any(
+        fixed_crop(x) for x in (n.slice.elts if isinstance(n.slice, ast.Tuple) else [n.slice]))]
 
 
 def _r_unpad(facts, target):
@@ -253,7 +337,7 @@ RULES = {
     "bias-missing": _r_bias_missing,
     "grad-filter-stride-ignored": _r_stride_ignored,
     "grad-filter-padding-ignored": _r_padding_ignored,
-    "grad-filter-transposed": lambda f, t: _transposed(f, "filter", True),
+    "grad-filter-transposed": lambda f, t: _transposed(f, "filter", True) + swapped_tap_reads(f),
     "grad-filter-not-summed-over-batch": _r_batch_sum(FILTER_GRAD_WORDS),
     "grad-filter-wraparound": _r_wrap,
     "grad-input-filter-not-flipped": _r_not_flipped,

@@ -17,7 +17,8 @@ from rich.terminal_theme import TerminalTheme
 from ..errors import UsageError
 from .console import CI_WIDTH
 
-__all__ = ["EXPORT_SUFFIXES", "HTML_THEME", "check_export_path", "wraps_long_lines", "recording_console", "save"]
+__all__ = ["EXPORT_SUFFIXES", "HTML_THEME", "check_export_path", "wraps_long_lines", "recording_console", "save",
+           "html_fragment"]
 
 EXPORT_SUFFIXES = (".html", ".htm", ".svg", ".txt")
 
@@ -104,3 +105,16 @@ def save(console: Console, path) -> None:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write the report to {str(path)!r}: {exc.strerror or exc}") from None
+
+
+# A notebook cell shows a fragment, not a page: inline styles (no <style> block to clash with the
+# notebook's), the same theme and wrapping as the saved .html report.
+_FRAGMENT_FORMAT = ('<pre class="corrcheck" style="font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, '
+                    'monospace; line-height: normal; white-space: pre-wrap; overflow-wrap: anywhere; '
+                    'color: {foreground}; background-color: {background}; padding: 8px 12px">'
+                    '<code style="font-family:inherit">{code}</code></pre>')
+
+
+def html_fragment(console: Console) -> str:
+    """What `console` recorded as one self-contained <pre> (Jupyter's _repr_html_)."""
+    return console.export_html(code_format=_FRAGMENT_FORMAT, theme=HTML_THEME, inline_styles=True)

@@ -29,7 +29,7 @@ from rich.text import Text
 from ..geometry import format_axes, format_pad
 from .console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make_console, print_error,
                              print_part, progress_reporter)
-from .export import check_export_path, recording_console, save, wraps_long_lines
+from .export import check_export_path, html_fragment, recording_console, save, wraps_long_lines
 from .grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
 from ..vocab import Against, FAILING, Status, Target, Verdict
 
@@ -87,6 +87,15 @@ def plain_text(result, verbosity: int = NORMAL) -> str:
 def export(result, path, verbosity: int = NORMAL) -> None:
     """Save the report, the reproducing command and the small failing inputs as .html/.svg/.txt."""
     export_sections([(None, result)], path, verbosity)
+
+
+def html(result, verbosity: int = NORMAL) -> str:
+    """The report as an HTML fragment, as `--report x.html` draws it (a notebook shows a RunResult so)."""
+    console = recording_console()
+    for part in _sections(result, max(verbosity, NORMAL), reproduce=True):
+        print_part(console, part)
+    console.print(verdict_line(result), soft_wrap=True)
+    return html_fragment(console)
 
 
 def export_sections(sections, path, verbosity: int = NORMAL) -> None:
@@ -237,7 +246,7 @@ def _summary(result, verbosity: int) -> Table:
         if verbosity >= VERBOSE and check.mode:
             against += f" ({check.mode})"
         if check.mismatches is not None and check.total:
-            mismatched = Text(mismatch_words(check.mismatches, check.total))
+            mismatched = Text(mismatch_words(check.mismatches, check.total, check.mismatches_lower_bound))
         else:   # the headline of the message ("raised ValueError"); the whole of it is below
             words = headline(check.message, result.bound) if check.status in (Status.ERROR, Status.SKIPPED) else ""
             mismatched = Text(words, no_wrap=True, overflow="ellipsis", justify="left")
@@ -273,9 +282,14 @@ def headline(message: str | None, bound: dict | None = None) -> str:
     return text
 
 
-def mismatch_words(mismatches: int, total: int) -> str:
-    """numpy.testing's wording: '7 / 9 (77.8%)'."""
-    return f"{mismatches} / {total} ({100.0 * mismatches / total:.3g}%)"
+def mismatch_words(mismatches: int, total: int, lower_bound: bool = False) -> str:
+    """numpy.testing's wording: '7 / 9 (77.8%)'; 'at least 7 / 90 (7.78%)' when group testing stopped early."""
+    return ("at least " if lower_bound else "") + f"{mismatches} / {total} ({100.0 * mismatches / total:.3g}%)"
+
+
+def _count(check) -> str:
+    """'46 / 56' or 'at least 46 / 56'."""
+    return ("at least " if check.mismatches_lower_bound else "") + f"{check.mismatches} / {check.total}"
 
 
 def _val(value) -> str:
@@ -298,7 +312,7 @@ def _check_details(check, verbosity: int, brief: bool = False) -> Group:
             lines = ["…"] + lines[-15:]
         parts.append(Text("\n".join(lines), style="red"))
     if check.mismatches is not None and check.total:
-        parts.append(Text(f"Mismatched elements: {mismatch_words(check.mismatches, check.total)}"))
+        parts.append(Text(f"Mismatched elements: {mismatch_words(check.mismatches, check.total, check.mismatches_lower_bound)}"))
     if check.max_abs_error is not None and check.status == Status.FAIL:
         parts.append(Text(f"Max absolute difference: {num(check.max_abs_error)}"))
     if brief:
@@ -543,7 +557,7 @@ def verdict_line(result) -> Text:
                 # "…and with finite differences at 46 / 56": one clause per target, not a repeat
                 first = by_target[check.target]
                 reasons[first] += (f" and with {check.against.replace('_', ' ')} at "
-                                   f"{check.mismatches} / {check.total}"
+                                   f"{_count(check)}"
                                    + (f" {check.config_note}" if check.config_note else ""))
             else:
                 by_target[check.target] = len(reasons)
@@ -588,5 +602,5 @@ def _failure_words(check) -> str:
         unit = ("cell", "cells") if check.target == Target.FORWARD else ("entry", "entries")
         unit = unit[check.total != 1]
         against = AGAINST_WORDS.get(check.against, check.against)
-        return f"{check.target} disagrees with {against} at {check.mismatches} / {check.total} {unit}{note}"
+        return f"{check.target} disagrees with {against} at {_count(check)} {unit}{note}"
     return f"{check.target}{note}: {check.message or check.status}"

@@ -1,0 +1,222 @@
+"""Never accuse correct code (issue 14): each class of false verdict, on our own learner-style files."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from clihelp import run_json
+
+HERE = Path(__file__).resolve().parent / "fixtures" / "trust"
+
+
+def _lines_of(source: str, name: str) -> range:
+    """Line numbers (1-based) of one top-level def."""
+    lines = source.splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith(f"def {name}("))
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("def ")), len(lines))
+    return range(start + 1, end + 1)
+
+
+# ---- 1. only a function with a failing check is blamed -------------------------------------
+
+def test_conclusion_blames_only_the_failing_gradient():
+    proc, doc = run_json("run", HERE / "separate_backward_filter_scaled.py")
+    assert proc.returncode == 1
+    failing = {c["target"] for c in doc["checks"] if c["status"] != "pass"}
+    assert failing == {"grad_filter"}
+    assert "correlate_backward_filter" in doc["conclusion"]
+    assert "correlate_backward_input" not in doc["conclusion"]
+
+
+def test_fix_never_edits_the_passing_function(tmp_path):
+    src = (HERE / "separate_backward_filter_stride_ignored.py").read_text()
+    f = tmp_path / "learner.py"
+    f.write_text(src)
+    proc, doc = run_json("run", f, "--fix", timeout=300)
+    assert proc.returncode == 1
+    assert "correlate_backward_input" not in doc["conclusion"]
+    fix = doc["fix"]
+    assert fix["verified"], fix
+    touched = set()
+    for m in re.finditer(r"^@@ -(\d+),(\d+)", fix["diff"], flags=re.M):
+        start, count = int(m.group(1)), int(m.group(2))
+        body = fix["diff"][m.end():].split("\n@@")[0].splitlines()[1:]
+        line = start
+        for row in body:
+            if row.startswith("-"):
+                touched.add(line)
+            if not row.startswith("+"):
+                line += 1
+    assert touched and touched <= set(_lines_of(src, "correlate_backward_filter"))
+
+
+# ---- 2. nothing conv-like is a bind error, not a FAIL ---------------------------------------
+
+@pytest.mark.parametrize("name", ["helpers_no_conv", "helpers_forward_by_position", "dense_pair"])
+def test_no_convolution_is_a_bind_error_naming_what_was_seen(name):
+    proc, doc = run_json("run", HERE / f"{name}.py", "--stride", "2", "--pad", "1")
+    assert proc.returncode == 2, doc.get("conclusion")
+    assert doc["error"]["kind"] == "bind"
+    msg = doc["error"]["message"]
+    assert "looks like a convolution" in msg and "looked for" in msg
+    assert "cross_entropy" in msg or "dense_forward" in msg          # the functions it saw
+    assert msg.count(". ") == 0                                     # one sentence
+
+
+def test_a_positional_binding_earns_it_by_behaving_like_a_convolution():
+    proc, doc = run_json("run", HERE / "plain_names_conv.py")
+    assert proc.returncode == 0, doc
+    assert doc["bound"]["forward"] == "apply"
+
+
+# ---- 4. free sizes are chosen so no two extents coincide --------------------------------------
+
+@pytest.mark.parametrize("flags", [["--input-size", "8x6", "--pad", "1"], [], ["--stride", "1", "--pad", "0"],
+                                   ["--stride", "3", "--pad", "1"], ["--stride", "2", "--pad", "2"]])
+def test_a_transposed_output_cannot_pass_by_equal_extents(flags):
+    proc, doc = run_json("run", HERE / "forward_output_transposed.py", *flags)
+    assert proc.returncode == 1, doc.get("notes")
+
+
+@pytest.mark.parametrize("stride", [1, 2, 3])
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_free_extents_are_pairwise_distinct(stride, pad):
+    from corrcheck.binding.layouts import LAYOUTS
+    from corrcheck.checks.problem import build_problem, extents_equal, pad0_variant
+    from corrcheck.config import RunConfig
+    for layout in ("hw", "nchw", "nhwc", "ncdhw"):
+        cfg = RunConfig(files=("x.py",), stride=stride, pad=pad).validate()
+        p = build_problem(cfg, LAYOUTS[layout].spatial, LAYOUTS[layout])
+        assert extents_equal(p.in_spatial, p.k_spatial, p.geom) == [], (layout, p.describe())
+        p0 = pad0_variant(p)
+        if p0 is not None:
+            assert len(set(p0.out_spatial)) == len(p0.out_spatial)
+        if LAYOUTS[layout].batch:
+            assert len({p.batch, p.channels, p.filters}) == 3
+    cfg = RunConfig(files=("x.py",), stride=stride, pad=pad, channels=2, filters=3).validate()
+    p = build_problem(cfg, 2, LAYOUTS["nchw"])
+    assert (p.channels, p.filters) == (2, 3) and p.batch not in (2, 3)
+
+
+def test_sizes_the_user_forces_equal_get_a_note():
+    proc, doc = run_json("run", HERE / "forward_output_transposed.py", "--input-size", "7x7", "--filter-size", "3x3")
+    assert proc.returncode == 0
+    note = next(n for n in doc["notes"] if "cannot show" in n)
+    assert "input-transposed" in note and "filter-transposed" in note
+
+
+# ---- 7. a group-testing count is exact, or said to be a lower bound ---------------------------
+
+def test_group_testing_count_is_exact_when_affordable():
+    proc, doc = run_json("run", HERE / "layer_grad_input_scaled.py")
+    assert proc.returncode == 1
+    by = {(c["target"], c["against"]): c for c in doc["checks"]}
+    ref, fd = by[("grad_input", "reference")], by[("grad_input", "finite_differences")]
+    assert fd["mismatches"] == ref["mismatches"] > 200
+    assert not fd.get("mismatches_lower_bound")
+
+
+def test_group_testing_count_is_a_lower_bound_when_it_stops_early(monkeypatch):
+    import corrcheck.checks.suite as suite
+    from corrcheck.api import check
+    from corrcheck.report.sections import _failure_words, _check_details  # noqa: F401
+    monkeypatch.setattr(suite, "EXACT_SECONDS", 0.0)
+    res = check(str(HERE / "layer_grad_input_scaled.py"))
+    ref = next(c for c in res.checks if c.target == "grad_input" and c.against == "reference")
+    fd = next(c for c in res.checks if c.target == "grad_input" and c.against == "finite_differences")
+    assert fd.mismatches < ref.mismatches
+    assert fd.mismatches_lower_bound and isinstance(fd.mismatches, int)
+    assert f"at least {fd.mismatches}" in fd.message
+    doc = res.to_dict()
+    row = next(c for c in doc["checks"] if c["target"] == "grad_input" and c["against"] == "finite_differences")
+    assert row["mismatches_lower_bound"] is True and isinstance(row["mismatches"], int)
+    assert f"at least {fd.mismatches} / {fd.total}" in _failure_words(fd)
+
+
+# ---- 6. a raise that another admissible calling form avoids is corrcheck's, not the user's ----
+
+@pytest.mark.parametrize("flags", [[], ["--layout", "nhwc"], ["--stride", "1", "--pad", "0"],
+                                   ["--stride", "3", "--pad", "2", "--input-size", "9x7"]])
+def test_tensorflow_style_nhwc_hwio_with_int_strides_passes(flags):
+    proc, doc = run_json("run", HERE / "tf_style_nhwc.py", *flags)
+    assert proc.returncode == 0, [c.get("message") for c in doc.get("checks", [])] or doc.get("error")
+    assert doc["config"]["layout"] == "nhwc"
+    assert set(doc["bound"]) == {"forward", "grad_input", "grad_filter"}
+
+
+def test_tensorflow_style_bug_is_still_found():
+    proc, doc = run_json("run", HERE / "tf_style_nhwc_grad_filter_transposed.py")
+    assert proc.returncode == 1
+    failing = {c["target"] for c in doc["checks"] if c["status"] != "pass"}
+    assert failing == {"grad_filter"}
+    assert "conv2d_nhwc_backprop_input" not in doc["conclusion"]
+
+
+# ---- 5. flat row-major arrays with explicit extents ------------------------------------------
+
+JS = Path(__file__).resolve().parent / "js_files" / "trust"
+
+
+@pytest.mark.parametrize("path", [HERE / "flat_extents.py", JS / "flat_extents.js"])
+def test_flat_arrays_with_extents_bind_as_a_flat_layout(path):
+    proc, doc = run_json("run", path, "--stride", "2", "--pad", "1")
+    assert proc.returncode == 0, doc.get("conclusion") or doc.get("error")
+    assert doc["config"]["layout"] == "hw"
+    assert any("flat row-major" in n for n in doc["notes"])
+    assert set(doc["bound"]) == {"forward", "grad_input", "grad_filter"}
+
+
+def test_flat_arrays_read_the_wrong_way_fail():
+    proc, doc = run_json("run", HERE / "flat_extents_column_major_read.py", "--stride", "1", "--pad", "0")
+    assert proc.returncode == 1
+    assert {c["target"] for c in doc["checks"] if c["status"] != "pass"} >= {"forward"}
+
+
+def test_flat_parameter_that_cannot_be_placed_is_named():
+    proc, doc = run_json("run", JS / "flat_unplaceable.js")
+    assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
+    assert "blend" in doc["error"]["message"] and "could not place" in doc["error"]["message"]
+
+
+# ---- 3. objects that carry the numbers -------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("flags", [[], ["--forward", "ConvLayer"], ["--stride", "1", "--pad", "0"],
+                                   ["--stride", "3", "--pad", "2"]])
+def test_volume_object_library_is_read_natively(flags):
+    proc, doc = run_json("run", JS / "convnet_lib.js", *flags)
+    assert proc.returncode == 0, doc.get("error") or doc.get("conclusion")
+    assert doc["bound"]["forward"] == "convnet.ConvLayer.forward"
+    assert {"grad_input", "grad_filter", "grad_bias"} <= set(doc["bound"])
+    if not flags:
+        assert any("picked among" in n and "FullyConnLayer" in n for n in doc["notes"])
+
+
+def test_volume_object_library_bug_is_found_in_the_filter_gradient():
+    proc, doc = run_json("run", JS / "convnet_lib_bug.js")
+    assert proc.returncode == 1
+    assert {c["target"] for c in doc["checks"] if c["status"] != "pass"} == {"grad_filter"}
+
+
+@pytest.mark.parametrize("flags", [[], ["--forward", "ConvLayer"]])
+def test_the_example_volume_library_needs_no_adapter(flags):
+    proc, doc = run_json("run", ROOT / "examples" / "adapters" / "vol_library.js", *flags)
+    assert proc.returncode == 0, doc.get("error") or doc.get("conclusion")
+
+
+def test_data_shape_records_and_data_wrappers_are_read():
+    proc, doc = run_json("run", HERE / "records_data_shape.py")
+    assert proc.returncode == 0, doc.get("error") or doc.get("conclusion")
+    assert set(doc["bound"]) == {"forward", "grad_input"}
+
+
+@pytest.mark.parametrize("path", [HERE / "returns_opaque_object.py", JS / "returns_record.js"])
+def test_an_unreadable_result_object_is_exit_2_not_a_fail(path):
+    proc, doc = run_json("run", path, "--stride", "2", "--pad", "1")
+    assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
+    msg = doc["error"]["message"]
+    assert "cannot read" in msg and "Your code has another shape?" in msg
