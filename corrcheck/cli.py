@@ -22,7 +22,7 @@ import typer.core
 
 from . import __version__
 from .errors import ConfigError, CorrcheckError, LoadError, UsageError
-from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, Verdict
+from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, OP_CHOICES, Verdict
 
 try:                                    # Typer 0.2x ships its own copy of Click
     from typer._click.exceptions import ClickException
@@ -40,12 +40,7 @@ Layout = Enum("Layout", [(name, name) for name in LAYOUT_CHOICES], type=str)
 Device = Enum("Device", [(d, d) for d in DEVICE_CHOICES], type=str)
 
 
-class Op(str, Enum):
-    correlate = "correlate"
-    convolve = "convolve"
-    transpose = "transpose"
-    maxpool = "maxpool"
-    avgpool = "avgpool"
+Op = Enum("Op", [(o, o) for o in OP_CHOICES], type=str)
 
 
 BINDING, GEOMETRY, SHAPES, CHECKING, OUTPUT = "Binding", "Geometry", "Shapes", "Checking", "Output"

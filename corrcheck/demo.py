@@ -17,6 +17,7 @@ from . import reference
 from .binding.layouts import LAYOUTS
 from .checks.problem import build_problem
 from .runner import run
+from .vocab import Op
 
 DEMO_DIR = Path(__file__).parent / "demo_files"
 BUGGY, FIXED = DEMO_DIR / "seed_buggy.py", DEMO_DIR / "seed_fixed.py"
@@ -68,9 +69,9 @@ def loss_curve(path: Path, cfg, steps: int = STEPS) -> list[float]:
 
 OP_DEMOS = {
     # op: (file stem, what the learner wrote, what slipped)
-    "transpose": ("transpose", "a decoder's hand-written transposed convolution",
+    Op.TRANSPOSE: ("transpose", "a decoder's hand-written transposed convolution",
                   "the stride multiplies the filter tap instead of the input position"),
-    "maxpool": ("maxpool", "a hand-written max pooling layer",
+    Op.MAXPOOL: ("maxpool", "a hand-written max pooling layer",
                 "the backward routes each gradient to the window offset without the stride"),
 }
 

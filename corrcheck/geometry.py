@@ -21,11 +21,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .errors import ConfigError
-
-OPS = ("correlate", "convolve")
-WINDOW_OPS = ("transpose", "maxpool", "avgpool")     # the other strided-window ops
-POOL_OPS = ("maxpool", "avgpool")
-ALL_OPS = OPS + WINDOW_OPS
+from .vocab import DENSE_OPS as OPS, OP_CHOICES as ALL_OPS, POOL_OPS, WINDOW_OPS, Op  # noqa: F401 (the reference reads Op here)
 
 PAD_MODES = ("same", "valid")
 
@@ -55,7 +51,7 @@ class Geometry:
     def out_shape(self, in_spatial, k_spatial) -> tuple[int, ...]:
         """Output spatial shape; raises ConfigError when the filter does not fit."""
         in_spatial, k_spatial = tuple(in_spatial), tuple(k_spatial)
-        if self.op == "transpose":
+        if self.op == Op.TRANSPOSE:
             return transposed_out_shape(in_spatial, k_spatial, self)
         if self.is_pool:
             return pool_out_shape(in_spatial, k_spatial, self)
@@ -104,7 +100,7 @@ class Geometry:
             + ("" if self.groups == 1 else f", groups {self.groups}")
             + ("" if not any(self.output_padding) else f", output padding {format_axes(self.output_padding)}")
             + (", ceil mode" if self.ceil_mode else "")
-            + (", count include pad" if self.count_include_pad and self.op == "avgpool" else "")
+            + (", count include pad" if self.count_include_pad and self.op == Op.AVGPOOL else "")
         )
 
 
@@ -354,15 +350,15 @@ def _window_options(op, ndim, dil_t, groups, output_padding, ceil_mode, count_in
     if groups < 1:
         raise ConfigError(f"groups must be at least 1, got {groups}")
     op_pad = per_axis(output_padding, ndim, "output padding", 0)
-    if any(op_pad) and op != "transpose":
+    if any(op_pad) and op != Op.TRANSPOSE:
         raise ConfigError("output padding belongs to --op transpose")
     if ceil_mode and op not in POOL_OPS:
         raise ConfigError("ceil mode belongs to --op maxpool or avgpool")
-    if count_include_pad and op != "avgpool":
+    if count_include_pad and op != Op.AVGPOOL:
         raise ConfigError("count include pad belongs to --op avgpool")
     if groups > 1 and op in POOL_OPS:
         raise ConfigError("pooling has no groups (every channel is pooled on its own)")
-    if op == "avgpool" and any(d != 1 for d in dil_t):
+    if op == Op.AVGPOOL and any(d != 1 for d in dil_t):
         raise ConfigError("average pooling has no dilation")
     if op in ("correlate", "convolve") and groups == 1:
         return {}

@@ -25,7 +25,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from corrcheck.geometry import ConfigError, Geometry, window_geometry
+from corrcheck.geometry import ConfigError, Geometry, Op, window_geometry
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_filter",
            "transpose_forward", "transpose_grad_input", "transpose_grad_filter",
@@ -291,8 +291,8 @@ def pool_forward(x, k_spatial, *, geometry: Geometry):
     out_spatial = g.out_shape(x.shape[2:], k_spatial)
     a = x
     for axis, (k, o) in enumerate(zip(k_spatial, out_spatial)):
-        a = _reduce_axis(a, axis, k, o, _axis_geometry(g, axis), g.op == "maxpool")
-    if g.op == "maxpool":
+        a = _reduce_axis(a, axis, k, o, _axis_geometry(g, axis), g.op == Op.MAXPOOL)
+    if g.op == Op.MAXPOOL:
         return a
     return a / _divisor(x.shape[2:], out_spatial, k_spatial, g)
 
@@ -303,7 +303,7 @@ def pool_grad_input(dout, x, k_spatial, *, geometry: Geometry):
     g = geometry
     k_spatial = tuple(int(k) for k in k_spatial)
     out_spatial = tuple(dout.shape[2:])
-    if g.op == "avgpool":
+    if g.op == Op.AVGPOOL:
         a = dout / _divisor(x.shape[2:], out_spatial, k_spatial, g)
         for axis in reversed(range(len(k_spatial))):
             a = _spread_axis(a, axis, k_spatial[axis], x.shape[2 + axis], _axis_geometry(g, axis))

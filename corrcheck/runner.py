@@ -25,7 +25,7 @@ from .loader.files import load_namespace
 from .locate.find import locate_all
 from .rerun import reproduce_command
 from .result import ErrorInfo, RunResult
-from .vocab import Convention, FAILING, Status, Verdict
+from .vocab import Convention, FAILING, Op, Status, Verdict
 
 
 def config_dict(cfg: RunConfig, op, problem) -> dict:
@@ -142,7 +142,7 @@ def _as_transposed(cfg, ns, language, sources, t0):
     from .errors import UserCallError
     from .window_runner import run_window
     try:
-        res = run_window(cfg.replace(op="transpose", fix=False), ns, language, sources or {}, t0)
+        res = run_window(cfg.replace(op=Op.TRANSPOSE, fix=False), ns, language, sources or {}, t0)
     except (CorrcheckError, ConfigError, UserCallError):
         return None
     if res.verdict != "pass":

@@ -20,8 +20,9 @@ from .diagnosis import catalogue_ops
 from .errors import BindError, UserCallError
 from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
+from .vocab import POOL_OPS, Op
 
-POOL = ("maxpool", "avgpool")
+POOL = POOL_OPS
 DEFAULT_INPUT = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}
 DEFAULT_KERNEL = {1: (3,), 2: (3, 2), 3: (3, 2, 2)}
 TRANSPOSE_INPUT = {1: (5,), 2: (4, 3), 3: (3, 3, 2)}
@@ -36,7 +37,7 @@ def _short(fn) -> str:
 
 def wants_window_path(cfg, ns) -> bool:
     """True when --op/--groups or the names in the files say this is one of the new layers."""
-    if cfg.op in ("transpose",) + POOL or (cfg.groups or 1) > 1:
+    if cfg.op in (Op.TRANSPOSE,) + POOL_OPS or (cfg.groups or 1) > 1:
         return True
     if cfg.op != "correlate" or cfg.forward:
         return False
@@ -47,7 +48,7 @@ def wants_window_path(cfg, ns) -> bool:
     # a library with a dense convolution beside its pooling layer keeps the dense check unless --op says
     dense = [f for f in ns.values() if re.search(r"conv|corr", _short(f), re.I)
              and not any(p.search(_short(f)) for _, p in OP_WORDS)]
-    return not dense or op == "transpose" or (cfg.groups or 0) > 1 or _grouped_names(ns)
+    return not dense or op == Op.TRANSPOSE or (cfg.groups or 0) > 1 or _grouped_names(ns)
 
 
 def _grouped_names(ns) -> bool:
@@ -165,7 +166,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size else \
         ((3,) * ndim if convention == "layer" else DEFAULT_KERNEL[ndim])
     n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
-        (TRANSPOSE_INPUT if op == "transpose" else DEFAULT_INPUT)[ndim]
+        (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[ndim]
     # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
     if groups_hint == 0:
         channels = cfg.channels or 3
@@ -175,7 +176,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         groups = groups_hint or 1
         # C/G = 3 > F/G = 2: a group offset counted in filters stays inside the input and shows
         channels = cfg.channels or (3 * groups if groups > 1 else 3)
-        filters = cfg.filters or (2 * groups if groups > 1 else (2 if op == "transpose" else 4))
+        filters = cfg.filters or (2 * groups if groups > 1 else (2 if op == Op.TRANSPOSE else 4))
     if pool:
         filters = channels
     geom_op = op if op != "grouped" else "correlate"
@@ -199,7 +200,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         geom.out_shape(n, k)
         notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "
                      f"{'x'.join(map(str, k))} one")
-    if op == "transpose":
+    if op == Op.TRANSPOSE:
         geom, d, rng = _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes)
     else:
         rng = np.random.default_rng(cfg.seed)
@@ -213,12 +214,12 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
               "input_shape": [batch, channels, *n],
               "filter_shape": list(k) if pool else (list(d.w.shape) if d.w is not None else list(k)),
               "seed": int(cfg.seed), "groups": groups}
-    if op == "transpose":
+    if op == Op.TRANSPOSE:
         config["output_padding"] = list(geom.output_padding or (0,) * ndim)
         config["parameterisation"] = "mytorch" if wop.flipped_filter else "torch"
     if pool:
         config["ceil_mode"] = geom.ceil_mode
-        if op == "avgpool":
+        if op == Op.AVGPOOL:
             config["count_include_pad"] = geom.count_include_pad
     notes.insert(0, f"checked as {_op_words(op, groups, channels)} ({convention} convention): "
                     f"input {'x'.join(map(str, (batch, channels, *n)))}, "
@@ -237,10 +238,10 @@ def _count(value) -> int:
 
 
 def _op_words(op, groups, channels) -> str:
-    if op == "transpose":
+    if op == Op.TRANSPOSE:
         return "a transposed convolution"
     if op in POOL:
-        return {"maxpool": "max pooling", "avgpool": "average pooling"}[op]
+        return {Op.MAXPOOL: "max pooling", Op.AVGPOOL: "average pooling"}[op]
     if groups == channels and groups > 1:
         return "a depthwise convolution"
     return f"a grouped convolution ({groups} groups)" if groups > 1 else "a convolution"
@@ -266,7 +267,7 @@ def _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes):
         except ConfigError:
             continue
         rng = np.random.default_rng(cfg.seed)
-        d = make_draw(rng, "transpose", g, **sizes)
+        d = make_draw(rng, Op.TRANSPOSE, g, **sizes)
         first = first or (flipped, g, passed_pad, d, rng)
         wop.flipped_filter = flipped
         wop.settings.pad = passed_pad
@@ -274,7 +275,7 @@ def _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes):
             got = wop.forward(d.x, d.w, d.b)
         except UserCallError:
             continue
-        want = expected("transpose", "forward", d, g)
+        want = expected(Op.TRANSPOSE, "forward", d, g)
         if got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-8 * max(1, np.abs(want).max())):
             notes.append(f"your filter is read in the {PARAMETERISATIONS[flipped]}" +
                          (f": the same layer as torch's conv_transpose with padding {format_axes(flipped_pad)}"

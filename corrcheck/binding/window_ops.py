@@ -30,12 +30,13 @@ import numpy as np
 
 from ..errors import BindError, UnusableOutput, UserCallError
 from ..loader.guard import call_user
+from ..vocab import POOL_OPS, Op
 from .arrays import to_float_array
 
 OP_WORDS = (
-    ("transpose", re.compile(r"deconv|conv_?transpose|transpose_?conv|transposed_?conv|upconv|up_conv", re.I)),
-    ("maxpool", re.compile(r"max_?pool", re.I)),
-    ("avgpool", re.compile(r"(avg|average|mean)_?pool", re.I)),
+    (Op.TRANSPOSE, re.compile(r"deconv|conv_?transpose|transpose_?conv|transposed_?conv|upconv|up_conv", re.I)),
+    (Op.MAXPOOL, re.compile(r"max_?pool", re.I)),
+    (Op.AVGPOOL, re.compile(r"(avg|average|mean)_?pool", re.I)),
     ("grouped", re.compile(r"depthwise|depth_wise|grouped|group_conv|dwconv", re.I)),
 )
 FORWARD_WORDS = re.compile(r"forward|__call__", re.I)
@@ -94,9 +95,9 @@ def detect_op(names, params, param_keys=()) -> tuple[str | None, int | None]:
     if low & {"groups", "depth_multiplier", "n_groups", "num_groups"}:
         return "correlate", (0 if "depth_multiplier" in low else 2)
     if "output_padding" in low:
-        return "transpose", None
+        return Op.TRANSPOSE, None
     if "pool_param" in low or "pool_height" in low:
-        return "maxpool", None
+        return Op.MAXPOOL, None
     return None, None
 
 
@@ -129,7 +130,7 @@ class Settings:
     def param_dict(self) -> dict:
         """cs231n's conv_param / pool_param: every key a course uses, so any of them is found."""
         d = {"stride": self.value("stride"), "pad": self.value("pad")}
-        if self.op in ("maxpool", "avgpool"):
+        if self.op in POOL_OPS:
             d.update(pool_height=self.window[0], pool_width=self.window[-1], pool_size=self.value("kernel"),
                      kernel_size=self.value("kernel"), ceil_mode=self.ceil_mode,
                      count_include_pad=self.count_include_pad)
@@ -158,7 +159,7 @@ class WindowOp:
 
     @property
     def pool(self) -> bool:
-        return self.op in ("maxpool", "avgpool")
+        return self.op in POOL_OPS
 
     @property
     def names(self) -> dict:

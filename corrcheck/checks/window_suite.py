@@ -17,6 +17,7 @@ from .. import reference_ops as R
 from ..errors import UserCallError
 from ..geometry import Geometry
 from ..result import CheckResult
+from ..vocab import POOL_OPS, Op
 from .compare import compare
 from .tolerances import tolerance_for
 
@@ -37,14 +38,14 @@ class WindowDraw:
 
 def make_draw(rng, op: str, geom: Geometry, *, batch, channels, filters, in_spatial, k_spatial, bias=True):
     x_shape = (batch, channels) + tuple(in_spatial)
-    if op in ("maxpool", "avgpool"):
+    if op in POOL_OPS:
         size = int(np.prod(x_shape))
         x = (rng.permutation(size).reshape(x_shape) - size / 2) * (4.0 / size)   # no near-ties
         x = x + rng.uniform(0, 0.1 / size, x_shape)
         out = geom.out_shape(in_spatial, k_spatial)
         return WindowDraw(x, None, None, rng.standard_normal((batch, channels) + out), tuple(k_spatial))
     x = rng.standard_normal(x_shape)
-    if op == "transpose":
+    if op == Op.TRANSPOSE:
         w = rng.standard_normal((channels, filters // geom.groups) + tuple(k_spatial))
     else:
         w = rng.standard_normal((filters, channels // geom.groups) + tuple(k_spatial))
@@ -54,13 +55,13 @@ def make_draw(rng, op: str, geom: Geometry, *, batch, channels, filters, in_spat
 
 
 def expected(op: str, target: str, d: WindowDraw, geom: Geometry) -> np.ndarray:
-    if op in ("maxpool", "avgpool"):
+    if op in POOL_OPS:
         if target == "forward":
             return R.pool_forward(d.x, d.window, geometry=geom)
         return R.pool_grad_input(d.dout, d.x, d.window, geometry=geom)
     if target == "grad_bias":
         return R.grad_bias(d.dout)
-    if op == "transpose":
+    if op == Op.TRANSPOSE:
         fn = {"forward": lambda: R.transpose_forward(d.x, d.w, d.b, geometry=geom),
               "grad_input": lambda: R.transpose_grad_input(d.dout, d.w, d.x.shape, geometry=geom),
               "grad_filter": lambda: R.transpose_grad_filter(d.dout, d.x, d.w.shape, geometry=geom)}

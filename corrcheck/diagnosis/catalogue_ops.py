@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import reference_ops as R
 from ..geometry import ConfigError, Geometry
+from ..vocab import POOL_OPS, Op
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,7 @@ def _ceil_ignored(d, g):
 
 def _max_zero_padded(d, g):
     """Max pooling over a zero-padded input: a window whose input cells are all negative gives 0."""
-    if g.op != "maxpool" or (all(p == (0, 0) for p in g.pad) and not g.ceil_mode):
+    if g.op != Op.MAXPOOL or (all(p == (0, 0) for p in g.pad) and not g.ceil_mode):
         return None
     out_spatial = g.out_shape(d.x.shape[2:], d.window)
     xp = R._padded(d.x, g, out_spatial, d.window, fill=0.0)
@@ -268,35 +269,35 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("depth-multiplier-swapped", "grouped", "forward",
               "with a depth multiplier M the output channel of input channel c and multiplier m is c*M + m "
               "(torch's order), not m*C + c", _multiplier_swapped, (r"\*\s*(C|c|channels|in_ch\w*)\s*\+", r"\*\s*\w+\s*\+")),
-    OpMistake("transpose-stride-wrong-side", "transpose", "forward",
+    OpMistake("transpose-stride-wrong-side", Op.TRANSPOSE, "forward",
               "the stride multiplies the input position (out[i*s + k]), not the filter tap (out[i + k*s])",
               _stride_wrong_side, (r"\+\s*\w+\s*\*\s*(s|stride)\b", r"\b(s|stride)\b")),
-    OpMistake("transpose-padding-added", "transpose", "forward",
+    OpMistake("transpose-padding-added", Op.TRANSPOSE, "forward",
               "a transposed convolution crops the padding from its output (position i*s + k - p); "
               "adding p shifts every value the other way", _pad_added, (r"\+\s*(p|pad|padding)\b", r"\b(p|pad|padding)\b")),
-    OpMistake("transpose-filter-not-flipped", "transpose", "forward",
+    OpMistake("transpose-filter-not-flipped", Op.TRANSPOSE, "forward",
               "written as zero insertion then a correlation, the filter must be flipped (w[K-1-k]) "
               "relative to the scatter form; read it reversed or scatter instead", _not_flipped,
               (r"\[\s*\w+\s*\]\s*\[\s*\w+\s*\]\s*\*|\*\s*\w+\[", r"\+=")),
-    OpMistake("transpose-output-padding-missing", "transpose", "output",
+    OpMistake("transpose-output-padding-missing", Op.TRANSPOSE, "output",
               "the output size is (n-1)*s - 2p + d*(k-1) + output_padding + 1: the output_padding "
               "rows are missing", _output_padding_off, (r"-\s*2\s*\*\s*(p|pad|padding)\b", r"\*\s*(s|stride)\b")),
-    OpMistake("pool-gradient-wrong-cell", "maxpool", "grad_input",
+    OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
               "each upstream gradient must go to the cell that held the window's maximum (first one on ties)",
               _max_wrong_cell_first, (r"\+=", r"=")),
-    OpMistake("pool-gradient-wrong-cell", "maxpool", "grad_input",
+    OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
               "the maximum's offset inside the window is added to the output index; add it to the window's "
               "start, output index times the stride (dx[i*s + r, j*s + c])",
               _max_wrong_cell_no_stride, (r"\[[^\]]*\b\w+\s*\+\s*\w+[^\]]*\]\s*\+?=",
                                          r"\w\s*=\s*\w+\s*\+\s*\w+\s*(;|,|$|\})", r"\+=")),
-    OpMistake("pool-gradient-wrong-cell", "maxpool", "grad_input",
+    OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
               "the window's argmax is unravelled with the window's sizes swapped: use divmod(t, window width)",
               _max_wrong_cell_unravel, (r"(//|%|divmod|unravel)", r"argmax")),
-    OpMistake("avgpool-wrong-divisor", "avgpool", "forward",
+    OpMistake("avgpool-wrong-divisor", Op.AVGPOOL, "forward",
               "at the border the average divides by the wrong count: the cells inside the input "
               "(count_include_pad off) or the window clipped to the padded input (on)", _avg_divisor_flipped,
               (r"\b(count|divisor|denom\w*|n_?cells|cells|area)\s*=", r"(?<!/)/(?!/)\s*\(?\s*\w+")),
-    OpMistake("avgpool-wrong-divisor", "avgpool", "grad_input",
+    OpMistake("avgpool-wrong-divisor", Op.AVGPOOL, "grad_input",
               "the gradient is spread with the wrong count at the border: divide by the same count as the "
               "forward", _avg_divisor_flipped_grad,
               (r"\b(count|divisor|denom\w*|n_?cells|cells|area)\s*=", r"(?<!/)/(?!/)\s*\(?\s*\w+")),
@@ -309,19 +310,19 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("ceil-mode-window-outside", "pool", "forward",
               "with ceil_mode the last partial window counts (ceil), as long as it starts inside the input "
               "or its padding before", _ceil_ignored, (r"//", r"floor|int\(")),
-    OpMistake("ceil-mode-window-outside", "maxpool", "forward",
+    OpMistake("ceil-mode-window-outside", Op.MAXPOOL, "forward",
               "max pooling must ignore cells outside the input (pad with -inf); zeros win windows "
               "whose input cells are all negative", _max_zero_padded, (r"np\.pad|pad\(", r"zeros")),
 )
 
 
-LINEAR = ("grouped", "transpose", "avgpool")
+LINEAR = ("grouped", Op.TRANSPOSE, Op.AVGPOOL)
 
 
 def _adjoint(mistake: OpMistake, target: str, d, geom: Geometry):
     """The gradient a backward written with the same mistake returns: the mutant forward's
     Jacobian transposed, applied to dout (the forward is linear in x and in w for these ops)."""
-    if mistake.target != "forward" or mistake.op not in LINEAR + ("pool",) or geom.op == "maxpool":
+    if mistake.target != "forward" or mistake.op not in LINEAR + ("pool",) or geom.op == Op.MAXPOOL:
         return None
     arg = {"grad_input": "x", "grad_filter": "w"}.get(target)
     base = getattr(d, arg, None) if arg else None
@@ -340,10 +341,10 @@ def _adjoint(mistake: OpMistake, target: str, d, geom: Geometry):
 
 
 def family(op: str, groups: int) -> tuple[str, ...]:
-    if op in ("maxpool", "avgpool"):
+    if op in POOL_OPS:
         return (op, "pool")
-    if op == "transpose":
-        return ("transpose",)
+    if op == Op.TRANSPOSE:
+        return (Op.TRANSPOSE,)
     return ("grouped",) if groups > 1 else ()
 
 
@@ -372,8 +373,8 @@ def ids() -> list[str]:
     return sorted({m.id for m in CATALOGUE})
 
 
-OP_WORDS = {"grouped": "Grouped convolution", "transpose": "Transposed convolution", "maxpool": "Max pooling",
-            "avgpool": "Average pooling", "pool": "Pooling"}
+OP_WORDS = {"grouped": "Grouped convolution", Op.TRANSPOSE: "Transposed convolution", Op.MAXPOOL: "Max pooling",
+            Op.AVGPOOL: "Average pooling", "pool": "Pooling"}
 
 # id: (wrong, right) — one learner line each, as docs/mistakes.md shows them
 SNIPPETS = {

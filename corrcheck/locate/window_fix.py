@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..result import FixResult
+from ..vocab import POOL_OPS
 from .fix import unified_diff
 
 MAX_CANDIDATES = 80
@@ -167,7 +168,7 @@ def _shifted(cfg, result):
     c = result.config or {}
     n = [v + 1 + i for i, v in enumerate(c.get("input_shape", [])[2:])]
     k = list(c.get("filter_shape", []))
-    k = k[2:] if c.get("op") not in ("maxpool", "avgpool") else k
+    k = k[2:] if c.get("op") not in POOL_OPS else k
     changes = {}
     if n and cfg.input_size is None:
         changes["input_size"] = "x".join(map(str, n))

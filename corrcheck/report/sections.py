@@ -31,7 +31,7 @@ from .console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make
                              print_part, progress_reporter)
 from .export import check_export_path, html_fragment, recording_console, save, wraps_long_lines
 from .grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
-from ..vocab import Against, FAILING, Status, Target, Verdict
+from ..vocab import POOL_OPS, Against, FAILING, Status, Target, Verdict
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
            "render_loss_curves", "print_error", "export", "export_sections", "check_export_path",
@@ -221,7 +221,7 @@ def config_phrases(config: dict | None) -> list[str]:
     if geometry:
         parts.append(", ".join(geometry))
     shapes = []
-    pooling = config.get("op") in ("maxpool", "avgpool")          # pooling has a window, not a filter
+    pooling = config.get("op") in POOL_OPS          # pooling has a window, not a filter
     for key, word in (("input_shape", "input"), ("filter_shape", "window" if pooling else "filter")):
         if config.get(key):
             shapes.append(f"{word} {'x'.join(str(n) for n in config[key])}")
