@@ -95,23 +95,17 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         ns, language, sources = load_namespace(cfg)
         from .window_runner import run_window, wants_window_path
         if wants_window_path(cfg, ns):      # grouped, transposed, pooling: their own binding and checks
-            result = run_window(cfg, ns, language, sources, t0)
-            if cfg.sweep:
-                from .window_runner import sweep_window
-                result = sweep_window(cfg, result, run, ns)
-            if cfg.fix and result.verdict == "fail":
-                from dataclasses import replace as _replace
-                from .locate.window_fix import search_window_fix
-                result = _replace(result, fix=search_window_fix(cfg, result, run),
-                                  seconds=time.perf_counter() - t0)
-            return result
+            return _finish_window(cfg, run_window(cfg, ns, language, sources, t0), ns, t0)
         plan = bind_plan(ns, cfg)
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except CorrcheckError as exc:
-        transposed = _as_transposed(cfg, locals().get("ns"), locals().get("language"), locals().get("sources"), t0)
-        return transposed or error_result(cfg, exc, t0)
+        found = locals().get("ns"), locals().get("language"), locals().get("sources")
+        grouped = _as_grouped(cfg, *found, t0)
+        if grouped is not None:
+            return _finish_window(cfg, grouped, found[0], t0)
+        return _as_transposed(cfg, *found, t0) or error_result(cfg, exc, t0)
     handoff = [first]
     del first                # the probe's draw and output (100 MB at large shapes) live only as long as needed
     try:
@@ -120,6 +114,9 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
     if result.verdict == Verdict.FAIL:
+        grouped = _as_grouped(cfg, ns, language, sources, t0)
+        if grouped is not None:
+            return _finish_window(cfg, grouped, ns, t0)
         result = _as_transposed(cfg, ns, language, sources, t0) or result
     if cfg.sweep:
         from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
@@ -131,6 +128,33 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         from .locate.fix import search_fix    # lazy: the rewrites and temp copies load only with --fix
         result = replace(result, fix=search_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
     return result
+
+
+def _finish_window(cfg, result, ns, t0) -> RunResult:
+    """A grouped, transposed or pooling run's --sweep and --fix (their own, on the window path)."""
+    if cfg.sweep:
+        from .window_runner import sweep_window
+        result = sweep_window(cfg, result, run, ns)
+    if cfg.fix and result.verdict == Verdict.FAIL:
+        from .locate.window_fix import search_window_fix   # lazy: the rewrites and temp copies load only with --fix
+        result = replace(result, fix=search_window_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
+    return result
+
+
+def _as_grouped(cfg, ns, language, sources, t0):
+    """Shapes say grouped: nothing in the names did and the dense check could not bind or failed, but the
+    layer class makes its own filter (F, C/G, *K) with G > 1. Then it is checked as the grouped layer its
+    weight says it is, whatever the verdict (the weight's shape is the layer's own statement)."""
+    if ns is None or cfg.op != Op.CORRELATE or cfg.groups:
+        return None
+    from .errors import UserCallError
+    from .window_runner import grouped_by_weight, run_window
+    try:
+        if not grouped_by_weight(cfg, ns, language):
+            return None
+        return run_window(cfg, ns, language, sources or {}, t0)
+    except (CorrcheckError, UserCallError):
+        return None
 
 
 def _as_transposed(cfg, ns, language, sources, t0):

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import __version__
 from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
-                                 param_keys, role_of)
+                                 groups_from_weight, own_weight_shape, param_keys, role_of)
 from .checks.window_suite import check, make_draw
 from .checks.tolerances import tolerance_for
 from .diagnosis import catalogue_ops
@@ -177,6 +177,13 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         # C/G = 3 > F/G = 2: a group offset counted in filters stays inside the input and shows
         channels = cfg.channels or (3 * groups if groups > 1 else 3)
         filters = cfg.filters or (2 * groups if groups > 1 else (2 if op == Op.TRANSPOSE else 4))
+    if convention == "layer" and not pool and op != Op.TRANSPOSE and not cfg.groups:
+        made = _groups_by_weight(fwd, op, language, cfg, channels, filters, groups, k, ndim)
+        if made is not None:
+            groups, filters, k = made
+            per = channels // groups
+            notes.append(f"grouped convolution read from the filter {fwd.name} makes, (F, C/G, *K): "
+                         f"{groups} groups of {per} channel{'s' if per > 1 else ''} (give --groups to choose)")
     if pool:
         filters = channels
     geom_op = op if op != "grouped" else "correlate"
@@ -228,8 +235,51 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     return RunResult(version=__version__, verdict="fail" if failed else "pass", files=tuple(cfg.files),
                      config=config, bound=wop.names, checks=checks, diagnoses=tuple(diagnoses),
                      calls=dict(wop.calls), seconds=time.perf_counter() - t0, notes=tuple(notes),
-                     conclusion=_conclusion(failed, diagnoses, op), command=_command(cfg, op, geom, n, k),
+                     conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels)),
+                     command=_command(cfg, op, geom, n, k, channels, filters),
                      sources=sources or {})
+
+
+def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:
+    return Settings(op=op, stride=(1,) * ndim, pad=(0,) * ndim, dilation=(1,) * ndim, groups=groups,
+                    output_padding=(), window=tuple(k), ceil_mode=False, count_include_pad=False,
+                    in_channels=channels, out_channels=filters)
+
+
+def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim):
+    """(groups, filters, kernel) from the filter a layer class makes itself, when its shape
+    (F, C/G, *K) says grouped; a depthwise layer (C/G = 1) is asked again for twice the channels
+    as filters, so a channel multiplier is exercised. None when the shape says nothing new."""
+    def made(out_channels):
+        probe = WindowOp(op=op, convention="layer", forward_fn=cls, backward_fns={}, language=language,
+                         timeout=cfg.timeout, user_files=tuple(cfg.files),
+                         settings=_probe_settings(op, channels, out_channels, groups, k, ndim))
+        shape = own_weight_shape(probe)
+        return shape if shape is not None and len(shape) == ndim + 2 else None
+
+    shape = made(filters)
+    g = groups_from_weight(shape, channels)
+    if g is None or g == groups:
+        return None
+    if g == channels and shape[0] == channels:
+        wider = made(2 * channels)
+        if wider is not None and groups_from_weight(wider, channels) == g:
+            shape = wider
+    kernel = tuple(shape[2:]) if cfg.filter_size is None else tuple(k)
+    return g, shape[0], kernel
+
+
+def grouped_by_weight(cfg, ns, language) -> bool:
+    """Does the file's layer class make a grouped filter (F, C/G, *K) for C = 6 input channels?
+    The runner asks this when the dense check could not bind or failed."""
+    try:
+        fwd, _, convention = _bind(ns, cfg)
+    except BindError:
+        return False
+    if convention != "layer":
+        return False
+    k = (3,) * 2
+    return _groups_by_weight(fwd, Op.CORRELATE, language, cfg, 6, 6, 1, k, 2) is not None
 
 
 def _count(value) -> int:
@@ -351,9 +401,9 @@ def _block_end(lines, start) -> int:
     return len(lines)
 
 
-def _conclusion(failed, diagnoses, op) -> str:
+def _conclusion(failed, diagnoses, words) -> str:
     if not failed:
-        return f"Every check of the {op} layer passed: forward and gradients agree with the reference " \
+        return f"Every check of {words} passed: forward and gradients agree with the reference " \
                f"and with finite differences of your forward."
     by_bug: dict = {}
     for d in diagnoses:
@@ -369,11 +419,12 @@ def _conclusion(failed, diagnoses, op) -> str:
     return " ".join(parts)
 
 
-def _command(cfg, op, geom, n, k) -> str:
+def _command(cfg, op, geom, n, k, channels, filters) -> str:
     parts = ["corrcheck", "run", *cfg.files, "--op", op if op != "grouped" else "correlate",
              "--stride", format_axes(geom.stride), "--pad", format_pad(geom.pad)]
     if geom.groups > 1:
-        parts += ["--groups", str(geom.groups)]
+        # the channel counts too: --groups alone picks its own, which a layer making its filter would not match
+        parts += ["--groups", str(geom.groups), "--channels", str(channels), "--filters", str(filters)]
     if any(geom.output_padding):
         parts += ["--output-padding", format_axes(geom.output_padding)]
     if geom.ceil_mode:

@@ -16,11 +16,14 @@ from corrcheck.runner import run
 
 FILES = Path(__file__).resolve().parent / "window_files"
 DEMO = Path(__file__).resolve().parents[1] / "corrcheck" / "demo_files"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "ops"
 
 # (id, style, file, [(old, new), ...], run options)
 CASES = [
     ("groups-channels-summed", "layer", FILES / "grouped_layer_fixed.py",
      [("xp[:, c0:c0 + Cg,", "xp[:, :,"), ("patch * self.W[f]", "patch * np.concatenate([self.W[f]] * G)")], {}),
+    ("groups-channels-summed", "layer making its own weights", FILES / "depthwise_layer_fixed.py",
+     [("window = xp[n, c, i", "window = xp[n, :, i")], {}),
     ("groups-channels-summed", "functional depthwise", FILES / "depthwise_fixed.py",
      [("patch = xp[n, c,", "patch = xp[n, :,")], {}),
     ("group-offset-wrong", "layer", FILES / "grouped_layer_fixed.py", [("c0 = g * Cg", "c0 = g * Fg")], {}),
@@ -32,11 +35,16 @@ CASES = [
      [("f = c * M + m", "f = m * C + c"), ("w[f, 0]) + b[f]", "w[c * M + m, 0]) + b[c * M + m]")], {}),
     ("depth-multiplier-swapped", "javascript", FILES / "depthwise_fixed.js",
      [("maps[f] = plane", "maps[m * C + c] = plane")], {}),
+    ("depth-multiplier-swapped", "javascript, filters numbered m*C + c", EXAMPLES / "depthwise_fixed.js",
+     [("var f = c * M + m;", "var f = m * C + c;")], {}),
     ("transpose-stride-wrong-side", "functional loops", FILES / "transpose_fixed.py",
      [("r = i * stride + ki - pad", "r = i + ki * stride - pad"),
       ("c = j * stride + kj - pad", "c = j + kj * stride - pad")], {}),
     ("transpose-stride-wrong-side", "functional matmul", DEMO / "transpose_fixed.py",
      [("i * stride + ki - pad, j * stride + kj - pad", "i + ki * stride - pad, j + kj * stride - pad")], {}),
+    ("transpose-stride-wrong-side", "javascript", EXAMPLES / "transpose_fixed.js",
+     [("var rr = i * stride + ki - pad;", "var rr = i + ki * stride - pad;"),
+      ("var cc = j * stride + kj - pad;", "var cc = j + kj * stride - pad;")], {}),
     ("transpose-padding-added", "functional loops", FILES / "transpose_fixed.py",
      [("ki - pad", "ki + pad"), ("kj - pad", "kj + pad")], {}),
     ("transpose-padding-added", "functional matmul", DEMO / "transpose_fixed.py",
@@ -57,6 +65,8 @@ CASES = [
      [("count = (r1 - r0) * (c1 - c0)", "count = kh * kw")], {}),
     ("avgpool-wrong-divisor", "layer", FILES / "avgpool_layer_fixed.py",
      [("cells = (r1 - r0) * (c1 - c0)", "cells = self.k * self.k")], {}),
+    ("avgpool-wrong-divisor", "javascript", EXAMPLES / "avgpool_fixed.js",
+     [("var count = (r1 - r0) * (c1 - c0);", "var count = k * k;")], {}),
     ("pool-stride-as-window", "cs231n", FILES / "cs231n_maxpool_fixed.py",
      [("ph, pw = pool_param['pool_height'], pool_param['pool_width']",
        "ph, pw = pool_param['stride'], pool_param['stride']")], {}),
@@ -116,7 +126,15 @@ FIXED_BY_EDIT = {("group-offset-wrong", "layer"), ("group-offset-wrong", "functi
                  ("transpose-padding-added", "functional loops"), ("transpose-padding-added", "functional matmul"),
                  ("transpose-filter-not-flipped", "zero insertion"), ("transpose-filter-not-flipped", "scatter loops"),
                  ("transpose-output-padding-missing", "functional loops"),
-                 ("pool-gradient-wrong-cell", "cs231n"), ("pool-gradient-wrong-cell", "javascript")}
+                 ("pool-gradient-wrong-cell", "cs231n"), ("pool-gradient-wrong-cell", "javascript"),
+                 # rewrites keyed by id (locate/window_fix.RULES), not token swaps
+                 ("groups-channels-summed", "layer making its own weights"),
+                 ("groups-channels-summed", "functional depthwise"), ("group-offset-wrong", "cs231n conv_param"),
+                 ("depth-multiplier-swapped", "javascript, filters numbered m*C + c"),
+                 ("transpose-stride-wrong-side", "javascript"),
+                 ("avgpool-wrong-divisor", "functional"), ("avgpool-wrong-divisor", "layer"),
+                 ("avgpool-wrong-divisor", "javascript"), ("pool-stride-as-window", "cs231n"),
+                 ("ceil-mode-window-outside", "cs231n"), ("ceil-mode-window-outside", "functional, zero padding")}
 FIX_CASES = [c for c in CASES if (c[0], c[1]) in FIXED_BY_EDIT]
 
 
@@ -128,3 +146,21 @@ def test_fix_is_found_and_verified(bug, style, path, edits, options, tmp_path):
     assert res.fix.verified, res.fix
     assert res.fix.diff.startswith("---") and "\n+" in res.fix.diff
     assert target.read_text() == before
+
+
+def test_every_entry_has_a_verified_fix_in_some_style():
+    fixed = {bug for bug, _ in FIXED_BY_EDIT}
+    assert fixed == set(catalogue_ops.ids())
+
+
+NOT_BY_EDIT = [c for c in CASES if (c[0], c[1]) not in FIXED_BY_EDIT]
+
+
+@pytest.mark.parametrize("bug,style,path,edits,options", NOT_BY_EDIT, ids=[f"{c[0]}[{c[1]}]" for c in NOT_BY_EDIT])
+def test_a_fix_that_is_no_line_edit_is_said_so(bug, style, path, edits, options, tmp_path):
+    """Where the slip spans several lines (a size formula and its indices, a missing parameter),
+    no candidate is claimed verified, and the message says what the edit is."""
+    target = _mutated(path, edits, tmp_path)
+    res = run(RunConfig(files=(str(target),), fix=True, **options))
+    assert not res.fix.verified and res.fix.diff == ""
+    assert "not a one-line edit here" in res.fix.message

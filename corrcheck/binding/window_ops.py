@@ -60,7 +60,8 @@ ALIASES = {
     "count_include_pad": {"count_include_pad", "include_pad"},
     "x_shape": {"input_shape", "x_shape", "in_shape", "shape"},
     "cache": {"cache"},
-    "in_channels": {"in_channels", "in_ch", "c_in", "in_c", "channels_in", "cin"},
+    "in_channels": {"in_channels", "in_ch", "c_in", "in_c", "channels_in", "cin", "channels", "n_channels",
+                    "num_channels", "in_planes"},
     "out_channels": {"out_channels", "out_ch", "c_out", "out_c", "channels_out", "cout", "n_filters", "num_filters"},
 }
 WEIGHT_ATTRS = ("W", "w", "weight", "weights", "kernel", "filters")
@@ -101,6 +102,12 @@ def detect_op(names, params, param_keys=()) -> tuple[str | None, int | None]:
     return None, None
 
 
+# the keys a cs231n-style *_param dict carries (Settings.param_dict), so any course's spelling is found
+POOL_PARAM_KEYS = ("stride", "pad", "pool_height", "pool_width", "pool_size", "kernel_size", "ceil_mode",
+                   "count_include_pad")
+CONV_PARAM_KEYS = ("stride", "pad", "groups", "dilation", "output_padding", "depth_multiplier")
+
+
 @dataclass
 class Settings:
     """The numbers a call passes, in the forms learners use."""
@@ -129,15 +136,12 @@ class Settings:
 
     def param_dict(self) -> dict:
         """cs231n's conv_param / pool_param: every key a course uses, so any of them is found."""
-        d = {"stride": self.value("stride"), "pad": self.value("pad")}
-        if self.op in POOL_OPS:
-            d.update(pool_height=self.window[0], pool_width=self.window[-1], pool_size=self.value("kernel"),
-                     kernel_size=self.value("kernel"), ceil_mode=self.ceil_mode,
-                     count_include_pad=self.count_include_pad)
-        else:
-            d.update(groups=self.groups, dilation=self.value("dilation"),
-                     output_padding=self.value("output_padding"), depth_multiplier=self.value("multiplier"))
-        return d
+        values = {"stride": self.value("stride"), "pad": self.value("pad"), "pool_height": self.window[0],
+                  "pool_width": self.window[-1], "pool_size": self.value("kernel"), "kernel_size": self.value("kernel"),
+                  "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad, "groups": self.groups,
+                  "dilation": self.value("dilation"), "output_padding": self.value("output_padding"),
+                  "depth_multiplier": self.value("multiplier")}
+        return {k: values[k] for k in (POOL_PARAM_KEYS if self.op in POOL_OPS else CONV_PARAM_KEYS)}
 
 
 @dataclass
@@ -312,6 +316,32 @@ class WindowOp:
         return layer
 
 
+def groups_from_weight(w_shape, channels: int) -> int | None:
+    """G from a filter (F, C/G, *K) a layer made for `channels` input channels: C / w.shape[1] when that
+    divides and is more than 1 (depthwise: w.shape[1] == 1, G = C); None when the shape says dense or
+    is no filter at all."""
+    if w_shape is None or len(w_shape) < 3 or not w_shape[1] or channels % w_shape[1] or w_shape[0] < 1:
+        return None
+    g = channels // w_shape[1]
+    return g if g > 1 and w_shape[0] % g == 0 else None
+
+
+def own_weight_shape(layer_op: "WindowOp") -> tuple | None:
+    """The shape of the filter a layer class makes itself (no weight passed in), built once from the
+    settings; None when it takes its weights, cannot be built, or keeps no array filter."""
+    cls = layer_op.forward_fn
+    if not cls.is_class or any(role_of(p.name, False) == "w" for p in cls.params):
+        return None
+    try:
+        layer = layer_op._build(None, None)
+    except (BindError, UserCallError):
+        return None
+    finally:
+        layer_op.calls.clear()
+    w = _attr(layer, WEIGHT_ATTRS)
+    return tuple(np.shape(w)) if isinstance(w, np.ndarray) else None
+
+
 def _is_array_like_list(raw) -> bool:
     """A nested list that is itself the array (not a (dx, dw) tuple)."""
     try:
@@ -361,4 +391,5 @@ def param_keys(fn) -> set[str]:
     return set(re.findall(r"""(?:\[|get\()\s*['"](\w+)['"]""", fn.source))
 
 
-__all__ = ["WindowOp", "Settings", "detect_op", "param_keys", "role_of", "UserCallError", "UnusableOutput"]
+__all__ = ["WindowOp", "Settings", "POOL_PARAM_KEYS", "CONV_PARAM_KEYS", "detect_op", "groups_from_weight", "own_weight_shape", "param_keys", "role_of",
+           "UserCallError", "UnusableOutput"]

@@ -82,6 +82,19 @@ def _multiplier_swapped(d, g: Geometry):
     return ref[:, perm]
 
 
+def _multiplier_swapped_channel(d, g: Geometry):
+    """Depthwise with multiplier M, filters numbered f = m*C + c: filter f reads input channel f % C
+    where torch's filter f reads channel f // M (each output keeps its own filter and bias)."""
+    c = d.x.shape[1]
+    f = d.w.shape[0]
+    if g.groups != c or f == c or f % c:
+        return None
+    one = replace(g, groups=1)
+    y = np.concatenate([R.conv_forward(d.x[:, [fi % c]], d.w[fi:fi + 1], None, geometry=one) for fi in range(f)],
+                       axis=1)
+    return y + (0 if d.b is None else d.b.reshape((1, f) + (1,) * (y.ndim - 2)))
+
+
 # ---- transposed ---------------------------------------------------------------------------------
 
 def _scatter_transpose(d, g: Geometry, *, out_mult, tap_mult, sign, flip):
@@ -262,13 +275,18 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("groups-channels-summed", "grouped", "forward",
               "each filter sums over all input channels; sum only over its own group's C/G channels "
               "(c from g*C/G to (g+1)*C/G - 1, with g = f // (F/G))", _channels_summed,
-              (r"for\s+\w+\s+in\s+range\(\s*(C|channels|n_c|in_ch\w*|C_in)\s*\)", r"sum\(.*axis")),
+              (r"\[\s*[\w:]+\s*,\s*:\s*,",                    # a whole channel axis read: xp[n, :, ...]
+               r"for\s+\w+\s+in\s+range\(\s*(C|channels|n_c|in_ch\w*|C_in)\s*\)", r"sum\(.*axis")),
     OpMistake("group-offset-wrong", "grouped", "forward",
               "the group's first input channel is g times the filters per group; it is g * (C / G), "
               "the channels per group", _group_offset, (r"\*\s*\(?\s*(f\w*|out\w*|n_?filt\w*)\b",)),
     OpMistake("depth-multiplier-swapped", "grouped", "forward",
               "with a depth multiplier M the output channel of input channel c and multiplier m is c*M + m "
               "(torch's order), not m*C + c", _multiplier_swapped, (r"\*\s*(C|c|channels|in_ch\w*)\s*\+", r"\*\s*\w+\s*\+")),
+    OpMistake("depth-multiplier-swapped", "grouped", "forward",
+              "with a depth multiplier M filter f belongs to input channel f // M (f = c*M + m, torch's order), "
+              "not f % C (f = m*C + c)", _multiplier_swapped_channel,
+              (r"\*\s*(C|c|channels|in_ch\w*)\s*\+", r"%\s*(C|channels|in_ch\w*)\b", r"\*\s*\w+\s*\+")),
     OpMistake("transpose-stride-wrong-side", Op.TRANSPOSE, "forward",
               "the stride multiplies the input position (out[i*s + k]), not the filter tap (out[i + k*s])",
               _stride_wrong_side, (r"\+\s*\w+\s*\*\s*(s|stride)\b", r"\b(s|stride)\b")),

@@ -8,6 +8,13 @@ candidate runs through the same checks, same seed and options, on a copy in a
 temporary directory; only a copy that passes every check is reported as
 verified. The user's files are never written. Closest edits are tried first,
 within a candidate cap and a time budget.
+
+Some mistakes are undone by an edit that is not a token swap; those rewrites are
+data, keyed by catalogue id (RULES), and tried first for the id diagnosed: the
+divisor as the size of the window the code reads (its bounds r0:r1, c0:c1),
+floor division rounded up (ceil_mode), a max pool's padding filled with -inf, a
+whole axis `:` read where one index was meant. When no edit passes, the report
+says what the fix is (the catalogue's sentence) and that it was not a one-line edit.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from ..binding.window_ops import CONV_PARAM_KEYS, POOL_PARAM_KEYS
 from ..result import FixResult
 from ..vocab import POOL_OPS
 from .fix import unified_diff
@@ -29,6 +37,12 @@ IDENT = re.compile(r"[A-Za-z_]\w*")
 SKIP = set(keyword.kwlist) | {"np", "numpy", "range", "len", "min", "max", "sum", "abs", "self", "var", "for",
                               "function", "Math", "return", "int", "float", "zeros", "shape", "axis", "print",
                               "true", "false", "None", "True", "False", "length", "push", "floor", "ceil"}
+ASSIGNED = re.compile(r"(?:^|[;{]|\bvar\s+|\blet\s+|\bconst\s+)\s*([A-Za-z_]\w*)\s*=(?!=)", re.M)
+LOOP_VARS = re.compile(r"\bfor\s*\(?\s*(?:var\s+|let\s+)?([A-Za-z_]\w*)\s*(?:in\b|=)")
+BOUNDS = (re.compile(r"(?<=[\[,])\s*([A-Za-z_]\w*)\s*:\s*([A-Za-z_]\w*)\s*(?=[,\]])"),        # x[.., r0:r1, ..]
+          re.compile(r"\brange\(\s*([A-Za-z_]\w*)\s*,\s*([A-Za-z_]\w*)\s*\)"),             # range(r0, r1)
+          re.compile(r"\bfor\s*\(\s*(?:var\s+|let\s+)?(\w+)\s*=\s*(\w+)\s*;\s*\1\s*<\s*(\w+)"))  # JS loops
+QUOTED = re.compile(r"""(['"])([A-Za-z_]\w*)\1""")
 
 
 def _similar(a: str, b: str) -> int:
@@ -126,8 +140,180 @@ def _line_candidates(line: str, names: list[str], strides: list[str]):
     return unique
 
 
+def _index_names(body: str) -> list[str]:
+    """Short lowercase names the code indexes with: loop variables and plainly assigned ones (c = f // M)."""
+    names = LOOP_VARS.findall(body) + ASSIGNED.findall(body)
+    return [n for n in dict.fromkeys(names) if len(n) <= 3 and n.islower() and n not in SKIP]
+
+
+def _whole_axis_to_index(line, body, ndim):
+    """`xp[n, :, ...]` -> `xp[n, c, ...]`: a whole axis read (summed over) where one index was meant."""
+    code, sep, comment = line.partition("#")
+    out = []
+    for m in re.finditer(r"(?<=[\[,])(\s*):(\s*)(?=[,\]])", code):
+        for name in _index_names(body):
+            out.append((code[:m.start()] + m.group(1) + name + code[m.end() - len(m.group(2)):] + sep + comment,
+                        f"':' -> '{name}'"))
+    return out
+
+
+def _window_size_divisor(line, body, ndim):
+    """`count = kh * kw` -> `count = (r1 - r0) * (c1 - c0)`: divide by the cells the window really reads,
+    from the bounds the code itself slices or loops with."""
+    pairs = []
+    for pattern in BOUNDS:
+        for m in pattern.finditer(body):
+            lo, hi = m.group(m.lastindex - 1), m.group(m.lastindex)
+            if lo != hi and not lo.isdigit() and (lo, hi) not in pairs:
+                pairs.append((lo, hi))
+    target = re.match(r"(\s*(?:var\s+|let\s+|const\s+)?[\w.]+\s*=\s*)(.*?)(\s*;?\s*(?:#.*|//.*)?)$", line)
+    if target is None or not pairs:
+        return []
+    out = []
+    for i in range(len(pairs) - ndim + 1):
+        chosen = pairs[i:i + ndim]
+        if len({hi for _, hi in chosen}) < ndim:
+            continue
+        product = " * ".join(f"({hi} - {lo})" for lo, hi in chosen)
+        if product != target.group(2):
+            out.append((target.group(1) + product + target.group(3), f"divide by {product}, the cells the window reads"))
+    return out
+
+
+def _rounded_up(line, body, ndim):
+    """Output size rounded up (ceil_mode): `(A) // s` -> `-(-(A) // s)`, `Math.floor(` -> `Math.ceil(`."""
+    code, sep, comment = line.partition("#")
+    out = []
+    up = re.sub(r"\(([^()]*)\)\s*//\s*([A-Za-z_]\w*)", r"-(-(\1) // \2)", code)
+    if up != code:
+        out.append((up + sep + comment, "the size rounded up: -(-(a) // s)"))
+    up = re.sub(r"\b(Math|math|np|numpy)\.floor\(", r"\1.ceil(", code)
+    if up != code and "//" not in code.split("floor")[0][-3:]:
+        out.append((up + sep + comment, "floor -> ceil"))
+    return out
+
+
+def _minus_infinity_padding(line, body, ndim):
+    """A max pool's padding filled with -inf (np.pad's default zeros win all-negative windows)."""
+    out = []
+    m = re.search(r"\bnp\.pad\(", line)
+    if m and "constant_values" not in line:
+        depth = 0
+        for i in range(m.end() - 1, len(line)):
+            depth += {"(": 1, ")": -1}.get(line[i], 0)
+            if depth == 0:
+                out.append((line[:i] + ", constant_values=-np.inf" + line[i:], "padding filled with -np.inf"))
+                break
+    if re.search(r"\.fill\(\s*0\s*\)", line):
+        out.append((re.sub(r"\.fill\(\s*0\s*\)", ".fill(-Infinity)", line), "padding filled with -Infinity"))
+    return out
+
+
+def _string_keys(line, body, ndim):
+    """`pool_param['stride'], pool_param['stride']` -> `pool_param['pool_height'], pool_param['pool_width']`:
+    a dictionary read with the wrong key (one occurrence, or two read with another pair of keys); the keys
+    are the file's own and those corrcheck's *_param dicts carry."""
+    keys = list(dict.fromkeys([m.group(2) for m in QUOTED.finditer(body)] + list(POOL_PARAM_KEYS + CONV_PARAM_KEYS)))
+    found = list(QUOTED.finditer(line))
+    out = []
+    for m in found:
+        for k in keys:
+            if k != m.group(2):
+                out.append((line[:m.start(2)] + k + line[m.end(2):], f"'{m.group(2)}' -> '{k}'"))
+    same = [m for m in found if m.group(2) == found[0].group(2)] if found else []
+    if len(same) == 2:
+        a, b = same
+        for k1 in keys:
+            for k2 in keys:
+                if len({k1, k2, a.group(2)}) == 3:
+                    new = line[:a.start(2)] + k1 + line[a.end(2):b.start(2)] + k2 + line[b.end(2):]
+                    out.append((new, f"'{a.group(2)}', '{a.group(2)}' -> '{k1}', '{k2}'"))
+    return out
+
+
+def _stride_to_position(line, body, ndim):
+    """`i + ki * stride` -> `i * stride + ki`: in a transposed convolution the stride spreads the input
+    position, not the filter tap (also the other way round, for the forward's slip mirrored)."""
+    code, sep, comment = line.partition("#")
+    pattern = re.compile(r"\b([A-Za-z_]\w*)\s*\+\s*([A-Za-z_]\w*)\s*\*\s*(s|stride\w*|step)\b")
+    moved = pattern.sub(lambda m: f"{m.group(1)} * {m.group(3)} + {m.group(2)}", code)
+    return [(moved + sep + comment, "the stride moved from the tap to the input position")] if moved != code else []
+
+
+def _multiplier_order(line, body, ndim):
+    """`m * C + c` -> `c * M + m`: output channels numbered channel-major (torch: f = c * M + m)."""
+    code, sep, comment = line.partition("#")
+    names = set(IDENT.findall(body))
+
+    def swap(m):
+        a, big, b = m.group(1), m.group(2), m.group(3)
+        if big != b.upper() or a.upper() not in names:
+            return m.group()
+        return f"{b} * {a.upper()} + {a}"
+    moved = re.sub(r"\b([a-z]\w*)\s*\*\s*([A-Z]\w*)\s*\+\s*([a-z]\w*)\b", swap, code)
+    return [(moved + sep + comment, "the output channel numbered c * M + m")] if moved != code else []
+
+
+def _rename_all(line, body, ndim):
+    """A name used twice on the line renamed in both places (g * Fg:g * Fg + Cg -> g * Cg:g * Cg + Cg)."""
+    code, sep, comment = line.partition("#")
+    names = sorted({n for n in IDENT.findall(body) if n not in SKIP and len(n) <= 20})
+    counts = {}
+    for m in IDENT.finditer(code):
+        counts[m.group()] = counts.get(m.group(), 0) + 1
+    out = []
+    for name, n in counts.items():
+        if n < 2 or name in SKIP:
+            continue
+        for other in names:
+            if other != name and _similar(name, other) <= 1:
+                out.append((re.sub(rf"\b{re.escape(name)}\b", other, code) + sep + comment,
+                            f"every {name} -> {other}"))
+    return out
+
+
+# catalogue id -> rewrites that undo it; tried first, in this order, for the diagnosed id
+RULES = {
+    "groups-channels-summed": (_whole_axis_to_index,),
+    "group-offset-wrong": (_rename_all,),
+    "depth-multiplier-swapped": (_multiplier_order,),
+    "transpose-stride-wrong-side": (_stride_to_position,),
+    "avgpool-wrong-divisor": (_window_size_divisor,),
+    "pool-stride-as-window": (_string_keys,),
+    "ceil-mode-window-outside": (_rounded_up, _minus_infinity_padding),
+}
+# what the edit is, said when no candidate passes (the catalogue's sentence says why)
+NOT_ONE_LINE = {
+    "groups-channels-summed": "read only the group's channels (xp[n, c] with c = f // M, or the slice "
+                              "g*C/G:(g+1)*C/G) and the group's own weights",
+    "avgpool-wrong-divisor": "divide by the number of input cells each window covers (its clipped bounds, or a "
+                             "ones array pooled the same way); if your layer is meant to count the padding, run "
+                             "with --count-include-pad",
+    "pool-stride-as-window": "the window size and the step are separate: both the indices (i*stride + a, a < "
+                             "kernel) and the output size (n + 2p - k) // stride + 1 change",
+    "ceil-mode-window-outside": "round the output size up (ceil), clip the last window to the input and drop a "
+                                "last window that would start in the padding after the input (torch's rule); a "
+                                "max pool pads with -inf",
+    "transpose-output-padding-missing": "add output_padding to the output size, (n - 1)*s - 2p + d*(k - 1) + "
+                                        "output_padding + 1; a function without an output_padding parameter needs one",
+}
+
+
+def _rule_candidates(bug, line, body, ndim):
+    """(priority, new line, description, flip) from the id's rewrites, ahead of the token edits."""
+    out = []
+    for rule in RULES.get(bug, ()):
+        out.extend((-1, new, what, None) for new, what in rule(line, body, ndim) if new != line)
+    return out
+
+
 def _tokens(text: str):
     return re.split(r"([A-Za-z_]\w*)", text.strip())
+
+
+def _same_shape_names(x: str, y: str) -> bool:
+    """One-letter names (i / j) and doubled ones (rr / cc): the same index on another axis."""
+    return len(x) == len(y) and len(set(x)) == len(set(y)) == 1
 
 
 def _analogue(old: str, other: str) -> dict | None:
@@ -142,7 +328,7 @@ def _analogue(old: str, other: str) -> dict | None:
             if x != y:
                 return None
         elif x != y:
-            if not _twin(x, y) and not (len(x) == len(y) == 1) or mapping.get(x, y) != y:
+            if not _twin(x, y) and not _same_shape_names(x, y) or mapping.get(x, y) != y:
                 return None
             mapping[x] = y
     return mapping
@@ -189,12 +375,28 @@ def _passes(run_fn, cfg, result, copies, file, text, source) -> bool:
         copies[file].write_text(source, encoding="utf-8")
 
 
-def search_window_fix(cfg, result, run_fn) -> FixResult:
-    """The first candidate edit with which every check passes, as a unified diff."""
+def search_window_fix(cfg, result, *, rerun) -> FixResult:
+    """The first candidate edit with which every check passes, as a unified diff.
+
+    `rerun(cfg) -> RunResult` checks one patched copy (the runner's `run`, passed in so this
+    module does not import the runner that calls it)."""
+    try:
+        return _search(cfg, result, rerun)
+    except Exception as exc:                           # the report must survive a failed search
+        return FixResult(False, "", 0, f"no verified fix: the search stopped on an internal error "
+                                       f"({type(exc).__name__})")
+
+
+def _candidates(bug, line, names, strides, body, ndim):
+    return _rule_candidates(bug, line, body, ndim) + _line_candidates(line, names, strides)
+
+
+def _search(cfg, result, run_fn) -> FixResult:
     started = time.perf_counter()
-    located = [d.location for d in result.diagnoses if d.location is not None]
+    located = [(d.bug, d.location) for d in result.diagnoses if d.location is not None]
     if not located:
         return FixResult(False, "", 0, "no line to edit: the mistake could not be located")
+    ndim = max(1, len((result.config or {}).get("input_shape", [0, 0, 0, 0])) - 2)
     tried = 0
     with tempfile.TemporaryDirectory(prefix="corrcheck-fix-") as tmp:
         copies = {}
@@ -204,7 +406,7 @@ def search_window_fix(cfg, result, run_fn) -> FixResult:
             shutil.copyfile(f, dst)
             copies[f] = dst
         done = set()
-        for loc in located:
+        for bug, loc in located:
             if (loc.file, loc.line) in done or loc.file not in copies:
                 continue
             done.add((loc.file, loc.line))
@@ -215,7 +417,7 @@ def search_window_fix(cfg, result, run_fn) -> FixResult:
             names = sorted({n for n in IDENT.findall(body) if n not in SKIP and len(n) <= 20})
             strides = [n for n in names if re.fullmatch(r"s|stride\w*|step", n)]
             ending = "\n" if old.endswith("\n") else ""
-            for _, new, what, flip in _line_candidates(old.rstrip("\n"), names, strides):
+            for _, new, what, flip in _candidates(bug, old.rstrip("\n"), names, strides, source, ndim):
                 if tried >= MAX_CANDIDATES or time.perf_counter() - started > SECONDS:
                     break
                 tried += 1
@@ -240,32 +442,36 @@ def search_window_fix(cfg, result, run_fn) -> FixResult:
                                      f"also on a second shape")
         # the same edit on every located line (the slip repeated in forward and backward)
         by_file: dict = {}
-        for loc in located:
-            by_file.setdefault(loc.file, set()).add(loc.line)
-        for file, line_nos in by_file.items():
-            if len(line_nos) < 2 or file not in copies:
+        for bug, loc in located:
+            by_file.setdefault(loc.file, {}).setdefault(loc.line, bug)
+        for file, line_bugs in by_file.items():
+            if len(line_bugs) < 2 or file not in copies:
                 continue
             source = Path(file).read_text(encoding="utf-8")
             lines = source.splitlines(keepends=True)
             names = sorted({n for n in IDENT.findall(source) if n not in SKIP and len(n) <= 20})
             strides = [n for n in names if re.fullmatch(r"s|stride\w*|step", n)]
-            per_line = {no: {c[2]: c[1] for c in reversed(_line_candidates(lines[no - 1].rstrip("\n"), names, strides))}
-                        for no in sorted(line_nos)}
-            first = min(line_nos)
-            for _, _, what, _ in _line_candidates(lines[first - 1].rstrip("\n"), names, strides):
+            per_line = {no: {c[2]: c[1] for c in reversed(_candidates(bug, lines[no - 1].rstrip("\n"), names, strides,
+                                                                        source, ndim))}
+                        for no, bug in sorted(line_bugs.items())}
+            first = min(line_bugs)
+            for _, _, what, _ in _candidates(line_bugs[first], lines[first - 1].rstrip("\n"), names, strides,
+                                             source, ndim):
                 if tried >= 2 * MAX_CANDIDATES or time.perf_counter() - started > 2 * SECONDS:
                     break
-                if not all(what in per_line[no] for no in line_nos):
+                if not all(what in per_line[no] for no in line_bugs):
                     continue
                 tried += 1
                 new_lines = list(lines)
-                for no in line_nos:
+                for no in line_bugs:
                     new_lines[no - 1] = per_line[no][what] + ("\n" if lines[no - 1].endswith("\n") else "")
                 patched = "".join(new_lines)
                 if _passes(run_fn, cfg, result, copies, file, patched, source):
                     return FixResult(True, unified_diff(file, source, patched), tried,
-                                     f"{what} on lines {', '.join(map(str, sorted(line_nos)))}: every check passes "
+                                     f"{what} on lines {', '.join(map(str, sorted(line_bugs)))}: every check passes "
                                      f"on the patched copy, also on a second shape")
     out_of_time = time.perf_counter() - started > SECONDS
+    needed = next((NOT_ONE_LINE[b] for b, _ in located if b in NOT_ONE_LINE), None)
     return FixResult(False, "", tried, "no single-line edit made every check pass"
-                     + (" within the time budget" if out_of_time else ""))
+                     + (" within the time budget" if out_of_time else "")
+                     + (f"; the fix is not a one-line edit here: {needed}" if needed else ""))
