@@ -114,10 +114,7 @@ def test_dense_examples_stay_on_the_dense_path():
                                                          "convention", "input_shape", "filter_shape", "seed"}
 
 
-FIXABLE = [p for p in PAIRS if p[4] != "avgpool-wrong-divisor"]   # a count rewritten as an expression: not a token edit
-
-
-@pytest.mark.parametrize("fixed,buggy,op,convention,bug,code", FIXABLE, ids=[p[1] for p in FIXABLE])
+@pytest.mark.parametrize("fixed,buggy,op,convention,bug,code", PAIRS, ids=[p[1] for p in PAIRS])
 def test_fix_is_verified_and_restores_the_fixed_twin(fixed, buggy, op, convention, bug, code, tmp_path):
     res = _run(buggy, fix=True)
     assert res.fix is not None and res.fix.verified, res.fix
@@ -193,3 +190,82 @@ def test_transposed_layer_found_by_shapes_when_names_say_nothing(tmp_path):
 def test_op_read_from_names(names, params, keys, want):
     from corrcheck.binding.window_ops import detect_op
     assert detect_op(names, params, keys) == want
+
+
+EXAMPLES = ROOT / "examples" / "ops"
+# every buggy/fixed pair of examples/ops (Python and JavaScript) and the mistake its README names
+EXAMPLE_PAIRS = [
+    ("transpose", "py", "transpose", "transpose-stride-wrong-side"),
+    ("transpose", "js", "transpose", "transpose-stride-wrong-side"),
+    ("maxpool", "py", "maxpool", "pool-gradient-wrong-cell"),
+    ("maxpool", "js", "maxpool", "pool-gradient-wrong-cell"),
+    ("avgpool", "py", "avgpool", "avgpool-wrong-divisor"),
+    ("avgpool", "js", "avgpool", "avgpool-wrong-divisor"),
+    ("depthwise", "py", "correlate", "depth-multiplier-swapped"),
+    ("depthwise", "js", "correlate", "depth-multiplier-swapped"),
+    ("depthwise_layer", "py", "correlate", "groups-channels-summed"),
+]
+
+
+def test_every_example_pair_is_listed():
+    stems = {p.name.rsplit("_", 1)[0] + p.suffix for p in EXAMPLES.glob("*_buggy.*")}
+    assert stems == {f"{stem}.{ext}" for stem, ext, *_ in EXAMPLE_PAIRS}
+
+
+@pytest.mark.parametrize("stem,ext,op,bug", EXAMPLE_PAIRS, ids=[f"{p[0]}.{p[1]}" for p in EXAMPLE_PAIRS])
+def test_examples_zero_config_from_the_real_cli(stem, ext, op, bug):
+    """No option at all: the names (or the filter a layer makes) say which op it is; exit 0 / 1."""
+    good = run_cli("run", EXAMPLES / f"{stem}_fixed.{ext}", "--json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    doc = json.loads(good.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["verdict"] == "pass" and doc["config"]["op"] == op
+    bad = run_cli("run", EXAMPLES / f"{stem}_buggy.{ext}", "--json")
+    assert bad.returncode == 1
+    doc = json.loads(bad.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    named = [d for d in doc["diagnoses"] if d["bug"] == bug]
+    assert named and named[0]["location"]["file"].endswith(f"{stem}_buggy.{ext}")
+    assert "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_fix_of_a_javascript_example_from_the_cli():
+    proc = run_cli("run", EXAMPLES / "transpose_buggy.js", "--fix", "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1 and doc["fix"]["verified"]
+    assert "+                var rr = i * stride + ki - pad;" in doc["fix"]["diff"]
+
+
+def test_group_count_read_from_the_filter_a_layer_makes():
+    """ChannelConv2d says nothing about groups in its names; its W is (C * M, 1, K, K): depthwise."""
+    res = run(RunConfig(files=(str(EXAMPLES / "depthwise_layer_fixed.py"),)))
+    assert res.verdict == "pass" and res.config["convention"] == "layer"
+    c = res.config["input_shape"][1]
+    assert res.config["groups"] == c and res.config["filter_shape"][:2] == [2 * c, 1]
+    assert any("filter ChannelConv2d makes" in n for n in res.notes)
+    # the rerun command reproduces the same check on its own
+    assert "--groups" in res.command and "--channels" in res.command
+
+
+@pytest.mark.parametrize("shape,channels,want", [
+    ((6, 1, 3, 3), 6, 6),          # depthwise
+    ((12, 1, 3), 6, 6),            # depthwise, multiplier 2, 1-D
+    ((8, 3, 3, 3), 6, 2),          # two groups
+    ((8, 6, 3, 3), 6, None),       # dense
+    ((8, 4, 3, 3), 6, None),       # 4 does not divide 6
+    ((3, 2, 3, 3), 6, 3),          # three groups of two channels, one filter each
+    ((5, 3, 3, 3), 6, None),       # 5 filters do not split into 2 groups
+    (None, 6, None), ((6, 1), 6, None),
+])
+def test_groups_from_weight_shape(shape, channels, want):
+    from corrcheck.binding.window_ops import groups_from_weight
+    assert groups_from_weight(shape, channels) == want
+
+
+def test_code_corrcheck_cannot_understand_is_exit_2_with_one_sentence(tmp_path):
+    weird = tmp_path / "pool.py"
+    weird.write_text("def max_pool_forward(q, zz, yy):\n    return q\n")
+    proc = run_cli("run", weird, "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
+    assert doc["error"]["message"].count(". ") == 0 and "Traceback" not in proc.stderr
