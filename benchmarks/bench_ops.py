@@ -1,10 +1,12 @@
 """Benchmark corrcheck.reference_ops against torch for grouped, depthwise, transposed and pooling layers.
 
-    python benchmarks/bench_ops.py [--rounds 5] [--only grouped,maxpool]
+    python benchmarks/bench_ops.py [--rounds 5] [--only grouped,maxpool] [--tiny]
 
 Prints, per op x target, the median time of the reference and of torch (float64,
-CPU), their ratio (reference / torch; the goal is <= 1.5) and the load average
-before and after, since the machine is shared. NumPy and torch are timed in
+CPU), their ratio (reference / torch; the goal is <= 1.5), the largest difference
+between the two results, and the load average before and after, since the machine
+is shared. `--tiny` runs small shapes once, in a second or two: a smoke test of the
+script, not a measurement. NumPy and torch are timed in
 alternating groups with a pause between, so their spinning thread pools do not
 fight and a busy machine slows both alike. A script, not a test.
 """
@@ -42,6 +44,11 @@ CASES = {
 }
 
 
+# --tiny: (N, C, F, size) per case, same kernels, strides and groups
+TINY = {"grouped": (1, 8, 8, (8, 8)), "depthwise": (1, 4, 8, (8, 8)), "transpose": (1, 4, 4, (6, 6)),
+        "maxpool": (1, 2, 2, (8, 8)), "avgpool": (1, 2, 2, (8, 8))}
+
+
 def _time(fn) -> float:
     fn()
     reps, started = 0, time.perf_counter()
@@ -51,8 +58,12 @@ def _time(fn) -> float:
     return (time.perf_counter() - started) / max(reps, 1)
 
 
-def _calls(name):
+def _calls(name, tiny=False):
     op, n, c, f, size, k, s, p, extra = CASES[name]
+    if tiny:
+        n, c, f, size = TINY[name]
+        if extra.get("groups", 1) > c:          # depthwise stays depthwise: groups = channels
+            extra = dict(extra, groups=c)
     nd = len(size)
     g = window_geometry(s, p, 1, op, nd, size, k, **extra)
     rng = np.random.default_rng(0)
@@ -102,17 +113,30 @@ def _calls(name):
     return ours, theirs
 
 
+def _difference(ours, theirs) -> float:
+    """Largest absolute difference between the reference's result and torch's (a tuple from autograd)."""
+    t = theirs[0] if isinstance(theirs, tuple) else theirs
+    return float(np.max(np.abs(np.asarray(ours) - t.detach().numpy())))
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--only", default=",".join(CASES))
+    global ROUND_SECONDS, PAUSE_SECONDS
+    ap = argparse.ArgumentParser(description="corrcheck.reference_ops against torch, per op and target.")
+    ap.add_argument("--rounds", type=int, default=5, help="timing rounds per target (median); default 5")
+    ap.add_argument("--only", default=",".join(CASES), help=f"comma-separated cases of {', '.join(CASES)}")
+    ap.add_argument("--tiny", action="store_true", help="small shapes, one short round: checks the script runs")
     args = ap.parse_args()
+    unknown = set(args.only.split(",")) - set(CASES)
+    if unknown:
+        ap.error(f"unknown case {', '.join(sorted(unknown))}; cases: {', '.join(CASES)}")
+    if args.tiny:
+        args.rounds, ROUND_SECONDS, PAUSE_SECONDS = 1, 0.01, 0.0
     load_before = os.getloadavg()
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
           f"cores {os.cpu_count()}; torch {'absent' if torch is None else torch.__version__}; float64")
-    print(f"{'case':10} {'target':12} {'reference ms':>13} {'torch ms':>9} {'ratio':>6}")
+    print(f"{'case':10} {'target':12} {'reference ms':>13} {'torch ms':>9} {'ratio':>6} {'max |diff|':>10}")
     for name in args.only.split(","):
-        ours, theirs = _calls(name)
+        ours, theirs = _calls(name, args.tiny)
         for target, fn in ours.items():
             a, b = [], []
             for _ in range(args.rounds):
@@ -123,7 +147,8 @@ def main() -> None:
                     time.sleep(PAUSE_SECONDS)
             ma = statistics.median(a) * 1e3
             mb = statistics.median(b) * 1e3 if b else float("nan")
-            print(f"{name:10} {target:12} {ma:13.2f} {mb:9.2f} {ma / mb:6.2f}", flush=True)
+            diff = _difference(fn(), theirs[target]()) if target in theirs else float("nan")
+            print(f"{name:10} {target:12} {ma:13.2f} {mb:9.2f} {ma / mb:6.2f} {diff:10.1e}", flush=True)
     load_after = os.getloadavg()
     print(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
 
