@@ -78,8 +78,9 @@ DemoPad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
                                         help="Padding, as for run. Default: 1, as in the forum question.")]
 DEMO_DEFAULTS = {"stride": "2", "pad": "1"}   # the seed question's configuration
 OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute: a correlation, a convolution, a transposed convolution (w is in, out/groups, *K), max or average pooling (no filter: --filter-size is the window). Default: correlate, or what your function and parameter names say (deconv, conv_transpose, upconv, maxpool, avg_pool).")]
+DemoOpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="Which demo: correlate (the forum question, default), convolve, transpose (a decoder's transposed convolution) or maxpool (a max pooling backward).")]
 Groups = Annotated[Optional[int], _opt("--groups", panel=GEOMETRY, metavar="G", min=1,
-                                       help="Grouped convolution: channels split into G groups, filter (F, C/G, *K); depthwise is G = channels. Default: 1, or read from a groups/depth_multiplier parameter or the filter's shape.")]
+                                       help="Grouped convolution: channels split into G groups, filter (F, C/G, *K); depthwise is G = channels. Default: 1, or read from a groups/depth_multiplier parameter, or from the filter (F, C/G, *K) a layer class makes.")]
 OutputPadding = Annotated[Optional[str], _opt("--output-padding", panel=GEOMETRY, metavar="P",
                                               help="--op transpose: extra output rows after the input's spread, int or per axis; smaller than the stride or the dilation. Default: 0.")]
 CeilMode = Annotated[bool, _opt("--ceil-mode", panel=GEOMETRY,
@@ -239,7 +240,7 @@ def run(
 
 @app.command(epilog=DEMO_EXAMPLES)
 def demo(
-    stride: DemoStride = None, pad: DemoPad = None, dilation: Dilation = None, op: OpOpt = None,
+    stride: DemoStride = None, pad: DemoPad = None, dilation: Dilation = None, op: DemoOpOpt = None,
     input_size: InputSize = None, filter_size: FilterSize = None,
     seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
     exhaustive: Exhaustive = False, explain_cell: ExplainCell = None, fix: Fix = False, timeout: Timeout = None,
