@@ -74,7 +74,8 @@ def _bind(ns, cfg):
         if not cands:
             raise BindError("no forward function found: name it forward or after the layer (maxpool_forward, "
                             "conv_transpose, ...), or give --forward NAME")
-        fwd = cands[0]
+        # a helper such as at(arr, i, j) is not the forward: prefer one whose parameters all have a role
+        fwd = min(cands, key=_unbindable)
     if fwd.is_class:
         return fwd, _layer_targets(fwd), "layer"
     back = {}
@@ -121,6 +122,12 @@ def _runs_with(wop, op, geom, cfg, sizes) -> bool:
     return got.size > 0 and got.ndim == len(want)
 
 
+def _unbindable(fn) -> int:
+    """How many required parameters of `fn` no role name explains (0 for a function corrcheck can call)."""
+    return sum(1 for p in fn.params if not p.has_default and p.kind not in ("var_positional", "var_keyword")
+               and role_of(p.name, False) is None)
+
+
 def _layer_targets(cls) -> dict:
     """A layer's backward returns dx and leaves dW/db on attributes (read when present)."""
     return {t: cls for t in ("grad_input", "grad_filter", "grad_bias")} if "backward" in cls.methods else {}
@@ -144,13 +151,15 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     if cfg.convention not in ("auto", convention):
         convention = cfg.convention if cfg.convention in ("functional", "cs231n", "layer") else convention
     op, groups_hint = cfg.op, cfg.groups
+    depthwise_named = False
     names = [fwd.name] + [f.name for f in back.values()]
     params = [p.name for f in [fwd, *back.values()] for p in f.params]
-    if op == "correlate" and not cfg.groups:
+    if op == Op.CORRELATE:
         found, hint = detect_op(names, params, {k for f in [fwd, *back.values()] for k in param_keys(f)})
         if found:
-            op = found
-            groups_hint = hint if hint is not None else groups_hint
+            op = found          # with --groups too: a pooling file given --groups is refused, not checked as a conv
+            depthwise_named = hint == 0
+            groups_hint = cfg.groups or (hint if hint is not None else groups_hint)
     pool = op in POOL
     notes = []
     ndim = len(per_axis(cfg.input_size, _count(cfg.input_size), "input size", 1)) if cfg.input_size else \
@@ -168,8 +177,9 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
         (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[ndim]
     # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
-    if groups_hint == 0:
-        channels = cfg.channels or 3
+    if groups_hint == 0 or (depthwise_named and not cfg.channels):
+        # depthwise: G = C (--groups G then picks the channel count)
+        channels = cfg.channels or cfg.groups or 3
         groups = channels
         filters = cfg.filters or 2 * channels
     else:

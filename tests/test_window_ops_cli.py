@@ -269,3 +269,15 @@ def test_code_corrcheck_cannot_understand_is_exit_2_with_one_sentence(tmp_path):
     doc = json.loads(proc.stdout)
     assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
     assert doc["error"]["message"].count(". ") == 0 and "Traceback" not in proc.stderr
+
+
+def test_op_flags_meet_the_names():
+    """--groups on a file named as pooling is refused (exit 2), not checked as a convolution; --groups G
+    on a layer named depthwise picks G channels; a helper such as at(arr, i, j) is never bound as the
+    forward when a function whose parameters all have roles is there."""
+    pooled = run(RunConfig(files=(str(EXAMPLES / "maxpool_fixed.py"),), groups=2))
+    assert pooled.verdict == "error" and "no groups" in pooled.error.message
+    depthwise = run(RunConfig(files=(str(EXAMPLES / "depthwise_fixed.py"),), groups=4))
+    assert depthwise.verdict == "pass" and depthwise.config["input_shape"][1] == 4
+    seed = run(RunConfig(files=(str(ROOT / "examples" / "seed_fixed.py"),), op="transpose"))
+    assert seed.verdict == "fail" and seed.bound["forward"] == "corre"
