@@ -281,3 +281,27 @@ def test_op_flags_meet_the_names():
     assert depthwise.verdict == "pass" and depthwise.config["input_shape"][1] == 4
     seed = run(RunConfig(files=(str(ROOT / "examples" / "seed_fixed.py"),), op="transpose"))
     assert seed.verdict == "fail" and seed.bound["forward"] == "corre"
+
+
+def test_groups_read_from_parameter_names_zero_config_from_the_cli(tmp_path):
+    """Neutral function names; only a `groups` or `depth_multiplier` parameter says grouped."""
+    grouped = tmp_path / "block.py"
+    grouped.write_text((FILES / "grouped_fixed.py").read_text().replace("def grouped_conv_forward", "def conv_forward"))
+    proc = run_cli("run", grouped, "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 0 and doc["config"]["groups"] > 1 and doc["bound"]["forward"] == "conv_forward"
+    multiplier = tmp_path / "mobile.py"
+    multiplier.write_text((EXAMPLES / "depthwise_fixed.py").read_text()
+                          .replace("def depthwise_conv_forward(x, w, b, stride, pad):",
+                                   "def conv_forward(x, w, b, stride, pad, depth_multiplier):")
+                          .replace("M = F // C", "M = depth_multiplier"))
+    proc = run_cli("run", multiplier, "--json")
+    doc = json.loads(proc.stdout)
+    c = doc["config"]["input_shape"][1]
+    assert proc.returncode == 0 and doc["config"]["groups"] == c and doc["config"]["filter_shape"][0] == 2 * c
+    js = tmp_path / "block.js"
+    js.write_text((EXAMPLES / "depthwise_fixed.js").read_text()
+                  .replace("function depthwiseConvForward(x, w, b, stride, pad)",
+                           "function convForward(x, w, b, stride, pad, depth_multiplier)"))
+    proc = run_cli("run", js, "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["config"]["groups"] > 1
