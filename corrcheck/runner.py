@@ -91,7 +91,7 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     """The whole `corrcheck run`: load, bind, check, diagnose, sweep and fix; what it cannot check is an error result."""
     t0 = time.perf_counter()
     try:
-        cfg = cfg.validate()
+        cfg = given = cfg.validate()   # `given`: before the dense defaults, for the window fallbacks
         ns, language, sources = load_namespace(cfg)
         from .window_runner import run_window, wants_window_path
         if wants_window_path(cfg, ns):      # grouped, transposed, pooling: their own binding and checks
@@ -102,10 +102,13 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except CorrcheckError as exc:
         found = locals().get("ns"), locals().get("language"), locals().get("sources")
-        grouped = _as_grouped(cfg, *found, t0)
+        given = locals().get("given")
+        if given is None:                   # the options themselves were refused
+            return error_result(cfg, exc, t0)
+        grouped = _as_grouped(given, *found, t0)
         if grouped is not None:
-            return _finish_window(cfg, grouped, found[0], t0)
-        return _as_transposed(cfg, *found, t0) or error_result(cfg, exc, t0)
+            return _finish_window(given, grouped, found[0], t0)
+        return _as_transposed(given, *found, t0) or error_result(cfg, exc, t0)
     handoff = [first]
     del first                # the probe's draw and output (100 MB at large shapes) live only as long as needed
     try:
@@ -114,10 +117,10 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
     if result.verdict == Verdict.FAIL:
-        grouped = _as_grouped(cfg, ns, language, sources, t0)
+        grouped = _as_grouped(given, ns, language, sources, t0)
         if grouped is not None:
-            return _finish_window(cfg, grouped, ns, t0)
-        result = _as_transposed(cfg, ns, language, sources, t0) or result
+            return _finish_window(given, grouped, ns, t0)
+        result = _as_transposed(given, ns, language, sources, t0) or result
     if cfg.sweep:
         from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
         main_passed = result.verdict == Verdict.PASS

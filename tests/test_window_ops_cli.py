@@ -245,6 +245,10 @@ def test_group_count_read_from_the_filter_a_layer_makes():
     assert any("filter ChannelConv2d makes" in n for n in res.notes)
     # the rerun command reproduces the same check on its own
     assert "--groups" in res.command and "--channels" in res.command
+    # the sweep varies what the layer takes (stride, padding), not the dense defaults chosen before
+    swept = run(RunConfig(files=(str(EXAMPLES / "depthwise_layer_buggy.py"),), sweep=True))
+    assert swept.verdict == "fail" and swept.sweep.configs > 6
+    assert {r[0]["stride"][0] for r in swept.sweep.rows} == {1, 2, 3}
 
 
 @pytest.mark.parametrize("shape,channels,want", [
