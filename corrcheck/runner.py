@@ -172,7 +172,7 @@ def _as_transposed(cfg, ns, language, sources, t0):
         res = run_window(cfg.replace(op=Op.TRANSPOSE, fix=False), ns, language, sources or {}, t0)
     except (CorrcheckError, ConfigError, UserCallError):
         return None
-    if res.verdict != "pass":
+    if res.verdict != Verdict.PASS:
         return None
     note = ("your forward's output is larger than its input and agrees with a transposed convolution, not a "
             "correlation: checked as one (--op transpose says so directly)")

@@ -20,7 +20,7 @@ from .diagnosis import catalogue_ops
 from .errors import BindError, UserCallError
 from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
-from .vocab import POOL_OPS, Op
+from .vocab import AUTO, FAILING, POOL_OPS, Against, Convention, Op, Verdict
 
 POOL = POOL_OPS
 DEFAULT_INPUT = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}
@@ -69,7 +69,7 @@ def _bind(ns, cfg):
                  any(p.search(_short(f)) for _, p in OP_WORDS)]
         if classes and not named:
             fwd = next((c for c in classes if any(p.search(_short(c)) for _, p in OP_WORDS)), classes[0])
-            return fwd, _layer_targets(fwd), "layer"
+            return fwd, _layer_targets(fwd), Convention.LAYER
         cands = named or fwds
         if not cands:
             raise BindError("no forward function found: name it forward or after the layer (maxpool_forward, "
@@ -77,7 +77,7 @@ def _bind(ns, cfg):
         # a helper such as at(arr, i, j) is not the forward: prefer one whose parameters all have a role
         fwd = min(cands, key=_unbindable)
     if fwd.is_class:
-        return fwd, _layer_targets(fwd), "layer"
+        return fwd, _layer_targets(fwd), Convention.LAYER
     back = {}
     for flag in ("grad_input", "grad_filter", "grad_bias"):
         name = getattr(cfg, flag)
@@ -101,7 +101,7 @@ def _bind(ns, cfg):
         for t in ("grad_input", "grad_filter", "grad_bias"):
             back.setdefault(t, both)
     cs231n = any(role_of(p.name, False) in ("param", "cache") for f in [fwd, *back.values()] for p in f.params)
-    return fwd, back, "cs231n" if cs231n else "functional"
+    return fwd, back, Convention.CS231N if cs231n else Convention.FUNCTIONAL
 
 
 def _runs_with(wop, op, geom, cfg, sizes) -> bool:
@@ -148,8 +148,8 @@ def _takes(fn, role, pool) -> bool:
 
 def run_window(cfg, ns, language, sources, t0) -> RunResult:
     fwd, back, convention = _bind(ns, cfg)
-    if cfg.convention not in ("auto", convention):
-        convention = cfg.convention if cfg.convention in ("functional", "cs231n", "layer") else convention
+    if cfg.convention not in (AUTO, convention):
+        convention = cfg.convention if cfg.convention in (Convention.FUNCTIONAL, Convention.CS231N, Convention.LAYER) else convention
     op, groups_hint = cfg.op, cfg.groups
     depthwise_named = False
     names = [fwd.name] + [f.name for f in back.values()]
@@ -173,7 +173,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         notes.append(f"no --stride/--pad given: checked at stride {stride}, pad {pad}")
     # classes usually take one int kernel_size: square by default there
     k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size else \
-        ((3,) * ndim if convention == "layer" else DEFAULT_KERNEL[ndim])
+        ((3,) * ndim if convention == Convention.LAYER else DEFAULT_KERNEL[ndim])
     n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
         (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[ndim]
     # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
@@ -187,7 +187,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         # C/G = 3 > F/G = 2: a group offset counted in filters stays inside the input and shows
         channels = cfg.channels or (3 * groups if groups > 1 else 3)
         filters = cfg.filters or (2 * groups if groups > 1 else (2 if op == Op.TRANSPOSE else 4))
-    if convention == "layer" and not pool and op != Op.TRANSPOSE and not cfg.groups:
+    if convention == Convention.LAYER and not pool and op != Op.TRANSPOSE and not cfg.groups:
         made = _groups_by_weight(fwd, op, language, cfg, channels, filters, groups, k, ndim)
         if made is not None:
             groups, filters, k = made
@@ -225,7 +225,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     checks, user = check(wop, geom, d, rng, cfg)
     checks = tuple(checks)
     diagnoses = _diagnose(wop, geom, d, user, checks, cfg, sources, ns)
-    failed = any(c.status in ("fail", "error") for c in checks)
+    failed = any(c.status in FAILING for c in checks)
     config = {"op": op, "stride": list(geom.stride), "pad": [list(p) for p in geom.pad],
               "dilation": list(geom.dilation), "layout": "nc" + "dhw"[3 - ndim:], "convention": convention,
               "input_shape": [batch, channels, *n],
@@ -242,7 +242,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                     f"input {'x'.join(map(str, (batch, channels, *n)))}, "
                     + (f"window {'x'.join(map(str, k))}" if pool else f"filter {'x'.join(map(str, d.w.shape))}")
                     + f", {geom.describe()}")
-    return RunResult(version=__version__, verdict="fail" if failed else "pass", files=tuple(cfg.files),
+    return RunResult(version=__version__, verdict=Verdict.FAIL if failed else Verdict.PASS, files=tuple(cfg.files),
                      config=config, bound=wop.names, checks=checks, diagnoses=tuple(diagnoses),
                      calls=dict(wop.calls), seconds=time.perf_counter() - t0, notes=tuple(notes),
                      conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels)),
@@ -261,7 +261,7 @@ def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim
     (F, C/G, *K) says grouped; a depthwise layer (C/G = 1) is asked again for twice the channels
     as filters, so a channel multiplier is exercised. None when the shape says nothing new."""
     def made(out_channels):
-        probe = WindowOp(op=op, convention="layer", forward_fn=cls, backward_fns={}, language=language,
+        probe = WindowOp(op=op, convention=Convention.LAYER, forward_fn=cls, backward_fns={}, language=language,
                          timeout=cfg.timeout, user_files=tuple(cfg.files),
                          settings=_probe_settings(op, channels, out_channels, groups, k, ndim))
         shape = own_weight_shape(probe)
@@ -286,7 +286,7 @@ def grouped_by_weight(cfg, ns, language) -> bool:
         fwd, _, convention = _bind(ns, cfg)
     except BindError:
         return False
-    if convention != "layer":
+    if convention != Convention.LAYER:
         return False
     k = (3,) * 2
     return _groups_by_weight(fwd, Op.CORRELATE, language, cfg, 6, 6, 1, k, 2) is not None
@@ -354,14 +354,14 @@ def _diagnose(wop, geom, d, user, checks, cfg, sources, ns) -> list[Diagnosis]:
     out = []
     failing = []
     for c in checks:
-        if c.status in ("fail", "error") and c.target not in failing and c.against == "reference":
+        if c.status in FAILING and c.target not in failing and c.against == Against.REFERENCE:
             failing.append(c.target)
     for target in failing:
         got = user.get(target)
         if got is None:
             continue
         m = catalogue_ops.match(wop.op, geom, target, d, got, tol)
-        if wop.convention == "layer":
+        if wop.convention == Convention.LAYER:
             method = "forward" if target == "forward" else "backward"
             fn = ns.get(f"{wop.forward_fn.name}.{method}", wop.forward_fn)
         else:
@@ -474,11 +474,11 @@ def sweep_window(cfg, result, run_fn, ns) -> RunResult:
                 sub = _replace(cfg, stride=s, pad=p, input_size=n, filter_size="x".join(map(str, k)),
                                sweep=False, fix=False)
                 res = run_fn(sub)
-                if res.verdict == "error" or res.config is None:
+                if res.verdict == Verdict.ERROR or res.config is None:
                     continue
                 conf = {key: res.config[key] for key in ("stride", "pad", "dilation", "input_shape",
                                                           "filter_shape")}
-                bad = tuple(dict.fromkeys(ch.target for ch in res.checks if ch.status in ("fail", "error")))
+                bad = tuple(dict.fromkeys(ch.target for ch in res.checks if ch.status in FAILING))
                 rows.append((conf, not bad, bad, None))
                 if bad:
                     failing.append((int(np.prod(conf["input_shape"])), conf, bad, res.command))
@@ -486,5 +486,5 @@ def sweep_window(cfg, result, run_fn, ns) -> RunResult:
     smallest = dict(failing[0][1], failing=list(failing[0][2])) if failing else None
     sweep = SweepResult(configs=len(rows), failed=len(failing), smallest_failing=smallest, rows=tuple(rows),
                         command=failing[0][3] if failing else None)
-    verdict = "fail" if failing or result.verdict == "fail" else result.verdict
+    verdict = Verdict.FAIL if failing or result.verdict == Verdict.FAIL else result.verdict
     return _replace(result, sweep=sweep, verdict=verdict)

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..errors import BindError, UnusableOutput, UserCallError
 from ..loader.guard import call_user
-from ..vocab import POOL_OPS, Op
+from ..vocab import POOL_OPS, Convention, Op
 from .arrays import to_float_array
 
 OP_WORDS = (
@@ -171,8 +171,8 @@ class WindowOp:
         for t, fn in self.backward_fns.items():
             if t not in self.targets:
                 continue
-            d[t] = fn.name if self.convention != "layer" else f"{self.forward_fn.name}.backward"
-        if self.convention == "layer":
+            d[t] = fn.name if self.convention != Convention.LAYER else f"{self.forward_fn.name}.backward"
+        if self.convention == Convention.LAYER:
             d["forward"] = f"{self.forward_fn.name}.forward"
         return d
 
@@ -231,14 +231,14 @@ class WindowOp:
         """Canonical out; keeps what a backward needs (cache, layer instance)."""
         uw = self._to_user(self.w_to_user(w))
         values = {"x": self._to_user(x), "w": uw, "b": self._to_user(b), "x_shape": tuple(x.shape)}
-        if self.convention == "layer":
+        if self.convention == Convention.LAYER:
             layer = self._build(w, b)
             raw = self._call(_method(layer, "forward", self.forward_fn), (values["x"],), {}, "forward")
             self._state = layer
         else:
             args, kwargs = self._args(self.forward_fn, values)
             raw = self._call(self.forward_fn, args, kwargs, "forward")
-            if self.convention == "cs231n" and isinstance(raw, tuple) and len(raw) == 2:
+            if self.convention == Convention.CS231N and isinstance(raw, tuple) and len(raw) == 2:
                 raw, self._state = raw
             else:
                 self._state = None
@@ -249,7 +249,7 @@ class WindowOp:
         """{target: canonical array} from the user's backward(s), after a forward on the same inputs."""
         self.forward(x, w, b)
         res = {}
-        if self.convention == "layer":
+        if self.convention == Convention.LAYER:
             layer = self._state
             raw = self._call(_method(layer, "backward", self.forward_fn), (self._to_user(dout),), {}, "grad_input")
             res["grad_input"] = to_float_array(raw[0] if isinstance(raw, tuple) else raw, "backward")[0]

@@ -17,7 +17,7 @@ from .. import reference_ops as R
 from ..errors import UserCallError
 from ..geometry import Geometry
 from ..result import CheckResult
-from ..vocab import POOL_OPS, Op
+from ..vocab import POOL_OPS, Against, Convention, Op, Status
 from .compare import compare
 from .tolerances import tolerance_for
 
@@ -73,7 +73,7 @@ def expected(op: str, target: str, d: WindowDraw, geom: Geometry) -> np.ndarray:
 
 
 def _shape_fail(target, against, got, want, note=None) -> CheckResult:
-    return CheckResult(target=target, against=against, status="fail", total=int(np.prod(want)),
+    return CheckResult(target=target, against=against, status=Status.FAIL, total=int(np.prod(want)),
                        message=f"returned shape {tuple(got)}, expected {tuple(want)}", config_note=note)
 
 
@@ -86,7 +86,7 @@ def check(op_obj, geom: Geometry, d: WindowDraw, rng, cfg) -> tuple[list[CheckRe
         user["forward"] = op_obj.forward(d.x, d.w, d.b)
     except UserCallError as err:
         user["forward"] = None
-        checks.append(CheckResult(target="forward", against="reference", status="error", message=err.message,
+        checks.append(CheckResult(target="forward", against=Against.REFERENCE, status=Status.ERROR, message=err.message,
                                   traceback=err.traceback))
     try:
         grads = op_obj.grads(d.dout, d.x, d.w, d.b) if len(op_obj.targets) > 1 else {}
@@ -99,20 +99,20 @@ def check(op_obj, geom: Geometry, d: WindowDraw, rng, cfg) -> tuple[list[CheckRe
         else:
             got = grads.get(target)
             user[target] = got
-            if got is None and grad_error is None and op_obj.convention == "layer" and target != "grad_input":
+            if got is None and grad_error is None and op_obj.convention == Convention.LAYER and target != "grad_input":
                 continue            # this layer keeps no such gradient attribute: nothing to check
             if got is None:
                 msg = grad_error.message if grad_error else f"the backward returned no {target.replace('_', ' ')}"
-                checks.append(CheckResult(target=target, against="reference", status="error", message=msg,
+                checks.append(CheckResult(target=target, against=Against.REFERENCE, status=Status.ERROR, message=msg,
                                           traceback=getattr(grad_error, "traceback", None)))
                 continue
         if got is None:
             continue
         want = expected(op, target, d, geom)
         if got.shape != want.shape:
-            checks.append(_shape_fail(target, "reference", got.shape, want.shape))
+            checks.append(_shape_fail(target, Against.REFERENCE, got.shape, want.shape))
             continue
-        checks.append(compare(target, "reference", got, want, tol, mode="direct"))
+        checks.append(compare(target, Against.REFERENCE, got, want, tol, mode="direct"))
     if user.get("forward") is not None:
         checks += _finite_differences(op_obj, d, user, tol, rng)
     return checks, user
@@ -146,7 +146,7 @@ def _finite_differences(op_obj, d: WindowDraw, user: dict, tol, rng) -> list[Che
             worst = max(worst, err)
             if err > 1e-5 * max(1.0, abs(fd)) + tol.atol * 100:
                 bad += 1
-        out.append(CheckResult(target=target, against="finite_differences", status="fail" if bad else "pass",
+        out.append(CheckResult(target=target, against=Against.FINITE_DIFFERENCES, status=Status.FAIL if bad else Status.PASS,
                                max_abs_error=worst, mismatches=bad, total=FD_DIRECTIONS, mode="directional",
                                message=(f"{bad} of {FD_DIRECTIONS} random-direction derivatives of your forward "
                                         f"disagree with this gradient") if bad else None))
