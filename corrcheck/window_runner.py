@@ -62,7 +62,7 @@ def _bind(ns, cfg):
     if cfg.forward and cfg.forward in ns:
         fwd = ns[cfg.forward]
     else:
-        classes = [f for f in ns.values() if f.is_class and "forward" in f.methods]
+        classes = [f for f in ns.values() if f.is_class and ("forward" in f.methods or "__call__" in f.methods)]
         funcs = [f for f in ns.values() if not f.is_class and "." not in f.name]
         fwds = [f for f in funcs if not BACKWARD_WORDS.search(_short(f))]
         named = [f for f in fwds if FORWARD_WORDS.search(_short(f)) or
@@ -163,7 +163,11 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     pool = op in POOL
     notes = []
     ndim = len(per_axis(cfg.input_size, _count(cfg.input_size), "input size", 1)) if cfg.input_size else \
-        (len(per_axis(cfg.filter_size, _count(cfg.filter_size), "filter size", 1)) if cfg.filter_size else 2)
+        (len(per_axis(cfg.filter_size, _count(cfg.filter_size), "filter size", 1)) if cfg.filter_size else
+         _spatial_axes(fwd, op, convention, language, cfg, groups_hint))
+    if ndim != 2 and not (cfg.input_size or cfg.filter_size):
+        notes.append(f"your forward runs on {ndim} spatial axis{'es' if ndim > 1 else ''}, not 2: checked so "
+                     f"(give --input-size for another)")
     takes_stride, takes_pad = _takes(fwd, "stride", pool), _takes(fwd, "pad", pool)
     if pool and fwd.is_class and not takes_pad:
         takes_pad = False
@@ -207,9 +211,11 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                         groups=groups, output_padding=geom.output_padding, window=tuple(k),
                         ceil_mode=geom.ceil_mode, count_include_pad=geom.count_include_pad,
                         in_channels=channels, out_channels=filters)
+    # a function without a bias parameter is checked without one (a layer keeps its own, set when it has it)
+    has_bias = not pool and (convention == Convention.LAYER or any(role_of(p.name, False) == "b" for p in fwd.params))
     wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
-                   timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings)
-    sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k)
+                   timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings, has_bias=has_bias)
+    sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
     if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
         k = (max(k),) * ndim
         sizes["k_spatial"] = k
@@ -248,6 +254,33 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                      conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels)),
                      command=_command(cfg, op, geom, n, k, channels, filters),
                      sources=sources or {})
+
+
+def _spatial_axes(fwd, op, convention, language, cfg, groups_hint) -> int:
+    """2, unless the forward only runs on 1 or 3 spatial axes (a deconv1d, a 3-D pool): each tried
+    once on a small input, stride 1 and no padding, in that order."""
+    geom_op = Op.CORRELATE if op == "grouped" else op
+    groups = 3 if groups_hint == 0 else (groups_hint or 1)
+    channels = 3 if groups_hint == 0 else 3 * groups
+    filters = channels if op in POOL else (6 if groups_hint == 0 else 2 * groups)
+    for nd in (2, 1, 3):
+        k = (3,) * nd
+        n = (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[nd]
+        try:
+            geom = window_geometry(1, 0, 1, geom_op, nd, n, k, groups=groups)
+        except ConfigError:
+            continue
+        probe = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns={}, language=language,
+                         timeout=cfg.timeout, user_files=tuple(cfg.files),
+                         settings=_probe_settings(op, channels, filters, groups, k, nd))
+        d = make_draw(np.random.default_rng(cfg.seed), op, geom, batch=1, channels=channels, filters=filters,
+                      in_spatial=n, k_spatial=k)
+        try:
+            if probe.forward(d.x, d.w, d.b).ndim == nd + 2:
+                return nd
+        except (UserCallError, BindError):
+            continue
+    return 2
 
 
 def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:

@@ -309,3 +309,30 @@ def test_groups_read_from_parameter_names_zero_config_from_the_cli(tmp_path):
                            "function convForward(x, w, b, stride, pad, depth_multiplier)"))
     proc = run_cli("run", js, "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["config"]["groups"] > 1
+
+
+def test_what_the_code_takes_decides_bias_axes_and_binding(tmp_path):
+    """No bias parameter: checked without a bias (no grad_bias target); a deconv1d runs on one axis only:
+    checked on one; a layer with __call__ instead of forward is bound; none of them blamed."""
+    no_bias = tmp_path / "nob.py"
+    no_bias.write_text((EXAMPLES / "transpose_fixed.py").read_text()
+                       .replace("def conv_transpose_forward(x, w, b, stride, pad):",
+                                "def conv_transpose_forward(x, w, stride, pad):")
+                       .replace("return out + b.reshape(1, -1, 1, 1)", "return out"))
+    res = run(RunConfig(files=(str(no_bias),)))
+    assert res.verdict == "pass" and "grad_bias" not in {c.target for c in res.checks}
+    one_axis = run(RunConfig(files=(str(FILES / "deconv1d_fixed.py"),)))
+    assert one_axis.verdict == "pass" and len(one_axis.config["input_shape"]) == 3
+    assert any("1 spatial axis" in n for n in one_axis.notes)
+    called = tmp_path / "pool.py"
+    called.write_text((FILES / "avgpool_layer_fixed.py").read_text().replace("def forward(", "def __call__("))
+    assert run(RunConfig(files=(str(called),))).verdict == "pass"
+
+
+def test_a_group_offset_left_out_is_named(tmp_path):
+    src = (FILES / "grouped_fixed.py").read_text()
+    assert "c = g * Cg + cc" in src
+    bad = tmp_path / "grouped.py"
+    bad.write_text(src.replace("c = g * Cg + cc", "c = cc"))
+    res = run(RunConfig(files=(str(bad),)))
+    assert res.verdict == "fail" and [d.bug for d in res.diagnoses] == ["group-offset-wrong"]

@@ -180,7 +180,8 @@ class WindowOp:
     def targets(self) -> tuple:
         ts = ["forward"]
         for t in ("grad_input", "grad_filter", "grad_bias"):
-            if t in self.backward_fns and not (self.pool and t != "grad_input"):
+            if t in self.backward_fns and not (self.pool and t != "grad_input") and \
+                    not (t == "grad_bias" and not self.has_bias):
                 ts.append(t)
         return tuple(ts)
 

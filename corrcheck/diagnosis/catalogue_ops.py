@@ -66,6 +66,15 @@ def _group_offset(d, g: Geometry):
     return y + (0 if d.b is None else d.b.reshape((1, f) + (1,) * (y.ndim - 2)))
 
 
+def _group_offset_missing(d, g: Geometry):
+    """Every filter reads the first group's channels (0 to C/G - 1): the group offset left out."""
+    if g.groups == 1:
+        return None
+    cg = d.w.shape[1]
+    y = R.conv_forward(d.x[:, :cg], d.w, None, geometry=replace(g, groups=1))
+    return y + (0 if d.b is None else d.b.reshape((1, -1) + (1,) * (y.ndim - 2)))
+
+
 def _nan_like(first, f):
     return np.full((first.shape[0], f) + first.shape[2:], np.nan)
 
@@ -280,6 +289,9 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("group-offset-wrong", "grouped", "forward",
               "the group's first input channel is g times the filters per group; it is g * (C / G), "
               "the channels per group", _group_offset, (r"\*\s*\(?\s*(f\w*|out\w*|n_?filt\w*)\b",)),
+    OpMistake("group-offset-wrong", "grouped", "forward",
+              "every filter reads the first group's channels; group g = f // (F/G) starts at channel g * (C / G)",
+              _group_offset_missing, (r"\[[^\]]*,\s*:\s*\w+\s*,", r"\[[^\]]*,\s*0\s*:\s*\w+\s*,")),
     OpMistake("depth-multiplier-swapped", "grouped", "forward",
               "with a depth multiplier M the output channel of input channel c and multiplier m is c*M + m "
               "(torch's order), not m*C + c", _multiplier_swapped, (r"\*\s*(C|c|channels|in_ch\w*)\s*\+", r"\*\s*\w+\s*\+")),
