@@ -272,6 +272,28 @@ def _rename_all(line, body, ndim):
     return out
 
 
+def _window_as_stride(source, line, strides):
+    """Windows stepped by their own size (`i * k + a` with `H / k` windows): step by the stride in the
+    indices and count windows as (n - k) / s + 1, in the located function's file. A whole-file rewrite:
+    the slip is in two places (the indices and the size) that must change together."""
+    m = re.search(r"\b([A-Za-z_]\w*)\s*\*\s*([A-Za-z_]\w*)\s*\+\s*[A-Za-z_]\w*", line)
+    if m is None:
+        return []
+    k = m.group(2)
+    out = []
+    for s in [n for n in strides if n != k]:
+        new = re.sub(rf"\b([A-Za-z_]\w*)\s*\*\s*{re.escape(k)}(\s*\+)", rf"\1 * {s}\2", source)
+        new = re.sub(rf"\b(Math\.floor|math\.floor|int)\(\s*([A-Za-z_]\w*)\s*/\s*{re.escape(k)}\s*\)",
+                     rf"(\1((\2 - {k}) / {s}) + 1)", new)
+        new = re.sub(rf"(?<![\w.])([A-Za-z_]\w*)\s*//\s*{re.escape(k)}\b", rf"((\1 - {k}) // {s} + 1)", new)
+        if new != source:
+            out.append((new, f"windows stepped by {s}, counted as (n - {k}) / {s} + 1"))
+    return out
+
+
+# catalogue id -> whole-file rewrites, for slips made in two places at once
+FILE_RULES = {"pool-stride-as-window": (_window_as_stride,)}
+
 # catalogue id -> rewrites that undo it; tried first, in this order, for the diagnosed id
 RULES = {
     "groups-channels-summed": (_whole_axis_to_index,),
@@ -405,6 +427,21 @@ def _search(cfg, result, run_fn) -> FixResult:
             dst.parent.mkdir(parents=True)
             shutil.copyfile(f, dst)
             copies[f] = dst
+        # whole-file rewrites for slips made in two places at once (the indices and the size formula)
+        for bug, loc in located:
+            if loc.file not in copies or not FILE_RULES.get(bug):
+                continue
+            source = Path(loc.file).read_text(encoding="utf-8")
+            line = source.splitlines()[loc.line - 1]
+            strides = sorted({n for n in IDENT.findall(source) if re.fullmatch(r"s|stride\w*|step", n)})
+            for rule in FILE_RULES[bug]:
+                for patched, what in rule(source, line, strides):
+                    if tried >= 2 * MAX_CANDIDATES:
+                        break
+                    tried += 1
+                    if _passes(run_fn, cfg, result, copies, loc.file, patched, source):
+                        return FixResult(True, unified_diff(loc.file, source, patched), tried,
+                                         f"{what}: every check passes on the patched copy, also on a second shape")
         done = set()
         for bug, loc in located:
             if (loc.file, loc.line) in done or loc.file not in copies:
