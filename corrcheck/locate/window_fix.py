@@ -184,6 +184,14 @@ def _rounded_up(line, body, ndim):
     """Output size rounded up (ceil_mode): `(A) // s` -> `-(-(A) // s)`, `Math.floor(` -> `Math.ceil(`."""
     code, sep, comment = line.partition("#")
     out = []
+    # with padding, torch drops a last window that would start in the padding after the input:
+    # (n + 2p - k) // s + 1 -> min(-(-(n + 2p - k) // s) + 1, (n + p - 1) // s + 1)
+    padded = re.compile(r"\(\s*(([A-Za-z_]\w*)\s*\+\s*2\s*\*\s*([A-Za-z_]\w*)\s*-\s*[A-Za-z_]\w*)\s*\)\s*//\s*"
+                        r"([A-Za-z_]\w*)\s*\+\s*1\b")
+    up = padded.sub(lambda m: f"min(-(-({m.group(1)}) // {m.group(4)}) + 1, "
+                              f"({m.group(2)} + {m.group(3)} - 1) // {m.group(4)} + 1)", code)
+    if up != code:
+        out.append((up + sep + comment, "the size rounded up, without a last window that starts in the padding"))
     up = re.sub(r"\(([^()]*)\)\s*//\s*([A-Za-z_]\w*)", r"-(-(\1) // \2)", code)
     if up != code:
         out.append((up + sep + comment, "the size rounded up: -(-(a) // s)"))
