@@ -57,6 +57,9 @@ CASES = [
      [("KH + output_padding", "KH"), ("KW + output_padding", "KW")], {"output_padding": "1"}),
     ("transpose-output-padding-missing", "functional matmul", DEMO / "transpose_fixed.py", [],
      {"output_padding": "1"}),
+    ("transpose-output-padding-missing", "cs231n conv_param", FILES / "cs231n_transpose_fixed.py",
+     [("- 2 * p + KH + opad\n", "- 2 * p + KH\n"), ("- 2 * p + KW + opad\n", "- 2 * p + KW\n")],
+     {"output_padding": "1"}),
     ("pool-gradient-wrong-cell", "cs231n", FILES / "cs231n_maxpool_fixed.py",
      [("i * stride + r, j * stride + s]", "i + r, j + s]")], {}),
     ("pool-gradient-wrong-cell", "javascript", FILES / "maxpool_fixed.js",
@@ -126,6 +129,7 @@ FIXED_BY_EDIT = {("group-offset-wrong", "layer"), ("group-offset-wrong", "functi
                  ("transpose-padding-added", "functional loops"), ("transpose-padding-added", "functional matmul"),
                  ("transpose-filter-not-flipped", "zero insertion"), ("transpose-filter-not-flipped", "scatter loops"),
                  ("transpose-output-padding-missing", "functional loops"),
+                 ("transpose-output-padding-missing", "cs231n conv_param"),
                  ("pool-gradient-wrong-cell", "cs231n"), ("pool-gradient-wrong-cell", "javascript"),
                  # rewrites keyed by id (locate/window_fix.RULES), not token swaps
                  ("groups-channels-summed", "layer making its own weights"),
@@ -150,9 +154,12 @@ def test_fix_is_found_and_verified(bug, style, path, edits, options, tmp_path):
     assert target.read_text() == before
 
 
-def test_every_entry_has_a_verified_fix_in_some_style():
-    fixed = {bug for bug, _ in FIXED_BY_EDIT}
-    assert fixed == set(catalogue_ops.ids())
+def test_every_entry_has_a_verified_fix_in_two_styles():
+    styles = {}
+    for bug, style in FIXED_BY_EDIT:
+        styles.setdefault(bug, set()).add(style)
+    assert set(styles) == set(catalogue_ops.ids())
+    assert all(len(s) >= 2 for s in styles.values()), styles
 
 
 NOT_BY_EDIT = [c for c in CASES if (c[0], c[1]) not in FIXED_BY_EDIT]
