@@ -22,7 +22,7 @@ import typer.core
 
 from . import __version__
 from .errors import ConfigError, CorrcheckError, LoadError, UsageError
-from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, Verdict
+from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, OP_CHOICES, Verdict
 
 try:                                    # Typer 0.2x ships its own copy of Click
     from typer._click.exceptions import ClickException
@@ -40,11 +40,7 @@ Layout = Enum("Layout", [(name, name) for name in LAYOUT_CHOICES], type=str)
 Device = Enum("Device", [(d, d) for d in DEVICE_CHOICES], type=str)
 
 
-class Op(str, Enum):
-    """The --op choices (geometry.OPS); correlate is what deep-learning code calls convolution."""
-
-    correlate = "correlate"
-    convolve = "convolve"
+Op = Enum("Op", [(o, o) for o in OP_CHOICES], type=str)
 
 
 BINDING, GEOMETRY, SHAPES, CHECKING, OUTPUT = "Binding", "Geometry", "Shapes", "Checking", "Output"
@@ -81,7 +77,16 @@ DemoStride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="
 DemoPad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
                                         help="Padding, as for run. Default: 1, as in the forum question.")]
 DEMO_DEFAULTS = {"stride": "2", "pad": "1"}   # the seed question's configuration
-OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute. Default: correlate.")]
+OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute: a correlation, a convolution, a transposed convolution (w is in, out/groups, *K), max or average pooling (no filter: --filter-size is the window). Default: correlate, or what your function and parameter names say (deconv, conv_transpose, upconv, maxpool, avg_pool).")]
+DemoOpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="Which demo: correlate (the forum question, default), convolve, transpose (a decoder's transposed convolution) or maxpool (a max pooling backward).")]
+Groups = Annotated[Optional[int], _opt("--groups", panel=GEOMETRY, metavar="G", min=1,
+                                       help="Grouped convolution: channels split into G groups, filter (F, C/G, *K); depthwise is G = channels. Default: 1, or read from a groups/depth_multiplier parameter, or from the filter (F, C/G, *K) a layer class makes.")]
+OutputPadding = Annotated[Optional[str], _opt("--output-padding", panel=GEOMETRY, metavar="P",
+                                              help="--op transpose: extra output rows after the input's spread, int or per axis; smaller than the stride or the dilation. Default: 0.")]
+CeilMode = Annotated[bool, _opt("--ceil-mode", panel=GEOMETRY,
+                                help="Pooling: count windows with ceil instead of floor (a last partial window, never one starting in the padding after the input).")]
+CountIncludePad = Annotated[bool, _opt("--count-include-pad", panel=GEOMETRY,
+                                       help="--op avgpool: padded zeros count in each window's divisor. Default: divide by the input cells only.")]
 InputSize = Annotated[Optional[str], _opt("--input-size", panel=SHAPES, metavar="N",
                                           help="Spatial size of the random input, per axis like 7x5. Default: chosen per layout, non-square.")]
 FilterSize = Annotated[Optional[str], _opt("--filter-size", panel=SHAPES, metavar="K",
@@ -138,6 +143,10 @@ DEMO_EXAMPLES = """\
   corrcheck demo --stride 3 --pad 2 -v
 
   corrcheck demo --fixed --report demo.html
+
+  corrcheck demo --op transpose
+
+  corrcheck demo --op maxpool
 
 Exit codes: 0 when the last section (the fixed code) passes, 2 when corrcheck could not run it.
 """
@@ -214,7 +223,9 @@ def run(
     forward: Forward = None, grad_input: GradInput = None, grad_filter: GradFilter = None,
     grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
     device: DeviceOpt = Device.cpu,
-    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = None,
+    groups: Groups = None, output_padding: OutputPadding = None, ceil_mode: CeilMode = False,
+    count_include_pad: CountIncludePad = False,
     input_size: InputSize = None, filter_size: FilterSize = None, channels: Channels = None,
     filters: Filters = None, batch: Batch = None,
     seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
@@ -229,7 +240,7 @@ def run(
 
 @app.command(epilog=DEMO_EXAMPLES)
 def demo(
-    stride: DemoStride = None, pad: DemoPad = None, dilation: Dilation = None, op: OpOpt = Op.correlate,
+    stride: DemoStride = None, pad: DemoPad = None, dilation: Dilation = None, op: DemoOpOpt = None,
     input_size: InputSize = None, filter_size: FilterSize = None,
     seed: Seed = None, rtol: Rtol = None, atol: Atol = None, sweep: Sweep = False, jobs: Jobs = None,
     exhaustive: Exhaustive = False, explain_cell: ExplainCell = None, fix: Fix = False, timeout: Timeout = None,
@@ -358,10 +369,11 @@ def mistakes(
     json_out: JsonOut = False,
 ) -> None:
     """The catalogue of mistakes corrcheck names: each id with its fix, a wrong and a right snippet."""
-    from .diagnosis.catalogue import NOTATION, page     # lazy: the catalogue loads NumPy, not for --help
+    from .diagnosis import catalogue_ops                  # lazy: the catalogues load NumPy, not for --help
+    from .diagnosis.catalogue import NOTATION, page
     from .report import mistakes as view                  # lazy: as above
 
-    entries = page()
+    entries = page() + catalogue_ops.page()
     unknown = sorted(set(ids or ()) - {e.id for e in entries})
     if unknown:
         raise typer.BadParameter(f"unknown id {', '.join(unknown)}; `corrcheck mistakes` lists them", param_hint="ID")
@@ -484,7 +496,8 @@ def _config(options: dict, **extra):
     """RunConfig from the options actually given (RunConfig's own defaults for the rest), validated."""
     from .config import RunConfig                           # lazy: keeps --help to the CLI module alone
 
-    given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items() if v is not None}
+    given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()
+             if v is not None and not (k in ("ceil_mode", "count_include_pad") and v is False)}
     if "explain_cell" in given:
         given["explain_cell"] = parse_cell(given["explain_cell"])
     return RunConfig(**given, **extra).validate()

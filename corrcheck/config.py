@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from .errors import ConfigError
-from .geometry import OPS, GeometryOptions, parse_options
+from .geometry import ALL_OPS, GeometryOptions, _axes_of, parse_options, per_axis
 from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES
 
 DEFAULT_TIMEOUT = 5.0
@@ -33,6 +33,10 @@ class RunConfig:
     filters: int | None = None
     batch: int | None = None
     op: str = "correlate"
+    groups: int | None = None          # None: 1, or what the user's names and filter shape say
+    output_padding: object = None      # transpose only
+    ceil_mode: bool = False            # pooling only
+    count_include_pad: bool = False    # avgpool only
     seed: int = 0
     rtol: float | None = None
     atol: float | None = None
@@ -64,8 +68,12 @@ class RunConfig:
             raise ConfigError(f"--device must be one of {', '.join(DEVICE_CHOICES)}, not {self.device!r}")
         if self.layout not in LAYOUT_CHOICES:
             raise ConfigError(f"--layout must be one of {', '.join(LAYOUT_CHOICES)}, not {self.layout!r}")
-        if self.op not in OPS:
-            raise ConfigError(f"--op must be correlate or convolve, not {self.op!r}")
+        if self.op not in ALL_OPS:
+            raise ConfigError(f"--op must be one of {', '.join(ALL_OPS)}, not {self.op!r}")
+        if self.groups is not None and (isinstance(self.groups, bool) or self.groups < 1):
+            raise ConfigError(f"--groups must be at least 1, got {self.groups!r}")
+        if self.output_padding is not None:
+            per_axis(self.output_padding, _axes_of(self.output_padding), "output padding", 0)
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise ConfigError(f"--seed must be a whole number of at least 0, got {self.seed!r}")
         if self.timeout is not None and self.timeout <= 0:

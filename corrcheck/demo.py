@@ -17,6 +17,8 @@ from . import reference
 from .binding.layouts import LAYOUTS
 from .checks.problem import build_problem
 from .runner import run
+from .errors import UsageError
+from .vocab import DENSE_OPS, Op
 
 DEMO_DIR = Path(__file__).parent / "demo_files"
 BUGGY, FIXED = DEMO_DIR / "seed_buggy.py", DEMO_DIR / "seed_fixed.py"
@@ -66,8 +68,35 @@ def loss_curve(path: Path, cfg, steps: int = STEPS) -> list[float]:
     return losses
 
 
+OP_DEMOS = {
+    # op: (file stem, what the learner wrote, what slipped)
+    Op.TRANSPOSE: ("transpose", "a decoder's hand-written transposed convolution",
+                  "the stride multiplies the filter tap instead of the input position"),
+    Op.MAXPOOL: ("maxpool", "a hand-written max pooling layer",
+                "the backward routes each gradient to the window offset without the stride"),
+}
+
+
+def run_op_demo(cfg, fixed_only: bool = False):
+    """`corrcheck demo --op transpose|maxpool`: a learner's layer with one mistake, named, located,
+    fixed by a verified edit; then the corrected file passing."""
+    stem, what, slip = OP_DEMOS[cfg.op]
+    buggy, fixed = DEMO_DIR / f"{stem}_buggy.py", DEMO_DIR / f"{stem}_fixed.py"
+    sections = []
+    if not fixed_only:
+        sections.append((f"{what}, with a slip: {slip} ({buggy.name})",
+                         run(cfg.replace(files=(str(buggy),), fix=True))))
+    sections.append((f"the same code with the slip fixed ({fixed.name})", run(cfg.replace(files=(str(fixed),)))))
+    return sections
+
+
 def run_demo(cfg, fixed_only: bool = False):
     """Titled sections for the report: the buggy run, the fixed run, and the loss curves."""
+    if cfg.op in OP_DEMOS:
+        return run_op_demo(cfg, fixed_only)
+    if cfg.op not in DENSE_OPS:
+        raise UsageError(f"the demo has no --op {cfg.op} variant (it has {', '.join(DENSE_OPS + tuple(OP_DEMOS))}); "
+                         f"examples/ops has a buggy/fixed {cfg.op} pair to run instead")
     sections = []
     if not fixed_only:
         # the buggy run also searches for the verified fix: the diff the learner would apply

@@ -5,6 +5,12 @@ output shapes and resolved paddings, so the formula exists once:
 
     out = floor((n + before + after - d*(k-1) - 1) / s) + 1
 
+and, for the other strided-window ops (issue 18):
+
+    transpose  out = (n - 1)*s - before - after + d*(k-1) + output_padding + 1
+    pooling    as above, or with ceil instead of floor (ceil_mode), dropping a last
+               window that would start inside the padding after the input (torch's rule)
+
 Option text ('2x1', '1,0', 'same') is parsed here once, by `parse_options` (the
 config calls it); everything after works on the parsed per-axis values.
 """
@@ -15,8 +21,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .errors import ConfigError
+from .vocab import DENSE_OPS as OPS, OP_CHOICES as ALL_OPS, POOL_OPS, WINDOW_OPS, Op  # noqa: F401 (the reference reads Op here)
 
-OPS = ("correlate", "convolve")
 PAD_MODES = ("same", "valid")
 
 
@@ -29,6 +35,14 @@ class Geometry:
     dilation: tuple[int, ...]
     op: str = "correlate"
     mode: str | None = field(default=None, compare=False)  # 'same'/'valid' when the pad came from a mode
+    groups: int = 1                                  # grouped convolution (depthwise: groups = channels)
+    output_padding: tuple[int, ...] = ()             # transpose only: extra rows after, () means 0
+    ceil_mode: bool = False                          # pooling only: ceil instead of floor
+    count_include_pad: bool = False                  # avgpool only: padded zeros count in the divisor
+
+    @property
+    def is_pool(self) -> bool:
+        return self.op in POOL_OPS
 
     @property
     def ndim(self) -> int:
@@ -38,6 +52,10 @@ class Geometry:
     def out_shape(self, in_spatial, k_spatial) -> tuple[int, ...]:
         """Output spatial shape; raises ConfigError when the filter does not fit."""
         in_spatial, k_spatial = tuple(in_spatial), tuple(k_spatial)
+        if self.op == Op.TRANSPOSE:
+            return transposed_out_shape(in_spatial, k_spatial, self)
+        if self.is_pool:
+            return pool_out_shape(in_spatial, k_spatial, self)
         out = []
         for axis, (n, k, s, (pb, pa), d) in enumerate(
             zip(in_spatial, k_spatial, self.stride, self.pad, self.dilation)
@@ -80,9 +98,47 @@ class Geometry:
             f"stride {format_axes(self.stride)}, pad {format_pad(self.pad)}"
             + ("" if all(d == 1 for d in self.dilation) else f", dilation {format_axes(self.dilation)}")
             + ("" if self.op == "correlate" else f", op {self.op}")
+            + ("" if self.groups == 1 else f", groups {self.groups}")
+            + ("" if not any(self.output_padding) else f", output padding {format_axes(self.output_padding)}")
+            + (", ceil mode" if self.ceil_mode else "")
+            + (", count include pad" if self.count_include_pad and self.op == Op.AVGPOOL else "")
         )
 
 
+def transposed_out_shape(in_spatial, k_spatial, g: Geometry) -> tuple[int, ...]:
+    """Transposed convolution: the input size of the correlation whose gradient it is."""
+    out = []
+    op_pad = g.output_padding or (0,) * g.ndim
+    for axis, (n, k, s, (pb, pa), d, a) in enumerate(
+            zip(in_spatial, k_spatial, g.stride, g.pad, g.dilation, op_pad)):
+        if a >= max(s, d):
+            raise ConfigError(f"output padding {a} on axis {axis} must be smaller than the stride ({s}) "
+                              f"or the dilation ({d})")
+        size = (n - 1) * s - pb - pa + d * (k - 1) + a + 1
+        if size < 1:
+            raise ConfigError(f"the transposed output on axis {axis} would be {size} wide: the padding "
+                              f"{pb} + {pa} crops more than the {size + pb + pa} the input {n} spreads to")
+        out.append(size)
+    return tuple(out)
+
+
+def pool_out_shape(in_spatial, k_spatial, g: Geometry) -> tuple[int, ...]:
+    """Pooling windows (torch's rule): floor or ceil, and with ceil no window starting in the after-padding."""
+    out = []
+    for axis, (n, k, s, (pb, pa), d) in enumerate(zip(in_spatial, k_spatial, g.stride, g.pad, g.dilation)):
+        span = d * (k - 1) + 1
+        if max(pb, pa) * 2 > k:
+            raise ConfigError(f"pooling padding {max(pb, pa)} on axis {axis} must be at most half the "
+                              f"window ({k}), or a window could hold only padding")
+        padded = n + pb + pa
+        if span > padded:
+            raise ConfigError(f"the window spans {span} (size {k}, dilation {d}) on axis {axis} "
+                              f"but the padded input is only {padded} wide ({n} + {pb} + {pa})")
+        count = (padded - span + (s - 1 if g.ceil_mode else 0)) // s + 1
+        if g.ceil_mode and (count - 1) * s >= n + pb:
+            count -= 1
+        out.append(count)
+    return tuple(out)
 def out_length(n: int, k: int, s: int, pad: tuple[int, int], d: int) -> int:
     """The output length on one axis: the formula, unchecked (Geometry.out_shape checks the fit)."""
     return (n + pad[0] + pad[1] - (d * (k - 1) + 1)) // s + 1
@@ -242,7 +298,8 @@ def _axes_of(value) -> int:
 
 def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int = 2,
                   in_spatial=None, k_spatial=None, same_rule: str = "tf") -> Geometry:
-    """Validate and resolve a user-facing configuration into a Geometry."""
+    """Validate and resolve a user-facing configuration into a Geometry (the dense ops only:
+    the other strided-window ops go through window_geometry, so a dense caller cannot get one)."""
     if op not in OPS:
         raise ConfigError(f"op must be correlate or convolve, not {op!r}")
     stride_t = per_axis(stride, ndim, "stride", 1)
@@ -267,3 +324,44 @@ def make_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int 
     if in_spatial is not None and k_spatial is not None:
         geom.out_shape(in_spatial, k_spatial)  # raises ConfigError if the filter does not fit
     return geom
+
+
+def window_geometry(stride=1, pad=0, dilation=1, op: str = "correlate", ndim: int = 2, in_spatial=None,
+                    k_spatial=None, *, groups=1, output_padding=0, ceil_mode=False,
+                    count_include_pad=False) -> Geometry:
+    """A Geometry for any strided-window op: grouped correlate/convolve, transpose, maxpool, avgpool."""
+    if op not in ALL_OPS:
+        raise ConfigError(f"op must be one of {', '.join(ALL_OPS)}, not {op!r}")
+    dil_t = per_axis(dilation, ndim, "dilation", 1)
+    extra = _window_options(op, ndim, dil_t, groups, output_padding, ceil_mode, count_include_pad)
+    base_op = op if op in OPS else "correlate"
+    geom = make_geometry(stride, pad, dilation, base_op, ndim, in_spatial if op in OPS else None,
+                         k_spatial if op in OPS else None)
+    if geom.mode == "same" and op not in OPS:
+        raise ConfigError(f"pad 'same' is for correlations; give --op {op} a number")
+    geom = replace(geom, op=op, **extra) if extra else geom
+    if in_spatial is not None and k_spatial is not None:
+        geom.out_shape(in_spatial, k_spatial)
+    return geom
+
+
+def _window_options(op, ndim, dil_t, groups, output_padding, ceil_mode, count_include_pad) -> dict:
+    """The options of issue 18 as Geometry fields; {} when they are all at the dense defaults."""
+    groups = int(groups)
+    if groups < 1:
+        raise ConfigError(f"groups must be at least 1, got {groups}")
+    op_pad = per_axis(output_padding, ndim, "output padding", 0)
+    if any(op_pad) and op != Op.TRANSPOSE:
+        raise ConfigError("output padding belongs to --op transpose")
+    if ceil_mode and op not in POOL_OPS:
+        raise ConfigError("ceil mode belongs to --op maxpool or avgpool")
+    if count_include_pad and op != Op.AVGPOOL:
+        raise ConfigError("count include pad belongs to --op avgpool")
+    if groups > 1 and op in POOL_OPS:
+        raise ConfigError("pooling has no groups (every channel is pooled on its own)")
+    if op == Op.AVGPOOL and any(d != 1 for d in dil_t):
+        raise ConfigError("average pooling has no dilation")
+    if op in ("correlate", "convolve") and groups == 1:
+        return {}
+    return {"groups": groups, "output_padding": op_pad if any(op_pad) else (),
+            "ceil_mode": bool(ceil_mode), "count_include_pad": bool(count_include_pad)}

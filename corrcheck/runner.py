@@ -25,7 +25,7 @@ from .loader.files import load_namespace
 from .locate.find import locate_all
 from .rerun import reproduce_command
 from .result import ErrorInfo, RunResult
-from .vocab import Convention, FAILING, Status, Verdict
+from .vocab import Convention, FAILING, Op, Status, Verdict
 
 
 def config_dict(cfg: RunConfig, op, problem) -> dict:
@@ -93,14 +93,24 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     """The whole `corrcheck run`: load, bind, check, diagnose, sweep and fix; what it cannot check is an error result."""
     t0 = time.perf_counter()
     try:
-        cfg = cfg.validate()
+        cfg = given = cfg.validate()   # `given`: before the dense defaults, for the window fallbacks
         ns, language, sources = load_namespace(cfg)
+        from .window_runner import run_window, wants_window_path
+        if wants_window_path(cfg, ns):      # grouped, transposed, pooling: their own binding and checks
+            return _finish_window(cfg, run_window(cfg, ns, language, sources, t0), ns, t0)
         plan = bind_plan(ns, cfg)
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)
         op, main, layout_notes, first = choose(plan, cfg, rng, language=language, user_files=tuple(cfg.files))
     except CorrcheckError as exc:
-        return error_result(cfg, exc, t0)
+        found = locals().get("ns"), locals().get("language"), locals().get("sources")
+        given = locals().get("given")
+        if given is None:                   # the options themselves were refused
+            return error_result(cfg, exc, t0)
+        grouped = _as_grouped(given, *found, t0)
+        if grouped is not None:
+            return _finish_window(given, grouped, found[0], t0)
+        return _as_transposed(given, *found, t0) or error_result(cfg, exc, t0)
     handoff = [first]
     del first                # the probe's draw and output (100 MB at large shapes) live only as long as needed
     try:
@@ -108,6 +118,11 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
                              t0=t0, language=language, first=handoff.pop())
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
+    if result.verdict == Verdict.FAIL:
+        grouped = _as_grouped(given, ns, language, sources, t0)
+        if grouped is not None:
+            return _finish_window(given, grouped, ns, t0)
+        result = _as_transposed(given, ns, language, sources, t0) or result
     if cfg.sweep:
         from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
         main_passed = result.verdict == Verdict.PASS
@@ -118,6 +133,49 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         from .locate.fix import search_fix    # lazy: the rewrites and temp copies load only with --fix
         result = replace(result, fix=search_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
     return result
+
+
+def _finish_window(cfg, result, ns, t0) -> RunResult:
+    """A grouped, transposed or pooling run's --sweep and --fix (their own, on the window path)."""
+    if cfg.sweep:
+        from .window_runner import sweep_window
+        result = sweep_window(cfg, result, run, ns)
+    if cfg.fix and result.verdict == Verdict.FAIL:
+        from .locate.window_fix import search_window_fix   # lazy: the rewrites and temp copies load only with --fix
+        result = replace(result, fix=search_window_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
+    return result
+
+
+def _as_grouped(cfg, ns, language, sources, t0):
+    """Shapes say grouped: nothing in the names did and the dense check could not bind or failed, but the
+    layer class makes its own filter (F, C/G, *K) with G > 1. Then it is checked as the grouped layer its
+    weight says it is, whatever the verdict (the weight's shape is the layer's own statement)."""
+    if ns is None or cfg.op != Op.CORRELATE or cfg.groups:
+        return None
+    from .window_runner import grouped_by_weight, run_window
+    try:
+        if not grouped_by_weight(cfg, ns, language):
+            return None
+        return run_window(cfg, ns, language, sources or {}, t0)
+    except Exception:              # a second opinion only: whatever stops it, the dense result stands
+        return None
+
+
+def _as_transposed(cfg, ns, language, sources, t0):
+    """Shapes say transposed: nothing in the names did, the correlation checks fail, but every check of a
+    transposed convolution (output larger than the input) passes. Then that is what the code is."""
+    if ns is None or cfg.op != Op.CORRELATE or cfg.groups or cfg.sweep:
+        return None
+    from .window_runner import run_window
+    try:
+        res = run_window(cfg.replace(op=Op.TRANSPOSE, fix=False), ns, language, sources or {}, t0)
+    except Exception:              # a second opinion only: whatever stops it, the dense result stands
+        return None
+    if res.verdict != Verdict.PASS:
+        return None
+    note = ("your forward's output is larger than its input and agrees with a transposed convolution, not a "
+            "correlation: checked as one (--op transpose says so directly)")
+    return replace(res, notes=(note,) + tuple(res.notes))
 
 
 def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python",

@@ -1,5 +1,5 @@
 """The fixed words of corrcheck, each defined once: targets, what a check is against, statuses,
-verdicts, layout and convention names.
+verdicts, ops, layout and convention names.
 
 Each is a str-valued Enum: a member equals its plain string ("forward" == Target.FORWARD,
 same hash), so strings from the CLI, the Python API or a JSON document stay valid, and a
@@ -88,6 +88,23 @@ class Convention(Word):
     JAX = "jax"                           # binding/jax_vjp.py
 
 
+class Op(Word):
+    """What the forward computes (--op): the dense convolution's two readings and the other
+    strided-window ops of issue 18 (geometry.py owns their output sizes)."""
+
+    CORRELATE = "correlate"
+    CONVOLVE = "convolve"
+    TRANSPOSE = "transpose"               # transposed convolution ("deconvolution")
+    MAXPOOL = "maxpool"
+    AVGPOOL = "avgpool"
+
+
+DENSE_OPS = (Op.CORRELATE, Op.CONVOLVE)    # the dense convolution: checks/, diagnosis/catalogue.py
+POOL_OPS = (Op.MAXPOOL, Op.AVGPOOL)        # no filter: --filter-size is the window
+WINDOW_OPS = (Op.TRANSPOSE, *POOL_OPS)     # window_runner.py and its modules
+OP_CHOICES = tuple(o.value for o in Op)
+
+
 class Device(Word):
     """Where torch / jax tensors live (binding/frameworks.py checks the machine has it)."""
 
@@ -102,5 +119,5 @@ CONVENTION_CHOICES = (AUTO, *(c.value for c in Convention))
 DEVICE_CHOICES = tuple(d.value for d in Device)
 
 __all__ = ["Word", "Target", "TARGETS", "GRADS", "ACTIVATION_TARGETS", "Against", "Status", "FAILING", "Verdict",
-           "LayoutName", "Convention", "Device", "AUTO", "LAYOUT_CHOICES", "CONVENTION_CHOICES",
+           "LayoutName", "Convention", "Op", "DENSE_OPS", "POOL_OPS", "WINDOW_OPS", "OP_CHOICES", "Device", "AUTO", "LAYOUT_CHOICES", "CONVENTION_CHOICES",
            "DEVICE_CHOICES"]

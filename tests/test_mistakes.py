@@ -48,6 +48,22 @@ def test_every_contract_id_has_its_fix_and_both_snippets(runner):
         assert f"### `{bug}`" in page
 
 
+def test_every_window_op_id_is_on_the_page_with_both_snippets(runner):
+    """The 11 ids of the grouped, transposed and pooling catalogue, beside the dense ones."""
+    from corrcheck.diagnosis import catalogue_ops
+    ids = set(catalogue_ops.ids())
+    assert len(ids) == 11
+    doc = json.loads(runner.invoke(cli.app, ["mistakes", "--json"]).stdout)
+    rows = {m["id"]: m for m in doc["mistakes"]}
+    page = (DOCS / "mistakes.md").read_text(encoding="utf-8")
+    for bug in ids:
+        row = rows[bug]
+        assert row["line"] and row["wrong"] and row["right"] and row["wrong"] != row["right"], bug
+        assert f"### `{bug}`" in page
+    shown = runner.invoke(cli.app, ["mistakes", *sorted(ids)])
+    assert shown.exit_code == 0 and all(bug in shown.stdout for bug in ids)
+
+
 def test_snippets_belong_to_catalogue_entries():
     assert set(SNIPPETS) <= {m.id for m in CATALOGUE}
 

@@ -7,10 +7,10 @@ import pytest
 
 from corrcheck.config import RunConfig
 from corrcheck.errors import ConfigError
-from corrcheck.vocab import CONVENTION_CHOICES, LAYOUT_CHOICES, TARGETS, Convention, LayoutName, Status, Target
+from corrcheck.vocab import CONVENTION_CHOICES, LAYOUT_CHOICES, OP_CHOICES, TARGETS, Convention, LayoutName, Op, Status, Target
 
 
-@pytest.mark.parametrize("member", [*Target, *Status, *Convention, *LayoutName])
+@pytest.mark.parametrize("member", [*Target, *Status, *Convention, *LayoutName, *Op])
 def test_a_member_is_written_and_looked_up_as_its_plain_string(member):
     value = member.value
     assert member == value and hash(member) == hash(value) and {value: 1}[member] == 1
@@ -28,11 +28,16 @@ def test_every_convention_and_layout_is_a_valid_option_and_nothing_else_is():
         RunConfig(convention=name).validate()
     for name in LAYOUT_CHOICES:
         RunConfig(layout=name).validate()
+    for name in OP_CHOICES:
+        RunConfig(op=name).validate()
+    with pytest.raises(ConfigError, match="--op must be one of correlate, convolve, transpose"):
+        RunConfig(op="unpool").validate()
     with pytest.raises(ConfigError, match="--convention must be one of auto, functional"):
         RunConfig(convention="keras").validate()
 
 
 def test_the_cli_offers_exactly_the_vocabulary():
-    from corrcheck.cli import Convention as ConventionChoice, Layout as LayoutChoice
+    from corrcheck.cli import Convention as ConventionChoice, Layout as LayoutChoice, Op as OpChoice
     assert [c.value for c in ConventionChoice] == list(CONVENTION_CHOICES)
     assert [c.value for c in LayoutChoice] == list(LAYOUT_CHOICES)
+    assert [c.value for c in OpChoice] == list(OP_CHOICES)

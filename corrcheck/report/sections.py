@@ -31,7 +31,7 @@ from .console import (CI_WIDTH, NORMAL, QUIET, VERBOSE, Phrases, Unwrapped, make
                              print_part, progress_reporter)
 from .export import check_export_path, html_fragment, recording_console, save, wraps_long_lines
 from .grids import BAD_MARK, error_map, num, render_loss_curves, sparkline, sweep_matrix
-from ..vocab import Against, FAILING, Status, Target, Verdict
+from ..vocab import POOL_OPS, Against, FAILING, Status, Target, Verdict
 
 __all__ = ["QUIET", "NORMAL", "VERBOSE", "make_console", "progress_reporter", "render", "render_sections",
            "render_loss_curves", "print_error", "export", "export_sections", "check_export_path",
@@ -210,10 +210,19 @@ def config_phrases(config: dict | None) -> list[str]:
         geometry.append(f"pad {format_pad(config['pad'])}")
     if config.get("dilation") and any(d != 1 for d in config["dilation"]):
         geometry.append(f"dilation {format_axes(config['dilation'])}")
+    if config.get("groups", 1) != 1:
+        geometry.append(f"groups {config['groups']}")
+    if config.get("output_padding") and any(config["output_padding"]):
+        geometry.append(f"output padding {format_axes(config['output_padding'])}")
+    if config.get("ceil_mode"):
+        geometry.append("ceil mode")
+    if config.get("count_include_pad"):
+        geometry.append("count include pad")
     if geometry:
         parts.append(", ".join(geometry))
     shapes = []
-    for key, word in (("input_shape", "input"), ("filter_shape", "filter")):
+    pooling = config.get("op") in POOL_OPS          # pooling has a window, not a filter
+    for key, word in (("input_shape", "input"), ("filter_shape", "window" if pooling else "filter")):
         if config.get(key):
             shapes.append(f"{word} {'x'.join(str(n) for n in config[key])}")
     if shapes:

@@ -1,0 +1,443 @@
+"""Catalogue of the usual mistakes in grouped, transposed and pooling layers, as exact mutants.
+
+Each entry computes what a learner's code with that one mistake returns on the
+same canonical draw the checks used (x (N,C,*S), w, b, dout; see
+checks/window_suite.py), so a user's output that equals a mutant names the
+mistake. Reads a learner's Python would not survive (an index past the end)
+come back as NaN cells, which never match a finite answer. Entries are built
+from reference_ops with one knob changed, the way catalogue.py builds the
+dense ones from its Spec.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+import numpy as np
+
+from .. import reference_ops as R
+from ..geometry import ConfigError, Geometry
+from ..vocab import POOL_OPS, Op
+
+
+@dataclass(frozen=True)
+class OpMistake:
+    id: str
+    op: str                  # grouped | transpose | maxpool | avgpool
+    target: str              # forward | grad_input | grad_filter
+    summary: str             # one sentence naming the code fix
+    mutant: Callable         # (draw, geom) -> array or None (not applicable here)
+    where: tuple[str, ...]   # regexes for the line that holds the mistake, most specific first
+
+
+def _crop_or_nan(y: np.ndarray, shape) -> np.ndarray:
+    """y placed in an array of `shape`: extra entries dropped, missing ones NaN."""
+    out = np.full(shape, np.nan)
+    sl = tuple(slice(0, min(a, b)) for a, b in zip(y.shape, shape))
+    out[sl] = y[sl]
+    return out
+
+
+# ---- grouped / depthwise ------------------------------------------------------------------------
+
+def _channels_summed(d, g: Geometry):
+    """Every filter reads all C channels (its C/G weights repeated per group): the group split forgotten."""
+    if g.groups == 1:
+        return None
+    w = np.concatenate([d.w] * g.groups, axis=1)
+    return R.conv_forward(d.x, w, d.b, geometry=replace(g, groups=1))
+
+
+def _group_offset(d, g: Geometry):
+    """Group k's channels taken from k * (filters per group) instead of k * (channels per group)."""
+    n, c = d.x.shape[:2]
+    f, cg = d.w.shape[:2]
+    fg = f // g.groups
+    if fg == cg or g.groups == 1:
+        return None
+    outs = []
+    for fi in range(f):
+        start = (fi // fg) * fg
+        if start + cg > c:
+            return None if fi == 0 else _nan_like(outs[0], f)
+        outs.append(R.conv_forward(d.x[:, start:start + cg], d.w[fi:fi + 1], None,
+                                   geometry=replace(g, groups=1)))
+    y = np.concatenate(outs, axis=1)
+    return y + (0 if d.b is None else d.b.reshape((1, f) + (1,) * (y.ndim - 2)))
+
+
+def _group_offset_missing(d, g: Geometry):
+    """Every filter reads the first group's channels (0 to C/G - 1): the group offset left out."""
+    if g.groups == 1:
+        return None
+    cg = d.w.shape[1]
+    y = R.conv_forward(d.x[:, :cg], d.w, None, geometry=replace(g, groups=1))
+    return y + (0 if d.b is None else d.b.reshape((1, -1) + (1,) * (y.ndim - 2)))
+
+
+def _nan_like(first, f):
+    return np.full((first.shape[0], f) + first.shape[2:], np.nan)
+
+
+def _multiplier_swapped(d, g: Geometry):
+    """Depthwise with multiplier M: output channel m*C + c written where torch puts c*M + m."""
+    c = d.x.shape[1]
+    f = d.w.shape[0]
+    if g.groups != c or f == c or f % c:
+        return None
+    m = f // c
+    ref = R.conv_forward(d.x, d.w, d.b, geometry=g)
+    perm = np.array([ci * m + mi for mi in range(m) for ci in range(c)])
+    return ref[:, perm]
+
+
+def _multiplier_swapped_channel(d, g: Geometry):
+    """Depthwise with multiplier M, filters numbered f = m*C + c: filter f reads input channel f % C
+    where torch's filter f reads channel f // M (each output keeps its own filter and bias)."""
+    c = d.x.shape[1]
+    f = d.w.shape[0]
+    if g.groups != c or f == c or f % c:
+        return None
+    one = replace(g, groups=1)
+    y = np.concatenate([R.conv_forward(d.x[:, [fi % c]], d.w[fi:fi + 1], None, geometry=one) for fi in range(f)],
+                       axis=1)
+    return y + (0 if d.b is None else d.b.reshape((1, f) + (1,) * (y.ndim - 2)))
+
+
+# ---- transposed ---------------------------------------------------------------------------------
+
+def _scatter_transpose(d, g: Geometry, *, out_mult, tap_mult, sign, flip):
+    """y[n, co, i*out_mult + k*tap_mult + sign*p] += x[n, ci, i] * w[ci, co, k (or K-1-k)], guarded."""
+    x, w = d.x, d.w
+    if flip:
+        w = w[(slice(None), slice(None)) + (slice(None, None, -1),) * (w.ndim - 2)]
+    shape = (x.shape[0], w.shape[1] * g.groups) + g.out_shape(x.shape[2:], w.shape[2:])
+    # run the true scatter on a geometry with these multipliers and no crop, then shift by the offset
+    wide = replace(g, stride=tuple(out_mult), dilation=tuple(tap_mult), pad=((0, 0),) * g.ndim, output_padding=())
+    y = R.transpose_forward(x, w, d.b, geometry=wide)
+    out = np.zeros(shape)
+    src, dst = [slice(None), slice(None)], [slice(None), slice(None)]
+    for axis, (pb, _) in enumerate(g.pad):
+        shift = sign * pb                      # position in y = position in out - shift... out[j] = y[j - shift]
+        lo = max(0, shift)
+        hi = min(shape[2 + axis], y.shape[2 + axis] + shift)
+        if hi <= lo:
+            return out
+        dst.append(slice(lo, hi))
+        src.append(slice(lo - shift, hi - shift))
+    out[tuple(dst)] = y[tuple(src)]
+    if d.b is not None:
+        # the bias is added everywhere, also where nothing was scattered
+        b = d.b.reshape((1, -1) + (1,) * g.ndim)
+        covered = np.zeros(shape, dtype=bool)
+        covered[tuple(dst)] = True
+        out = np.where(covered, out, b)
+    return out
+
+
+def _stride_wrong_side(d, g):
+    if all(s == 1 for s in g.stride):
+        return None
+    return _scatter_transpose(d, g, out_mult=(1,) * g.ndim, tap_mult=tuple(s * dd for s, dd in zip(g.stride, g.dilation)),
+                              sign=-1, flip=False)
+
+
+def _pad_added(d, g):
+    if all(p == (0, 0) for p in g.pad):
+        return None
+    return _scatter_transpose(d, g, out_mult=g.stride, tap_mult=g.dilation, sign=+1, flip=False)
+
+
+def _not_flipped(d, g):
+    if all(k == 1 for k in d.w.shape[2:]):
+        return None
+    return _scatter_transpose(d, g, out_mult=g.stride, tap_mult=g.dilation, sign=-1, flip=True)
+
+
+def _output_padding_off(d, g):
+    if not any(g.output_padding):
+        return None
+    y = R.transpose_forward(d.x, d.w, d.b, geometry=g)
+    return y[(slice(None), slice(None)) + tuple(slice(0, n - a) for n, a in zip(y.shape[2:], g.output_padding))]
+
+
+# ---- pooling ------------------------------------------------------------------------------------
+
+def _pool_geom(g: Geometry, **changes):
+    try:
+        return replace(g, **changes)
+    except ConfigError:
+        return None
+
+
+def _argmax_taps(d, g):
+    """Per output cell, the window tap holding the first maximum (the reference's rule)."""
+    out_spatial = d.dout.shape[2:]
+    xp = R._padded(d.x, g, out_spatial, d.window, fill=-np.inf)
+    best = np.full(d.dout.shape, -np.inf)
+    which = np.zeros(d.dout.shape, dtype=int)
+    taps = R._taps(d.window)
+    for t, tap in enumerate(taps):
+        v = xp[(slice(None), slice(None)) + R._tap_slices(tap, out_spatial, g)]
+        better = v > best
+        best[better] = v[better]
+        which[better] = t
+    return which, taps
+
+
+def _route(d, g, where):
+    """dx with each dout sent to where(o, tap) (input coordinates); Python indexing: a negative
+    index wraps once, one past the end raises (None: the learner's code would crash here)."""
+    which, taps = _argmax_taps(d, g)
+    dx = np.zeros_like(d.x)
+    spatial = d.x.shape[2:]
+    for idx in np.ndindex(*d.dout.shape):
+        pos = where(idx[2:], taps[which[idx]])
+        fixed = []
+        for p_, n in zip(pos, spatial):
+            if p_ >= n or p_ < -n:
+                return None
+            fixed.append(p_ % n)
+        dx[idx[:2] + tuple(fixed)] += d.dout[idx]
+    return dx
+
+
+def _max_wrong_cell_first(d, g):
+    """Every dout sent to the window's first (top-left) cell instead of its maximum."""
+    return _route(d, g, lambda o, tap: tuple(oi * s - pb for oi, s, (pb, _) in zip(o, g.stride, g.pad)))
+
+
+def _max_wrong_cell_no_stride(d, g):
+    """The maximum's offset inside the window added to the output index, not to o * stride."""
+    if all(s == 1 for s in g.stride):
+        return None
+    return _route(d, g, lambda o, tap: tuple(oi + t * dd - pb for oi, t, dd, (pb, _)
+                                             in zip(o, tap, g.dilation, g.pad)))
+
+
+def _max_wrong_cell_unravel(d, g):
+    """The window argmax unravelled with the window's sizes swapped (t // KH, t % KH instead of // KW)."""
+    k = d.window
+    if len(k) != 2 or k[0] == k[1]:
+        return None
+
+    def where(o, tap):
+        t = tap[0] * k[1] + tap[1]
+        r, c = divmod(t, k[0])
+        return tuple(oi * s + x * dd - pb for oi, s, x, dd, (pb, _) in zip(o, g.stride, (r, c), g.dilation, g.pad))
+    return _route(d, g, where)
+
+
+def _avg_divisor_flipped(d, g):
+    if all(p == (0, 0) for p in g.pad) and not g.ceil_mode:
+        return None
+    return R.pool_forward(d.x, d.window, geometry=replace(g, count_include_pad=not g.count_include_pad))
+
+
+def _avg_divisor_flipped_grad(d, g):
+    if all(p == (0, 0) for p in g.pad) and not g.ceil_mode:
+        return None
+    return R.pool_grad_input(d.dout, d.x, d.window, geometry=replace(g, count_include_pad=not g.count_include_pad))
+
+
+def _stride_as_window(d, g):
+    if tuple(g.stride) == tuple(d.window):
+        return None
+    try:
+        return R.pool_forward(d.x, g.stride, geometry=g)
+    except ConfigError:
+        return None
+
+
+def _window_as_stride(d, g):
+    if tuple(g.stride) == tuple(d.window):
+        return None
+    try:
+        return R.pool_forward(d.x, d.window, geometry=replace(g, stride=tuple(d.window)))
+    except ConfigError:
+        return None
+
+
+def _ceil_ignored(d, g):
+    if not g.ceil_mode:
+        return None
+    floor = replace(g, ceil_mode=False)
+    if floor.out_shape(d.x.shape[2:], d.window) == g.out_shape(d.x.shape[2:], d.window):
+        return None
+    return R.pool_forward(d.x, d.window, geometry=floor)
+
+
+def _max_zero_padded(d, g):
+    """Max pooling over a zero-padded input: a window whose input cells are all negative gives 0."""
+    if g.op != Op.MAXPOOL or (all(p == (0, 0) for p in g.pad) and not g.ceil_mode):
+        return None
+    out_spatial = g.out_shape(d.x.shape[2:], d.window)
+    xp = R._padded(d.x, g, out_spatial, d.window, fill=0.0)
+    out = None
+    for tap in R._taps(d.window):
+        v = xp[(slice(None), slice(None)) + R._tap_slices(tap, out_spatial, g)]
+        out = v.copy() if out is None else np.maximum(out, v)
+    return out
+
+
+CATALOGUE: tuple[OpMistake, ...] = (
+    OpMistake("groups-channels-summed", "grouped", "forward",
+              "each filter sums over all input channels; sum only over its own group's C/G channels "
+              "(c from g*C/G to (g+1)*C/G - 1, with g = f // (F/G))", _channels_summed,
+              (r"\[\s*[\w:]+\s*,\s*:\s*,",                    # a whole channel axis read: xp[n, :, ...]
+               r"for\s+\w+\s+in\s+range\(\s*(C|channels|n_c|in_ch\w*|C_in)\s*\)", r"sum\(.*axis")),
+    OpMistake("group-offset-wrong", "grouped", "forward",
+              "the group's first input channel is g times the filters per group; it is g * (C / G), "
+              "the channels per group", _group_offset, (r"\*\s*\(?\s*(f\w*|out\w*|n_?filt\w*)\b",)),
+    OpMistake("group-offset-wrong", "grouped", "forward",
+              "every filter reads the first group's channels; group g = f // (F/G) starts at channel g * (C / G)",
+              _group_offset_missing, (r"\[[^\]]*,\s*:\s*\w+\s*,", r"\[[^\]]*,\s*0\s*:\s*\w+\s*,")),
+    OpMistake("depth-multiplier-swapped", "grouped", "forward",
+              "with a depth multiplier M the output channel of input channel c and multiplier m is c*M + m "
+              "(torch's order), not m*C + c", _multiplier_swapped, (r"\*\s*(C|c|channels|in_ch\w*)\s*\+", r"\*\s*\w+\s*\+")),
+    OpMistake("depth-multiplier-swapped", "grouped", "forward",
+              "with a depth multiplier M filter f belongs to input channel f // M (f = c*M + m, torch's order), "
+              "not f % C (f = m*C + c)", _multiplier_swapped_channel,
+              (r"\*\s*(C|c|channels|in_ch\w*)\s*\+", r"%\s*(C|channels|in_ch\w*)\b", r"\*\s*\w+\s*\+")),
+    OpMistake("transpose-stride-wrong-side", Op.TRANSPOSE, "forward",
+              "the stride multiplies the input position (out[i*s + k]), not the filter tap (out[i + k*s])",
+              _stride_wrong_side, (r"\+\s*\w+\s*\*\s*(s|stride)\b", r"\b(s|stride)\b")),
+    OpMistake("transpose-padding-added", Op.TRANSPOSE, "forward",
+              "a transposed convolution crops the padding from its output (position i*s + k - p); "
+              "adding p shifts every value the other way", _pad_added, (r"\+\s*(p|pad|padding)\b", r"\b(p|pad|padding)\b")),
+    OpMistake("transpose-filter-not-flipped", Op.TRANSPOSE, "forward",
+              "written as zero insertion then a correlation, the filter must be flipped (w[K-1-k]) "
+              "relative to the scatter form; read it reversed or scatter instead", _not_flipped,
+              (r"\[\s*\w+\s*\]\s*\[\s*\w+\s*\]\s*\*|\*\s*\w+\[", r"\+=")),
+    OpMistake("transpose-output-padding-missing", Op.TRANSPOSE, "output",
+              "the output size is (n-1)*s - 2p + d*(k-1) + output_padding + 1: the output_padding "
+              "rows are missing", _output_padding_off, (r"-\s*2\s*\*\s*(p|pad|padding)\b", r"\*\s*(s|stride)\b")),
+    OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
+              "each upstream gradient must go to the cell that held the window's maximum (first one on ties)",
+              _max_wrong_cell_first, (r"\+=", r"=")),
+    OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
+              "the maximum's offset inside the window is added to the output index; add it to the window's "
+              "start, output index times the stride (dx[i*s + r, j*s + c])",
+              _max_wrong_cell_no_stride, (r"\[[^\]]*\b\w+\s*\+\s*\w+[^\]]*\]\s*\+?=",
+                                         r"\w\s*=\s*\w+\s*\+\s*\w+\s*(;|,|$|\})", r"\+=")),
+    OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
+              "the window's argmax is unravelled with the window's sizes swapped: use divmod(t, window width)",
+              _max_wrong_cell_unravel, (r"(//|%|divmod|unravel)", r"argmax")),
+    OpMistake("avgpool-wrong-divisor", Op.AVGPOOL, "forward",
+              "at the border the average divides by the wrong count: the cells inside the input "
+              "(count_include_pad off) or the window clipped to the padded input (on)", _avg_divisor_flipped,
+              (r"\b(count|divisor|denom\w*|n_?cells|cells|area)\s*=", r"(?<!/)/(?!/)\s*\(?\s*\w+")),
+    OpMistake("avgpool-wrong-divisor", Op.AVGPOOL, "grad_input",
+              "the gradient is spread with the wrong count at the border: divide by the same count as the "
+              "forward", _avg_divisor_flipped_grad,
+              (r"\b(count|divisor|denom\w*|n_?cells|cells|area)\s*=", r"(?<!/)/(?!/)\s*\(?\s*\w+")),
+    OpMistake("pool-stride-as-window", "pool", "forward",
+              "the stride is used as the window size: the window is kernel_size (pool_height x pool_width)",
+              _stride_as_window, (r"\b(s|stride)\b",)),
+    OpMistake("pool-stride-as-window", "pool", "forward",
+              "the window size is used as the stride: windows move by the stride, not by their own size",
+              _window_as_stride, (r"\*\s*(k|kh|kw|pool\w*|size|window)\b", r"\b(k|kernel_size|pool\w*)\b")),
+    OpMistake("ceil-mode-window-outside", "pool", "forward",
+              "with ceil_mode the last partial window counts (ceil), as long as it starts inside the input "
+              "or its padding before", _ceil_ignored, (r"//", r"floor|int\(")),
+    OpMistake("ceil-mode-window-outside", Op.MAXPOOL, "forward",
+              "max pooling must ignore cells outside the input (pad with -inf); zeros win windows "
+              "whose input cells are all negative", _max_zero_padded, (r"np\.pad|pad\(", r"zeros")),
+)
+
+
+LINEAR = ("grouped", Op.TRANSPOSE, Op.AVGPOOL)
+
+
+def _adjoint(mistake: OpMistake, target: str, d, geom: Geometry):
+    """The gradient a backward written with the same mistake returns: the mutant forward's
+    Jacobian transposed, applied to dout (the forward is linear in x and in w for these ops)."""
+    if mistake.target != "forward" or mistake.op not in LINEAR + ("pool",) or geom.op == Op.MAXPOOL:
+        return None
+    arg = {"grad_input": "x", "grad_filter": "w"}.get(target)
+    base = getattr(d, arg, None) if arg else None
+    if base is None or base.size > 4096:
+        return None
+    grad = np.empty(base.size)
+    for i in range(base.size):
+        e = np.zeros(base.size)
+        e[i] = 1.0
+        moved = replace(d, **{arg: e.reshape(base.shape)}, b=None)
+        y = mistake.mutant(moved, geom)
+        if y is None or y.shape != d.dout.shape:
+            return None
+        grad[i] = float(np.sum(np.nan_to_num(y) * d.dout))
+    return grad.reshape(base.shape)
+
+
+def family(op: str, groups: int) -> tuple[str, ...]:
+    if op in POOL_OPS:
+        return (op, "pool")
+    if op == Op.TRANSPOSE:
+        return (Op.TRANSPOSE,)
+    return ("grouped",) if groups > 1 else ()
+
+
+def match(op: str, geom: Geometry, target: str, draw, user: np.ndarray, tol) -> OpMistake | None:
+    """The first catalogued mistake whose mutant equals what the user returned on this draw."""
+    fams = family(op, geom.groups)
+    for m in CATALOGUE:
+        if m.op not in fams:
+            continue
+        mirrored = m.target == "forward" and target in ("grad_input", "grad_filter")
+        if not (m.target == target or (m.target == "output" and target == "forward") or mirrored):
+            continue
+        try:
+            got = _adjoint(m, target, draw, geom) if mirrored else m.mutant(draw, geom)
+        except (ConfigError, ValueError, IndexError):
+            continue
+        if got is None or got.shape != user.shape or not np.isfinite(got).all():
+            continue
+        scale = max(1.0, float(np.abs(got).max()) if got.size else 1.0)
+        if np.allclose(user, got, rtol=tol.rtol, atol=tol.atol * scale):
+            return m
+    return None
+
+
+def ids() -> list[str]:
+    return sorted({m.id for m in CATALOGUE})
+
+
+OP_WORDS = {"grouped": "Grouped convolution", Op.TRANSPOSE: "Transposed convolution", Op.MAXPOOL: "Max pooling",
+            Op.AVGPOOL: "Average pooling", "pool": "Pooling"}
+
+# id: (wrong, right) — one learner line each, as docs/mistakes.md shows them
+SNIPPETS = {
+    "groups-channels-summed": ("for c in range(C):  # every channel, whatever the group",
+                               "for c in range(g * Cg, (g + 1) * Cg):  # g = f // Fg"),
+    "group-offset-wrong": ("c0 = g * Fg", "c0 = g * Cg"),
+    "depth-multiplier-swapped": ("f = m * C + c", "f = c * M + m"),
+    "transpose-stride-wrong-side": ("r = i + ki * stride - pad", "r = i * stride + ki - pad"),
+    "transpose-padding-added": ("r = i * stride + ki + pad", "r = i * stride + ki - pad"),
+    "transpose-filter-not-flipped": ("out[i, j] += up[i + a, j + e] * w[a, e]",
+                                     "out[i, j] += up[i + a, j + e] * w[K - 1 - a, K - 1 - e]"),
+    "transpose-output-padding-missing": ("Ho = (H - 1) * stride - 2 * pad + KH",
+                                         "Ho = (H - 1) * stride - 2 * pad + KH + output_padding"),
+    "pool-gradient-wrong-cell": ("dx[n, c, i + r, j + s] += dout[n, c, i, j]",
+                                 "dx[n, c, i * stride + r, j * stride + s] += dout[n, c, i, j]"),
+    "avgpool-wrong-divisor": ("count = kh * kw", "count = (r1 - r0) * (c1 - c0)  # cells inside the input"),
+    "pool-stride-as-window": ("window = x[:, :, i * s:i * s + s, j * s:j * s + s]",
+                              "window = x[:, :, i * s:i * s + kh, j * s:j * s + kw]"),
+    "ceil-mode-window-outside": ("Ho = (H + 2 * pad - kh) // stride + 1  # ceil_mode asked",
+                                 "Ho = -(-(H + 2 * pad - kh) // stride) + 1  # and drop a window starting past H + pad"),
+}
+
+
+def page() -> tuple:
+    """Rows for `corrcheck mistakes` / docs/mistakes.md, one per id, after the dense catalogue's."""
+    from .catalogue import PageEntry
+    rows, seen = [], {}
+    for m in CATALOGUE:
+        if m.id in seen:
+            seen[m.id].append(m.summary)
+            continue
+        seen[m.id] = [m.summary]
+        rows.append(m)
+    return tuple(PageEntry(m.id, "grad_input" if m.target == "grad_input" else "forward",
+                           f"{OP_WORDS[m.op]}: {m.summary}", tuple(seen[m.id]) if len(seen[m.id]) > 1 else (),
+                           *SNIPPETS[m.id]) for m in rows)

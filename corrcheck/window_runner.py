@@ -1,0 +1,523 @@
+"""One run of a grouped, transposed or pooling layer: bind, check, diagnose, locate -> RunResult.
+
+runner.run hands over here when --op/--groups or the user's names say the file
+is one of these layers; the dense correlation path is untouched. Never prints.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+import time
+
+import numpy as np
+
+from . import __version__
+from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
+                                 groups_from_weight, own_weight_shape, param_keys, role_of)
+from .checks.window_suite import check, make_draw
+from .checks.tolerances import tolerance_for
+from .diagnosis import catalogue_ops
+from .errors import BindError, UserCallError
+from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
+from .result import Diagnosis, Location, RunResult
+from .vocab import AUTO, FAILING, POOL_OPS, Against, Convention, Op, Verdict
+
+POOL = POOL_OPS
+DEFAULT_INPUT = {1: (11,), 2: (7, 6), 3: (5, 6, 4)}
+DEFAULT_KERNEL = {1: (3,), 2: (3, 2), 3: (3, 2, 2)}
+TRANSPOSE_INPUT = {1: (5,), 2: (4, 3), 3: (3, 3, 2)}
+PARAMETERISATIONS = {False: "torch (in, out/groups, *K) scatter form",
+                     True: "zero insertion + stride-1 correlation, filter (out, in, *K) flipped (CMU mytorch form)"}
+
+
+def _short(fn) -> str:
+    """The function's own name without its class or module (ConvLayer.forward -> forward)."""
+    return fn.name.rsplit(".", 1)[-1]
+
+
+def wants_window_path(cfg, ns) -> bool:
+    """True when --op/--groups or the names in the files say this is one of the new layers."""
+    if cfg.op in (Op.TRANSPOSE,) + POOL_OPS or (cfg.groups or 1) > 1:
+        return True
+    if cfg.op != "correlate" or cfg.forward:
+        return False
+    op, _ = detect_op(list(ns), [p.name for f in ns.values() for p in f.params],
+                      {k for f in ns.values() for k in param_keys(f)})
+    if op is None:
+        return False
+    # a library with a dense convolution beside its pooling layer keeps the dense check unless --op says
+    dense = [f for f in ns.values() if re.search(r"conv|corr", _short(f), re.I)
+             and not any(p.search(_short(f)) for _, p in OP_WORDS)]
+    return not dense or op == Op.TRANSPOSE or (cfg.groups or 0) > 1 or _grouped_names(ns)
+
+
+def _grouped_names(ns) -> bool:
+    return any(p.name.lower() in ("groups", "depth_multiplier") for f in ns.values() for p in f.params) or \
+        any(OP_WORDS[3][1].search(_short(f)) for f in ns.values()) or \
+        any(k in ("groups", "depth_multiplier") for f in ns.values() for k in param_keys(f))
+
+
+def _bind(ns, cfg):
+    """(forward UserFunction or class, {target: backward}, convention)."""
+    if cfg.forward and cfg.forward in ns:
+        fwd = ns[cfg.forward]
+    else:
+        classes = [f for f in ns.values() if f.is_class and ("forward" in f.methods or "__call__" in f.methods)]
+        funcs = [f for f in ns.values() if not f.is_class and "." not in f.name]
+        fwds = [f for f in funcs if not BACKWARD_WORDS.search(_short(f))]
+        named = [f for f in fwds if FORWARD_WORDS.search(_short(f)) or
+                 any(p.search(_short(f)) for _, p in OP_WORDS)]
+        if classes and not named:
+            fwd = next((c for c in classes if any(p.search(_short(c)) for _, p in OP_WORDS)), classes[0])
+            return fwd, _layer_targets(fwd), Convention.LAYER
+        cands = named or fwds
+        if not cands:
+            raise BindError("no forward function found: name it forward or after the layer (maxpool_forward, "
+                            "conv_transpose, ...), or give --forward NAME")
+        # a helper such as at(arr, i, j) is not the forward: prefer one whose parameters all have a role
+        fwd = min(cands, key=_unbindable)
+    if fwd.is_class:
+        return fwd, _layer_targets(fwd), Convention.LAYER
+    back = {}
+    for flag in ("grad_input", "grad_filter", "grad_bias"):
+        name = getattr(cfg, flag)
+        if name and name in ns:
+            back[flag] = ns[name]
+    if not back:
+        for f in ns.values():
+            if f.is_class or "." in f.name or not BACKWARD_WORDS.search(_short(f)):
+                continue
+            low = _short(f).lower()
+            if re.search(r"input|_dx|dx_|data", low):
+                back["grad_input"] = f
+            elif re.search(r"filter|weight|_dw|dw_|kernel", low):
+                back["grad_filter"] = f
+            elif re.search(r"bias|_db", low):
+                back["grad_bias"] = f
+            else:
+                back.setdefault("both", f)
+    if "both" in back:
+        both = back.pop("both")
+        for t in ("grad_input", "grad_filter", "grad_bias"):
+            back.setdefault(t, both)
+    cs231n = any(role_of(p.name, False) in ("param", "cache") for f in [fwd, *back.values()] for p in f.params)
+    return fwd, back, Convention.CS231N if cs231n else Convention.FUNCTIONAL
+
+
+def _runs_with(wop, op, geom, cfg, sizes) -> bool:
+    """Does the forward run on a non-square window/filter (an error, NaN or a wrong shape says it takes one size)?"""
+    from .checks.window_suite import expected
+    d = make_draw(np.random.default_rng(cfg.seed), op, geom, **sizes)
+    try:
+        got = wop.forward(d.x, d.w, d.b)
+    except UserCallError:
+        return False
+    finally:
+        wop.calls.clear()
+    if not np.isfinite(got).all():
+        return False
+    # a window passed as a tuple where one int is expected breaks the shape itself (empty, axes lost);
+    # a size that is merely off by one is the user's mistake, checked and named later
+    want = expected(op, "forward", d, geom).shape
+    return got.size > 0 and got.ndim == len(want)
+
+
+def _unbindable(fn) -> int:
+    """How many required parameters of `fn` no role name explains (0 for a function corrcheck can call)."""
+    return sum(1 for p in fn.params if not p.has_default and p.kind not in ("var_positional", "var_keyword")
+               and role_of(p.name, False) is None)
+
+
+def _layer_targets(cls) -> dict:
+    """A layer's backward returns dx and leaves dW/db on attributes (read when present)."""
+    return {t: cls for t in ("grad_input", "grad_filter", "grad_bias")} if "backward" in cls.methods else {}
+
+
+def _takes(fn, role, pool) -> bool:
+    """A parameter of that role, or a *_param dict the function reads that key from."""
+    if any(role_of(p.name, pool) == role for p in fn.params):
+        return True
+    if fn.is_class:
+        return False
+    if any(role_of(p.name, pool) == "param" for p in fn.params):
+        keys = {"stride": ("stride",), "pad": ("pad", "padding")}[role]
+        src = fn.source or ""
+        return any(re.search(rf"""['"]{k}['"]""", src) for k in keys) if src else True
+    return False
+
+
+def run_window(cfg, ns, language, sources, t0) -> RunResult:
+    fwd, back, convention = _bind(ns, cfg)
+    if cfg.convention not in (AUTO, convention):
+        convention = cfg.convention if cfg.convention in (Convention.FUNCTIONAL, Convention.CS231N, Convention.LAYER) else convention
+    op, groups_hint = cfg.op, cfg.groups
+    depthwise_named = False
+    names = [fwd.name] + [f.name for f in back.values()]
+    params = [p.name for f in [fwd, *back.values()] for p in f.params]
+    if op == Op.CORRELATE:
+        found, hint = detect_op(names, params, {k for f in [fwd, *back.values()] for k in param_keys(f)})
+        if found:
+            op = found          # with --groups too: a pooling file given --groups is refused, not checked as a conv
+            depthwise_named = hint == 0
+            groups_hint = cfg.groups or (hint if hint is not None else groups_hint)
+    pool = op in POOL
+    notes = []
+    ndim = len(per_axis(cfg.input_size, _count(cfg.input_size), "input size", 1)) if cfg.input_size else \
+        (len(per_axis(cfg.filter_size, _count(cfg.filter_size), "filter size", 1)) if cfg.filter_size else
+         _spatial_axes(fwd, op, convention, language, cfg, groups_hint))
+    if ndim != 2 and not (cfg.input_size or cfg.filter_size):
+        notes.append(f"your forward runs on {ndim} spatial axis{'es' if ndim > 1 else ''}, not 2: checked so "
+                     f"(give --input-size for another)")
+    takes_stride, takes_pad = _takes(fwd, "stride", pool), _takes(fwd, "pad", pool)
+    if pool and fwd.is_class and not takes_pad:
+        takes_pad = False
+    stride = cfg.stride if cfg.stride is not None else (2 if takes_stride else 1)
+    pad = cfg.pad if cfg.pad is not None else (1 if takes_pad else 0)
+    if cfg.stride is None or cfg.pad is None:
+        notes.append(f"no --stride/--pad given: checked at stride {stride}, pad {pad}")
+    # classes usually take one int kernel_size: square by default there
+    k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size else \
+        ((3,) * ndim if convention == Convention.LAYER else DEFAULT_KERNEL[ndim])
+    n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
+        (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[ndim]
+    # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
+    if groups_hint == 0 or (depthwise_named and not cfg.channels):
+        # depthwise: G = C (--groups G then picks the channel count)
+        channels = cfg.channels or cfg.groups or 3
+        groups = channels
+        filters = cfg.filters or 2 * channels
+    else:
+        groups = groups_hint or 1
+        # C/G = 3 > F/G = 2: a group offset counted in filters stays inside the input and shows
+        channels = cfg.channels or (3 * groups if groups > 1 else 3)
+        filters = cfg.filters or (2 * groups if groups > 1 else (2 if op == Op.TRANSPOSE else 4))
+    if convention == Convention.LAYER and not pool and op != Op.TRANSPOSE and not cfg.groups:
+        made = _groups_by_weight(fwd, op, language, cfg, channels, filters, groups, k, ndim)
+        if made is not None:
+            groups, filters, k = made
+            per = channels // groups
+            notes.append(f"grouped convolution read from the filter {fwd.name} makes, (F, C/G, *K): "
+                         f"{groups} groups of {per} channel{'s' if per > 1 else ''} (give --groups to choose)")
+    if pool:
+        filters = channels
+    geom_op = op if op != "grouped" else "correlate"
+    geom = window_geometry(stride, pad, cfg.dilation, geom_op, ndim, n, k, groups=groups,
+                         output_padding=cfg.output_padding or 0, ceil_mode=cfg.ceil_mode,
+                         count_include_pad=cfg.count_include_pad)
+    if channels % groups or filters % groups:
+        raise ConfigError(f"groups {groups} must divide the channels ({channels}) and the filters ({filters})")
+    batch = cfg.batch or 2
+    settings = Settings(op=op, stride=geom.stride, pad=tuple(p for p, _ in geom.pad), dilation=geom.dilation,
+                        groups=groups, output_padding=geom.output_padding, window=tuple(k),
+                        ceil_mode=geom.ceil_mode, count_include_pad=geom.count_include_pad,
+                        in_channels=channels, out_channels=filters)
+    # a function without a bias parameter is checked without one (a layer keeps its own, set when it has it)
+    has_bias = not pool and (convention == Convention.LAYER or any(role_of(p.name, False) == "b" for p in fwd.params))
+    wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
+                   timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings, has_bias=has_bias)
+    sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
+    if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
+        k = (max(k),) * ndim
+        sizes["k_spatial"] = k
+        wop.settings.window = k
+        geom.out_shape(n, k)
+        notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "
+                     f"{'x'.join(map(str, k))} one")
+    if op == Op.TRANSPOSE:
+        geom, d, rng = _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes)
+    else:
+        rng = np.random.default_rng(cfg.seed)
+        d = make_draw(rng, op, geom, **sizes)
+    checks, user = check(wop, geom, d, rng, cfg)
+    checks = tuple(checks)
+    diagnoses = _diagnose(wop, geom, d, user, checks, cfg, sources, ns)
+    failed = any(c.status in FAILING for c in checks)
+    config = {"op": op, "stride": list(geom.stride), "pad": [list(p) for p in geom.pad],
+              "dilation": list(geom.dilation), "layout": "nc" + "dhw"[3 - ndim:], "convention": convention,
+              "input_shape": [batch, channels, *n],
+              "filter_shape": list(k) if pool else (list(d.w.shape) if d.w is not None else list(k)),
+              "seed": int(cfg.seed), "groups": groups}
+    if op == Op.TRANSPOSE:
+        config["output_padding"] = list(geom.output_padding or (0,) * ndim)
+        config["parameterisation"] = "mytorch" if wop.flipped_filter else "torch"
+    if pool:
+        config["ceil_mode"] = geom.ceil_mode
+        if op == Op.AVGPOOL:
+            config["count_include_pad"] = geom.count_include_pad
+    notes.insert(0, f"checked as {_op_words(op, groups, channels)} ({convention} convention): "
+                    f"input {'x'.join(map(str, (batch, channels, *n)))}, "
+                    + (f"window {'x'.join(map(str, k))}" if pool else f"filter {'x'.join(map(str, d.w.shape))}")
+                    + f", {geom.describe()}")
+    return RunResult(version=__version__, verdict=Verdict.FAIL if failed else Verdict.PASS, files=tuple(cfg.files),
+                     config=config, bound=wop.names, checks=checks, diagnoses=tuple(diagnoses),
+                     calls=dict(wop.calls), seconds=time.perf_counter() - t0, notes=tuple(notes),
+                     conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels)),
+                     command=_command(cfg, op, geom, n, k, channels, filters),
+                     sources=sources or {})
+
+
+def _spatial_axes(fwd, op, convention, language, cfg, groups_hint) -> int:
+    """2, unless the forward only runs on 1 or 3 spatial axes (a deconv1d, a 3-D pool): each tried
+    once on a small input, stride 1 and no padding, in that order."""
+    geom_op = Op.CORRELATE if op == "grouped" else op
+    groups = 3 if groups_hint == 0 else (groups_hint or 1)
+    channels = 3 if groups_hint == 0 else 3 * groups
+    filters = channels if op in POOL else (6 if groups_hint == 0 else 2 * groups)
+    for nd in (2, 1, 3):
+        k = (3,) * nd
+        n = (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[nd]
+        try:
+            geom = window_geometry(1, 0, 1, geom_op, nd, n, k, groups=groups)
+        except ConfigError:
+            continue
+        probe = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns={}, language=language,
+                         timeout=cfg.timeout, user_files=tuple(cfg.files),
+                         settings=_probe_settings(op, channels, filters, groups, k, nd))
+        d = make_draw(np.random.default_rng(cfg.seed), op, geom, batch=1, channels=channels, filters=filters,
+                      in_spatial=n, k_spatial=k)
+        try:
+            if probe.forward(d.x, d.w, d.b).ndim == nd + 2:
+                return nd
+        except (UserCallError, BindError):
+            continue
+    return 2
+
+
+def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:
+    return Settings(op=op, stride=(1,) * ndim, pad=(0,) * ndim, dilation=(1,) * ndim, groups=groups,
+                    output_padding=(), window=tuple(k), ceil_mode=False, count_include_pad=False,
+                    in_channels=channels, out_channels=filters)
+
+
+def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim):
+    """(groups, filters, kernel) from the filter a layer class makes itself, when its shape
+    (F, C/G, *K) says grouped; a depthwise layer (C/G = 1) is asked again for twice the channels
+    as filters, so a channel multiplier is exercised. None when the shape says nothing new."""
+    def made(out_channels):
+        probe = WindowOp(op=op, convention=Convention.LAYER, forward_fn=cls, backward_fns={}, language=language,
+                         timeout=cfg.timeout, user_files=tuple(cfg.files),
+                         settings=_probe_settings(op, channels, out_channels, groups, k, ndim))
+        shape = own_weight_shape(probe)
+        return shape if shape is not None and len(shape) == ndim + 2 else None
+
+    shape = made(filters)
+    g = groups_from_weight(shape, channels)
+    if g is None or g == groups:
+        return None
+    if g == channels and shape[0] == channels:
+        wider = made(2 * channels)
+        if wider is not None and groups_from_weight(wider, channels) == g:
+            shape = wider
+    kernel = tuple(shape[2:]) if cfg.filter_size is None else tuple(k)
+    return g, shape[0], kernel
+
+
+def grouped_by_weight(cfg, ns, language) -> bool:
+    """Does the file's layer class make a grouped filter (F, C/G, *K) for C = 6 input channels?
+    The runner asks this when the dense check could not bind or failed."""
+    try:
+        fwd, _, convention = _bind(ns, cfg)
+    except BindError:
+        return False
+    if convention != Convention.LAYER:
+        return False
+    k = (3,) * 2
+    return _groups_by_weight(fwd, Op.CORRELATE, language, cfg, 6, 6, 1, k, 2) is not None
+
+
+def _count(value) -> int:
+    return max(1, len([p for p in str(value).replace("×", "x").split("x") if p])) if isinstance(value, str) else \
+        (len(value) if isinstance(value, (tuple, list)) else 1)
+
+
+def _op_words(op, groups, channels) -> str:
+    if op == Op.TRANSPOSE:
+        return "a transposed convolution"
+    if op in POOL:
+        return {Op.MAXPOOL: "max pooling", Op.AVGPOOL: "average pooling"}[op]
+    if groups == channels and groups > 1:
+        return "a depthwise convolution"
+    return f"a grouped convolution ({groups} groups)" if groups > 1 else "a convolution"
+
+
+def _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes):
+    """Torch's (in, out/G, *K) scatter form, or zero insertion + stride-1 correlation with the filter
+    (out, in, *K) flipped and correlation padding d*(k-1) - p (CMU mytorch): whichever the forward
+    agrees with. The layer is the same; only how its filter and padding are written differs."""
+    from dataclasses import replace
+    from .checks.window_suite import expected
+    user_pad = tuple(p for p, _ in geom.pad)
+    flipped_pad = tuple(dd * (kk - 1) - (p if takes_pad else 0)
+                        for dd, kk, p in zip(geom.dilation, sizes["k_spatial"], user_pad))
+    candidates = [(False, geom, user_pad)]
+    if all(p >= 0 for p in flipped_pad):
+        candidates.append((True, replace(geom, pad=tuple((p, p) for p in flipped_pad)),
+                           user_pad if takes_pad else (0,) * geom.ndim))
+    first = None
+    for flipped, g, passed_pad in candidates:
+        try:
+            g.out_shape(sizes["in_spatial"], sizes["k_spatial"])
+        except ConfigError:
+            continue
+        rng = np.random.default_rng(cfg.seed)
+        d = make_draw(rng, Op.TRANSPOSE, g, **sizes)
+        first = first or (flipped, g, passed_pad, d, rng)
+        wop.flipped_filter = flipped
+        wop.settings.pad = passed_pad
+        try:
+            got = wop.forward(d.x, d.w, d.b)
+        except UserCallError:
+            continue
+        want = expected(Op.TRANSPOSE, "forward", d, g)
+        if got.shape == want.shape and np.allclose(got, want, rtol=1e-6, atol=1e-8 * max(1, np.abs(want).max())):
+            notes.append(f"your filter is read in the {PARAMETERISATIONS[flipped]}" +
+                         (f": the same layer as torch's conv_transpose with padding {format_axes(flipped_pad)}"
+                          f", in/out swapped and the taps reversed" if flipped else ""))
+            wop.calls.clear()
+            return g, d, np.random.default_rng(cfg.seed + 1)
+    flipped, g, passed_pad, d, rng = first
+    wop.flipped_filter, wop.settings.pad = flipped, passed_pad
+    wop.calls.clear()
+    notes.append("filter parameterisation: torch's (in, out/groups, *K) assumed (the forward matched neither form)")
+    return g, d, np.random.default_rng(cfg.seed + 1)
+
+
+def _diagnose(wop, geom, d, user, checks, cfg, sources, ns) -> list[Diagnosis]:
+    tol = tolerance_for(None, cfg.rtol, cfg.atol)
+    out = []
+    failing = []
+    for c in checks:
+        if c.status in FAILING and c.target not in failing and c.against == Against.REFERENCE:
+            failing.append(c.target)
+    for target in failing:
+        got = user.get(target)
+        if got is None:
+            continue
+        m = catalogue_ops.match(wop.op, geom, target, d, got, tol)
+        if wop.convention == Convention.LAYER:
+            method = "forward" if target == "forward" else "backward"
+            fn = ns.get(f"{wop.forward_fn.name}.{method}", wop.forward_fn)
+        else:
+            fn = wop.forward_fn if target == "forward" else wop.backward_fns.get(target, wop.forward_fn)
+        if m is None:
+            out.append(Diagnosis(target, None, 0.0, "no known pattern matched: compare the mismatching cells "
+                                 "listed above with the window each one reads", _locate(fn, (), sources, target)))
+            continue
+        out.append(Diagnosis(target, m.id, 0.95, m.summary, _locate(fn, m.where, sources, target)))
+    return out
+
+
+def _locate(fn, patterns, sources, target) -> Location | None:
+    """The first line of the bound function (or the layer's forward/backward) matching the mistake's pattern."""
+    from pathlib import Path
+    if not fn.file or not fn.line:
+        return None
+    key = next((f for f in sources if f == fn.file or Path(f).resolve() == Path(fn.file).resolve()), None)
+    if key is None:
+        return None
+    lines = sources[key].splitlines()
+    start = fn.line - 1
+    end = _block_end(lines, start)
+    if fn.is_class:
+        method = "backward" if target != "forward" else "forward"
+        for i in range(start, end):
+            if re.match(rf"\s*def\s+{method}\b", lines[i]):
+                start, end = i, _block_end(lines, i)
+                break
+    for pat in patterns:
+        for i in range(start + 1, end):
+            text = lines[i].split("#")[0]
+            if re.search(pat, text, re.I) and not re.match(r"\s*(def|class|return)\b", text):
+                return Location(key, i + 1, lines[i].strip())
+    return Location(key, start + 1, lines[start].strip())
+
+
+def _block_end(lines, start) -> int:
+    """End (exclusive) of the Python def/class block, or of the JS function's braces, starting at `start`."""
+    indent = len(lines[start]) - len(lines[start].lstrip())
+    depth = 0
+    for i in range(start, len(lines)):
+        depth += lines[i].count("{") - lines[i].count("}")
+        if i > start and lines[i].strip() and len(lines[i]) - len(lines[i].lstrip()) <= indent \
+                and not lines[i].strip().startswith(("}", ")", "]")) and depth <= 0:
+            return i
+    return len(lines)
+
+
+def _conclusion(failed, diagnoses, words) -> str:
+    if not failed:
+        return f"Every check of {words} passed: forward and gradients agree with the reference " \
+               f"and with finite differences of your forward."
+    by_bug: dict = {}
+    for d in diagnoses:
+        if d.bug:
+            by_bug.setdefault((d.bug, d.explanation), []).append(d.target.replace("_", " "))
+    if not by_bug:
+        return "The layer disagrees with the reference; no catalogued mistake matched."
+    parts = []
+    for (bug, text), targets in by_bug.items():
+        who = targets[0] if len(targets) == 1 else ", ".join(targets[:-1]) + " and " + targets[-1]
+        parts.append(f"{who}: {bug} — {text}." + (" The gradients repeat the forward's slip, so the same edit "
+                                                  "fixes them." if len(targets) > 1 and "forward" in targets else ""))
+    return " ".join(parts)
+
+
+def _command(cfg, op, geom, n, k, channels, filters) -> str:
+    parts = ["corrcheck", "run", *cfg.files, "--op", op if op != "grouped" else "correlate",
+             "--stride", format_axes(geom.stride), "--pad", format_pad(geom.pad)]
+    if geom.groups > 1:
+        # the channel counts too: --groups alone picks its own, which a layer making its filter would not match
+        parts += ["--groups", str(geom.groups), "--channels", str(channels), "--filters", str(filters)]
+    if any(geom.output_padding):
+        parts += ["--output-padding", format_axes(geom.output_padding)]
+    if geom.ceil_mode:
+        parts.append("--ceil-mode")
+    if geom.count_include_pad:
+        parts.append("--count-include-pad")
+    parts += ["--input-size", "x".join(map(str, n)), "--filter-size", "x".join(map(str, k)), "--seed", str(cfg.seed)]
+    return " ".join(shlex.quote(str(p)) for p in parts)
+
+
+def sweep_window(cfg, result, run_fn, ns) -> RunResult:
+    """--sweep for these layers: strides 1-3, pads the op allows, an even and an odd input size,
+    each checked in full; the pass/fail matrix and the smallest failing config join the result.
+    Settings the user fixed (--stride, --pad, --input-size) stay fixed."""
+    from dataclasses import replace as _replace
+    from .result import SweepResult
+    c = result.config or {}
+    op = c.get("op", cfg.op)
+    base_n = tuple(c.get("input_shape", [])[2:]) or (7, 6)
+    k = tuple(c.get("filter_shape", []))
+    k = k if op in POOL else k[2:]
+    fwd, _, _ = _bind(ns, cfg)
+    takes_stride, takes_pad = _takes(fwd, "stride", op in POOL), _takes(fwd, "pad", op in POOL)
+    main_stride, main_pad = c.get("stride", [1])[0], c.get("pad", [[0, 0]])[0][0]
+    # only what the code can be told: a function without a pad is swept at the pad it was checked at
+    strides = [cfg.stride] if cfg.stride is not None else (["1", "2", "3"] if takes_stride
+                                                           else [str(main_stride)])
+    max_pad = min(k) // 2 if op in POOL else min(k) - 1
+    pads = [cfg.pad] if cfg.pad is not None else ([str(p) for p in range(0, min(max_pad, 2) + 1)]
+                                                  if takes_pad else [str(main_pad)])
+    sizes = [cfg.input_size] if cfg.input_size is not None else \
+        ["x".join(map(str, base_n)), "x".join(str(v + 1) for v in base_n)]
+    rows, failing = [], []
+    for s in strides:
+        for p in pads:
+            for n in sizes:
+                sub = _replace(cfg, stride=s, pad=p, input_size=n, filter_size="x".join(map(str, k)),
+                               sweep=False, fix=False)
+                res = run_fn(sub)
+                if res.verdict == Verdict.ERROR or res.config is None:
+                    continue
+                conf = {key: res.config[key] for key in ("stride", "pad", "dilation", "input_shape",
+                                                          "filter_shape")}
+                bad = tuple(dict.fromkeys(ch.target for ch in res.checks if ch.status in FAILING))
+                rows.append((conf, not bad, bad, None))
+                if bad:
+                    failing.append((int(np.prod(conf["input_shape"])), conf, bad, res.command))
+    failing.sort(key=lambda f: (f[0], f[1]["stride"], f[1]["pad"]))
+    smallest = dict(failing[0][1], failing=list(failing[0][2])) if failing else None
+    sweep = SweepResult(configs=len(rows), failed=len(failing), smallest_failing=smallest, rows=tuple(rows),
+                        command=failing[0][3] if failing else None)
+    verdict = Verdict.FAIL if failing or result.verdict == Verdict.FAIL else result.verdict
+    return _replace(result, sweep=sweep, verdict=verdict)

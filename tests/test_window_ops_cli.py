@@ -1,0 +1,338 @@
+"""Grouped, transposed and pooling layers end to end: learner-style files, zero config, named mistakes.
+
+Each buggy file differs from its fixed twin by one learner mistake; the run must
+fail, name that mistake and point at the changed line, and the twin must pass.
+Three conventions (functional, cs231n, layer), Python and JavaScript.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from corrcheck.config import RunConfig
+from corrcheck.runner import run
+from clihelp import run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = Path(__file__).resolve().parent / "window_files"
+SCHEMA = json.loads((ROOT / "corrcheck" / "report.schema.json").read_text())
+
+# fixed twin, buggy file, op, convention, mistake id, text on the located line
+PAIRS = [
+    ("cs231n_maxpool_fixed.py", "cs231n_maxpool_buggy.py", "maxpool", "cs231n", "pool-gradient-wrong-cell",
+     "i + r"),
+    ("maxpool_fixed.js", "maxpool_buggy.js", "maxpool", "functional", "pool-gradient-wrong-cell", "bi = i + a"),
+    ("avgpool_fixed.py", "avgpool_buggy.py", "avgpool", "functional", "avgpool-wrong-divisor", "count = kh * kw"),
+    ("transpose_fixed.py", "transpose_buggy.py", "transpose", "functional", "transpose-padding-added",
+     "ki + pad"),
+    ("depthwise_fixed.py", "depthwise_buggy.py", "correlate", "functional", "depth-multiplier-swapped",
+     "f = m * C + c"),
+    ("grouped_layer_fixed.py", "grouped_layer_buggy.py", "correlate", "layer", "group-offset-wrong", "c0 = g * Fg"),
+]
+
+
+def _run(name, **options):
+    return run(RunConfig(files=(str(FILES / name),), **options))
+
+
+@pytest.mark.parametrize("fixed,buggy,op,convention,bug,code", PAIRS, ids=[p[1] for p in PAIRS])
+def test_buggy_file_names_its_mistake_and_fixed_twin_passes(fixed, buggy, op, convention, bug, code):
+    good = _run(fixed)
+    assert good.verdict == "pass", [c.to_dict() for c in good.checks]
+    assert good.config["op"] == op and good.config["convention"] == convention
+    bad = _run(buggy)
+    assert bad.verdict == "fail"
+    named = [d for d in bad.diagnoses if d.bug == bug]
+    assert named, [d.to_dict() for d in bad.diagnoses]
+    assert code in named[0].location.code
+    for result in (good, bad):
+        jsonschema.validate(result.to_dict(), SCHEMA)
+
+
+def test_gradients_checked_against_finite_differences_of_the_users_forward():
+    bad = _run("cs231n_maxpool_buggy.py")
+    fd = [c for c in bad.checks if c.against == "finite_differences"]
+    assert fd and all(c.status == "fail" for c in fd)
+    good = _run("cs231n_maxpool_fixed.py")
+    assert [c.status for c in good.checks if c.against == "finite_differences"] == ["pass"]
+
+
+def test_gradient_with_the_forwards_mistake_is_named_as_its_mirror():
+    """The transposed backward repeats the forward's +pad: the adjoint of the same mutant names it."""
+    bad = _run("transpose_buggy.py")
+    assert {d.target for d in bad.diagnoses if d.bug == "transpose-padding-added"} == \
+        {"forward", "grad_input", "grad_filter"}
+
+
+def test_mytorch_zero_insertion_form_is_recognised_not_blamed():
+    res = _run("mytorch_transpose.py")
+    assert res.verdict == "pass", [c.to_dict() for c in res.checks]
+    assert res.config["parameterisation"] == "mytorch"
+    assert any("mytorch" in n for n in res.notes)
+    torch_form = _run("transpose_fixed.py")
+    assert torch_form.config["parameterisation"] == "torch"
+
+
+def test_ceil_mode_ignored_is_named():
+    res = _run("avgpool_fixed.py", ceil_mode=True, input_size="8x7", stride="2", pad="1")
+    assert res.verdict == "fail"
+    assert [d.bug for d in res.diagnoses if d.target == "forward"] == ["ceil-mode-window-outside"]
+
+
+def test_groups_flag_on_a_plain_grouped_layer():
+    res = _run("grouped_layer_fixed.py", groups=3)
+    assert res.verdict == "pass" and res.config["groups"] == 3
+
+
+def test_exit_codes_and_json_from_the_real_cli(tmp_path):
+    bad = run_cli("run", FILES / "depthwise_buggy.py", "--json")
+    assert bad.returncode == 1
+    doc = json.loads(bad.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["config"]["groups"] == 3 and doc["diagnoses"][0]["bug"] == "depth-multiplier-swapped"
+    assert run_cli("run", FILES / "depthwise_fixed.py").returncode == 0
+    wrong = run_cli("run", FILES / "transpose_fixed.py", "--output-padding", "2", "--stride", "2")
+    said = wrong.stdout + wrong.stderr
+    assert wrong.returncode == 2 and "output padding" in said and "Traceback" not in said
+    pooled_groups = run_cli("run", FILES / "avgpool_fixed.py", "--op", "avgpool", "--groups", "2")
+    assert pooled_groups.returncode == 2
+
+
+def test_help_describes_the_new_options():
+    out = run_cli("run", "--help", env={"COLUMNS": "200"}).stdout
+    for option in ("--groups", "--output-padding", "--ceil-mode", "--count-include-pad", "transpose", "maxpool",
+                   "avgpool"):
+        assert option in out
+
+
+def test_dense_examples_stay_on_the_dense_path():
+    res = run(RunConfig(files=(str(ROOT / "examples" / "seed_fixed.py"),), stride="2", pad="1"))
+    assert res.verdict == "pass" and set(res.config) == {"op", "stride", "pad", "dilation", "layout",
+                                                         "convention", "input_shape", "filter_shape", "seed"}
+
+
+@pytest.mark.parametrize("fixed,buggy,op,convention,bug,code", PAIRS, ids=[p[1] for p in PAIRS])
+def test_fix_is_verified_and_restores_the_fixed_twin(fixed, buggy, op, convention, bug, code, tmp_path):
+    res = _run(buggy, fix=True)
+    assert res.fix is not None and res.fix.verified, res.fix
+    # applying the diff gives a file that passes on its own (not only in corrcheck's copy)
+    source = (FILES / buggy).read_text()
+    patched = _apply(source, res.fix.diff)
+    target = tmp_path / buggy
+    target.write_text(patched)
+    assert run(RunConfig(files=(str(target),))).verdict == "pass"
+    assert (FILES / buggy).read_text() == source           # the user's file is never written
+
+
+def _apply(source: str, diff: str) -> str:
+    """Apply a unified diff of whole-line replacements (what the fix search produces)."""
+    lines = source.splitlines(keepends=True)
+    out, i = [], 0
+    hunks = diff.split("\n@@")[1:]
+    for h in hunks:
+        head, *body = h.split("\n")
+        start = int(head.split()[0].split(",")[0].lstrip("-")) - 1
+        out += lines[i:start]
+        i = start
+        for row in body:
+            if row.startswith(" "):
+                out.append(lines[i]); i += 1
+            elif row.startswith("-"):
+                i += 1
+            elif row.startswith("+"):
+                out.append(row[1:] + "\n")
+    return "".join(out + lines[i:])
+
+
+def test_sweep_covers_strides_and_pads_the_code_takes():
+    good = _run("cs231n_maxpool_fixed.py", sweep=True)
+    assert good.verdict == "pass" and good.sweep.configs >= 6 and good.sweep.failed == 0
+    # cs231n pooling reads no 'pad': the sweep does not blame it for ignoring one
+    assert {tuple(map(tuple, r[0]["pad"])) for r in good.sweep.rows} == {((0, 0), (0, 0))}
+    bad = _run("cs231n_maxpool_buggy.py", sweep=True)
+    assert bad.verdict == "fail" and bad.sweep.failed >= 1
+    assert bad.sweep.smallest_failing["failing"] == ["grad_input"]
+    assert {r[0]["stride"][0] for r in bad.sweep.rows if r[1]} == {1}      # stride 1 hides the slip
+
+
+def test_transposed_layer_found_by_shapes_when_names_say_nothing(tmp_path):
+    plain = tmp_path / "layer.py"
+    plain.write_text((ROOT / "corrcheck" / "demo_files" / "transpose_fixed.py").read_text()
+                     .replace("def conv_transpose_forward", "def forward")
+                     .replace("def conv_transpose_backward", "def backward"))
+    res = run(RunConfig(files=(str(plain),)))
+    assert res.verdict == "pass" and res.config["op"] == "transpose"
+    assert "larger than its input" in res.notes[0]
+    # a wrong correlation is not passed off as a transposed convolution
+    seed = run(RunConfig(files=(str(ROOT / "examples" / "seed_buggy.py"),), stride="2", pad="1"))
+    assert seed.verdict == "fail" and seed.config["op"] == "correlate"
+
+
+@pytest.mark.parametrize("names,params,keys,want", [
+    (["deconv_forward"], [], (), ("transpose", None)),
+    (["ConvTranspose2d"], [], (), ("transpose", None)),
+    (["upconv"], [], (), ("transpose", None)),
+    (["maxpool_forward"], [], (), ("maxpool", None)),
+    (["max_pool_backward_naive"], [], (), ("maxpool", None)),
+    (["avg_pool_forward"], [], (), ("avgpool", None)),
+    (["depthwise_conv"], [], (), ("correlate", 0)),
+    (["conv"], ["x", "w", "groups"], (), ("correlate", 2)),
+    (["conv"], ["x", "w", "depth_multiplier"], (), ("correlate", 0)),
+    (["conv_forward_naive"], ["x", "w", "b", "conv_param"], ("stride", "pad", "groups"), ("correlate", 2)),
+    (["layer_forward"], ["x", "pool_param"], (), ("maxpool", None)),
+    (["forward"], ["x", "w", "output_padding"], (), ("transpose", None)),
+    (["corre", "backprop_filter"], ["a", "f", "s", "p"], (), (None, None)),
+    (["filter_transposed", "conv_forward"], ["x", "w"], (), (None, None)),
+])
+def test_op_read_from_names(names, params, keys, want):
+    from corrcheck.binding.window_ops import detect_op
+    assert detect_op(names, params, keys) == want
+
+
+EXAMPLES = ROOT / "examples" / "ops"
+# every buggy/fixed pair of examples/ops (Python and JavaScript) and the mistake its README names
+EXAMPLE_PAIRS = [
+    ("transpose", "py", "transpose", "transpose-stride-wrong-side"),
+    ("transpose", "js", "transpose", "transpose-stride-wrong-side"),
+    ("maxpool", "py", "maxpool", "pool-gradient-wrong-cell"),
+    ("maxpool", "js", "maxpool", "pool-gradient-wrong-cell"),
+    ("avgpool", "py", "avgpool", "avgpool-wrong-divisor"),
+    ("avgpool", "js", "avgpool", "avgpool-wrong-divisor"),
+    ("depthwise", "py", "correlate", "depth-multiplier-swapped"),
+    ("depthwise", "js", "correlate", "depth-multiplier-swapped"),
+    ("depthwise_layer", "py", "correlate", "groups-channels-summed"),
+]
+
+
+def test_every_example_pair_is_listed():
+    stems = {p.name.rsplit("_", 1)[0] + p.suffix for p in EXAMPLES.glob("*_buggy.*")}
+    assert stems == {f"{stem}.{ext}" for stem, ext, *_ in EXAMPLE_PAIRS}
+
+
+@pytest.mark.parametrize("stem,ext,op,bug", EXAMPLE_PAIRS, ids=[f"{p[0]}.{p[1]}" for p in EXAMPLE_PAIRS])
+def test_examples_zero_config_from_the_real_cli(stem, ext, op, bug):
+    """No option at all: the names (or the filter a layer makes) say which op it is; exit 0 / 1."""
+    good = run_cli("run", EXAMPLES / f"{stem}_fixed.{ext}", "--json")
+    assert good.returncode == 0, good.stdout + good.stderr
+    doc = json.loads(good.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["verdict"] == "pass" and doc["config"]["op"] == op
+    bad = run_cli("run", EXAMPLES / f"{stem}_buggy.{ext}", "--json")
+    assert bad.returncode == 1
+    doc = json.loads(bad.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    named = [d for d in doc["diagnoses"] if d["bug"] == bug]
+    assert named and named[0]["location"]["file"].endswith(f"{stem}_buggy.{ext}")
+    assert "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_fix_of_a_javascript_example_from_the_cli():
+    proc = run_cli("run", EXAMPLES / "transpose_buggy.js", "--fix", "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 1 and doc["fix"]["verified"]
+    assert "+                var rr = i * stride + ki - pad;" in doc["fix"]["diff"]
+
+
+def test_group_count_read_from_the_filter_a_layer_makes():
+    """ChannelConv2d says nothing about groups in its names; its W is (C * M, 1, K, K): depthwise."""
+    res = run(RunConfig(files=(str(EXAMPLES / "depthwise_layer_fixed.py"),)))
+    assert res.verdict == "pass" and res.config["convention"] == "layer"
+    c = res.config["input_shape"][1]
+    assert res.config["groups"] == c and res.config["filter_shape"][:2] == [2 * c, 1]
+    assert any("filter ChannelConv2d makes" in n for n in res.notes)
+    # the rerun command reproduces the same check on its own
+    assert "--groups" in res.command and "--channels" in res.command
+    # the sweep varies what the layer takes (stride, padding), not the dense defaults chosen before
+    swept = run(RunConfig(files=(str(EXAMPLES / "depthwise_layer_buggy.py"),), sweep=True))
+    assert swept.verdict == "fail" and swept.sweep.configs > 6
+    assert {r[0]["stride"][0] for r in swept.sweep.rows} == {1, 2, 3}
+
+
+@pytest.mark.parametrize("shape,channels,want", [
+    ((6, 1, 3, 3), 6, 6),          # depthwise
+    ((12, 1, 3), 6, 6),            # depthwise, multiplier 2, 1-D
+    ((8, 3, 3, 3), 6, 2),          # two groups
+    ((8, 6, 3, 3), 6, None),       # dense
+    ((8, 4, 3, 3), 6, None),       # 4 does not divide 6
+    ((3, 2, 3, 3), 6, 3),          # three groups of two channels, one filter each
+    ((5, 3, 3, 3), 6, None),       # 5 filters do not split into 2 groups
+    (None, 6, None), ((6, 1), 6, None),
+])
+def test_groups_from_weight_shape(shape, channels, want):
+    from corrcheck.binding.window_ops import groups_from_weight
+    assert groups_from_weight(shape, channels) == want
+
+
+def test_code_corrcheck_cannot_understand_is_exit_2_with_one_sentence(tmp_path):
+    weird = tmp_path / "pool.py"
+    weird.write_text("def max_pool_forward(q, zz, yy):\n    return q\n")
+    proc = run_cli("run", weird, "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
+    assert doc["error"]["message"].count(". ") == 0 and "Traceback" not in proc.stderr
+
+
+def test_op_flags_meet_the_names():
+    """--groups on a file named as pooling is refused (exit 2), not checked as a convolution; --groups G
+    on a layer named depthwise picks G channels; a helper such as at(arr, i, j) is never bound as the
+    forward when a function whose parameters all have roles is there."""
+    pooled = run(RunConfig(files=(str(EXAMPLES / "maxpool_fixed.py"),), groups=2))
+    assert pooled.verdict == "error" and "no groups" in pooled.error.message
+    depthwise = run(RunConfig(files=(str(EXAMPLES / "depthwise_fixed.py"),), groups=4))
+    assert depthwise.verdict == "pass" and depthwise.config["input_shape"][1] == 4
+    seed = run(RunConfig(files=(str(ROOT / "examples" / "seed_fixed.py"),), op="transpose"))
+    assert seed.verdict == "fail" and seed.bound["forward"] == "corre"
+
+
+def test_groups_read_from_parameter_names_zero_config_from_the_cli(tmp_path):
+    """Neutral function names; only a `groups` or `depth_multiplier` parameter says grouped."""
+    grouped = tmp_path / "block.py"
+    grouped.write_text((FILES / "grouped_fixed.py").read_text().replace("def grouped_conv_forward", "def conv_forward"))
+    proc = run_cli("run", grouped, "--json")
+    doc = json.loads(proc.stdout)
+    assert proc.returncode == 0 and doc["config"]["groups"] > 1 and doc["bound"]["forward"] == "conv_forward"
+    multiplier = tmp_path / "mobile.py"
+    multiplier.write_text((EXAMPLES / "depthwise_fixed.py").read_text()
+                          .replace("def depthwise_conv_forward(x, w, b, stride, pad):",
+                                   "def conv_forward(x, w, b, stride, pad, depth_multiplier):")
+                          .replace("M = F // C", "M = depth_multiplier"))
+    proc = run_cli("run", multiplier, "--json")
+    doc = json.loads(proc.stdout)
+    c = doc["config"]["input_shape"][1]
+    assert proc.returncode == 0 and doc["config"]["groups"] == c and doc["config"]["filter_shape"][0] == 2 * c
+    js = tmp_path / "block.js"
+    js.write_text((EXAMPLES / "depthwise_fixed.js").read_text()
+                  .replace("function depthwiseConvForward(x, w, b, stride, pad)",
+                           "function convForward(x, w, b, stride, pad, depth_multiplier)"))
+    proc = run_cli("run", js, "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["config"]["groups"] > 1
+
+
+def test_what_the_code_takes_decides_bias_axes_and_binding(tmp_path):
+    """No bias parameter: checked without a bias (no grad_bias target); a deconv1d runs on one axis only:
+    checked on one; a layer with __call__ instead of forward is bound; none of them blamed."""
+    no_bias = tmp_path / "nob.py"
+    no_bias.write_text((EXAMPLES / "transpose_fixed.py").read_text()
+                       .replace("def conv_transpose_forward(x, w, b, stride, pad):",
+                                "def conv_transpose_forward(x, w, stride, pad):")
+                       .replace("return out + b.reshape(1, -1, 1, 1)", "return out"))
+    res = run(RunConfig(files=(str(no_bias),)))
+    assert res.verdict == "pass" and "grad_bias" not in {c.target for c in res.checks}
+    one_axis = run(RunConfig(files=(str(FILES / "deconv1d_fixed.py"),)))
+    assert one_axis.verdict == "pass" and len(one_axis.config["input_shape"]) == 3
+    assert any("1 spatial axis" in n for n in one_axis.notes)
+    called = tmp_path / "pool.py"
+    called.write_text((FILES / "avgpool_layer_fixed.py").read_text().replace("def forward(", "def __call__("))
+    assert run(RunConfig(files=(str(called),))).verdict == "pass"
+
+
+def test_a_group_offset_left_out_is_named(tmp_path):
+    src = (FILES / "grouped_fixed.py").read_text()
+    assert "c = g * Cg + cc" in src
+    bad = tmp_path / "grouped.py"
+    bad.write_text(src.replace("c = g * Cg + cc", "c = cc"))
+    res = run(RunConfig(files=(str(bad),)))
+    assert res.verdict == "fail" and [d.bug for d in res.diagnoses] == ["group-offset-wrong"]
