@@ -115,7 +115,7 @@ JsonOut = Annotated[bool, _opt("--json", panel=OUTPUT, help="Print exactly one J
 ReportFile = Annotated[Optional[Path], _opt("--report", panel=OUTPUT, metavar="FILE",
                                             help="Also save the human report as .html, .svg or .txt.")]
 Quiet = Annotated[bool, _opt("--quiet", "-q", panel=OUTPUT, help="Print only the verdict line.")]
-Verbose = Annotated[int, _opt("--verbose", "-v", panel=OUTPUT, count=True,
+Verbose = Annotated[int, _opt("--verbose", "-v", panel=OUTPUT, count=True, metavar="",
                               help="Show every check and every mismatch.")]
 
 RUN_EXAMPLES = """\
