@@ -78,14 +78,15 @@ def _pool(count: int) -> ThreadPoolExecutor:
     return ThreadPoolExecutor(count, thread_name_prefix="corrcheck-reference")
 
 
-def each_block(blocks: list, work) -> list:
+def each_block(blocks: list, work, spread: bool = True) -> list:
     """work(chunk of blocks) over sample blocks split among workers() threads, as torch does it.
 
     Many small multi-threaded GEMMs pay a thread hand-off each (ruinous on a
     busy machine); one single-threaded GEMM per block on each core pays none.
     The lock keeps concurrent callers from leaving BLAS at one thread.
+    spread=False (a small op): all blocks in this thread, BLAS keeps its own threads.
     """
-    count = workers() if len(blocks) > 1 else 1
+    count = workers() if len(blocks) > 1 and spread else 1
     control = blas_threads() if count > 1 else None
     if control is None:
         return [work(blocks)]

@@ -34,16 +34,17 @@ def path(name: str):
     At stride 1 the blocked path adds up the leading tap axes after the GEMM when there are
     few filters (reference._scattered_axes): '-gathered' never does, '-scattered' always does
     (every axis but the last), plain 'blocked' decides as it would for the user."""
-    saved = reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS, reference.GEMM_ROWS
+    saved = reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS, reference.GEMM_ROWS, reference.POOL_FLOPS
     if name == "gather":
         reference.SMALL_ELEMENTS = 10**12
     else:
-        reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS = -1, 40
+        # tiny blocks, spread over the thread pool however small the op
+        reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS, reference.POOL_FLOPS = -1, 40, 0
         reference.GEMM_ROWS = {"blocked-gathered": 1, "blocked-scattered": 10**9}.get(name, reference.GEMM_ROWS)
     try:
         yield
     finally:
-        reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS, reference.GEMM_ROWS = saved
+        reference.SMALL_ELEMENTS, reference.BLOCK_ELEMENTS, reference.GEMM_ROWS, reference.POOL_FLOPS = saved
 
 
 @st.composite
@@ -387,7 +388,29 @@ def test_importing_the_reference_does_no_work():
             "import numpy as np\n"
             "t.WORKERS = None\n"
             "corrcheck.reference.BLOCK_ELEMENTS, corrcheck.reference.SMALL_ELEMENTS = 40, -1\n"
+            "corrcheck.reference.POOL_FLOPS = 0\n"
             "corrcheck.reference.forward(np.ones((4, 2, 9, 9)), np.ones((3, 2, 3, 3)))\n"
             "assert calls == ['affinity', 'fork'], calls\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_only_large_ops_spread_their_blocks_over_the_pool(monkeypatch):
+    """Below POOL_FLOPS one thread runs every block (BLAS threads each GEMM); above, the pool."""
+    seen = []
+    original = reference_threads.each_block
+
+    def spy(blocks, work, spread=True):
+        seen.append((len(blocks), spread))
+        return original(blocks, work, spread=spread)
+
+    monkeypatch.setattr(reference_threads, "each_block", spy)
+    monkeypatch.setattr(reference, "SMALL_ELEMENTS", -1)
+    monkeypatch.setattr(reference, "BLOCK_ELEMENTS", 200)
+    x, w = np.ones((4, 2, 9, 9)), np.ones((3, 2, 3, 3))
+    flops = 2.0 * 4 * 3 * 2 * 9 * 81          # N F C taps positions at stride 1, pad 1
+    for limit, spread in ((flops * 2, False), (flops / 2, True)):
+        monkeypatch.setattr(reference, "POOL_FLOPS", limit)
+        seen.clear()
+        reference.forward(x, w, pad=1)
+        assert seen and all(n > 1 and s == spread for n, s in seen), seen
