@@ -136,6 +136,9 @@ def test_one_backward_call_serves_all_three_gradients():
     assert result.passed, result.to_dict()
     # main draw 1, repeatability 1, second draw 1, pad-0 check 1: no gradient target pays its own call
     assert calls["backward"] == 4
+    # random directions measure no per-entry error: none is reported (it used to say 0)
+    directional = [c for c in result.checks if c.mode == "directional"]
+    assert directional and all(c.max_abs_error is None for c in directional)
 
 
 def _writer(where: str, calls):
