@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -146,3 +147,29 @@ def test_explain_cell_inside_the_output_is_still_explained(tmp_path, cli):
     (explanation,) = json.loads(proc.stdout)["explanations"]
     assert explanation["cell"] == [4, 3] and len(explanation["user_terms"]) == len(explanation["expected_terms"]) > 0
     assert "is not a cell" not in explanation.get("note", "")
+
+
+def _with_temporaries(dx_line: str, dw_line: str) -> str:
+    """The common cs231n backward that names the window's corner (hs = i * stride) first."""
+    correct = (Path(__file__).parent / "fixtures" / "trust" / "cs231n_one_int_pad.py").read_text()
+    old = ("                    dw[f] += xp[n, :, hs:hs + HH, ws:ws + WW] * dout[n, f, i, j]\n"
+           "                    dxp[n, :, hs:hs + HH, ws:ws + WW] += w[f] * dout[n, f, i, j]\n")
+    assert old in correct
+    return correct.replace(old, dw_line + "\n" + dx_line + "\n")
+
+
+@pytest.mark.parametrize("which, bug", [("dx", "grad-input-stride-ignored"), ("dw", "grad-filter-stride-ignored")])
+def test_stride_left_out_beside_hs_temporaries_is_located_and_fixed(tmp_path, cli, which, bug):
+    """`hs = i * stride` made the stride rule flag the correct line that uses hs (hs + HH has no
+    product of its own) and miss the one that forgot the stride; --fix then found nothing."""
+    good_dw = "                    dw[f] += xp[n, :, hs:hs + HH, ws:ws + WW] * dout[n, f, i, j]"
+    good_dx = "                    dxp[n, :, hs:hs + HH, ws:ws + WW] += w[f] * dout[n, f, i, j]"
+    bad_dw = "                    dw[f] += xp[n, :, i:i + HH, j:j + WW] * dout[n, f, i, j]"
+    bad_dx = "                    dxp[n, :, i:i + HH, j:j + WW] += w[f] * dout[n, f, i, j]"
+    text = _with_temporaries(bad_dx if which == "dx" else good_dx, bad_dw if which == "dw" else good_dw)
+    path = write(tmp_path, "layers.py", text)
+    wrong_line = text.splitlines().index((bad_dx if which == "dx" else bad_dw)) + 1
+    proc, doc = cli.run_json("run", path, "--stride", "2", "--pad", "1", "--fix", cwd=tmp_path, timeout=300)
+    top = doc["diagnoses"][0]
+    assert top["bug"] == bug and top["location"]["line"] == wrong_line, doc["diagnoses"]
+    assert doc["fix"]["verified"], doc["fix"]

@@ -105,6 +105,8 @@ def _r_stride_ignored(facts, target):
     for e, _ in position_exprs(facts) + _position_assigns(facts):
         outs = loop_var_nodes(facts, e, "out")
         scaled = {id(o) for n, _, other in stride_products(facts, e) for o in loop_var_nodes(facts, other, "out")}
+        # a name defined as a stride product (hs = i * stride; x[hs:hs + HH]) is scaled where it is used
+        scaled |= {id(o) for o in outs if resolve(facts, o) is not o and any(stride_products(facts, resolve(facts, o)))}
         if outs and any(id(o) not in scaled for o in outs):
             hits.append(e)
     return hits
