@@ -81,7 +81,8 @@ def to_float_array(value, what: str) -> tuple[np.ndarray, str | None]:
     caller can adapt tolerances or report truncation.
     """
     if value is None:
-        raise UnusableOutput(f"{what} returned None (is a `return` missing?)")
+        raise UnusableOutput(f"{what} returned None where an array belongs (a `return` missing, or a "
+                             f"placeholder such as `out = None` left in?)")
     if isinstance(value, (str, bytes)):
         raise UnusableOutput(f"{what} returned a string ({str(value)[:40]!r}), not an array")
     value = _carried(value)

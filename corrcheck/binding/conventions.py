@@ -229,7 +229,11 @@ def _assign(items, want, order, name) -> dict:
                 used.add(i)
     for target in order:
         if target not in out:
-            got = ", ".join(str(s) for s in shapes)
+            if all(item is None for item in items):     # a stub: dx, dw, db = None, None, None
+                out[target] = UnusableOutput(f"{name} returned {len(items)} values, all None "
+                                             f"(a placeholder left in?)")
+                continue
+            got = ", ".join("None" if item is None else str(s) for item, s in zip(items, shapes))
             out[target] = UnusableOutput(
                 f"{name} returned {len(items)} value(s) with shapes {got}; none has the "
                 f"{target.replace('_', ' ')} shape {tuple(want.get(target) or ())}")
