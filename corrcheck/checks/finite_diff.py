@@ -99,7 +99,7 @@ def directional(obj: Objective, grad: np.ndarray, rng: np.random.Generator, *, d
     n = g.size
     affine = True
     for k in range(directions):
-        v = rng.standard_normal(n)
+        v = rng.uniform(-1.0, 1.0, n)      # any zero-mean direction will do; uniform draws cost 1/3 of normal ones
         plus, minus = obj.L(obj.h * v, owned=True), obj.L(-obj.h * v, owned=True)
         if k == 0:
             curvature = abs(plus + minus - 2 * obj.L0)
