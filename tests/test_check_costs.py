@@ -23,14 +23,21 @@ def _equal(a, b) -> bool:
 
 
 def test_deferred_and_remade_draws_give_the_eager_stream():
+    """A remade draw is the eager one again; a deferred draw leaves the stream as if it were not
+    there, is made on use, and is the same draw every time (same seed, same arrays)."""
     eager_rng, lazy_rng = np.random.default_rng(7), np.random.default_rng(7)
-    eager = [random_draw(eager_rng, GEOM, **SIZES) for _ in range(3)]
+    eager = [random_draw(eager_rng, GEOM, **SIZES) for _ in range(2)]
     first, recipe = remade_draw(lazy_rng, GEOM, **SIZES)
-    draws = Draws([(first, recipe), deferred_draw(lazy_rng, GEOM, **SIZES), random_draw(lazy_rng, GEOM, **SIZES)])
+    deferred = deferred_draw(lazy_rng, GEOM, **SIZES)
+    draws = Draws([(first, recipe), deferred, random_draw(lazy_rng, GEOM, **SIZES)])
     assert eager_rng.random() == lazy_rng.random()          # what comes after is drawn alike
-    assert all(_equal(e, d) for e, d in zip(eager, draws))  # the deferred one is made on use
+    assert _equal(draws[0], eager[0]) and _equal(draws[2], eager[1])
+    made = draws[1]                                         # made on use, from its own generator
+    assert not _equal(made, eager[0]) and not _equal(made, eager[1])
+    again = deferred_draw(np.random.default_rng(7), GEOM, **SIZES)
+    assert _equal(again.make(), made)                       # the same seed gives the same draw
     draws.release()                                         # arrays go; recipes make them again
-    assert _equal(draws[0], eager[0]) and _equal(draws[1], eager[1]) and _equal(draws[2], eager[2])
+    assert _equal(draws[0], eager[0]) and _equal(draws[1], made) and _equal(draws[2], eager[1])
     assert draws[0] is not first
 
 
