@@ -14,10 +14,15 @@ import pytest
 
 from corrcheck.config import RunConfig
 from corrcheck.runner import run
-from clihelp import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = Path(__file__).resolve().parent / "window_files"
+FILES = Path(__file__).resolve().parent / "window_files"   # learner files written for these tests
+EXAMPLES = ROOT / "examples" / "ops"                          # the examples users read, tested as they are
+
+
+def window_file(name: str) -> Path:
+    """A test's own file, or the example of that name (one copy of each learner file)."""
+    return FILES / name if (FILES / name).exists() else EXAMPLES / name
 SCHEMA = json.loads((ROOT / "corrcheck" / "report.schema.json").read_text())
 
 # fixed twin, buggy file, op, convention, mistake id, text on the located line
@@ -35,7 +40,7 @@ PAIRS = [
 
 
 def _run(name, **options):
-    return run(RunConfig(files=(str(FILES / name),), **options))
+    return run(RunConfig(files=(str(window_file(name)),), **options))
 
 
 @pytest.mark.parametrize("fixed,buggy,op,convention,bug,code", PAIRS, ids=[p[1] for p in PAIRS])
@@ -87,22 +92,22 @@ def test_groups_flag_on_a_plain_grouped_layer():
     assert res.verdict == "pass" and res.config["groups"] == 3
 
 
-def test_exit_codes_and_json_from_the_real_cli(tmp_path):
-    bad = run_cli("run", FILES / "depthwise_buggy.py", "--json")
+def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
+    bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1
     doc = json.loads(bad.stdout)
     jsonschema.validate(doc, SCHEMA)
     assert doc["config"]["groups"] == 3 and doc["diagnoses"][0]["bug"] == "depth-multiplier-swapped"
-    assert run_cli("run", FILES / "depthwise_fixed.py").returncode == 0
-    wrong = run_cli("run", FILES / "transpose_fixed.py", "--output-padding", "2", "--stride", "2")
+    assert cli.run_cli("run", window_file("depthwise_fixed.py")).returncode == 0
+    wrong = cli.run_cli("run", FILES / "transpose_fixed.py", "--output-padding", "2", "--stride", "2")
     said = wrong.stdout + wrong.stderr
     assert wrong.returncode == 2 and "output padding" in said and "Traceback" not in said
-    pooled_groups = run_cli("run", FILES / "avgpool_fixed.py", "--op", "avgpool", "--groups", "2")
+    pooled_groups = cli.run_cli("run", window_file("avgpool_fixed.py"), "--op", "avgpool", "--groups", "2")
     assert pooled_groups.returncode == 2
 
 
-def test_help_describes_the_new_options():
-    out = run_cli("run", "--help", env={"COLUMNS": "200"}).stdout
+def test_help_describes_the_new_options(cli):
+    out = cli.run_cli("run", "--help", env={"COLUMNS": "200"}).stdout
     for option in ("--groups", "--output-padding", "--ceil-mode", "--count-include-pad", "transpose", "maxpool",
                    "avgpool"):
         assert option in out
@@ -119,12 +124,12 @@ def test_fix_is_verified_and_restores_the_fixed_twin(fixed, buggy, op, conventio
     res = _run(buggy, fix=True)
     assert res.fix is not None and res.fix.verified, res.fix
     # applying the diff gives a file that passes on its own (not only in corrcheck's copy)
-    source = (FILES / buggy).read_text()
+    source = window_file(buggy).read_text()
     patched = _apply(source, res.fix.diff)
     target = tmp_path / buggy
     target.write_text(patched)
     assert run(RunConfig(files=(str(target),))).verdict == "pass"
-    assert (FILES / buggy).read_text() == source           # the user's file is never written
+    assert window_file(buggy).read_text() == source        # the user's file is never written
 
 
 def _apply(source: str, diff: str) -> str:
@@ -192,7 +197,6 @@ def test_op_read_from_names(names, params, keys, want):
     assert detect_op(names, params, keys) == want
 
 
-EXAMPLES = ROOT / "examples" / "ops"
 # every buggy/fixed pair of examples/ops (Python and JavaScript) and the mistake its README names
 EXAMPLE_PAIRS = [
     ("transpose", "py", "transpose", "transpose-stride-wrong-side"),
@@ -213,14 +217,14 @@ def test_every_example_pair_is_listed():
 
 
 @pytest.mark.parametrize("stem,ext,op,bug", EXAMPLE_PAIRS, ids=[f"{p[0]}.{p[1]}" for p in EXAMPLE_PAIRS])
-def test_examples_zero_config_from_the_real_cli(stem, ext, op, bug):
+def test_examples_zero_config_from_the_real_cli(cli, stem, ext, op, bug):
     """No option at all: the names (or the filter a layer makes) say which op it is; exit 0 / 1."""
-    good = run_cli("run", EXAMPLES / f"{stem}_fixed.{ext}", "--json")
+    good = cli.run_cli("run", EXAMPLES / f"{stem}_fixed.{ext}", "--json")
     assert good.returncode == 0, good.stdout + good.stderr
     doc = json.loads(good.stdout)
     jsonschema.validate(doc, SCHEMA)
     assert doc["verdict"] == "pass" and doc["config"]["op"] == op
-    bad = run_cli("run", EXAMPLES / f"{stem}_buggy.{ext}", "--json")
+    bad = cli.run_cli("run", EXAMPLES / f"{stem}_buggy.{ext}", "--json")
     assert bad.returncode == 1
     doc = json.loads(bad.stdout)
     jsonschema.validate(doc, SCHEMA)
@@ -229,8 +233,8 @@ def test_examples_zero_config_from_the_real_cli(stem, ext, op, bug):
     assert "Traceback" not in bad.stdout + bad.stderr
 
 
-def test_fix_of_a_javascript_example_from_the_cli():
-    proc = run_cli("run", EXAMPLES / "transpose_buggy.js", "--fix", "--json")
+def test_fix_of_a_javascript_example_from_the_cli(cli):
+    proc = cli.run_cli("run", EXAMPLES / "transpose_buggy.js", "--fix", "--json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 1 and doc["fix"]["verified"]
     assert "+                var rr = i * stride + ki - pad;" in doc["fix"]["diff"]
@@ -266,10 +270,10 @@ def test_groups_from_weight_shape(shape, channels, want):
     assert groups_from_weight(shape, channels) == want
 
 
-def test_code_corrcheck_cannot_understand_is_exit_2_with_one_sentence(tmp_path):
+def test_code_corrcheck_cannot_understand_is_exit_2_with_one_sentence(cli, tmp_path):
     weird = tmp_path / "pool.py"
     weird.write_text("def max_pool_forward(q, zz, yy):\n    return q\n")
-    proc = run_cli("run", weird, "--json")
+    proc = cli.run_cli("run", weird, "--json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 2 and doc["error"]["kind"] == "bind"
     assert doc["error"]["message"].count(". ") == 0 and "Traceback" not in proc.stderr
@@ -287,11 +291,11 @@ def test_op_flags_meet_the_names():
     assert seed.verdict == "fail" and seed.bound["forward"] == "corre"
 
 
-def test_groups_read_from_parameter_names_zero_config_from_the_cli(tmp_path):
+def test_groups_read_from_parameter_names_zero_config_from_the_cli(cli, tmp_path):
     """Neutral function names; only a `groups` or `depth_multiplier` parameter says grouped."""
     grouped = tmp_path / "block.py"
     grouped.write_text((FILES / "grouped_fixed.py").read_text().replace("def grouped_conv_forward", "def conv_forward"))
-    proc = run_cli("run", grouped, "--json")
+    proc = cli.run_cli("run", grouped, "--json")
     doc = json.loads(proc.stdout)
     assert proc.returncode == 0 and doc["config"]["groups"] > 1 and doc["bound"]["forward"] == "conv_forward"
     multiplier = tmp_path / "mobile.py"
@@ -299,7 +303,7 @@ def test_groups_read_from_parameter_names_zero_config_from_the_cli(tmp_path):
                           .replace("def depthwise_conv_forward(x, w, b, stride, pad):",
                                    "def conv_forward(x, w, b, stride, pad, depth_multiplier):")
                           .replace("M = F // C", "M = depth_multiplier"))
-    proc = run_cli("run", multiplier, "--json")
+    proc = cli.run_cli("run", multiplier, "--json")
     doc = json.loads(proc.stdout)
     c = doc["config"]["input_shape"][1]
     assert proc.returncode == 0 and doc["config"]["groups"] == c and doc["config"]["filter_shape"][0] == 2 * c
@@ -307,7 +311,7 @@ def test_groups_read_from_parameter_names_zero_config_from_the_cli(tmp_path):
     js.write_text((EXAMPLES / "depthwise_fixed.js").read_text()
                   .replace("function depthwiseConvForward(x, w, b, stride, pad)",
                            "function convForward(x, w, b, stride, pad, depth_multiplier)"))
-    proc = run_cli("run", js, "--json")
+    proc = cli.run_cli("run", js, "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["config"]["groups"] > 1
 
 
