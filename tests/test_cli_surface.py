@@ -412,3 +412,17 @@ def test_real_demo(runner, tmp_path):
     as_json = runner.invoke(cli.app, ["demo", "--json"])
     for section in json.loads(as_json.stdout)["sections"]:
         jsonschema.validate(section["result"], SCHEMA)
+
+
+def test_demo_files_are_the_examples_users_read():
+    """The demo's files ship inside the package (`pip install .` copies no examples/); the same
+    learner files sit in examples/ for readers of the repository. They must not drift apart."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = sorted((root / "corrcheck" / "demo_files").glob("*_*.*"))
+    assert shipped
+    for demo in shipped:
+        twins = [p for p in (root / "examples" / demo.name, root / "examples" / "ops" / demo.name) if p.exists()]
+        assert twins, f"{demo.name} has no copy in examples/"
+        assert all(t.read_bytes() == demo.read_bytes() for t in twins), f"{demo.name} differs from examples/"
