@@ -286,11 +286,11 @@ def _scattered_axes(f: int, k_shape: tuple[int, ...]) -> int:
     return axes
 
 
-def _flat_forward(x: np.ndarray, w: np.ndarray, plan: _Plan, out: np.ndarray) -> None:
-    """forward's block path at stride 1 (see _Flat): one GEMM per sample block, then shifted adds."""
+def _flat_forward(x: np.ndarray, w: np.ndarray, plan: _Plan, out: np.ndarray, split: int) -> None:
+    """forward's block path at stride 1 (see _Flat): one GEMM per sample block, then adds shifted
+    over the `split` leading tap axes (_scattered_axes)."""
     flat, k_shape, dilation = plan.flat, plan.k_shape, plan.geometry.dilation
     (n, c), f = x.shape[:2], w.shape[0]
-    split = _scattered_axes(f, k_shape)
     gather = flat.offsets(slice(split, None), k_shape, dilation)
     scatter = flat.offsets(slice(None, split), k_shape, dilation)
     length = flat.length
@@ -340,9 +340,9 @@ def forward(x, w, b=None, *, stride=1, pad=0, dilation=1, op="correlate", geomet
     if _small(plan, n, c, x[0, 0].size):
         col = _with_zero(x, plan.reads_padding)[..., plan.gather]  # (N, C, taps, P)
         out = np.matmul(w2, col.reshape(n, -1, p))
-    elif plan.flat is not None and _scattered_axes(f, plan.k_shape):
+    elif plan.flat is not None and (split := _scattered_axes(f, plan.k_shape)):
         out = np.empty((n, f) + plan.out_shape, dtype=dtype)
-        _flat_forward(x, _oriented(w, plan.geometry.op), plan, out)
+        _flat_forward(x, _oriented(w, plan.geometry.op), plan, out, split)
     else:
         out = np.empty((n, f, p), dtype=dtype)
 

@@ -156,4 +156,3 @@ def _typed_int_items(value) -> bool:
         return isinstance(first, np.ndarray) and first.dtype.kind in "iub" or _typed_int_items(first) \
             if isinstance(first, (list, tuple, np.ndarray)) else isinstance(first, np.integer)
     return False
-

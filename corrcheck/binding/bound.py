@@ -125,7 +125,6 @@ class BoundOp:
         self.hung: dict[str, UserTimeout] = {}
         self._memo: list | None = None   # [(inputs, gradients, shapes)] of the last backward calls
         self._pristine: dict[int, tuple] = {}  # id(array handed to the user) -> (it, the values it had)
-        self._lent = False                     # the last call's arrays were read-only views, not copies
         self._compiled: set = set()
 
     # ---- what is bound ------------------------------------------------------
@@ -157,14 +156,9 @@ class BoundOp:
         scratch_x: x is the caller's temporary (a finite-difference point), so when it already is
         the array the user would get it is handed over without the protective copy (50 MB at
         large shapes); an in-place write then goes unseen, which the checks' own calls catch."""
-        args = self._user_args(x, w, b, None, geom, scratch_x=scratch_x)
-        try:
-            raw = self.impl.forward(args, self._caller)
-        except UserRaised as err:
-            if not self._lent or not _wrote_read_only(err):
-                raise
-            args = self._user_args(x, w, b, None, geom, lend=False)   # it writes into its arguments:
-            raw = self.impl.forward(args, self._caller)                # give copies, catch it in the act
+        args, raw = self._lending(
+            lambda lend: self._user_args(x, w, b, None, geom, scratch_x=scratch_x and lend, lend=lend),
+            lambda a: self.impl.forward(a, self._caller))
         return self._canonical("forward", raw, args)
 
     def grad_input(self, dout, x, w, b, geom):
@@ -224,14 +218,8 @@ class BoundOp:
         if hit is not None:
             raws, args = hit[1], hit[2]
         else:
-            args = self._user_args(x, w, b, dout, geom)
-            try:
-                raws = dict(self.impl.gradients(target, args, self._caller))
-            except UserRaised as err:
-                if not self._lent or not _wrote_read_only(err):
-                    raise
-                args = self._user_args(x, w, b, dout, geom, lend=False)
-                raws = dict(self.impl.gradients(target, args, self._caller))
+            args, raws = self._lending(lambda lend: self._user_args(x, w, b, dout, geom, lend=lend),
+                                       lambda a: dict(self.impl.gradients(target, a, self._caller)))
             # the memo needs the shapes only: dropping the argument copies frees 100 MB at large shapes;
             # two entries, because the checks visit the targets on two draws in turn
             self._memo = [(key, raws, _shapes_only(args))] + list(self._memo or ())[:MEMO_ENTRIES - 1]
@@ -248,6 +236,23 @@ class BoundOp:
         raws[target] = _Canonical(array)
         return array
 
+    @property
+    def _lends(self) -> bool:
+        """NumPy code in arrays gets read-only views; framework code wraps arrays in tensors, so copies."""
+        return self.container == "array" and self.convention not in FRAMEWORK_CONVENTIONS
+
+    def _lending(self, make_args, call):
+        """(args, call(args)) on lent read-only views; when the code writes into them, once more on
+        copies, so the in-place-write check catches it in the act."""
+        args = make_args(True)
+        try:
+            return args, call(args)
+        except UserRaised as err:
+            if not self._lends or not _wrote_read_only(err):
+                raise
+            args = make_args(False)
+            return args, call(args)
+
     def _user_args(self, x, w, b, dout, geom, scratch_x: bool = False, lend: bool = True) -> UserArgs:
         """The user's arguments. NumPy code gets read-only views of corrcheck's own arrays (no copy
         of 50 MB inputs per call; a write raises, and the call is then made again on copies so the
@@ -260,15 +265,15 @@ class BoundOp:
         f, _, *k = w.shape
         out_spatial = geom.out_shape(s, k)
         sources = [ux, uw, None if b is None else np.array(b, dtype=np.float64), udout]
-        self._lent = lend and self.container == "array" and self.convention not in FRAMEWORK_CONVENTIONS
+        lent = lend and self._lends
         given = []
         for i, src in enumerate(sources):
             if src is None:
                 given.append(None)
-            elif src.dtype == np.float64 and src.flags.c_contiguous and (self._lent or (scratch_x and i == 0 and
-                                                                                          self.container == "array")):
+            elif src.dtype == np.float64 and src.flags.c_contiguous and (lent or (scratch_x and i == 0 and
+                                                                                   self.container == "array")):
                 view = src.view()
-                view.flags.writeable = not self._lent      # a finite-difference point is corrcheck's scratch
+                view.flags.writeable = not lent      # a finite-difference point is corrcheck's scratch
                 given.append(view)
             else:
                 given.append(self._container(src))
