@@ -244,11 +244,6 @@ def _with_zero(a: np.ndarray, needed: bool = True) -> np.ndarray:
     return np.concatenate((flat, np.zeros(a.shape[:2] + (1,), dtype=a.dtype)), axis=2)
 
 
-def _blocks(n: int, per_sample: int):
-    step = max(1, BLOCK_ELEMENTS // max(per_sample, 1))
-    return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
-
-
 def _each_block(n: int, per_sample: int, rows: int, work) -> list:
     """work(blocks) over the sample blocks of an op whose GEMMs are (rows, ...) @ (..., per_sample).
 
@@ -257,7 +252,8 @@ def _each_block(n: int, per_sample: int, rows: int, work) -> list:
     GEMM is faster (on 2 cores, 1.4x at N=8 C=16 F=32 32x32; the pool wins 1.4x at 32x64x56x56).
     """
     spread = 2.0 * n * per_sample * rows >= POOL_FLOPS
-    return reference_threads.each_block(_blocks(n, per_sample), work, spread=spread)
+    return reference_threads.each_block(reference_threads.sample_blocks(n, per_sample, BLOCK_ELEMENTS),
+                                        work, spread=spread)
 
 
 def _columns(x: np.ndarray, plan: _Plan, col: np.ndarray | None = None) -> np.ndarray:

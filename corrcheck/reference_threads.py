@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from . import cpus
 
-__all__ = ["WORKERS", "workers", "each_block", "blas_threads"]
+__all__ = ["WORKERS", "workers", "sample_blocks", "each_block", "blas_threads"]
 
 WORKERS: int | None = None  # threads for sample blocks; None = usable cores (decided on first use);
 #                             a sweep sets 1 in processes that already run side by side
@@ -76,6 +76,12 @@ def _pool(count: int) -> ThreadPoolExecutor:
         os.register_at_fork(after_in_child=_after_fork_in_child)  # once, when the first pool exists
         _fork_hook_registered = True
     return ThreadPoolExecutor(count, thread_name_prefix="corrcheck-reference")
+
+
+def sample_blocks(n: int, per_sample: int, elements: int) -> list[tuple[int, int]]:
+    """(lo, hi) runs of samples, each about `elements` entries of work (at least one sample)."""
+    step = max(1, elements // max(per_sample, 1))
+    return [(lo, min(n, lo + step)) for lo in range(0, n, step)]
 
 
 def each_block(blocks: list, work, spread: bool = True) -> list:

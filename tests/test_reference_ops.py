@@ -132,6 +132,72 @@ def test_max_pool_tie_goes_to_the_first_maximum_in_window_order():
     assert dx[0, 0].tolist() == [[1, 0, 1, 0], [0, 0, 0, 0], [1, 0, 1, 0], [0, 0, 0, 0]]
 
 
+@pytest.mark.parametrize("kernel, stride, pad", [((2, 2), 2, 0), ((3, 3), 2, 1), ((5, 5), 3, 2), ((9, 9), 1, 4)])
+def test_max_pool_routes_ties_as_the_loops_do_for_every_kernel_size(kernel, stride, pad):
+    """Inputs of three values tie everywhere; the first maximum in window order gets dout.
+    4 and 9 taps rank by table lookup, 25 by the lowest bit of a uint32, 81 tap by tap."""
+    rng = np.random.default_rng(sum(kernel))
+    x = rng.integers(0, 3, (2, 3, 11, 10)).astype(float)
+    g = window_geometry(stride, pad, 1, "maxpool", 2, x.shape[2:], kernel)
+    dout = rng.standard_normal(R.pool_forward(x, kernel, geometry=g).shape)
+    np.testing.assert_allclose(R.pool_grad_input(dout, x, kernel, geometry=g),
+                               oracle.pool_grad_input(x, dout, kernel, stride, pad, 1, "maxpool"), atol=1e-12)
+
+
+def test_max_pool_windows_of_minus_infinity_never_route_to_padding():
+    """A window whose input cells are all -inf ties with its padding; the gradient still goes to an
+    input cell (the first), never off the input, and the other windows are unaffected."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((1, 2, 6, 6))
+    x[0, 0, :2, :2] = -np.inf
+    g = window_geometry(2, 1, 1, "maxpool", 2, x.shape[2:], (3, 3))
+    dout = rng.standard_normal(R.pool_forward(x, (3, 3), geometry=g).shape)
+    np.testing.assert_allclose(R.pool_grad_input(dout, x, (3, 3), geometry=g),
+                               oracle.pool_grad_input(x, dout, (3, 3), 2, 1, 1, "maxpool"), atol=1e-12)
+
+
+def test_sample_blocks_on_threads_give_the_one_block_results(monkeypatch):
+    """Every op split into one-sample blocks on three threads equals the same op in one block."""
+    from corrcheck import reference_threads
+
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 4, 9, 8))
+    calls = {
+        "grouped": lambda: _every_target("correlate", x, rng, groups=2),
+        "transpose": lambda: _every_target("transpose", x, rng, groups=2),
+        "pool": lambda: _every_target("maxpool", x, rng) + _every_target("avgpool", x, rng),
+    }
+    results = {}
+    for mode in ("one block", "threads"):
+        rng = np.random.default_rng(8)
+        if mode == "threads":
+            monkeypatch.setattr(R, "BLOCK_ELEMENTS", 1)
+            monkeypatch.setattr(R, "SPREAD_ELEMENTS", 0)
+            monkeypatch.setattr(R, "POOL_FLOPS", 0)
+            monkeypatch.setattr(reference_threads, "WORKERS", 3)
+        else:
+            monkeypatch.setattr(R, "BLOCK_ELEMENTS", 1 << 40)
+        results[mode] = [a for call in calls.values() for a in call()]
+    for one, threaded in zip(results["one block"], results["threads"]):
+        np.testing.assert_allclose(threaded, one, rtol=0, atol=1e-12)
+
+
+def _every_target(op, x, rng, groups=1):
+    """Every target of one op on x (4 channels), 3x3 windows at stride 2, pad 1."""
+    g = window_geometry(2, 1, 1, op, 2, x.shape[2:], (3, 3), groups=groups)
+    if op in ("maxpool", "avgpool"):
+        y = R.pool_forward(x, (3, 3), geometry=g)
+        return [y, R.pool_grad_input(rng.standard_normal(y.shape), x, (3, 3), geometry=g)]
+    if op == "correlate":
+        w, ops = rng.standard_normal((6, 4 // groups, 3, 3)), (R.conv_forward, R.conv_grad_input, R.conv_grad_filter)
+    else:
+        w, ops = rng.standard_normal((4, 6 // groups, 3, 3)), (R.transpose_forward, R.transpose_grad_input,
+                                                               R.transpose_grad_filter)
+    y = ops[0](x, w, geometry=g)
+    dout = rng.standard_normal(y.shape)
+    return [y, ops[1](dout, w, x.shape, geometry=g), ops[2](dout, x, w.shape, geometry=g)]
+
+
 # ---- torch -------------------------------------------------------------------------------------
 
 def _torch_grads(fn, *arrays):
