@@ -1,11 +1,12 @@
 """Benchmark corrcheck.reference_ops against torch for grouped, depthwise, transposed and pooling layers.
 
-    python benchmarks/bench_ops.py [--rounds 5] [--only grouped,maxpool] [--tiny]
+    python benchmarks/bench_ops.py [--rounds 5] [--only grouped,maxpool] [--threads 1] [--tiny]
 
 Prints, per op x target, the median time of the reference and of torch (float64,
 CPU), their ratio (reference / torch; the goal is <= 1.5), the largest difference
 between the two results, and the load average before and after, since the machine
-is shared. `--tiny` runs small shapes once, in a second or two: a smoke test of the
+is shared. `--threads 1` runs torch, OpenBLAS and the reference's sample blocks on one
+thread each (the default is whatever each library picks). `--tiny` runs small shapes once, in a second or two: a smoke test of the
 script, not a measurement. NumPy and torch are timed in
 alternating groups with a pause between, so their spinning thread pools do not
 fight and a busy machine slows both alike. A script, not a test.
@@ -23,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from corrcheck import reference_ops as R  # noqa: E402
+from corrcheck import reference_threads  # noqa: E402
 from corrcheck.geometry import window_geometry  # noqa: E402
 
 try:
@@ -119,13 +121,31 @@ def _difference(ours, theirs) -> float:
     return float(np.max(np.abs(np.asarray(ours) - t.detach().numpy())))
 
 
+def _limit_threads(setting: str) -> str:
+    """Apply --threads in this process; say what each library now runs on."""
+    control = reference_threads.blas_threads()
+    if setting == "1":
+        reference_threads.WORKERS = 1
+        if control is None:
+            raise SystemExit("--threads 1 needs NumPy linked to OpenBLAS (its thread count is set directly)")
+        control[1](1)
+        if torch is not None:
+            torch.set_num_threads(1)
+    blas = f"OpenBLAS x{control[0]()}" if control else "BLAS threads unknown"
+    return (f"{blas}, reference blocks x{reference_threads.workers()}"
+            + ("" if torch is None else f", torch x{torch.get_num_threads()}"))
+
+
 def main() -> None:
     global ROUND_SECONDS, PAUSE_SECONDS
     ap = argparse.ArgumentParser(description="corrcheck.reference_ops against torch, per op and target.")
     ap.add_argument("--rounds", type=int, default=5, help="timing rounds per target (median); default 5")
     ap.add_argument("--only", default=",".join(CASES), help=f"comma-separated cases of {', '.join(CASES)}")
+    ap.add_argument("--threads", choices=["default", "1"], default="default",
+                    help="library-default threads, or one thread for torch, OpenBLAS and the reference")
     ap.add_argument("--tiny", action="store_true", help="small shapes, one short round: checks the script runs")
     args = ap.parse_args()
+    threads = _limit_threads(args.threads)
     unknown = set(args.only.split(",")) - set(CASES)
     if unknown:
         ap.error(f"unknown case {', '.join(sorted(unknown))}; cases: {', '.join(CASES)}")
@@ -133,7 +153,8 @@ def main() -> None:
         args.rounds, ROUND_SECONDS, PAUSE_SECONDS = 1, 0.01, 0.0
     load_before = os.getloadavg()
     print(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}; "
-          f"cores {os.cpu_count()}; torch {'absent' if torch is None else torch.__version__}; float64")
+          f"cores {os.cpu_count()}; torch {'absent' if torch is None else torch.__version__}; float64; "
+          f"threads: {threads}")
     print(f"{'case':10} {'target':12} {'reference ms':>13} {'torch ms':>9} {'ratio':>6} {'max |diff|':>10}")
     for name in args.only.split(","):
         ours, theirs = _calls(name, args.tiny)
