@@ -37,6 +37,7 @@ __all__ = ["conv_forward", "conv_grad_input", "conv_grad_filter",
 
 BLOCK_ELEMENTS = 1 << 18   # entries of work (columns, or input for pooling) per block of samples: 2 MiB
 SPREAD_ELEMENTS = 1 << 19  # below this much work in all, one thread runs every block
+ONE_GEMM_ELEMENTS = 1 << 20  # a GEMM op with at most this many column entries in all is one block
 
 
 def geometry_for(op: str, ndim: int, *, stride=1, pad=0, dilation=1, groups=1, output_padding=0,
@@ -175,11 +176,13 @@ def _by_samples(n: int, per_sample: int, work, flops_per_sample: float = 0.0) ->
     """work(lo, hi) over runs of samples, spread over the reference's threads when the op is big.
 
     Blocks keep each run's columns in cache: memory traffic, not arithmetic, bounds most of
-    these ops. The thread pool pays for a GEMM-bound op above reference.POOL_FLOPS (as for the
+    these ops. A GEMM op whose columns all fit in ONE_GEMM_ELEMENTS runs as one block: one
+    larger GEMM, which OpenBLAS threads well, beats a few small ones. The thread pool pays for a GEMM-bound op above reference.POOL_FLOPS (as for the
     dense layer) and for an elementwise one above SPREAD_ELEMENTS; below, one thread runs
     every block and BLAS threads its own GEMMs.
     """
-    blocks = reference_threads.sample_blocks(n, per_sample, BLOCK_ELEMENTS)
+    whole = flops_per_sample and n * per_sample <= ONE_GEMM_ELEMENTS
+    blocks = reference_threads.sample_blocks(n, per_sample, n * per_sample if whole else BLOCK_ELEMENTS)
     spread = n * flops_per_sample >= POOL_FLOPS if flops_per_sample else n * per_sample >= SPREAD_ELEMENTS
     parts = reference_threads.each_block(blocks, lambda chunk: [work(lo, hi) for lo, hi in chunk], spread=spread)
     return [result for part in parts for result in part]

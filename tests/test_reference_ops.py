@@ -172,6 +172,7 @@ def test_sample_blocks_on_threads_give_the_one_block_results(monkeypatch):
         rng = np.random.default_rng(8)
         if mode == "threads":
             monkeypatch.setattr(R, "BLOCK_ELEMENTS", 1)
+            monkeypatch.setattr(R, "ONE_GEMM_ELEMENTS", 0)
             monkeypatch.setattr(R, "SPREAD_ELEMENTS", 0)
             monkeypatch.setattr(R, "POOL_FLOPS", 0)
             monkeypatch.setattr(reference_threads, "WORKERS", 3)
@@ -180,6 +181,26 @@ def test_sample_blocks_on_threads_give_the_one_block_results(monkeypatch):
         results[mode] = [a for call in calls.values() for a in call()]
     for one, threaded in zip(results["one block"], results["threads"]):
         np.testing.assert_allclose(threaded, one, rtol=0, atol=1e-12)
+
+
+def test_small_gemm_ops_run_as_one_block_and_large_ones_in_several(monkeypatch):
+    """Splitting costs a GEMM call and a pass of copies per block: only ops too big for one pay it."""
+    from corrcheck import reference_threads
+
+    seen = []
+    original = reference_threads.each_block
+    monkeypatch.setattr(reference_threads, "each_block",
+                        lambda blocks, work, spread=True: seen.append(len(blocks)) or original(blocks, work, spread))
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((6, 4, 9, 9)), rng.standard_normal((4, 2, 3, 3))
+    g = window_geometry(1, 1, 1, "correlate", 2, x.shape[2:], (3, 3), groups=2)
+    columns = 6 * 4 * 9 * R._layout((9, 9), (9, 9), (3, 3), g).length
+    for limit, blocks in ((columns, 1), (columns - 1, 6)):
+        monkeypatch.setattr(R, "ONE_GEMM_ELEMENTS", limit)
+        monkeypatch.setattr(R, "BLOCK_ELEMENTS", 1)
+        seen.clear()
+        R.conv_forward(x, w, geometry=g)
+        assert seen == [blocks]
 
 
 def _every_target(op, x, rng, groups=1):
