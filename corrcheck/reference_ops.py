@@ -1,11 +1,12 @@
 """The vectorized NumPy reference for the other strided-window ops: grouped, transposed, pooling.
 
 Kept beside reference.py (the dense correlation) rather than inside it, and
-built from the same three moves, each with NumPy's own tools:
+built from three moves on one layout, the input split by stride phase (_layout),
+in which every kernel tap's reads are one contiguous run whatever the stride:
 
-    windows   one strided view per kernel tap (or sliding_window_view for a whole window)
-    contract  a batched matmul over groups: (G, N*P, Cg*K) @ (G, Cg*K, Fg)
-    scatter   the adjoint of `windows`: add each tap's slice back into a padded buffer
+    windows   one plain copy per tap into the columns (pooling: one view per tap)
+    contract  a batched matmul over groups: (G, Fg, Cg*K) @ (G, Cg*K, N*L)
+    scatter   the adjoint of `windows`: add each tap's run back into the phase split
 
 so a grouped correlation is the dense one with the channels split into a
 group axis, a transposed convolution is the gradient of a correlation w.r.t.
@@ -251,7 +252,12 @@ def conv_forward(x, w, b=None, *, geometry: Geometry, out_spatial=None):
 
 
 def conv_grad_input(dout, w, input_shape, *, geometry: Geometry):
-    """d(loss)/dx of the grouped correlation: each tap's contribution added back where it read."""
+    """d(loss)/dx of the grouped correlation: each tap's contribution added back where it read.
+
+    Two forms of one sum, the cheaper chosen (_gathers): scatter (a GEMM per tap's columns, then
+    each run added into the phase split) or gather (dout copied once per distinct run start, then
+    one GEMM that writes the phase split itself).
+    """
     dout, w = _f64(dout), _f64(w)
     g = geometry
     groups = g.groups
@@ -261,22 +267,68 @@ def conv_grad_input(dout, w, input_shape, *, geometry: Geometry):
     c = int(input_shape[1])
     w, k_spatial, (cg, fg) = _conv_setup(w, g, groups, c, f)
     lay = _layout(in_spatial, out_spatial, k_spatial, g)
-    wt = w.reshape(groups, fg, -1).transpose(0, 2, 1)                                 # (G, Cg*K, Fg)
     dx = np.empty((n, c) + in_spatial)
+    starts = sorted({start for _, start in lay.runs})
+    if _gathers(len(starts), fg, len(lay.runs), cg):
+        work, per_sample, flops = _gather_grad_input(dout, w, lay, starts, groups, (c, cg, fg), dx, g, in_spatial)
+    else:
+        wt = w.reshape(groups, fg, -1).transpose(0, 2, 1)                             # (G, Cg*K, Fg)
+
+        def work(lo, hi):
+            m = hi - lo
+            dcol = np.matmul(wt, _gridded(dout[lo:hi], groups, lay))                 # (G, Cg*K, m*L)
+            dcol = dcol.reshape(c, len(lay.runs), m, lay.length)
+            split = np.zeros((len(lay.phases), c, m) + lay.rows)
+            flat = split.reshape(split.shape[:3] + (-1,))
+            for t, (phase, start) in enumerate(lay.runs):
+                flat[phase, :, :, start:start + lay.length] += dcol[:, t]
+            _unphased(split, g, lay, in_spatial, dx[lo:hi])
+
+        per_sample = c * len(lay.runs) * lay.length
+        flops = 2.0 * per_sample * fg
+    _by_samples(n, per_sample, work, flops_per_sample=flops)
+    return dx
+
+
+def _gathers(starts: int, fg: int, taps: int, cg: int) -> bool:
+    """Gather when its copies of dout (one per distinct start, Fg rows each) are no more than the
+    scatter's GEMM rows, each added back once (Cg per tap): a transposed layer that halves the
+    channels while it doubles the size gathers; a grad_input of a layer that widens scatters."""
+    return starts * fg <= taps * cg
+
+
+def _gather_grad_input(dout, w, lay: _Layout, starts, groups, channels, dx, g: Geometry, in_spatial):
+    """conv_grad_input's gather form: (work, column entries per sample, flops per sample).
+
+    Phase p's flat cell q sums w_t . dout[q - start_t] over the taps t of phase p. Stack dout
+    shifted by every distinct start (S of them: one per tap at stride 1, ceil(k/s) per axis at
+    stride s) and that sum is one GEMM (P*Cg, S*Fg) @ (S*Fg, m*Q) whose weight holds w_t at
+    (phase_t, start_t) and zeros where a phase has no tap at that start.
+    """
+    c, cg, fg = channels
+    f = fg * groups
+    phases, cells, reach = len(lay.phases), math.prod(lay.rows), starts[-1]
+    weight = np.zeros((groups, phases, cg, len(starts), fg))
+    taps = w.reshape(groups, fg, cg, -1)
+    for t, (phase, start) in enumerate(lay.runs):
+        weight[:, phase, :, starts.index(start)] = taps[..., t].transpose(0, 2, 1)
+    weight = weight.reshape(groups, phases * cg, -1)
+    out_spatial = tuple(dout.shape[2:])
 
     def work(lo, hi):
         m = hi - lo
-        dcol = np.matmul(wt, _gridded(dout[lo:hi], groups, lay))                     # (G, Cg*K, m*L)
-        dcol = dcol.reshape(c, len(lay.runs), m, lay.length)
-        split = np.zeros((len(lay.phases), c, m) + lay.rows)
-        flat = split.reshape(split.shape[:3] + (-1,))
-        for t, (phase, start) in enumerate(lay.runs):
-            flat[phase, :, :, start:start + lay.length] += dcol[:, t]
-        _unphased(split, g, lay, in_spatial, dx[lo:hi])
+        padded = np.zeros((f, m, reach + cells))          # dout on the grid at offset `reach`, zeros around
+        grid = padded[:, :, reach:reach + lay.length].reshape((f, m) + lay.grid)
+        np.copyto(grid[(slice(None), slice(None)) + lay.crop(out_spatial)], np.moveaxis(dout[lo:hi], 0, 1))
+        stack = np.empty((groups, len(starts), fg, m, cells))
+        for i, start in enumerate(starts):
+            np.copyto(stack[:, i], padded[:, :, reach - start:reach - start + cells].reshape(groups, fg, m, -1))
+        split = np.matmul(weight, stack.reshape(groups, len(starts) * fg, -1))   # (G, P*Cg, m*Q)
+        split = np.moveaxis(split.reshape((groups, phases, cg, m) + lay.rows), 1, 0)
+        _unphased(split.reshape((phases, c, m) + lay.rows), g, lay, in_spatial, dx[lo:hi])
 
-    per_sample = c * len(lay.runs) * lay.length
-    _by_samples(n, per_sample, work, flops_per_sample=2.0 * per_sample * fg)
-    return dx
+    columns = len(starts) * f * cells
+    return work, columns, 2.0 * columns * phases * cg
 
 
 def conv_grad_filter(dout, x, filter_shape, *, geometry: Geometry):

@@ -183,6 +183,40 @@ def test_sample_blocks_on_threads_give_the_one_block_results(monkeypatch):
         np.testing.assert_allclose(threaded, one, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("form", [True, False], ids=["gather", "scatter"])
+def test_both_grad_input_forms_match_the_loops(form, monkeypatch):
+    """conv_grad_input picks gather or scatter by size; each form alone, forced, matches the loops
+    over strides, dilations, groups, 1-3 axes, and transposed layers (whose forward it is)."""
+    monkeypatch.setattr(R, "_gathers", lambda *sizes: form)
+    rng = np.random.default_rng(5)
+    checked = 0
+    for _ in range(60):
+        nd, G = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        k = tuple(int(v) for v in rng.integers(1, 4 if nd < 3 else 3, nd))
+        n = tuple(int(v) for v in rng.integers(3, 8 if nd < 3 else 5, nd))
+        s, d, p = int(rng.integers(1, 4)), int(rng.integers(1, 3)), int(rng.integers(0, 2))
+        cg, fg = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        x = rng.standard_normal((2, G * cg) + n)
+        w = rng.standard_normal((G * fg, cg) + k)
+        try:
+            g = window_geometry(s, p, d, "correlate", nd, n, k, groups=G)
+        except ConfigError:
+            continue
+        dout = rng.standard_normal(R.conv_forward(x, w, geometry=g).shape)
+        dx, _ = oracle.grouped_correlation_grads(x, w, dout, s, p, d, G)
+        np.testing.assert_allclose(R.conv_grad_input(dout, w, x.shape, geometry=g), dx, atol=1e-10)
+        wt = rng.standard_normal((G * cg, fg) + k)
+        a = int(rng.integers(0, max(s, d)))
+        try:
+            gt = window_geometry(s, p, d, "transpose", nd, n, k, groups=G, output_padding=a)
+        except ConfigError:
+            continue
+        y = R.transpose_forward(x, wt, geometry=gt)
+        np.testing.assert_allclose(y, oracle.transposed(x, wt, None, s, p, d, a, G), atol=1e-10)
+        checked += 1
+    assert checked >= 25
+
+
 def test_small_gemm_ops_run_as_one_block_and_large_ones_in_several(monkeypatch):
     """Splitting costs a GEMM call and a pass of copies per block: only ops too big for one pay it."""
     from corrcheck import reference_threads
