@@ -348,7 +348,8 @@ def conv_grad_filter(dout, x, filter_shape, *, geometry: Geometry):
         return np.matmul(_gridded(dout[lo:hi], groups, lay), col.transpose(0, 2, 1))   # (G, Fg, Cg*K)
 
     per_sample = c * len(lay.runs) * lay.length
-    dw = sum(_by_samples(n, per_sample, work, flops_per_sample=2.0 * per_sample * fg))
+    dw = sum(_by_samples(n, per_sample, work, flops_per_sample=2.0 * per_sample * fg),
+             np.zeros((groups, fg, cg * len(lay.runs))))                        # no samples: zeros
     dw = dw.reshape((f, cg) + k_spatial)
     if g.op == "convolve":
         dw = dw[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k_spatial)]
