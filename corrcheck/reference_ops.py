@@ -28,8 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from corrcheck import reference_threads
-from corrcheck.reference import POOL_FLOPS
+from corrcheck import reference, reference_threads
 from corrcheck.geometry import ConfigError, Geometry, Op, window_geometry
 
 __all__ = ["conv_forward", "conv_grad_input", "conv_grad_filter",
@@ -114,10 +113,18 @@ def _layout(in_spatial, out_spatial, k_spatial, g: Geometry) -> _Layout:
         rows[0] = max(rows[0], max(r // g.stride[0] for r in reach[0]) + out_spatial[0] + 1)
     steps = [math.prod(rows[i + 1:]) for i in range(len(rows))]
     phases = tuple(itertools.product(*(range(s) for s in g.stride)))
-    runs = tuple((phases.index(tuple(r % s for r, s in zip(tap, g.stride))),
-                  sum(r // s * st for r, s, st in zip(tap, g.stride, steps)))
+    runs = tuple((_phase_of(tap, g.stride), sum(r // s * st for r, s, st in zip(tap, g.stride, steps)))
                  for tap in itertools.product(*reach))
     return _Layout(tuple(rows), (out_spatial[0],) + tuple(rows[1:]), runs, phases)
+
+
+def _phase_of(reach, stride) -> int:
+    """The split index of the phase that reach (k*d per axis) falls in: row-major over the strides,
+    the order of _Layout.phases."""
+    phase = 0
+    for r, s in zip(reach, stride):
+        phase = phase * s + r % s
+    return phase
 
 
 def _phase_cuts(in_spatial, g: Geometry, lay: _Layout):
@@ -160,10 +167,7 @@ def _unphased(split, g: Geometry, lay: _Layout, in_spatial, out: np.ndarray) -> 
 def _phase_tap(split, tap, g: Geometry, out_spatial):
     """What tap `tap` reads for every output position, as a (C, N, *O) view of _phases' array."""
     reach = [k * d for k, d in zip(tap, g.dilation)]
-    phase = 0
-    for r, s in zip(reach, g.stride):
-        phase = phase * s + r % s
-    return split[(phase, slice(None), slice(None))
+    return split[(_phase_of(reach, g.stride), slice(None), slice(None))
                  + tuple(slice(r // s, r // s + o) for r, s, o in zip(reach, g.stride, out_spatial))]
 
 
@@ -178,13 +182,14 @@ def _by_samples(n: int, per_sample: int, work, flops_per_sample: float = 0.0) ->
 
     Blocks keep each run's columns in cache: memory traffic, not arithmetic, bounds most of
     these ops. A GEMM op whose columns all fit in ONE_GEMM_ELEMENTS runs as one block: one
-    larger GEMM, which OpenBLAS threads well, beats a few small ones. The thread pool pays for a GEMM-bound op above reference.POOL_FLOPS (as for the
-    dense layer) and for an elementwise one above SPREAD_ELEMENTS; below, one thread runs
-    every block and BLAS threads its own GEMMs.
+    larger GEMM, which OpenBLAS threads well, beats a few small ones. The thread pool pays for
+    a GEMM-bound op above reference.POOL_FLOPS (the dense layer's rule) and for an elementwise
+    one above SPREAD_ELEMENTS; below, one thread runs every block and BLAS threads its GEMMs.
     """
     whole = flops_per_sample and n * per_sample <= ONE_GEMM_ELEMENTS
     blocks = reference_threads.sample_blocks(n, per_sample, n * per_sample if whole else BLOCK_ELEMENTS)
-    spread = n * flops_per_sample >= POOL_FLOPS if flops_per_sample else n * per_sample >= SPREAD_ELEMENTS
+    spread = (n * flops_per_sample >= reference.POOL_FLOPS if flops_per_sample
+              else n * per_sample >= SPREAD_ELEMENTS)
     parts = reference_threads.each_block(blocks, lambda chunk: [work(lo, hi) for lo, hi in chunk], spread=spread)
     return [result for part in parts for result in part]
 
@@ -206,11 +211,13 @@ def _columns(split, lay: _Layout, groups: int) -> np.ndarray:
     return col.reshape(groups, -1, m * lay.length)
 
 
-def _gridded(dout, groups: int, lay: _Layout) -> np.ndarray:
-    """(G, Fg, m*L): dout on the layout's grid, zero in the spare columns (so they add nothing)."""
+def _gridded(dout, groups: int, lay: _Layout, grid=None) -> np.ndarray:
+    """(G, Fg, m*L): dout on the layout's grid, zero in the spare columns (so they add nothing);
+    written into `grid`, an (F, m, *lay.grid) array of zeros, when given."""
     m, f = dout.shape[:2]
     out_spatial = dout.shape[2:]
-    grid = np.zeros((f, m) + lay.grid) if lay.grid != out_spatial else np.empty((f, m) + lay.grid)
+    if grid is None:
+        grid = np.zeros((f, m) + lay.grid) if lay.grid != out_spatial else np.empty((f, m) + lay.grid)
     np.copyto(grid[(slice(None), slice(None)) + lay.crop(out_spatial)], np.moveaxis(dout, 0, 1))
     return grid.reshape(groups, f // groups, -1)
 
@@ -313,13 +320,11 @@ def _gather_grad_input(dout, w, lay: _Layout, starts, groups, channels, dx, g: G
     for t, (phase, start) in enumerate(lay.runs):
         weight[:, phase, :, starts.index(start)] = taps[..., t].transpose(0, 2, 1)
     weight = weight.reshape(groups, phases * cg, -1)
-    out_spatial = tuple(dout.shape[2:])
 
     def work(lo, hi):
         m = hi - lo
         padded = np.zeros((f, m, reach + cells))          # dout on the grid at offset `reach`, zeros around
-        grid = padded[:, :, reach:reach + lay.length].reshape((f, m) + lay.grid)
-        np.copyto(grid[(slice(None), slice(None)) + lay.crop(out_spatial)], np.moveaxis(dout[lo:hi], 0, 1))
+        _gridded(dout[lo:hi], groups, lay, padded[:, :, reach:reach + lay.length].reshape((f, m) + lay.grid))
         stack = np.empty((groups, len(starts), fg, m, cells))
         for i, start in enumerate(starts):
             np.copyto(stack[:, i], padded[:, :, reach - start:reach - start + cells].reshape(groups, fg, m, -1))

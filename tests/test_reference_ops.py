@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corrcheck import reference_ops as R
+from corrcheck import reference, reference_ops as R
 from corrcheck.geometry import ConfigError, make_geometry, window_geometry
 
 import naive_oracle_ops as oracle
@@ -174,7 +174,7 @@ def test_sample_blocks_on_threads_give_the_one_block_results(monkeypatch):
             monkeypatch.setattr(R, "BLOCK_ELEMENTS", 1)
             monkeypatch.setattr(R, "ONE_GEMM_ELEMENTS", 0)
             monkeypatch.setattr(R, "SPREAD_ELEMENTS", 0)
-            monkeypatch.setattr(R, "POOL_FLOPS", 0)
+            monkeypatch.setattr(reference, "POOL_FLOPS", 0)
             monkeypatch.setattr(reference_threads, "WORKERS", 3)
         else:
             monkeypatch.setattr(R, "BLOCK_ELEMENTS", 1 << 40)
