@@ -497,7 +497,7 @@ def pool_forward(x, k_spatial, *, geometry: Geometry):
     def work(lo, hi):
         out[lo:hi] = _pool_block(x[lo:hi], k_spatial, out_spatial, g)
 
-    _by_samples(x.shape[0], x[0].size, work)
+    _by_samples(x.shape[0], math.prod(x.shape[1:]), work)
     if g.op == Op.AVGPOOL:
         out /= _divisor(x.shape[2:], out_spatial, k_spatial, g)
     return out
@@ -522,7 +522,7 @@ def pool_grad_input(dout, x, k_spatial, *, geometry: Geometry):
         def work(lo, hi):
             dx[lo:hi] = _max_routed(dout[lo:hi], x[lo:hi], k_spatial, g)
 
-    _by_samples(x.shape[0], x[0].size, work)
+    _by_samples(x.shape[0], math.prod(x.shape[1:]), work)
     return dx
 
 

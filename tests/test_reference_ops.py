@@ -218,12 +218,18 @@ def test_both_grad_input_forms_match_the_loops(form, monkeypatch):
 
 
 def test_a_batch_of_no_samples_gives_empty_outputs_and_a_zero_filter_gradient():
+    """N=0 through every op (the block helpers must not index a first sample)."""
     g = window_geometry(2, 1, 1, "correlate", 2, (5, 5), (3, 3), groups=2)
     x, w = np.zeros((0, 4, 5, 5)), np.ones((6, 2, 3, 3))
     y = R.conv_forward(x, w, geometry=g)
     assert y.shape == (0, 6, 3, 3)
     assert R.conv_grad_input(y, w, x.shape, geometry=g).shape == x.shape
     assert np.array_equal(R.conv_grad_filter(y, x, w.shape, geometry=g), np.zeros(w.shape))
+    for op in ("maxpool", "avgpool"):
+        gp = window_geometry(2, 1, 1, op, 2, (5, 5), (3, 3))
+        pooled = R.pool_forward(x, (3, 3), geometry=gp)
+        assert pooled.shape == (0, 4, 3, 3)
+        assert R.pool_grad_input(pooled, x, (3, 3), geometry=gp).shape == x.shape
 
 
 def test_small_gemm_ops_run_as_one_block_and_large_ones_in_several(monkeypatch):
