@@ -60,3 +60,20 @@ def test_pytest_example_file_runs_green():
                           cwd=EXAMPLES.parent, timeout=300)
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert "6 passed" in proc.stdout
+
+
+def _plain_corr(x, w):
+    """Stride 1, pad 0, dilation 1 built in: the signature takes none of them."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    return np.einsum("ijkl,kl->ij", sliding_window_view(np.asarray(x, float), np.shape(w)), w)
+
+
+def test_a_stride_or_dilation_no_function_takes_is_said_before_the_verdict():
+    result = corrcheck.check(forward=_plain_corr, dilation=2, pad=0, stride=1, layout="hw")
+    assert result.verdict == "fail"
+    assert any("no bound function takes a dilation" in n for n in result.notes)
+    assert not any("takes a stride" in n for n in result.notes)          # stride 1: nothing to say
+    assert "dilation left out" in result.diagnoses[0].explanation
+    strided = corrcheck.check(forward=_plain_corr, stride=2, pad=0, layout="hw")
+    assert any("no bound function takes a stride" in n for n in strided.notes)
+    assert corrcheck.check(forward=_plain_corr, stride=1, pad=0, layout="hw").passed

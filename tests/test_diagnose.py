@@ -425,6 +425,15 @@ def test_shape_ceil_and_no_stride():
     assert "stride left out" in diagnose_shape("forward", (1, 1, 9), (1, 1, 3), (9,), (3,), geom).explanation
 
 
+def test_shape_dilation_left_out_gets_the_dilated_formula():
+    geom = make_geometry(1, 1, 2, "correlate", 2, (9, 8), (3, 3))     # expected 5x4; undilated 9x8
+    d = diagnose_shape("forward", (1, 1, 9, 8), (1, 1, 5, 4), (9, 8), (3, 3), geom)
+    assert d.bug == "output-size" and "dilation left out" in d.explanation
+    assert "d*(k - 1)" in d.explanation
+    plain = make_geometry(1, 1, 1, "correlate", 2, (9, 8), (3, 3))
+    assert "d*(k - 1)" not in diagnose_shape("forward", (1, 1, 8, 7), (1, 1, 9, 8), (9, 8), (3, 3), plain).explanation
+
+
 def test_shape_unknown_forward_size_is_still_output_size():
     geom = make_geometry(2, 1, 1, "correlate", 2, (7, 6), (3, 2))
     d = diagnose_shape("forward", (2, 4, 9, 9), (2, 4, 4, 4), (7, 6), (3, 2), geom)

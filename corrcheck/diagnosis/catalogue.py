@@ -62,6 +62,7 @@ def out_size(n: int, k: int, s: int, pad: tuple[int, int], d: int, formula: str)
         "ceil": -(-(n + total - span) // s) + 1,
         "no_pad": (n - span) // s + 1,
         "no_stride": n + total - span + 1,
+        "no_dilation": (n + total - k) // s + 1,
     }[formula]
 
 

@@ -20,6 +20,7 @@ SIZE_FORMULAS = {
     "round": "rounded instead of floored (Math.round / round)",
     "no_pad": "padding left out of the formula",
     "no_stride": "stride left out",
+    "no_dilation": "dilation left out",
 }
 
 
@@ -80,11 +81,14 @@ def _forward_shape(got, exp, g_sp, S, K, geom, more=()):
     m = by_id("output-size")
     if got[:-geom.ndim] != exp[:-geom.ndim]:
         return None
+    advice = _lower(m.explanation)
+    if any(d != 1 for d in geom.dilation):     # the catalogue's sentence is the undilated formula
+        advice = "compute the output size as floor((n + 2p - d*(k - 1) - 1) / s) + 1."
     e_sp = exp[-geom.ndim:]
     head = f"The output is {_fmt(g_sp)} but should be {_fmt(e_sp)}"
     if geom.ndim >= 2 and g_sp == _swap2(e_sp):
         return Diagnosis("forward", m.id, 0.9, f"{head}: the output extents are swapped (rows and columns "
-                         f"exchanged in the size), so {_lower(m.explanation)}")
+                         f"exchanged in the size), so {advice}")
     keys = list(SIZE_FORMULAS) + ["round_even"]
     fits = [key for key in keys if _produces(key, g_sp, S, K, geom)
             and all(_produces(key, *obs) for obs in more)]
@@ -92,12 +96,12 @@ def _forward_shape(got, exp, g_sp, S, K, geom, more=()):
         fits.remove("round_even")
     labels = [SIZE_FORMULAS.get(k, "rounded instead of floored (round)") for k in fits]
     if not fits:
-        return Diagnosis("forward", m.id, 0.6, f"{head}: {_lower(m.explanation)}")
+        return Diagnosis("forward", m.id, 0.6, f"{head}: {advice}")
     why = _numbers(fits[0], g_sp, e_sp, S, K, geom) if len(fits) == 1 else ""
     if more and len(fits) == 1:
         why += f" and at {len(more) + 1} input sizes the shapes follow that formula"
     return Diagnosis("forward", m.id, 0.9 if len(fits) == 1 else 0.8,
-                     f"{head}, which fits the formula with {' or '.join(labels)}{why}: {_lower(m.explanation)}")
+                     f"{head}, which fits the formula with {' or '.join(labels)}{why}: {advice}")
 
 
 def _numbers(key, g_sp, e_sp, S, K, geom):
