@@ -202,6 +202,21 @@ def test_gradient_cell_explanation_uses_its_names():
     assert "1 agree, 0 extra (+), 1 missing (-)" in out
 
 
+def test_long_cell_explanation_shows_both_sides_of_the_difference_first():
+    agree = tuple(CellTerm((9, i), (0, i)) for i in range(5))
+    mine = agree + tuple(CellTerm((i, 0), (1, 1)) for i in range(15))
+    theirs = agree + tuple(CellTerm((i, 1), (0, 0)) for i in range(15))
+    result = RunResult("0.1.0", "fail", ("x.py",), CONFIG,
+                       explanations=(CellExplanation("forward", (0, 0), mine, theirs),))
+    out = text_of(result)
+    pair = [line for line in out.splitlines() if "+ I[0][0]·F[1][1]" in line]
+    assert pair and "- I[0][1]·F[0][0]" in pair[0]              # an extra and a missing term on one row
+    assert "- I[11][1]·F[0][0]" in out and "- I[12][1]·F[0][0]" not in out
+    assert "… 8 more rows (use -v)" in out                      # 3 differing + 5 agreeing rows hidden
+    full = text_of(result, verbosity=report.VERBOSE)
+    assert "- I[14][1]·F[0][0]" in full and "  I[9][4]·F[0][4]" in full
+
+
 def test_conclusion_fix_sweep_and_footer():
     out = text_of(failing_result())
     assert "what this means" in out and "the loss climbs" in out

@@ -17,6 +17,7 @@ import io
 import json
 import re
 from collections import Counter
+from itertools import zip_longest
 from pathlib import Path
 
 from rich.console import Console, Group
@@ -428,28 +429,30 @@ def _cell_explanation(ex, verbosity: int) -> Group:
     user, expected = Counter(map(key, ex.user_terms)), Counter(map(key, ex.expected_terms))
     by_key = {key(t): t for t in (*ex.expected_terms, *ex.user_terms)}
     shared, extra, missing = user & expected, user - expected, expected - user
-    rows = ([(by_key[k], " ") for k in shared.elements()]
-            + [(by_key[k], "+") for k in extra.elements()]
-            + [(by_key[k], "-") for k in missing.elements()])
+    # the differences first, an extra and a missing term side by side on one row, so the
+    # limited view shows both sides of what is wrong; the agreeing terms after them
+    rows = ([(by_key[a] if a else None, by_key[m] if m else None)
+             for a, m in zip_longest(extra.elements(), missing.elements())]
+            + [(by_key[k], by_key[k]) for k in shared.elements()])
     table = Table(show_edge=False, header_style="bold", pad_edge=False, box=None,
                   title=None)
     table.add_column("your code computes")
     table.add_column("the reference computes")
     shown = rows if verbosity >= VERBOSE else rows[:TERMS_SHOWN]
-    for term, mark in shown:
-        label = term_text(term, ex.left_name, ex.right_name)
-        if mark == " ":
+    for mine, theirs in shown:
+        if mine is theirs:
+            label = term_text(mine, ex.left_name, ex.right_name)
             table.add_row(Text("  " + label), Text("  " + label))
-        elif mark == "+":
-            table.add_row(Text("+ " + label, style="bold red"), Text(""))
-        else:
-            table.add_row(Text(""), Text("- " + label, style="bold yellow"))
+            continue
+        table.add_row(Text("+ " + term_text(mine, ex.left_name, ex.right_name), style="bold red") if mine else Text(""),
+                      Text("- " + term_text(theirs, ex.left_name, ex.right_name), style="bold yellow")
+                      if theirs else Text(""))
     parts = [Rule(Text(f"{ex.target} cell {cell}, term by term", style="bold"), align="left"),
              Text(f"your code sums {len(ex.user_terms)} terms, the reference {len(ex.expected_terms)}; "
                   f"{sum(shared.values())} agree, {sum(extra.values())} extra (+), "
                   f"{sum(missing.values())} missing (-)"), table]
     if len(rows) > len(shown):
-        parts.append(Text(f"… {len(rows) - len(shown)} more terms (use -v)", style="dim"))
+        parts.append(Text(f"… {len(rows) - len(shown)} more rows (use -v)", style="dim"))
     if ex.note:
         parts.append(Text(ex.note, style="dim"))
     parts.append(Text(""))
