@@ -18,7 +18,7 @@ from .checks.problem import Problem, build_problem, pad0_variant, probe_variants
 from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
 from .diagnosis.feed import diagnose_outcomes, explain_worst
-from .diagnosis.story import conclusion, reported_checks, summary_notes
+from .diagnosis.story import conclusion, reported_checks, summary_notes, unreceived_geometry_notes
 from .errors import BindError, ConfigError, CorrcheckError, UnreadableOutput
 from .geometry import format_axes, format_pad
 from .loader.files import load_namespace
@@ -50,7 +50,7 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
         cfg = cfg.replace(filter_size="3")
         notes.append(f"filter 3 per axis: {impl.square_kernel} takes one kernel_size (give --filter-size for another)")
     takes = getattr(impl, "takes", lambda role: True)
-    notes += _fixed_in_code(cfg, takes)
+    notes += unreceived_geometry_notes(cfg.geometry_options, takes)
     if cfg.stride is not None and cfg.pad is not None:
         return cfg, notes
     chosen = {}
@@ -62,16 +62,6 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
     flags = " / ".join(f"--{k}" for k in chosen)
     return cfg.replace(**chosen), notes + [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
                                    f"(give {flags} for your own setting)"]
-
-
-def _fixed_in_code(cfg: RunConfig, takes) -> list[str]:
-    """A stride or dilation asked for that no bound function receives: the code must have it built in
-    (a constant) to pass, so say so before the check rather than leave the user guessing at a FAIL."""
-    opts = cfg.geometry_options
-    asked = {"stride": opts.stride, "dilation": opts.dilation}
-    return [f"no bound function takes a {role}: checked at {role} {format_axes(value)} as asked, which the "
-            f"code computes only if it builds that {role} in"
-            for role, value in asked.items() if value is not None and any(v != 1 for v in value) and not takes(role)]
 
 
 def _explain_sweep_failure(cfg: RunConfig, result: RunResult, op, smallest: Problem) -> RunResult:

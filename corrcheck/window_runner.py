@@ -17,6 +17,7 @@ from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settin
 from .checks.window_suite import check, make_draw
 from .checks.tolerances import tolerance_for
 from .diagnosis import catalogue_ops
+from .diagnosis.story import unreceived_geometry_notes
 from .errors import BindError, UserCallError
 from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
@@ -162,22 +163,24 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
             groups_hint = cfg.groups or (hint if hint is not None else groups_hint)
     pool = op in POOL
     notes = []
-    ndim = len(per_axis(cfg.input_size, _count(cfg.input_size), "input size", 1)) if cfg.input_size else \
-        (len(per_axis(cfg.filter_size, _count(cfg.filter_size), "filter size", 1)) if cfg.filter_size else
-         _spatial_axes(fwd, op, convention, language, cfg, groups_hint))
-    if ndim != 2 and not (cfg.input_size or cfg.filter_size):
+    # a size spelled per axis (7x6) fixes the axis count; one number (7) is every axis, as on the dense path
+    spelled = [v for v in (cfg.input_size, cfg.filter_size) if v is not None and _count(v) > 1]
+    ndim = len(per_axis(spelled[0], _count(spelled[0]), "size", 1)) if spelled else \
+        _spatial_axes(fwd, op, convention, language, cfg, groups_hint)
+    if ndim != 2 and not spelled:
         notes.append(f"your forward runs on {ndim} spatial axis{'es' if ndim > 1 else ''}, not 2: checked so "
                      f"(give --input-size for another)")
     takes_stride, takes_pad = _takes(fwd, "stride", pool), _takes(fwd, "pad", pool)
     if pool and fwd.is_class and not takes_pad:
         takes_pad = False
-    stride = cfg.stride if cfg.stride is not None else (2 if takes_stride else 1)
-    pad = cfg.pad if cfg.pad is not None else (1 if takes_pad else 0)
-    if cfg.stride is None or cfg.pad is None:
-        notes.append(f"no --stride/--pad given: checked at stride {stride}, pad {pad}")
     # classes usually take one int kernel_size: square by default there
     k = per_axis(cfg.filter_size, ndim, "filter size", 1) if cfg.filter_size else \
         ((3,) * ndim if convention == Convention.LAYER else DEFAULT_KERNEL[ndim])
+    # a pooling function that takes no stride steps by its window, as torch's and Keras' pooling do
+    # by default; checking it at stride 1 would call its design a mistake
+    stride_is_window = pool and cfg.stride is None and not takes_stride
+    stride = cfg.stride if cfg.stride is not None else (2 if takes_stride else (k if stride_is_window else 1))
+    pad = cfg.pad if cfg.pad is not None else (1 if takes_pad else 0)
     n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
         (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[ndim]
     # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
@@ -220,9 +223,22 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         k = (max(k),) * ndim
         sizes["k_spatial"] = k
         wop.settings.window = k
+        if stride_is_window:
+            geom = window_geometry(k, pad, cfg.dilation, geom_op, ndim, n, k, ceil_mode=cfg.ceil_mode,
+                                   count_include_pad=cfg.count_include_pad)
+            wop.settings.stride = geom.stride
         geom.out_shape(n, k)
         notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "
                      f"{'x'.join(map(str, k))} one")
+    notes += unreceived_geometry_notes(
+        cfg.geometry_options, lambda role: _takes(fwd, role, pool) if role in ("stride", "pad") else
+        any(role_of(p.name, pool) == role for p in fwd.params))
+    if stride_is_window:
+        notes.append("your pooling takes no stride: checked with the window as the stride, the libraries' "
+                     "default (give --stride for another)")
+    missing = [flag for flag, value in (("--stride", cfg.stride), ("--pad", cfg.pad)) if value is None]
+    if missing:
+        notes.append(f"no {' / '.join(missing)} given: checked at stride {format_axes(geom.stride)}, pad {pad}")
     if op == Op.TRANSPOSE:
         geom, d, rng = _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes)
     else:

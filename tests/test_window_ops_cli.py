@@ -340,3 +340,17 @@ def test_a_group_offset_left_out_is_named(tmp_path):
     bad.write_text(src.replace("c = g * Cg + cc", "c = cc"))
     res = run(RunConfig(files=(str(bad),)))
     assert res.verdict == "fail" and [d.bug for d in res.diagnoses] == ["group-offset-wrong"]
+
+
+def test_pooling_without_a_stride_parameter_steps_by_its_window():
+    """torch's and Keras' default: checking such code at stride 1 would call its design a mistake."""
+    zero = _run("pool_by_window.py")
+    assert zero.verdict == "pass", [c.to_dict() for c in zero.checks]
+    assert zero.config["op"] == "maxpool" and zero.config["stride"] == zero.config["filter_shape"]
+    assert {c.target for c in zero.checks} == {"forward", "grad_input"}
+    assert any("takes no stride" in n for n in zero.notes)
+    one = _run("pool_by_window.py", filter_size="2")        # one number: every axis, still 2-D
+    assert one.verdict == "pass" and one.config["filter_shape"] == [2, 2] and one.config["stride"] == [2, 2]
+    asked = _run("pool_by_window.py", stride="2")           # stride 2 with a 3x3 window: the code cannot
+    assert asked.verdict == "fail"
+    assert any("no bound function takes a stride" in n for n in asked.notes)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..vocab import Against, FAILING, GRADS, Status, Target
 from ..checks.problem import extents_equal
+from ..geometry import format_axes
 
 
 def _is_value_check(c) -> bool:
@@ -188,3 +189,13 @@ def equal_extents_note(op, problem) -> str | None:
 def _join(names) -> str:
     names = list(names)
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def unreceived_geometry_notes(opts, takes) -> list[str]:
+    """A stride or dilation asked for (GeometryOptions `opts`) that no bound function receives
+    (`takes(role)` is False): the code passes only if it builds that value in (a constant), so say so
+    before the verdict rather than leave the user guessing at a FAIL."""
+    asked = {"stride": opts.stride, "dilation": opts.dilation}
+    return [f"no bound function takes a {role}: checked at {role} {format_axes(value)} as asked, which the "
+            f"code computes only if it builds that {role} in"
+            for role, value in asked.items() if value is not None and any(v != 1 for v in value) and not takes(role)]
