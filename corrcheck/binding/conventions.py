@@ -293,8 +293,11 @@ class FunctionalImpl:
             for fn in self._functions()
         ]
         extent = {r for roles in self.roles.values() for r in roles.values() if r in EXTENT_NAMES}
-        self.flat = bool(extent)             # flat row-major arrays with explicit extents
+        self.flat = bool(extent)             # flat row-major arrays with explicit extents: worth trying
         self.flat_channels = "n_channels" in extent
+        # only a forward that takes its own input's extents needs them to read a flat array; a gradient's
+        # H, W (or KH, KW) may just size its result, as input_shape does, so nested arrays come first there
+        self.flat_first = forward is not None and any(r in EXTENT_NAMES for r in self.roles[forward.name].values())
 
     def takes(self, role: str) -> bool:
         """Whether any bound function receives this role (directly or in a conv_param dict)."""

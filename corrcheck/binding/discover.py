@@ -472,7 +472,7 @@ def _functional_plan(fwd, grads) -> BindPlan:
             grads.setdefault("grad_bias", combined[0])
     layouts = LAYOUT_CANDIDATES["functional_batched" if batched else "functional_plain"]
     impl = FunctionalImpl(fwd, grads, has_bias)
-    if impl.flat:       # flat arrays with extents: a 2-D grid, with channels when a channel count is passed
+    if impl.flat_first:  # flat arrays with extents: a 2-D grid, with channels when a channel count is passed
         layouts = ("chw", "hw") if impl.flat_channels else ("hw",)
     return BindPlan(Convention.FUNCTIONAL, lambda: FunctionalImpl(fwd, grads, has_bias), layouts)
 

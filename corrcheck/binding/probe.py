@@ -90,7 +90,10 @@ def choose(plan, cfg, rng, *, language: str, user_files):
     same_rule = "holberton" if plan.convention == Convention.HOLBERTON else "tf"
     attempts: list[Attempt] = []
     layouts = _candidate_layouts(plan, cfg)
-    containers = ("flat",) if getattr(plan.make_impl(), "flat", False) else _containers(language)
+    impl = plan.make_impl()
+    containers = _containers(language)
+    if getattr(impl, "flat", False):       # extents among the parameters: flat arrays are a candidate,
+        containers = ("flat",) + containers if impl.flat_first else containers + ("flat",)
 
     def run(layout_list):
         for layout in layout_list:
