@@ -167,12 +167,16 @@ def _as_transposed(cfg, ns, language, sources, t0):
     transposed convolution (output larger than the input) passes. Then that is what the code is."""
     if ns is None or cfg.op != Op.CORRELATE or cfg.groups or cfg.sweep:
         return None
-    from .window_runner import run_window
+    from .window_runner import run_window, spatial_sizes, transposed_output
     try:
         res = run_window(cfg.replace(op=Op.TRANSPOSE, fix=False), ns, language, sources or {}, t0)
     except Exception:              # a second opinion only: whatever stops it, the dense result stands
         return None
     if res.verdict != Verdict.PASS:
+        return None
+    # at stride 1 a correlation is also a transposed convolution (filter flipped, padding k-1-p); only
+    # an output larger than the input says the code is one
+    if not all(o > n for o, n in zip(transposed_output(res.config), spatial_sizes(res.config)[0])):
         return None
     note = ("your forward's output is larger than its input and agrees with a transposed convolution, not a "
             "correlation: checked as one (--op transpose says so directly)")

@@ -9,15 +9,18 @@ import re
 import shlex
 import time
 
+from dataclasses import replace
+
 import numpy as np
 
 from . import __version__
+from .binding.layouts import LAYOUTS
 from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
                                  groups_from_weight, own_weight_shape, param_keys, role_of)
 from .checks.window_suite import check, make_draw
 from .checks.tolerances import tolerance_for
 from .diagnosis import catalogue_ops
-from .diagnosis.story import unreceived_geometry_notes
+from .diagnosis.story import blame, unreceived_geometry_notes
 from .errors import BindError, UserCallError
 from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
@@ -165,11 +168,15 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     notes = []
     # a size spelled per axis (7x6) fixes the axis count; one number (7) is every axis, as on the dense path
     spelled = [v for v in (cfg.input_size, cfg.filter_size) if v is not None and _count(v) > 1]
-    ndim = len(per_axis(spelled[0], _count(spelled[0]), "size", 1)) if spelled else \
-        _spatial_axes(fwd, op, convention, language, cfg, groups_hint)
-    if ndim != 2 and not spelled:
+    ndim, layout = _given_form(cfg, spelled) or _user_arrays(fwd, op, convention, language, cfg, groups_hint,
+                                                             spelled)
+    if ndim != 2 and not spelled and cfg.layout == AUTO:
         notes.append(f"your forward runs on {ndim} spatial axis{'es' if ndim > 1 else ''}, not 2: checked so "
                      f"(give --input-size for another)")
+    if layout is not None and cfg.layout == AUTO:
+        notes.append(f"your forward takes {_form_name(ndim, layout).upper()} arrays"
+                     + ("" if layout.batch else ": one sample") + ("" if layout.channels else ", one channel")
+                     + " (give --layout for another)")
     takes_stride, takes_pad = _takes(fwd, "stride", pool), _takes(fwd, "pad", pool)
     if pool and fwd.is_class and not takes_pad:
         takes_pad = False
@@ -195,7 +202,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         channels = cfg.channels or (3 * groups if groups > 1 else 3)
         filters = cfg.filters or (2 * groups if groups > 1 else (2 if op == Op.TRANSPOSE else 4))
     if convention == Convention.LAYER and not pool and op != Op.TRANSPOSE and not cfg.groups:
-        made = _groups_by_weight(fwd, op, language, cfg, channels, filters, groups, k, ndim)
+        made = _groups_by_weight(fwd, op, language, cfg, channels, filters, groups, k, ndim, layout)
         if made is not None:
             groups, filters, k = made
             per = channels // groups
@@ -203,13 +210,20 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                          f"{groups} groups of {per} channel{'s' if per > 1 else ''} (give --groups to choose)")
     if pool:
         filters = channels
+    if layout is not None and not layout.channels:      # one channel in and out: no groups to speak of
+        if (cfg.groups or 1) > 1 or (cfg.channels or 1) > 1 or (cfg.filters or 1) > 1:
+            raise ConfigError(f"--layout {layout.name} has no channel axis, so it takes no --groups, --channels "
+                              f"or --filters above 1")
+        channels = filters = groups = 1
     geom_op = op if op != "grouped" else "correlate"
     geom = window_geometry(stride, pad, cfg.dilation, geom_op, ndim, n, k, groups=groups,
                          output_padding=cfg.output_padding or 0, ceil_mode=cfg.ceil_mode,
                          count_include_pad=cfg.count_include_pad)
     if channels % groups or filters % groups:
         raise ConfigError(f"groups {groups} must divide the channels ({channels}) and the filters ({filters})")
-    batch = cfg.batch or 2
+    if layout is not None and not layout.batch and (cfg.batch or 1) > 1:
+        raise ConfigError(f"--layout {layout.name} holds one sample, so it takes no --batch above 1")
+    batch = 1 if layout is not None and not layout.batch else (cfg.batch or 2)
     settings = Settings(op=op, stride=geom.stride, pad=tuple(p for p, _ in geom.pad), dilation=geom.dilation,
                         groups=groups, output_padding=geom.output_padding, window=tuple(k),
                         ceil_mode=geom.ceil_mode, count_include_pad=geom.count_include_pad,
@@ -217,7 +231,8 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     # a function without a bias parameter is checked without one (a layer keeps its own, set when it has it)
     has_bias = not pool and (convention == Convention.LAYER or any(role_of(p.name, False) == "b" for p in fwd.params))
     wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
-                   timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings, has_bias=has_bias)
+                   timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings, has_bias=has_bias,
+                   layout=layout)
     sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
     if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
         k = (max(k),) * ndim
@@ -248,10 +263,12 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     checks = tuple(checks)
     diagnoses = _diagnose(wop, geom, d, user, checks, cfg, sources, ns)
     failed = any(c.status in FAILING for c in checks)
+    x_shape = layout.x_shape(batch, channels, n) if layout is not None else (batch, channels, *n)
     config = {"op": op, "stride": list(geom.stride), "pad": [list(p) for p in geom.pad],
-              "dilation": list(geom.dilation), "layout": "nc" + "dhw"[3 - ndim:], "convention": convention,
-              "input_shape": [batch, channels, *n],
-              "filter_shape": list(k) if pool else (list(d.w.shape) if d.w is not None else list(k)),
+              "dilation": list(geom.dilation), "layout": _form_name(ndim, layout), "convention": convention,
+              "input_shape": list(x_shape),
+              "filter_shape": list(k) if pool or d.w is None else
+              list(layout.w_shape(d.w.shape[0], d.w.shape[1], d.w.shape[2:]) if layout is not None else d.w.shape),
               "seed": int(cfg.seed), "groups": groups}
     if op == Op.TRANSPOSE:
         config["output_padding"] = list(geom.output_padding or (0,) * ndim)
@@ -261,42 +278,80 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         if op == Op.AVGPOOL:
             config["count_include_pad"] = geom.count_include_pad
     notes.insert(0, f"checked as {_op_words(op, groups, channels)} ({convention} convention): "
-                    f"input {'x'.join(map(str, (batch, channels, *n)))}, "
+                    f"input {'x'.join(map(str, x_shape))}, "
                     + (f"window {'x'.join(map(str, k))}" if pool else f"filter {'x'.join(map(str, d.w.shape))}")
                     + f", {geom.describe()}")
     return RunResult(version=__version__, verdict=Verdict.FAIL if failed else Verdict.PASS, files=tuple(cfg.files),
                      config=config, bound=wop.names, checks=checks, diagnoses=tuple(diagnoses),
                      calls=dict(wop.calls), seconds=time.perf_counter() - t0, notes=tuple(notes),
-                     conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels)),
+                     conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels), wop.names, checks),
                      command=_command(cfg, op, geom, n, k, channels, filters),
                      sources=sources or {})
 
 
-def _spatial_axes(fwd, op, convention, language, cfg, groups_hint) -> int:
-    """2, unless the forward only runs on 1 or 3 spatial axes (a deconv1d, a 3-D pool): each tried
-    once on a small input, stride 1 and no padding, in that order."""
+def _array_forms(spatial=(2, 1, 3), channels=True):
+    """(spatial axes, Layout or None for (N, C, *S)) in the order they are tried: batched
+    channels-first, then one image (C, *S), then one channel (*S), then channels last."""
+    by_axes = {2: ("chw", "hw", "nhwc"), 1: ("w",), 3: ("dhw",)}
+    for nd in spatial:
+        yield nd, None
+        for name in by_axes[nd]:
+            if channels or LAYOUTS[name].channels:
+                yield nd, LAYOUTS[name]
+
+
+def _form_name(nd, layout) -> str:
+    return layout.name if layout is not None else "nc" + "dhw"[3 - nd:]
+
+
+def _given_form(cfg, spelled):
+    """--layout for these ops: (spatial axes, Layout or None), or None when it is auto."""
+    if cfg.layout == AUTO:
+        return None
+    layout = LAYOUTS[cfg.layout]
+    if spelled and _count(spelled[0]) != layout.spatial:
+        raise ConfigError(f"--layout {cfg.layout} has {layout.spatial} spatial axes but the sizes given have "
+                          f"{_count(spelled[0])}")
+    return layout.spatial, (None if layout.batch and layout.channels and not layout.channels_last else layout)
+
+
+def _user_arrays(fwd, op, convention, language, cfg, groups_hint, spelled):
+    """(spatial axes, Layout or None) the forward takes: the first form on which it returns exactly
+    the expected shape, else the first on which it returns an array of the right rank, else (2, None).
+    Each is tried once on a small input with no padding, at stride 1 (a pooling function without a
+    stride parameter: at its window). A grouped layer needs channels, so it is not tried without."""
+    from .checks.window_suite import expected
     geom_op = Op.CORRELATE if op == "grouped" else op
-    groups = 3 if groups_hint == 0 else (groups_hint or 1)
-    channels = 3 if groups_hint == 0 else 3 * groups
-    filters = channels if op in POOL else (6 if groups_hint == 0 else 2 * groups)
-    for nd in (2, 1, 3):
+    forms = list(_array_forms((_count(spelled[0]),) if spelled else (2, 1, 3),
+                              channels=not (groups_hint == 0 or (groups_hint or 1) > 1)))
+    ranked = None
+    for nd, layout in forms:
+        bare = layout is not None and not layout.channels
+        groups = 1 if bare else (3 if groups_hint == 0 else (groups_hint or 1))
+        channels = 1 if bare else (3 if groups_hint == 0 else 3 * groups)
+        filters = channels if op in POOL or bare else (6 if groups_hint == 0 else 2 * groups)
         k = (3,) * nd
+        stride = k if op in POOL and not _takes(fwd, "stride", True) else 1
         n = (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[nd]
         try:
-            geom = window_geometry(1, 0, 1, geom_op, nd, n, k, groups=groups)
+            geom = window_geometry(stride, 0, 1, geom_op, nd, n, k, groups=groups)
         except ConfigError:
             continue
         probe = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns={}, language=language,
-                         timeout=cfg.timeout, user_files=tuple(cfg.files),
-                         settings=_probe_settings(op, channels, filters, groups, k, nd))
+                         timeout=cfg.timeout, user_files=tuple(cfg.files), layout=layout,
+                         settings=replace(_probe_settings(op, channels, filters, groups, k, nd),
+                                          stride=geom.stride))
         d = make_draw(np.random.default_rng(cfg.seed), op, geom, batch=1, channels=channels, filters=filters,
                       in_spatial=n, k_spatial=k)
         try:
-            if probe.forward(d.x, d.w, d.b).ndim == nd + 2:
-                return nd
+            got = probe.forward(d.x, d.w, d.b)
         except (UserCallError, BindError):
             continue
-    return 2
+        if got.shape == expected(op, "forward", d, geom).shape:
+            return nd, layout
+        if ranked is None and got.ndim == nd + 2:
+            ranked = nd, layout
+    return ranked or (2, None)
 
 
 def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:
@@ -305,13 +360,13 @@ def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:
                     in_channels=channels, out_channels=filters)
 
 
-def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim):
+def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim, layout=None):
     """(groups, filters, kernel) from the filter a layer class makes itself, when its shape
     (F, C/G, *K) says grouped; a depthwise layer (C/G = 1) is asked again for twice the channels
     as filters, so a channel multiplier is exercised. None when the shape says nothing new."""
     def made(out_channels):
         probe = WindowOp(op=op, convention=Convention.LAYER, forward_fn=cls, backward_fns={}, language=language,
-                         timeout=cfg.timeout, user_files=tuple(cfg.files),
+                         timeout=cfg.timeout, user_files=tuple(cfg.files), layout=layout,
                          settings=_probe_settings(op, channels, out_channels, groups, k, ndim))
         shape = own_weight_shape(probe)
         return shape if shape is not None and len(shape) == ndim + 2 else None
@@ -460,7 +515,8 @@ def _block_end(lines, start) -> int:
     return len(lines)
 
 
-def _conclusion(failed, diagnoses, words) -> str:
+def _conclusion(failed, diagnoses, words, names, checks) -> str:
+    """The dense layer's story of which function to fix (diagnosis.story.blame), then each named mistake."""
     if not failed:
         return f"Every check of {words} passed: forward and gradients agree with the reference " \
                f"and with finite differences of your forward."
@@ -468,13 +524,13 @@ def _conclusion(failed, diagnoses, words) -> str:
     for d in diagnoses:
         if d.bug:
             by_bug.setdefault((d.bug, d.explanation), []).append(d.target.replace("_", " "))
-    if not by_bug:
-        return "The layer disagrees with the reference; no catalogued mistake matched."
-    parts = []
+    parts = [blame(names, checks, words.removeprefix("a "))]
     for (bug, text), targets in by_bug.items():
         who = targets[0] if len(targets) == 1 else ", ".join(targets[:-1]) + " and " + targets[-1]
         parts.append(f"{who}: {bug} — {text}." + (" The gradients repeat the forward's slip, so the same edit "
                                                   "fixes them." if len(targets) > 1 and "forward" in targets else ""))
+    if not by_bug:
+        parts.append("No catalogued mistake matched.")
     return " ".join(parts)
 
 
@@ -494,6 +550,25 @@ def _command(cfg, op, geom, n, k, channels, filters) -> str:
     return " ".join(shlex.quote(str(p)) for p in parts)
 
 
+def spatial_sizes(config: dict) -> tuple[tuple, tuple]:
+    """(input spatial size, window or filter spatial size) of a result's config, in any layout."""
+    layout = LAYOUTS.get(config.get("layout"))
+    shape, k = tuple(config.get("input_shape", [])), tuple(config.get("filter_shape", []))
+    pool = config.get("op") in POOL
+    if layout is None:                                   # (N, C, *S) and (F, C/G, *K)
+        return shape[2:], (k if pool else k[2:])
+    n = shape[1:-1] if layout.channels_last else shape[len(shape) - layout.spatial:]
+    return n, (k if pool or not layout.channels else (k[:-2] if layout.channels_last else k[2:]))
+
+
+def transposed_output(config: dict) -> tuple:
+    """The output size of a transposed convolution's config: (n-1)*s - pads + d*(k-1) + output_padding + 1."""
+    n, k = spatial_sizes(config)
+    extra = config.get("output_padding") or [0] * len(n)
+    return tuple((ni - 1) * s - pb - pa + d * (ki - 1) + e + 1 for ni, ki, s, (pb, pa), d, e
+                 in zip(n, k, config["stride"], config["pad"], config["dilation"], extra))
+
+
 def sweep_window(cfg, result, run_fn, ns) -> RunResult:
     """--sweep for these layers: strides 1-3, pads the op allows, an even and an odd input size,
     each checked in full; the pass/fail matrix and the smallest failing config join the result.
@@ -502,9 +577,8 @@ def sweep_window(cfg, result, run_fn, ns) -> RunResult:
     from .result import SweepResult
     c = result.config or {}
     op = c.get("op", cfg.op)
-    base_n = tuple(c.get("input_shape", [])[2:]) or (7, 6)
-    k = tuple(c.get("filter_shape", []))
-    k = k if op in POOL else k[2:]
+    base_n, k = spatial_sizes(c)
+    base_n = base_n or (7, 6)
     fwd, _, _ = _bind(ns, cfg)
     takes_stride, takes_pad = _takes(fwd, "stride", op in POOL), _takes(fwd, "pad", op in POOL)
     main_stride, main_pad = c.get("stride", [1])[0], c.get("pad", [[0, 0]])[0][0]

@@ -354,3 +354,36 @@ def test_pooling_without_a_stride_parameter_steps_by_its_window():
     asked = _run("pool_by_window.py", stride="2")           # stride 2 with a 3x3 window: the code cannot
     assert asked.verdict == "fail"
     assert any("no bound function takes a stride" in n for n in asked.notes)
+
+
+@pytest.mark.parametrize("name,layout,op", [("pool_lists_hw.py", "hw", "maxpool"), ("deconv_chw.py", "chw", "transpose")])
+def test_one_sample_or_one_channel_arrays_are_detected_and_pass(name, layout, op):
+    """Window ops written for one image (C, H, W) or one channel (H, W): correct code passes zero-config."""
+    res = _run(name)
+    assert res.verdict == "pass", ([c.to_dict() for c in res.checks], res.notes)
+    assert res.config["layout"] == layout and res.config["op"] == op
+    assert len(res.config["input_shape"]) == len(layout)
+    assert any(f"takes {layout.upper()} arrays" in n for n in res.notes)
+    assert "grad_input" in {c.target for c in res.checks}
+    given = _run(name, layout=layout)                     # the same when the layout is given
+    assert given.verdict == "pass" and given.config["layout"] == layout
+    swept = _run(name, sweep=True)
+    assert swept.verdict == "pass" and swept.sweep.configs >= 4 and swept.sweep.failed == 0
+
+
+def test_a_slip_in_a_one_sample_layer_is_still_found_and_blamed_on_the_backward(tmp_path):
+    source = (FILES / "deconv_chw.py").read_text()
+    buggy = source.replace("dw += np.einsum", "dw = np.einsum")     # the filter gradient overwritten
+    assert buggy != source
+    path = tmp_path / "deconv_chw_buggy.py"
+    path.write_text(buggy)
+    res = run(RunConfig(files=(str(path),)))
+    assert res.verdict == "fail" and res.config["layout"] == "chw"
+    failing = {c.target for c in res.checks if c.status == "fail"}
+    assert failing == {"grad_filter"}
+    assert "deconv computes the right values" in res.conclusion and "Fix deconv_backward" in res.conclusion
+
+
+def test_a_layout_without_channels_refuses_groups():
+    res = _run("pool_lists_hw.py", layout="hw", channels=3)
+    assert res.verdict == "error" and "no channel axis" in res.error.message

@@ -160,6 +160,7 @@ class WindowOp:
     has_bias: bool = True
     notes: list = field(default_factory=list)
     settings: Settings | None = None
+    layout: object = None               # a binding.layouts.Layout when the user's arrays are not (N, C, *S)
 
     @property
     def pool(self) -> bool:
@@ -200,6 +201,37 @@ class WindowOp:
     def w_from_user(self, w):
         return self.w_to_user(w) if self.flipped_filter else w
 
+    # the user's layout (CHW, HW, NHWC, ...) on top of the container; an answer of another rank is
+    # left as it is, so its shape is reported as the user wrote it
+    def _act(self, a):
+        """x or dout, canonical (N, C, *S) -> the user's array."""
+        if a is None:
+            return None
+        return self._to_user(self.layout.x_to_user(a) if self.layout is not None else a)
+
+    def _act_back(self, arr):
+        if self.layout is None or arr.ndim != len(self.layout.x_shape(1, 1, (1,) * self.layout.spatial)):
+            return arr
+        return self.layout.x_from_user(arr)
+
+    def _w(self, w):
+        """The filter, canonical -> the user's (flipped when stored so, then in the user's layout)."""
+        if w is None:
+            return None
+        w = self.w_to_user(w)
+        return self._to_user(self.layout.w_to_user(w) if self.layout is not None else w)
+
+    def _w_back(self, arr):
+        if self.layout is not None and arr.ndim == len(self.layout.w_shape(1, 1, (1,) * self.layout.spatial)):
+            arr = self.layout.w_from_user(arr)
+        return self.w_from_user(arr)
+
+    def _b(self, b):
+        """One filter without a channel axis: its bias is one number."""
+        if b is None:
+            return None
+        return float(b[0]) if self.layout is not None and not self.layout.channels else self._to_user(b)
+
     def _call(self, fn, args, kwargs, what):
         self.calls[what] += 1
         return call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name, user_files=self.user_files)
@@ -230,8 +262,8 @@ class WindowOp:
     # ---- canonical calls -------------------------------------------------------------------------
     def forward(self, x, w, b):
         """Canonical out; keeps what a backward needs (cache, layer instance)."""
-        uw = self._to_user(self.w_to_user(w))
-        values = {"x": self._to_user(x), "w": uw, "b": self._to_user(b), "x_shape": tuple(x.shape)}
+        ux = self._act(x)
+        values = {"x": ux, "w": self._w(w), "b": self._b(b), "x_shape": tuple(np.shape(ux))}
         if self.convention == Convention.LAYER:
             layer = self._build(w, b)
             raw = self._call(_method(layer, "forward", self.forward_fn), (values["x"],), {}, "forward")
@@ -244,7 +276,7 @@ class WindowOp:
             else:
                 self._state = None
         out, _ = to_float_array(raw, self.forward_fn.name)
-        return out
+        return self._act_back(out)
 
     def grads(self, dout, x, w, b) -> dict:
         """{target: canonical array} from the user's backward(s), after a forward on the same inputs."""
@@ -252,18 +284,19 @@ class WindowOp:
         res = {}
         if self.convention == Convention.LAYER:
             layer = self._state
-            raw = self._call(_method(layer, "backward", self.forward_fn), (self._to_user(dout),), {}, "grad_input")
-            res["grad_input"] = to_float_array(raw[0] if isinstance(raw, tuple) else raw, "backward")[0]
+            raw = self._call(_method(layer, "backward", self.forward_fn), (self._act(dout),), {}, "grad_input")
+            res["grad_input"] = self._act_back(to_float_array(raw[0] if isinstance(raw, tuple) else raw, "backward")[0])
             if not self.pool:
                 dw = _attr(layer, DW_ATTRS)
                 if dw is not None:
-                    res["grad_filter"] = self.w_from_user(to_float_array(dw, "dW")[0])
+                    res["grad_filter"] = self._w_back(to_float_array(dw, "dW")[0])
                 db = _attr(layer, DB_ATTRS)
                 if db is not None:
                     res["grad_bias"] = to_float_array(db, "db")[0].reshape(-1)
             return res
-        values = {"x": self._to_user(x), "w": self._to_user(self.w_to_user(w)), "b": self._to_user(b),
-                  "dout": self._to_user(dout), "x_shape": tuple(x.shape), "cache": self._state}
+        ux = self._act(x)
+        values = {"x": ux, "w": self._w(w), "b": self._b(b), "dout": self._act(dout),
+                  "x_shape": tuple(np.shape(ux)), "cache": self._state}
         done = set()
         for target, fn in self.backward_fns.items():
             if id(fn) in done:
@@ -273,22 +306,21 @@ class WindowOp:
             raw = self._call(fn, args, kwargs, target)
             if isinstance(raw, (tuple, list)) and len(raw) in (2, 3) and not _is_array_like_list(raw):
                 parts = list(raw)
-                res["grad_input"] = to_float_array(parts[0], fn.name)[0]
+                res["grad_input"] = self._act_back(to_float_array(parts[0], fn.name)[0])
                 if len(parts) > 1:
-                    res["grad_filter"] = self.w_from_user(to_float_array(parts[1], fn.name)[0])
+                    res["grad_filter"] = self._w_back(to_float_array(parts[1], fn.name)[0])
                 if len(parts) > 2:
                     res["grad_bias"] = to_float_array(parts[2], fn.name)[0].reshape(-1)
             else:
                 arr = to_float_array(raw, fn.name)[0]
                 res[target if target != "both" else "grad_input"] = \
-                    self.w_from_user(arr) if target == "grad_filter" else arr
+                    self._w_back(arr) if target == "grad_filter" else self._act_back(arr)
         return res
 
     def _build(self, w, b):
         cls = self.forward_fn
         s = self.settings
-        values = {"w": self._to_user(self.w_to_user(w)) if w is not None else None,
-                  "b": self._to_user(b), "in_channels": s.in_channels, "out_channels": s.out_channels}
+        values = {"w": self._w(w), "b": self._b(b), "in_channels": s.in_channels, "out_channels": s.out_channels}
         args, kwargs = [], {}
         for p in cls.params:
             if p.name == "self" or p.kind in ("var_positional", "var_keyword"):
@@ -311,7 +343,7 @@ class WindowOp:
         self.calls["construct"] += 1
         layer = call_user(cls.call, args, kwargs, timeout=self.timeout, what=cls.name, user_files=self.user_files)
         if w is not None:
-            _set_attr(layer, WEIGHT_ATTRS, self.w_to_user(w))
+            _set_attr(layer, WEIGHT_ATTRS, np.asarray(self._w(w), dtype=float))
             if b is not None:
                 _set_attr(layer, BIAS_ATTRS, np.array(b))
         return layer

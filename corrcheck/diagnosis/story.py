@@ -25,11 +25,6 @@ def conclusion(op, outcomes) -> str:
     checks = [c for c in reported_checks(outcomes) if c.target not in square_only] + \
         [c for o in outcomes if o.problem.label == "square" for c in o.checks if c.target in square_only]
     names = op.names
-    # a function may be blamed only when one of its own checks failed (one backward serving
-    # several targets is blamed through any of them)
-    guilty = {names.get(c.target, c.target) for c in checks if c.status in FAILING}
-    fwd_ok = _status(checks, Target.FORWARD, Against.REFERENCE)
-    parts = []
     square_sentence = None
     if square_only:
         who = list(dict.fromkeys(names.get(t, t) for t in square_only))
@@ -37,17 +32,31 @@ def conclusion(op, outcomes) -> str:
                            f"non-square ones: one size is probably used for both axes (len(a) where len(a[0]) "
                            f"is meant, or a single filter size).")
     if all(c.status == Status.PASS for c in checks):
-        if fwd_ok and any(_status(checks, g, Against.FINITE_DIFFERENCES) for g in GRADS):
+        if _status(checks, Target.FORWARD, Against.REFERENCE) and \
+                any(_status(checks, g, Against.FINITE_DIFFERENCES) for g in GRADS):
             return (f"{names.get('forward')} computes the requested {op_word(outcomes)} and the backward is its exact "
                     f"gradient: gradient descent with this layer will descend.")
         return "Every check passed."
+    return blame(names, checks, op_word(outcomes), square_sentence)
+
+
+def blame(names: dict, checks, noun: str, square_sentence: str | None = None) -> str:
+    """Which function to fix, from the checks alone (any layer: dense or strided window): the forward
+    against the reference, each gradient against the reference and against finite differences of
+    the user's forward. `names` maps targets to the user's function names; `noun` names the layer."""
+    # a function may be blamed only when one of its own checks failed (one backward serving
+    # several targets is blamed through any of them)
+    guilty = {names.get(c.target, c.target) for c in checks if c.status in FAILING}
+    fwd_ok = _status(checks, Target.FORWARD, Against.REFERENCE)
+    parts = []
     if fwd_ok is False:
-        parts.append(f"{names.get('forward')} does not compute the requested {op_word(outcomes)}.")
+        parts.append(f"{names.get('forward')} does not compute the requested {noun}.")
     elif fwd_ok:
         parts.append(f"{names.get('forward')} computes the right values.")
     if square_sentence:
         parts.append(square_sentence)
     cases: dict[str, list[str]] = {}
+    judged = []                                # (gradient, case) of each gradient worth a sentence
     for g in GRADS:
         ref, fd = _status(checks, g, Against.REFERENCE), _status(checks, g, Against.FINITE_DIFFERENCES)
         if ref is None or (ref and fd is not False):
@@ -64,10 +73,12 @@ def conclusion(op, outcomes) -> str:
             case = "disagrees"
         if names.get(g, g) not in guilty:
             continue
+        judged.append((g, case))
+    for g, case in judged:
         who = cases.setdefault(case, [])
         label = names.get(g, g)
-        if sum(names.get(t) == label for t in GRADS) > 1:    # one backward serving several gradients
-            label = f"{label}'s {g.replace('_', ' ')}"         # whose verdicts differ: say which one
+        if len({c for t, c in judged if names.get(t) == label}) > 1:   # one backward serving several
+            label = f"{label}'s {g.replace('_', ' ')}"                 # gradients whose verdicts differ
         if label not in who:
             who.append(label)
     for case, who in cases.items():
@@ -76,7 +87,7 @@ def conclusion(op, outcomes) -> str:
         if case == "true-of-reference":
             parts.append(
                 f"{w} {'is the true gradient' if one else 'are the true gradients'} of the correct "
-                f"{op_word(outcomes)}, but not of your forward: a training step moves along the gradient of a "
+                f"{noun}, but not of your forward: a training step moves along the gradient of a "
                 f"different function than the one producing the loss, so gradient descent will not reliably "
                 f"descend (the loss may first go down, then up). Fix the forward.")
         elif case == "wrong-gradient":
