@@ -231,6 +231,15 @@ def test_conclusion_fix_sweep_and_footer():
     assert "user-function calls: forward 6, grad_filter 2, grad_input 1 · 0.41 s" in out
 
 
+def test_the_fix_diff_prints_whole_lines_that_patch_can_take():
+    out = text_of(failing_result(), width=40)          # narrower than the diff's lines
+    lines = out.splitlines()
+    assert "-            sum += a[y][x] * f[y][x]" in lines
+    assert "+            sum += a[y][x] * f[j][i]" in lines
+    fix = out[out.index("fix (verified"):out.index("candidate edits tried")].splitlines()
+    assert "--- seed.js" in fix and not any(line.startswith(("│", "╭", "╰")) for line in fix)
+
+
 def test_unverified_fix_says_so():
     result = failing_result()
     unverified = RunResult(**{**result.__dict__, "fix": FixResult(False, "", 31, "no edit made every check pass")})

@@ -70,6 +70,8 @@ CASES = [
      [("cells = (r1 - r0) * (c1 - c0)", "cells = self.k * self.k")], {}),
     ("avgpool-wrong-divisor", "javascript", EXAMPLES / "avgpool_fixed.js",
      [("var count = (r1 - r0) * (c1 - c0);", "var count = k * k;")], {}),
+    ("avgpool-wrong-divisor", "inline divisor", FILES / "avgpool_inline_fixed.py",
+     [("/ ((bottom - top) * (right - left))", "/ (k * k)")], {}),
     ("pool-stride-as-window", "cs231n", FILES / "cs231n_maxpool_fixed.py",
      [("ph, pw = pool_param['pool_height'], pool_param['pool_width']",
        "ph, pw = pool_param['stride'], pool_param['stride']")], {}),
@@ -137,7 +139,8 @@ FIXED_BY_EDIT = {("group-offset-wrong", "layer"), ("group-offset-wrong", "functi
                  ("depth-multiplier-swapped", "javascript, filters numbered m*C + c"),
                  ("transpose-stride-wrong-side", "javascript"),
                  ("avgpool-wrong-divisor", "functional"), ("avgpool-wrong-divisor", "layer"),
-                 ("avgpool-wrong-divisor", "javascript"), ("pool-stride-as-window", "cs231n"),
+                 ("avgpool-wrong-divisor", "javascript"), ("avgpool-wrong-divisor", "inline divisor"),
+                 ("pool-stride-as-window", "cs231n"),
                  ("pool-stride-as-window", "javascript"),
                  ("ceil-mode-window-outside", "cs231n"), ("ceil-mode-window-outside", "functional"),
                  ("ceil-mode-window-outside", "functional, zero padding")}

@@ -167,7 +167,9 @@ def _window_size_divisor(line, body, ndim):
             if lo != hi and not lo.isdigit() and (lo, hi) not in pairs:
                 pairs.append((lo, hi))
     target = re.match(r"(\s*(?:var\s+|let\s+|const\s+)?[\w.]+\s*=\s*)(.*?)(\s*;?\s*(?:#.*|//.*)?)$", line)
-    if target is None or not pairs:
+    # or the divisor written inline: `... / (k * k)`, `/ k**2`, `/ (kh * kw)`
+    inline = INLINE_DIVISOR.search(line)
+    if (target is None and inline is None) or not pairs:
         return []
     out = []
     for i in range(len(pairs) - ndim + 1):
@@ -175,9 +177,18 @@ def _window_size_divisor(line, body, ndim):
         if len({hi for _, hi in chosen}) < ndim:
             continue
         product = " * ".join(f"({hi} - {lo})" for lo, hi in chosen)
-        if product != target.group(2):
+        if target is not None and product != target.group(2):
             out.append((target.group(1) + product + target.group(3), f"divide by {product}, the cells the window reads"))
+        elif inline is not None:
+            out.append((line[:inline.start(1)] + f"({product})" + line[inline.end(1):],
+                        f"divide by {product}, the cells the window reads"))
     return out
+
+
+# a divisor made of sizes only, right after `/`: (k * k), (kh * kw), k ** 2, (k ** 2), k*k
+INLINE_DIVISOR = re.compile(r"/\s*(\(\s*[A-Za-z_][\w.]*(?:\s*\*\s*[A-Za-z_][\w.]*)+\s*\)"
+                            r"|\(?\s*[A-Za-z_][\w.]*\s*\*\*\s*\d+\s*\)?"
+                            r"|[A-Za-z_][\w.]*(?:\s*\*\s*[A-Za-z_][\w.]*)+)")
 
 
 def _rounded_up(line, body, ndim):

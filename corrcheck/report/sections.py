@@ -147,7 +147,7 @@ def _sections(result, verbosity: int, reproduce: bool = False):
             yield Panel(Text(result.conclusion), title="what this means", title_align="left",
                         border_style="cyan")
         if result.fix is not None:
-            yield _fix(result.fix)
+            yield from _fix(result.fix)
         if result.sweep is not None:
             yield from _sweep(result.sweep, verbosity)
         curves = getattr(result, "loss_curves", None)
@@ -461,21 +461,26 @@ def _cell_explanation(ex, verbosity: int) -> Group:
 
 # ---------------------------------------------------------------- fix, sweep, loss curves
 
-def _fix(fix) -> Panel:
+def _fix(fix):
+    """The fix under a rule, not in a box: the diff's lines print whole (soft-wrapped), so they can be
+    copied from a terminal into `patch`."""
     if fix.verified:
         title = "fix (verified: every check passes on a patched copy)"
         style = "green"
     else:
         title = "suggested fix (NOT verified)" if fix.diff else "no fix found"
         style = "yellow"
-    body: list = []
+    yield Rule(Text(title, style=f"bold {style}"), align="left", style=style)
     if fix.message:
-        body.append(Text(fix.message))
-    if fix.diff:
-        body.append(Syntax(fix.diff.rstrip("\n"), "diff", word_wrap=True, theme=SYNTAX_THEME))
+        yield Text(fix.message)
+    for line in (fix.diff or "").rstrip("\n").splitlines():
+        yield Unwrapped(line, style=DIFF_STYLES.get(line[:1], "") if not line.startswith(("+++", "---")) else "bold")
     tried = f"{fix.candidates_tried} candidate edit{'' if fix.candidates_tried == 1 else 's'} tried"
-    body.append(Text(f"{tried}; your files were not changed", style="dim"))
-    return Panel(Group(*body), title=title, title_align="left", border_style=style)
+    yield Text(f"{tried}; your files were not changed", style="dim")
+    yield Text("")
+
+
+DIFF_STYLES = {"+": "green", "-": "red", "@": "cyan"}
 
 
 def _sweep(sweep, verbosity: int = NORMAL) -> list:
