@@ -43,6 +43,7 @@ class CheckResult:
     # True when `mismatches` counts the entries group testing singled out before its budget ran
     # out: at least that many are wrong, maybe more (never printed as an exact count)
     mismatches_lower_bound: bool = False
+    timed_out: bool = False         # the user's call hit the time limit (the story says so; no second opinions)
 
     def to_dict(self) -> dict:
         d = {

@@ -119,7 +119,8 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
                              t0=t0, language=language, first=handoff.pop())
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
-    if result.verdict == Verdict.FAIL:
+    if result.verdict == Verdict.FAIL and not any(c.timed_out for c in result.checks):
+        # second opinions run the code again: not when it already hung (each would wait out the limit)
         grouped = _as_grouped(given, ns, language, sources, t0)
         if grouped is not None:
             return _finish_window(given, grouped, ns, t0)
@@ -132,8 +133,8 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
             result = _explain_sweep_failure(cfg, result, op, smallest)
     if cfg.fix and result.verdict == Verdict.FAIL:
         from .locate.fix import search_fix    # lazy: the rewrites and temp copies load only with --fix
-        result = replace(result, fix=search_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
-    return result
+        result = replace(result, fix=search_fix(cfg, result, rerun=run))
+    return replace(result, seconds=time.perf_counter() - t0)      # the whole run, second opinions included
 
 
 def _finish_window(cfg, result, ns, t0) -> RunResult:
@@ -143,8 +144,8 @@ def _finish_window(cfg, result, ns, t0) -> RunResult:
         result = sweep_window(cfg, result, run, ns)
     if cfg.fix and result.verdict == Verdict.FAIL:
         from .locate.window_fix import search_window_fix   # lazy: the rewrites and temp copies load only with --fix
-        result = replace(result, fix=search_window_fix(cfg, result, rerun=run), seconds=time.perf_counter() - t0)
-    return result
+        result = replace(result, fix=search_window_fix(cfg, result, rerun=run))
+    return replace(result, seconds=time.perf_counter() - t0)
 
 
 def _as_grouped(cfg, ns, language, sources, t0):

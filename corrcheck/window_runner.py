@@ -21,7 +21,7 @@ from .checks.window_suite import check, make_draw
 from .checks.tolerances import tolerance_for
 from .diagnosis import catalogue_ops
 from .diagnosis.story import blame, unreceived_geometry_notes
-from .errors import BindError, UserCallError
+from .errors import BindError, UserCallError, UserTimeout
 from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
 from .vocab import AUTO, FAILING, POOL_OPS, Against, Convention, Op, Verdict
@@ -168,8 +168,9 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     notes = []
     # a size spelled per axis (7x6) fixes the axis count; one number (7) is every axis, as on the dense path
     spelled = [v for v in (cfg.input_size, cfg.filter_size) if v is not None and _count(v) > 1]
-    ndim, layout = _given_form(cfg, spelled) or _user_arrays(fwd, op, convention, language, cfg, groups_hint,
-                                                             spelled)
+    given_form = _given_form(cfg, spelled)
+    ndim, layout, hung = given_form + (None,) if given_form else \
+        _user_arrays(fwd, op, convention, language, cfg, groups_hint, spelled)
     if ndim != 2 and not spelled and cfg.layout == AUTO:
         notes.append(f"your forward runs on {ndim} spatial axis{'es' if ndim > 1 else ''}, not 2: checked so "
                      f"(give --input-size for another)")
@@ -232,7 +233,9 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     has_bias = not pool and (convention == Convention.LAYER or any(role_of(p.name, False) == "b" for p in fwd.params))
     wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
                    timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings, has_bias=has_bias,
-                   layout=layout)
+                   layout=layout, hung=hung)
+    if hung is not None:
+        wop.calls["forward"] += 1         # the probe's call that never returned
     sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
     if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
         k = (max(k),) * ndim
@@ -277,7 +280,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         config["ceil_mode"] = geom.ceil_mode
         if op == Op.AVGPOOL:
             config["count_include_pad"] = geom.count_include_pad
-    notes.insert(0, f"checked as {_op_words(op, groups, channels)} ({convention} convention): "
+    notes.insert(0, f"checked as {_op_words(op, groups, channels)}, {convention} convention: "
                     f"input {'x'.join(map(str, x_shape))}, "
                     + (f"window {'x'.join(map(str, k))}" if pool else f"filter {'x'.join(map(str, d.w.shape))}")
                     + f", {geom.describe()}")
@@ -316,8 +319,9 @@ def _given_form(cfg, spelled):
 
 
 def _user_arrays(fwd, op, convention, language, cfg, groups_hint, spelled):
-    """(spatial axes, Layout or None) the forward takes: the first form on which it returns exactly
-    the expected shape, else the first on which it returns an array of the right rank, else (2, None).
+    """(spatial axes, Layout or None, timeout or None) the forward takes: the first form on which it
+    returns exactly the expected shape, else the first on which it returns an array of the right rank,
+    else (2, None); the first form it hangs on, with the UserTimeout.
     Each is tried once on a small input with no padding, at stride 1 (a pooling function without a
     stride parameter: at its window). A grouped layer needs channels, so it is not tried without."""
     from .checks.window_suite import expected
@@ -345,13 +349,15 @@ def _user_arrays(fwd, op, convention, language, cfg, groups_hint, spelled):
                       in_spatial=n, k_spatial=k)
         try:
             got = probe.forward(d.x, d.w, d.b)
+        except UserTimeout as err:
+            return nd, layout, err            # a hang: do not pay for it once per form; the check reports it
         except (UserCallError, BindError):
             continue
         if got.shape == expected(op, "forward", d, geom).shape:
-            return nd, layout
+            return nd, layout, None
         if ranked is None and got.ndim == nd + 2:
-            ranked = nd, layout
-    return ranked or (2, None)
+            ranked = nd, layout, None
+    return ranked or (2, None, None)
 
 
 def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:

@@ -192,3 +192,27 @@ def test_corrchecks_own_files_are_never_the_users_but_its_demo_files_are():
         assert not guard.is_user_file(own) and not guard.is_user_file(own, [package])
     assert guard.is_user_file(os.path.join(package, "demo_files", "seed_buggy.py"))
     assert not guard.is_user_file(os.__file__)                      # the standard library
+
+
+HANGING = {
+    "dense": "def conv_forward(x, w, stride, pad):\n    while True:\n        pass\n",
+    "pool": "def max_pool_forward(x, size, stride):\n    i = 0\n    while i < 3:\n        x = x\n    return x\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HANGING))
+def test_a_forward_that_never_returns_is_waited_for_once_and_said_so(kind, tmp_path):
+    """Each second opinion (other layouts, grouped, transposed) would wait out the limit again."""
+    import time
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    path = tmp_path / f"{kind}.py"
+    path.write_text(HANGING[kind])
+    started = time.perf_counter()
+    res = run(RunConfig(files=(str(path),), timeout=1.0))
+    took = time.perf_counter() - started
+    assert res.verdict == "fail" and any(c.timed_out for c in res.checks)
+    assert took < 4.0, took                           # one wait of 1 s, not one per form tried (was 9+)
+    assert res.seconds >= 1.0                          # the report's time is the whole run's
+    assert "did not return within the time limit" in res.conclusion
+    assert "does not compute" not in res.conclusion

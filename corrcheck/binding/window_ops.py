@@ -28,7 +28,7 @@ from collections import Counter
 
 import numpy as np
 
-from ..errors import BindError, UnusableOutput, UserCallError
+from ..errors import BindError, UnusableOutput, UserCallError, UserTimeout
 from ..loader.guard import call_user
 from ..vocab import POOL_OPS, Convention, Op
 from .arrays import to_float_array
@@ -161,6 +161,7 @@ class WindowOp:
     notes: list = field(default_factory=list)
     settings: Settings | None = None
     layout: object = None               # a binding.layouts.Layout when the user's arrays are not (N, C, *S)
+    hung: object = None                 # the UserTimeout of a call that never returned: later calls repeat it
 
     @property
     def pool(self) -> bool:
@@ -233,8 +234,15 @@ class WindowOp:
         return float(b[0]) if self.layout is not None and not self.layout.channels else self._to_user(b)
 
     def _call(self, fn, args, kwargs, what):
+        """One guarded call; after one that hung, the same timeout at once (each would wait out the limit)."""
+        if self.hung is not None:
+            raise self.hung
         self.calls[what] += 1
-        return call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name, user_files=self.user_files)
+        try:
+            return call_user(fn.call, args, kwargs, timeout=self.timeout, what=fn.name, user_files=self.user_files)
+        except UserTimeout as err:
+            self.hung = err
+            raise
 
     def _args(self, fn, values: dict, skip=0):
         args, kwargs = [], {}

@@ -13,7 +13,7 @@ import numpy as np
 from .. import reference
 from .compare import compare, same_values
 from .draw import Draw, Draws, deferred_draw, remade_draw
-from ..errors import UnusableOutput, UserCallError
+from ..errors import UnusableOutput, UserCallError, UserTimeout
 from .finite_diff import Objective, inner, directional, exhaustive
 from .problem import Problem
 from ..result import CheckResult
@@ -109,7 +109,7 @@ def user_result(op, target: str, d: Draw, geom) -> np.ndarray:
 def error_check(target, against, err: UserCallError, note=None) -> CheckResult:
     """A check whose user call raised, hung or returned something unusable."""
     return CheckResult(target=target, against=against, status=Status.ERROR, message=err.message,
-                       traceback=err.traceback, config_note=note)
+                       traceback=err.traceback, config_note=note, timed_out=isinstance(err, UserTimeout))
 
 
 def check_problem(op, problem: Problem, cfg, rng, *, draws: int = 2, finite_differences: bool = True,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import reference_ops as R
-from ..errors import UserCallError
+from ..errors import UserCallError, UserTimeout
 from ..geometry import Geometry
 from ..result import CheckResult
 from ..vocab import POOL_OPS, Against, Convention, Op, Status
@@ -82,13 +82,17 @@ def check(op_obj, geom: Geometry, d: WindowDraw, rng, cfg) -> tuple[list[CheckRe
     tol = tolerance_for(None, cfg.rtol, cfg.atol)
     checks, user = [], {}
     op = op_obj.op
+    hung = None
     try:
         user["forward"] = op_obj.forward(d.x, d.w, d.b)
     except UserCallError as err:
         user["forward"] = None
+        hung = err if isinstance(err, UserTimeout) else None
         checks.append(CheckResult(target="forward", against=Against.REFERENCE, status=Status.ERROR, message=err.message,
-                                  traceback=err.traceback))
+                                  traceback=err.traceback, timed_out=hung is not None))
     try:
+        if hung is not None:               # a backward runs the forward first: it would hang again
+            raise UserTimeout(f"not run: the forward it needs first did not return ({hung.message})")
         grads = op_obj.grads(d.dout, d.x, d.w, d.b) if len(op_obj.targets) > 1 else {}
         grad_error = None
     except UserCallError as err:
@@ -104,7 +108,8 @@ def check(op_obj, geom: Geometry, d: WindowDraw, rng, cfg) -> tuple[list[CheckRe
             if got is None:
                 msg = grad_error.message if grad_error else f"the backward returned no {target.replace('_', ' ')}"
                 checks.append(CheckResult(target=target, against=Against.REFERENCE, status=Status.ERROR, message=msg,
-                                          traceback=getattr(grad_error, "traceback", None)))
+                                          traceback=getattr(grad_error, "traceback", None),
+                                          timed_out=isinstance(grad_error, UserTimeout)))
                 continue
         if got is None:
             continue

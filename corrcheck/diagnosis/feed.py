@@ -66,7 +66,8 @@ def _describe(op, bad, geom, expected, actual) -> str:
     axis (for channel layouts the canonical (n, c, ...) order is kept: spatial axes last)."""
     if not op.layout.channels:
         bad, expected, actual = (a.reshape(a.shape[2:]) for a in (bad, expected, actual))
-    return "no known mistake matched; " + patterns.describe(bad, geom, expected, actual)
+    said = patterns.describe(bad, geom, expected, actual)
+    return "no known mistake matched; " + said[:1].lower() + said[1:]
 
 
 def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:

@@ -130,7 +130,7 @@ def relate(target: str, ev: Events, geom: Geometry, in_spatial, k_spatial, out_s
             if bug in {m.id for m in entries_for(target)}:
                 probe = "x".join(map(str, in_spatial))
                 return [_said(target, bug, 0.9, f"each entry keeps the products of one (output position, tap) pair, "
-                                                f"the last written in the loop order {order}; on a {probe} input "
+                                                f"the last written in the loop order {order}; on the {probe} probe input "
                                                 f"{len(user)} of {len(ref)} pairs survive")]
     hits = [ids for ids, spec in _rules(target) if _defined(spec_events(spec, *args), ev, target, nd) == user]
     if not hits:

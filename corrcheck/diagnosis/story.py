@@ -49,7 +49,12 @@ def blame(names: dict, checks, noun: str, square_sentence: str | None = None) ->
     guilty = {names.get(c.target, c.target) for c in checks if c.status in FAILING}
     fwd_ok = _status(checks, Target.FORWARD, Against.REFERENCE)
     parts = []
-    if fwd_ok is False:
+    # a call that never returned computed nothing, right or wrong: say that instead
+    hung = list(dict.fromkeys(names.get(c.target, c.target) for c in checks if c.timed_out))
+    if hung:
+        parts.append(f"{_join(hung)} did not return within the time limit: an endless loop (an index that never "
+                     f"advances?), or far too slow even for these small inputs (--timeout gives it longer).")
+    if fwd_ok is False and names.get("forward") not in hung:
         parts.append(f"{names.get('forward')} does not compute the requested {noun}.")
     elif fwd_ok:
         parts.append(f"{names.get('forward')} computes the right values.")
@@ -71,7 +76,7 @@ def blame(names: dict, checks, noun: str, square_sentence: str | None = None) ->
             case = "both-wrong"
         else:
             case = "disagrees"
-        if names.get(g, g) not in guilty:
+        if names.get(g, g) not in guilty or names.get(g, g) in hung:
             continue
         judged.append((g, case))
     for g, case in judged:
