@@ -324,10 +324,23 @@ def _user_arrays(fwd, op, convention, language, cfg, groups_hint, spelled):
     else (2, None); the first form it hangs on, with the UserTimeout.
     Each is tried once on a small input with no padding, at stride 1 (a pooling function without a
     stride parameter: at its window). A grouped layer needs channels, so it is not tried without."""
+    grouped = groups_hint == 0 or (groups_hint or 1) > 1
+    spatial = (_count(spelled[0]),) if spelled else (2, 1, 3)
+    found = _probe_forms(fwd, op, convention, language, cfg, groups_hint, _array_forms(spatial, not grouped))
+    if grouped and found is None and cfg.groups:
+        bare = [f for f in _array_forms(spatial) if f[1] is not None and not f[1].channels]
+        alone = _probe_forms(fwd, op, convention, language, cfg, None, bare)
+        if alone is not None and alone[2] is None:
+            raise ConfigError(f"--groups {cfg.groups} needs a channel axis, but {fwd.name} takes "
+                              f"{_form_name(alone[0], alone[1]).upper()} arrays (one channel)")
+    return found or (2, None, None)
+
+
+def _probe_forms(fwd, op, convention, language, cfg, groups_hint, forms):
+    """The first of `forms` on which the forward returns exactly the expected shape, else the first
+    with the right rank, else None (see _user_arrays)."""
     from .checks.window_suite import expected
     geom_op = Op.CORRELATE if op == "grouped" else op
-    forms = list(_array_forms((_count(spelled[0]),) if spelled else (2, 1, 3),
-                              channels=not (groups_hint == 0 or (groups_hint or 1) > 1)))
     ranked = None
     for nd, layout in forms:
         bare = layout is not None and not layout.channels
@@ -357,7 +370,7 @@ def _user_arrays(fwd, op, convention, language, cfg, groups_hint, spelled):
             return nd, layout, None
         if ranked is None and got.ndim == nd + 2:
             ranked = nd, layout, None
-    return ranked or (2, None, None)
+    return ranked
 
 
 def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:

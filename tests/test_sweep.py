@@ -198,13 +198,12 @@ def test_smallest_failing_command_reproduces_the_failure_alone():
     assert again.verdict == "fail"
 
 
-def test_a_config_the_functions_cannot_take_fails_with_its_reason():
-    # the user asks for a per-axis stride; corre divides by one int
-    result = _sweep(SEED_OK(), stride="2x1")
-    bad = [(c, reason) for c, ok, _, reason in result.sweep.rows if c["stride"] == [2, 1]]
-    assert bad and all(reason and "TypeError" in reason for _, reason in bad)
-    assert result.sweep.failed == len(bad)
-    assert result.verdict == "fail"
+def test_a_per_axis_value_the_functions_cannot_take_is_refused_not_failed():
+    # the user asks for a per-axis stride; corre divides by one int: its interface, not a wrong result
+    result = corrcheck.check(**SEED_OK(), stride="2x1", pad=1, sweep=True)
+    assert result.verdict == "error" and result.error.kind == "usage"
+    assert "take one stride for every axis" in result.error.message and "TypeError" in result.error.message
+    assert corrcheck.check(**SEED_OK(), stride=2, pad=1).verdict == "pass"
 
 
 def test_jobs_1_and_2_give_identical_results():

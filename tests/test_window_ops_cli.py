@@ -387,3 +387,18 @@ def test_a_slip_in_a_one_sample_layer_is_still_found_and_blamed_on_the_backward(
 def test_a_layout_without_channels_refuses_groups():
     res = _run("pool_lists_hw.py", layout="hw", channels=3)
     assert res.verdict == "error" and "no channel axis" in res.error.message
+
+
+def test_groups_on_code_without_a_channel_axis_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "plain.py"
+    path.write_text("import numpy as np\n\n"
+                    "def correlate(img, kernel, stride, pad):\n"
+                    "    img = np.pad(np.asarray(img, float), pad)\n"
+                    "    kh, kw = np.shape(kernel)\n"
+                    "    oh, ow = (img.shape[0] - kh) // stride + 1, (img.shape[1] - kw) // stride + 1\n"
+                    "    return np.array([[np.sum(img[i*stride:i*stride+kh, j*stride:j*stride+kw] * kernel)\n"
+                    "                      for j in range(ow)] for i in range(oh)])\n")
+    assert run(RunConfig(files=(str(path),))).verdict == "pass"
+    res = run(RunConfig(files=(str(path),), groups=2))
+    assert res.verdict == "error"
+    assert res.error.message == "--groups 2 needs a channel axis, but correlate takes HW arrays (one channel)"

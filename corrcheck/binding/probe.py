@@ -110,6 +110,8 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         return None
 
     best = run(layouts)
+    if best is None and not any(a.error is None or a.ran for a in attempts):
+        _refuse_per_axis_values(plan, cfg, layouts, attempts, language, user_files, same_rule)
     unreadable = [a for a in attempts if a.unreadable]
     if unreadable and len(unreadable) == len([a for a in attempts if a.op is not None]):
         # every form returned an object corrcheck cannot read: corrcheck's failure, not the user's
@@ -163,6 +165,27 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         notes.append(f"layout {best.layout}, nested lists")
     first = best.first if not best.square and best.first is not None else None
     return op, op_main, notes, first
+
+
+def _refuse_per_axis_values(plan, cfg, layouts, attempts, language, user_files, same_rule) -> None:
+    """Every call raised with a stride or dilation given per axis (2x1): when the code runs with one
+    number instead, it takes one value for every axis, and the option is what cannot work (exit 2)."""
+    opts = cfg.geometry_options
+    for role, values in (("stride", opts.stride), ("dilation", opts.dilation)):
+        if values is None or len(set(values)) < 2:
+            continue
+        one = cfg.replace(**{role: max(values)})
+        rng = np.random.default_rng(cfg.seed)
+        for layout in layouts:
+            if LAYOUTS[layout].spatial != len(values):
+                continue
+            for container in _containers(language) if not getattr(plan.make_impl(), "flat_first", False) else ("flat",):
+                a = _try(plan, one, layout, container, False, rng, language, user_files, same_rule)
+                if a.error is None or a.ran:
+                    first = next((t.error for t in attempts if t.error), "").split(" (at ")[0]
+                    raise UsageError(f"the functions take one {role} for every axis: with --{role} "
+                                     f"{'x'.join(map(str, values))} they fail ({first}), with --{role} "
+                                     f"{max(values)} they run; give one number")
 
 
 def _one_pad(geom) -> bool:
