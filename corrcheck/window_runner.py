@@ -165,6 +165,10 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
             depthwise_named = hint == 0
             groups_hint = cfg.groups or (hint if hint is not None else groups_hint)
     pool = op in POOL
+    weighted = [p.name for p in fwd.params if role_of(p.name, True) in ("w", "b")] if pool else []
+    if weighted:                # a filter or a bias to pass: the code is a convolution, whatever --op says
+        raise ConfigError(f"{fwd.name} takes a filter or bias ({weighted[0]}), so it is not a pooling layer: "
+                          f"--op {op} cannot apply")
     notes = []
     # a size spelled per axis (7x6) fixes the axis count; one number (7) is every axis, as on the dense path
     spelled = [v for v in (cfg.input_size, cfg.filter_size) if v is not None and _count(v) > 1]

@@ -402,3 +402,10 @@ def test_groups_on_code_without_a_channel_axis_is_refused_in_one_sentence(tmp_pa
     res = run(RunConfig(files=(str(path),), groups=2))
     assert res.verdict == "error"
     assert res.error.message == "--groups 2 needs a channel axis, but correlate takes HW arrays (one channel)"
+
+
+@pytest.mark.parametrize("name,op", [("depthwise_fixed.py", "maxpool"), ("transpose_fixed.py", "avgpool")])
+def test_pooling_asked_of_a_convolution_is_refused_not_failed(name, op):
+    """A forward that takes a filter is a convolution: --op maxpool cannot make it one (exit 2, not 1)."""
+    res = _run(name, op=op)
+    assert res.verdict == "error" and "so it is not a pooling layer" in res.error.message
