@@ -168,7 +168,8 @@ def _as_transposed(cfg, ns, language, sources, t0):
     transposed convolution (output larger than the input) passes. Then that is what the code is."""
     if ns is None or cfg.op != Op.CORRELATE or cfg.groups or cfg.sweep:
         return None
-    from .window_runner import run_window, spatial_sizes, transposed_output
+    from .binding.layouts import spatial_sizes
+    from .window_runner import run_window, transposed_output
     try:
         res = run_window(cfg.replace(op=Op.TRANSPOSE, fix=False), ns, language, sources or {}, t0)
     except Exception:              # a second opinion only: whatever stops it, the dense result stands

@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from . import __version__
-from .binding.layouts import LAYOUTS
+from .binding.layouts import LAYOUTS, spatial_sizes
 from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
                                  groups_from_weight, own_weight_shape, param_keys, role_of)
 from .checks.window_suite import check, make_draw
@@ -571,17 +571,6 @@ def _command(cfg, op, geom, n, k, channels, filters) -> str:
         parts.append("--count-include-pad")
     parts += ["--input-size", "x".join(map(str, n)), "--filter-size", "x".join(map(str, k)), "--seed", str(cfg.seed)]
     return " ".join(shlex.quote(str(p)) for p in parts)
-
-
-def spatial_sizes(config: dict) -> tuple[tuple, tuple]:
-    """(input spatial size, window or filter spatial size) of a result's config, in any layout."""
-    layout = LAYOUTS.get(config.get("layout"))
-    shape, k = tuple(config.get("input_shape", [])), tuple(config.get("filter_shape", []))
-    pool = config.get("op") in POOL
-    if layout is None:                                   # (N, C, *S) and (F, C/G, *K)
-        return shape[2:], (k if pool else k[2:])
-    n = shape[1:-1] if layout.channels_last else shape[len(shape) - layout.spatial:]
-    return n, (k if pool or not layout.channels else (k[:-2] if layout.channels_last else k[2:]))
 
 
 def transposed_output(config: dict) -> tuple:

@@ -402,3 +402,31 @@ def test_the_closest_edit_is_shown_with_what_it_still_gets_wrong(tmp_path):
     fix = search_fix(RunConfig(files=(str(p),)), base, rerun=lambda cfg: closer)
     assert fix.verified is False and "- p" in fix.diff and "xcorr_dx" not in fix.diff
     assert fix.message.endswith("still fails forward against reference (4 / 9 entries wrong)")
+
+
+def test_a_patched_copy_that_checks_less_is_no_fix():
+    """An edit that renames the backward away passes by binding nothing to it: not a fix."""
+    from corrcheck.locate.fix import passes_as_before
+    from corrcheck.result import CheckResult, RunResult
+    both = ({"forward": "pool", "grad_input": "pool_backward"},
+            (CheckResult("forward", "reference", "pass"), CheckResult("grad_input", "reference", "fail")))
+    base = RunResult("0.1.0", "fail", ("x.py",), {}, bound=both[0], checks=both[1])
+    fixed = RunResult("0.1.0", "pass", ("x.py",), {}, bound=both[0],
+                      checks=(CheckResult("forward", "reference", "pass"), CheckResult("grad_input", "reference", "pass")))
+    fewer = RunResult("0.1.0", "pass", ("x.py",), {}, bound={"forward": "pool"},
+                      checks=(CheckResult("forward", "reference", "pass"),))
+    assert passes_as_before(base, fixed) and not passes_as_before(base, fewer)
+
+
+def test_window_fix_never_unbinds_the_failing_function(tmp_path):
+    source = (Path(__file__).parent / "window_files" / "pool_lists_hw.py").read_text()
+    head, back = source.split("def maxpool2d_backward")
+    back = back.replace("r, c = i * stride + a - pad, j * stride + b - pad", "r, c = i + a - pad, j + b - pad")
+    path = tmp_path / "pool_wrong_window.py"
+    path.write_text(head + "def maxpool2d_backward" + back)
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    res = run(RunConfig(files=(str(path),), fix=True))
+    assert res.verdict == "fail"
+    assert not res.fix.verified or "def maxpool2d_backward" not in "".join(
+        line for line in res.fix.diff.splitlines() if line.startswith("-"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..vocab import LayoutName
+from ..vocab import POOL_OPS, LayoutName
 
 
 @dataclass(frozen=True)
@@ -132,3 +132,15 @@ LAYOUTS = {layout.name: layout for layout in (
     Layout(LayoutName.NHWC, 2, True, True, channels_last=True),
     Layout(LayoutName.NCDHW, 3, True, True),
 )}
+
+
+def spatial_sizes(config: dict) -> tuple[tuple, tuple]:
+    """(input spatial size, window or filter spatial size) of a window op result's config, in any of
+    its layouts: a LAYOUTS name, or (N, C, *S) with (F, C/G, *K) otherwise ('ncw', 'ncdhw')."""
+    layout = LAYOUTS.get(config.get("layout"))
+    shape, k = tuple(config.get("input_shape", [])), tuple(config.get("filter_shape", []))
+    pool = config.get("op") in POOL_OPS
+    if layout is None or (layout.batch and layout.channels and not layout.channels_last):
+        return shape[2:], (k if pool else k[2:])
+    n = shape[1:-1] if layout.channels_last else shape[len(shape) - layout.spatial:]
+    return n, (k if pool or not layout.channels else (k[:-2] if layout.channels_last else k[2:]))

@@ -82,7 +82,7 @@ def _search(cfg, result, rerun, seconds, max_candidates) -> FixResult:
             res = mirror.run(rerun, check_cfg, texts)
             score = _score(res)
             scored.append((score, combo, texts, res))
-            return res is not None and res.verdict == Verdict.PASS
+            return passes_as_before(result, res)
 
         for combo in _schedule(pool, diagnoses, scored, result):
             if tried >= max_candidates or time.perf_counter() - t0 > seconds:
@@ -155,6 +155,13 @@ def _schedule(pool, diagnoses, scored, base):
         for b in pool:
             if b.rule != a.rule and fresh((a, b)):
                 yield (a, b)
+
+
+def passes_as_before(base, res) -> bool:
+    """A patched copy is fixed only when it passes the same checks of the same bound functions: an
+    edit that renames a backward away (so nothing binds to it) passes by checking less."""
+    return (res is not None and res.verdict == Verdict.PASS and res.bound == base.bound
+            and {(c.target, c.against) for c in base.checks} <= {(c.target, c.against) for c in res.checks})
 
 
 def _score(res) -> tuple:

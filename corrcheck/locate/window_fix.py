@@ -26,10 +26,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from ..binding.layouts import spatial_sizes
 from ..binding.window_ops import CONV_PARAM_KEYS, POOL_PARAM_KEYS
 from ..result import FixResult
-from ..vocab import POOL_OPS
-from .fix import unified_diff
+from .fix import passes_as_before, unified_diff
 
 MAX_CANDIDATES = 80
 SECONDS = 12.0
@@ -393,9 +393,8 @@ def _shifted(cfg, result):
     """A second configuration for the proof: input one larger per axis, a non-square window turned
     round (a fix that only holds on the first shape, like kh for kw, is no fix)."""
     c = result.config or {}
-    n = [v + 1 + i for i, v in enumerate(c.get("input_shape", [])[2:])]
-    k = list(c.get("filter_shape", []))
-    k = k[2:] if c.get("op") not in POOL_OPS else k
+    spatial, k = spatial_sizes(c)
+    n, k = [v + 1 + i for i, v in enumerate(spatial)], list(k)
     changes = {}
     if n and cfg.input_size is None:
         changes["input_size"] = "x".join(map(str, n))
@@ -408,10 +407,10 @@ def _passes(run_fn, cfg, result, copies, file, text, source) -> bool:
     copies[file].write_text(text, encoding="utf-8")
     try:
         files = tuple(str(copies[f]) for f in cfg.files)
-        if run_fn(replace(cfg, files=files, fix=False)).verdict != "pass":
+        if not passes_as_before(result, run_fn(replace(cfg, files=files, fix=False))):
             return False
         second = _shifted(cfg, result)
-        return second is None or run_fn(replace(second, files=files, fix=False)).verdict == "pass"
+        return second is None or passes_as_before(result, run_fn(replace(second, files=files, fix=False)))
     finally:
         copies[file].write_text(source, encoding="utf-8")
 
@@ -437,7 +436,7 @@ def _search(cfg, result, run_fn) -> FixResult:
     located = [(d.bug, d.location) for d in result.diagnoses if d.location is not None]
     if not located:
         return FixResult(False, "", 0, "no line to edit: the mistake could not be located")
-    ndim = max(1, len((result.config or {}).get("input_shape", [0, 0, 0, 0])) - 2)
+    ndim = max(1, len(spatial_sizes(result.config or {})[0]))
     tried = 0
     with tempfile.TemporaryDirectory(prefix="corrcheck-fix-") as tmp:
         copies = {}
