@@ -49,6 +49,11 @@ CASES = [
      [("ki - pad", "ki + pad"), ("kj - pad", "kj + pad")], {}),
     ("transpose-padding-added", "functional matmul", DEMO / "transpose_fixed.py",
      [("ki - pad, j * stride + kj - pad", "ki + pad, j * stride + kj + pad")], {}),
+    ("transpose-padding-added", "never cropped, loops", FILES / "transpose_fixed.py",
+     [("ki - pad", "ki"), ("kj - pad", "kj")], {}),
+    ("transpose-padding-added", "never cropped, javascript", EXAMPLES / "transpose_fixed.js",
+     [("var rr = i * stride + ki - pad;", "var rr = i * stride + ki;"),
+      ("var cc = j * stride + kj - pad;", "var cc = j * stride + kj;")], {}),
     ("transpose-filter-not-flipped", "zero insertion", FILES / "transpose_upsample_fixed.py",
      [("w[:, :, K - 1 - a, K - 1 - e]", "w[:, :, a, e]")], {}),
     ("transpose-filter-not-flipped", "scatter loops", FILES / "transpose_fixed.py",
@@ -129,6 +134,8 @@ FIXED_BY_EDIT = {("group-offset-wrong", "layer"), ("group-offset-wrong", "functi
                  ("depth-multiplier-swapped", "functional numpy"), ("depth-multiplier-swapped", "javascript"),
                  ("transpose-stride-wrong-side", "functional loops"), ("transpose-stride-wrong-side", "functional matmul"),
                  ("transpose-padding-added", "functional loops"), ("transpose-padding-added", "functional matmul"),
+                 ("transpose-padding-added", "never cropped, loops"),
+                 ("transpose-padding-added", "never cropped, javascript"),
                  ("transpose-filter-not-flipped", "zero insertion"), ("transpose-filter-not-flipped", "scatter loops"),
                  ("transpose-output-padding-missing", "functional loops"),
                  ("transpose-output-padding-missing", "cs231n conv_param"),
@@ -176,3 +183,18 @@ def test_a_fix_that_is_no_line_edit_is_said_so(bug, style, path, edits, options,
     res = run(RunConfig(files=(str(target),), fix=True, **options))
     assert not res.fix.verified and res.fix.diff == ""
     assert "not a one-line edit here" in res.fix.message
+
+
+
+def test_a_backward_alone_that_never_crops_is_named_located_and_fixed(tmp_path):
+    """The forward crops the padding, its backward forgets to: the mirrored entry names the backward."""
+    source = (FILES / "transpose_fixed.py").read_text()
+    head, back = source.split("def conv_transpose_backward")
+    path = tmp_path / "transpose_backward_uncropped.py"
+    path.write_text(head + "def conv_transpose_backward" + back.replace("ki - pad", "ki").replace("kj - pad", "kj"))
+    res = run(RunConfig(files=(str(path),), fix=True))
+    named = {d.target: d for d in res.diagnoses if d.bug == "transpose-padding-added"}
+    assert {"grad_input", "grad_filter"} <= set(named) and "forward" not in named
+    assert named["grad_input"].location.code.strip() == "r = i * stride + ki"
+    assert res.fix.verified and "+                                r = i * stride + ki - pad" in res.fix.diff
+    assert "conv_transpose_forward computes the right values" in res.conclusion

@@ -148,6 +148,12 @@ def _pad_added(d, g):
     return _scatter_transpose(d, g, out_mult=g.stride, tap_mult=g.dilation, sign=+1, flip=False)
 
 
+def _pad_ignored(d, g):
+    if all(p == (0, 0) for p in g.pad):
+        return None
+    return _scatter_transpose(d, g, out_mult=g.stride, tap_mult=g.dilation, sign=0, flip=False)
+
+
 def _not_flipped(d, g):
     if all(k == 1 for k in d.w.shape[2:]):
         return None
@@ -305,6 +311,10 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("transpose-padding-added", Op.TRANSPOSE, "forward",
               "a transposed convolution crops the padding from its output (position i*s + k - p); "
               "adding p shifts every value the other way", _pad_added, (r"\+\s*(p|pad|padding)\b", r"\b(p|pad|padding)\b")),
+    OpMistake("transpose-padding-added", Op.TRANSPOSE, "forward",
+              "the padding is never cropped: a transposed convolution's output position is i*s + k - p, "
+              "not i*s + k", _pad_ignored,
+              (r"\*\s*(s|stride\w*)\s*\+\s*\w+\s*(;|,|$|\)|\])", r"\b(p|pad|padding)\b")),
     OpMistake("transpose-filter-not-flipped", Op.TRANSPOSE, "forward",
               "written as zero insertion then a correlation, the filter must be flipped (w[K-1-k]) "
               "relative to the scatter form; read it reversed or scatter instead", _not_flipped,

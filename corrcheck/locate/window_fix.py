@@ -310,8 +310,41 @@ def _window_as_stride(source, line, strides):
     return out
 
 
+def _function_span(lines, at):
+    """(first, end) line indices of the def / function that holds line `at` (by indentation)."""
+    indent = lambda t: len(t) - len(t.lstrip())
+    first = next((i for i in range(at, -1, -1) if re.match(r"\s*(async\s+)?(def|function)\b", lines[i])
+                  and indent(lines[i]) < indent(lines[at])), None)
+    if first is None:
+        return None
+    end = next((i for i in range(at + 1, len(lines)) if lines[i].strip()
+                and indent(lines[i]) <= indent(lines[first])), len(lines))
+    return first, end
+
+
+def _crop_in_function(source, line, strides):
+    """`r = i * stride + ki` on every axis of the located function -> `... - pad`: the output position
+    of a transposed convolution crops the padding, and each axis has its own line."""
+    lines = source.splitlines(keepends=True)
+    if line not in [t.rstrip("\n") for t in lines]:
+        return []
+    span = _function_span(lines, [t.rstrip("\n") for t in lines].index(line))
+    index = re.compile(rf"(\b[A-Za-z_]\w*\s*\*\s*(?:{'|'.join(map(re.escape, strides)) or 's'})\s*\+\s*[A-Za-z_]\w*)"
+                       r"(?!\s*[-+]\s*[A-Za-z_(])(?=\s*(;|,|$|\)))", re.M)
+    out = []
+    # the whole file first (the forward and its backward often share the slip), then the located function
+    for first, end, where in ((0, len(lines), "the file"),) + ((span + ("this function",),) if span else ()):
+        body = "".join(lines[first:end])
+        for pad in [n for n in ("padding", "pad", "p") if re.search(rf"\b{n}\b", body)]:
+            new = index.sub(rf"\1 - {pad}", body)
+            if new != body:
+                out.append(("".join(lines[:first]) + new + "".join(lines[end:]),
+                            f"every output position in {where} crops the padding: ... - {pad}"))
+    return out
+
+
 # catalogue id -> whole-file rewrites, for slips made in two places at once
-FILE_RULES = {"pool-stride-as-window": (_window_as_stride,)}
+FILE_RULES = {"pool-stride-as-window": (_window_as_stride,), "transpose-padding-added": (_crop_in_function,)}
 
 # catalogue id -> rewrites that undo it; tried first, in this order, for the diagnosed id
 RULES = {
