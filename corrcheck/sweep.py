@@ -91,15 +91,16 @@ class Row:
 
 # ---------------------------------------------------------------- the grid
 
-def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool) -> list[Point]:
-    """Every valid Point for the main problem's dimensionality (filters too big are left out)."""
+def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool, square_filters: bool = False) -> list[Point]:
+    """Every valid Point for the main problem's dimensionality (filters too big are left out);
+    square_filters: code that takes one kernel size gets its non-square sizes as square filters."""
     ndim = main.geom.ndim
     strides = [(s,) * ndim for s in STRIDES]
     pads = [((p, p),) * ndim for p in PADS]
     if asymmetric:
         pads.append((ASYMMETRIC_PAD,) * ndim)
     dilations = [(d,) * ndim for d in (DILATIONS if dilation else DILATIONS[:1])]
-    sizes = list(SIZES[ndim])
+    sizes = [(n, (max(k),) * ndim if square_filters else k) for n, k in SIZES[ndim]]
     # What the user asked for is part of the sweep, whether or not the functions can take it.
     opts = cfg.geometry_options
     _add(strides, _explicit_axes(opts, "stride", ndim))
@@ -357,7 +358,10 @@ def sweep(op, main: Problem, cfg, *, language: str = "python",
         notes.append(f"sweep: asymmetric pad {format_pad((ASYMMETRIC_PAD,) * main.geom.ndim)} left out, "
                      f"the functions could not take it ({_short(why)}); give --pad 1,0 to require it")
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
-    points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric)
+    square = getattr(getattr(op, "impl", None), "square_kernel", None)
+    if square:
+        notes.append(f"sweep: square filters only, {square} takes one kernel size")
+    points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric, square_filters=bool(square))
     jobs = cfg.jobs if cfg.jobs else cpus.usable()
     rows = run_points(op, main, cfg, points, jobs=max(1, int(jobs)), language=language, progress=progress,
                       auto=not cfg.jobs)

@@ -228,3 +228,61 @@ def test_same_padding_never_accuses_code_that_takes_one_pad(cli, flags):
     proc, doc = cli.run_json("run", HERE / "cs231n_one_int_pad.py", *flags)
     assert proc.returncode == 0 and doc["verdict"] == "pass", doc.get("conclusion")
     assert any("'same' padding at input" in n and "takes one pad" in n for n in doc["notes"]), doc["notes"]
+
+
+ONE_KERNEL_SIZE = '''
+import numpy as np
+
+class Conv:
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):
+        self.weight = np.zeros((out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = np.zeros(out_channels)
+        self.stride, self.padding = stride, padding
+
+    def forward(self, x):
+        self.x = x
+        s, p, k = self.stride, self.padding, self.weight.shape[2]
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
+        oh, ow = (xp.shape[2] - k) // s + 1, (xp.shape[3] - k) // s + 1
+        win = np.lib.stride_tricks.sliding_window_view(xp, (k, k), axis=(2, 3))[:, :, ::s, ::s][:, :, :oh, :ow]
+        return np.einsum("nchwij,fcij->nfhw", win, self.weight) + self.bias[None, :, None, None]
+
+    def backward(self, dout):
+        s, p, k = self.stride, self.padding, self.weight.shape[2]
+        xp = np.pad(self.x, ((0, 0), (0, 0), (p, p), (p, p)))
+        dxp = np.zeros_like(xp)
+        self.dW = np.zeros_like(self.weight)
+        for i in range(dout.shape[2]):
+            for j in range(dout.shape[3]):
+                patch = xp[:, :, i * s:i * s + k, j * s:j * s + k]
+                self.dW += np.einsum("nf,ncij->fcij", dout[:, :, i, j], patch)
+                dxp[:, :, i * s:i * s + k, j * s:j * s + k] += np.einsum("nf,fcij->ncij", dout[:, :, i, j], self.weight)
+        self.db = dout.sum(axis=(0, 2, 3))
+        return dxp[:, :, p:p + self.x.shape[2], p:p + self.x.shape[3]]
+'''
+
+
+def test_a_layer_built_from_one_int_kernel_size_is_checked_with_a_square_filter(cli, tmp_path):
+    """A tuple kernel_size it cannot take is its interface, not a slip: square filter, also in the sweep."""
+    path = tmp_path / "one_kernel_size.py"
+    path.write_text(ONE_KERNEL_SIZE)
+    proc, doc = cli.run_json("run", path, "--sweep")
+    assert proc.returncode == 0, (doc.get("conclusion"), doc.get("notes"))
+    assert any("takes one kernel size" in n for n in doc["notes"])
+    k = doc["config"]["filter_shape"][2:]
+    assert k[0] == k[1] and doc["config"]["input_shape"][2] != doc["config"]["input_shape"][3]
+    assert doc["sweep"]["failed"] == 0
+
+
+def test_a_layer_right_only_on_square_inputs_is_not_told_it_will_descend(cli, tmp_path):
+    path = tmp_path / "square_only.py"
+    path.write_text("import numpy as np\n\n"
+                    "def correlate(x, w, stride, pad):\n"
+                    "    x = np.pad(np.asarray(x, float), pad)\n"
+                    "    n, k = len(x), len(w)                      # one size for both axes\n"
+                    "    o = (n - k) // stride + 1\n"
+                    "    return np.array([[np.sum(x[i*stride:i*stride+k, j*stride:j*stride+k] * w)\n"
+                    "                      for j in range(o)] for i in range(o)])\n")
+    proc, doc = cli.run_json("run", path)
+    assert proc.returncode == 1
+    assert "right on square inputs" in doc["conclusion"] and "will descend" not in doc["conclusion"]

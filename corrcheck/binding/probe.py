@@ -138,8 +138,18 @@ def choose(plan, cfg, rng, *, language: str, user_files):
             raise ConfigError(attempts[0].error)      # the config itself cannot work, in any layout
         reasons = "; ".join(dict.fromkeys(a.error for a in attempts if a.error))
         raise UsageError(f"could not run the functions in any layout ({reasons[:300]})")
-    op = best.op
     notes = []
+    if best.square and cfg.filter_size is None:
+        # the non-square filter was handed over as a size (a layer's kernel_size) and that raised:
+        # code that takes one kernel size, not a slip; check a square filter on the user's input
+        one = _one_kernel_size(plan, cfg, best, attempts, language, user_files, same_rule)
+        if one is not None:
+            best, cfg = one
+            best.op.impl.square_kernel = best.op.names.get("forward", "the code")    # the sweep reads it
+            notes.append(f"{best.op.impl.square_kernel} takes one kernel size: checked with a "
+                         f"square {'x'.join(map(str, best.problem.k_spatial))} filter (give --filter-size for "
+                         f"another)")
+    op = best.op
     if best.square:
         # keep the user's (non-square) main problem: the failure there is the finding
         op_main = build_problem(cfg, LAYOUTS[best.layout].spatial, LAYOUTS[best.layout], same_rule=same_rule)
@@ -165,6 +175,23 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         notes.append(f"layout {best.layout}, nested lists")
     first = best.first if not best.square and best.first is not None else None
     return op, op_main, notes, first
+
+
+def _one_kernel_size(plan, cfg, best, attempts, language, user_files, same_rule):
+    """(attempt, cfg) with a square filter on the user's non-square input, when the non-square filter
+    raised and only a kernel size is handed to the code (so a tuple met an int); else None."""
+    impl = best.op.impl if hasattr(best.op, "impl") else None
+    takes = getattr(impl, "takes", None)
+    if takes is None or not (takes("kernel_size") or takes("filter_size")):
+        return None
+    raised = [a for a in attempts if a.layout == best.layout and not a.square and a.error and not a.ran]
+    if not raised:
+        return None
+    side = max(best.problem.k_spatial)
+    one = cfg.replace(filter_size=str(side))
+    a = _try(plan, one, best.layout, best.container, False, np.random.default_rng(cfg.seed), language,
+             user_files, same_rule)
+    return (a, one) if a.error is None else None
 
 
 def _refuse_per_axis_values(plan, cfg, layouts, attempts, language, user_files, same_rule) -> None:
