@@ -241,6 +241,16 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     if hung is not None:
         wop.calls["forward"] += 1         # the probe's call that never returned
     sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
+    if groups == channels > 1 and not cfg.filters and op != Op.TRANSPOSE and not _runs_with(wop, op, geom, cfg, sizes):
+        # depthwise with one filter per channel stored (C, *K), no multiplier axis: try that form
+        wop.squeezed_filter, sizes["filters"] = True, channels
+        wop.settings.out_channels = channels
+        if _runs_with(wop, op, geom, cfg, sizes):
+            filters = channels
+            notes.append("your filter is (C, *K), one per channel: checked with a channel multiplier of 1")
+        else:
+            wop.squeezed_filter, sizes["filters"] = False, filters
+            wop.settings.out_channels = filters
     if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
         k = (max(k),) * ndim
         sizes["k_spatial"] = k

@@ -409,3 +409,20 @@ def test_pooling_asked_of_a_convolution_is_refused_not_failed(name, op):
     """A forward that takes a filter is a convolution: --op maxpool cannot make it one (exit 2, not 1)."""
     res = _run(name, op=op)
     assert res.verdict == "error" and "so it is not a pooling layer" in res.error.message
+
+
+@pytest.mark.parametrize("name", ["depthwise_chan_filters.py", "depthwise_chan_filters.js"])
+def test_depthwise_filters_stored_one_per_channel_pass(name):
+    """w (C, K, K), the natural depthwise layout without a multiplier axis: correct code passes."""
+    res = _run(name)
+    assert res.verdict == "pass", ([c.to_dict() for c in res.checks], res.notes)
+    assert any("one per channel" in n for n in res.notes)
+    assert res.config["groups"] == res.config["input_shape"][1] > 1
+
+
+def test_a_slip_in_one_per_channel_depthwise_is_still_found(tmp_path):
+    source = (FILES / "depthwise_chan_filters.py").read_text()
+    path = tmp_path / "depthwise_chan_filters_buggy.py"
+    path.write_text(source.replace("dw += np.einsum", "dw = np.einsum"))
+    res = run(RunConfig(files=(str(path),)))
+    assert res.verdict == "fail" and {c.target for c in res.checks if c.status == "fail"} == {"grad_filter"}

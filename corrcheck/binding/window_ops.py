@@ -162,6 +162,7 @@ class WindowOp:
     settings: Settings | None = None
     layout: object = None               # a binding.layouts.Layout when the user's arrays are not (N, C, *S)
     hung: object = None                 # the UserTimeout of a call that never returned: later calls repeat it
+    squeezed_filter: bool = False       # depthwise filter stored (C, *K): the (F, 1, *K) axis of one left out
 
     @property
     def pool(self) -> bool:
@@ -220,9 +221,14 @@ class WindowOp:
         if w is None:
             return None
         w = self.w_to_user(w)
+        if self.squeezed_filter:
+            w = w[:, 0]
+            return self._to_user(w)
         return self._to_user(self.layout.w_to_user(w) if self.layout is not None else w)
 
     def _w_back(self, arr):
+        if self.squeezed_filter:
+            return arr[:, None] if arr.ndim == len(self.settings.window) + 1 else arr
         if self.layout is not None and arr.ndim == len(self.layout.w_shape(1, 1, (1,) * self.layout.spatial)):
             arr = self.layout.w_from_user(arr)
         return self.w_from_user(arr)
