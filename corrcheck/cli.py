@@ -22,7 +22,7 @@ import typer.core
 
 from . import __version__
 from .errors import ConfigError, CorrcheckError, LoadError, UsageError
-from .vocab import CONVENTION_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, OP_CHOICES, Verdict
+from .vocab import CONVENTION_CHOICES, DEMO_OP_CHOICES, DEVICE_CHOICES, LAYOUT_CHOICES, OP_CHOICES, Verdict
 
 try:                                    # Typer 0.2x ships its own copy of Click
     from typer._click.exceptions import ClickException
@@ -41,6 +41,7 @@ Device = Enum("Device", [(d, d) for d in DEVICE_CHOICES], type=str)
 
 
 Op = Enum("Op", [(o, o) for o in OP_CHOICES], type=str)
+DemoOp = Enum("DemoOp", [(o, o) for o in DEMO_OP_CHOICES], type=str)
 
 
 BINDING, GEOMETRY, SHAPES, CHECKING, OUTPUT = "Binding", "Geometry", "Shapes", "Checking", "Output"
@@ -78,7 +79,7 @@ DemoPad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
                                         help="Padding, as for run. Default: 1, as in the forum question.")]
 DEMO_DEFAULTS = {"stride": "2", "pad": "1"}   # the seed question's configuration
 OpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="What the forward is meant to compute: a correlation, a convolution, a transposed convolution (w is in, out/groups, *K), max or average pooling (no filter: --filter-size is the window). Default: correlate, or what your function and parameter names say (deconv, conv_transpose, upconv, maxpool, avg_pool).")]
-DemoOpOpt = Annotated[Op, _opt("--op", panel=GEOMETRY, help="Which demo: correlate (the forum question, default), convolve, transpose (a decoder's transposed convolution) or maxpool (a max pooling backward).")]
+DemoOpOpt = Annotated[DemoOp, _opt("--op", panel=GEOMETRY, help="Which demo: correlate (the forum question, default), transpose (a decoder's transposed convolution) or maxpool (a max pooling backward).")]
 Groups = Annotated[Optional[int], _opt("--groups", panel=GEOMETRY, metavar="G", min=1,
                                        help="Grouped convolution: channels split into G groups, filter (F, C/G, *K); depthwise is G = channels. Default: 1, or read from a groups/depth_multiplier parameter, or from the filter (F, C/G, *K) a layer class makes.")]
 OutputPadding = Annotated[Optional[str], _opt("--output-padding", panel=GEOMETRY, metavar="P",

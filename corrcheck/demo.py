@@ -18,7 +18,7 @@ from .binding.layouts import LAYOUTS
 from .checks.problem import build_problem
 from .runner import run
 from .errors import UsageError
-from .vocab import DENSE_OPS, Op
+from .vocab import DEMO_OP_CHOICES, Op
 
 DEMO_DIR = Path(__file__).parent / "demo_files"
 BUGGY, FIXED = DEMO_DIR / "seed_buggy.py", DEMO_DIR / "seed_fixed.py"
@@ -94,9 +94,9 @@ def run_demo(cfg, fixed_only: bool = False):
     """Titled sections for the report: the buggy run, the fixed run, and the loss curves."""
     if cfg.op in OP_DEMOS:
         return run_op_demo(cfg, fixed_only)
-    if cfg.op not in DENSE_OPS:
-        raise UsageError(f"the demo has no --op {cfg.op} variant (it has {', '.join(DENSE_OPS + tuple(OP_DEMOS))}); "
-                         f"examples/ops has a buggy/fixed {cfg.op} pair to run instead")
+    if cfg.op != Op.CORRELATE:          # the forum question's code is a correlation
+        raise UsageError(f"the demo has no --op {cfg.op} variant (it has {', '.join(DEMO_OP_CHOICES)}); "
+                         f"examples/ops has a buggy/fixed pair per op to run instead")
     sections = []
     if not fixed_only:
         # the buggy run also searches for the verified fix: the diff the learner would apply

@@ -103,6 +103,7 @@ DENSE_OPS = (Op.CORRELATE, Op.CONVOLVE)    # the dense convolution: checks/, dia
 POOL_OPS = (Op.MAXPOOL, Op.AVGPOOL)        # no filter: --filter-size is the window
 WINDOW_OPS = (Op.TRANSPOSE, *POOL_OPS)     # window_runner.py and its modules
 OP_CHOICES = tuple(o.value for o in Op)
+DEMO_OP_CHOICES = (Op.CORRELATE.value, Op.TRANSPOSE.value, Op.MAXPOOL.value)   # demo.py has code for these
 
 
 class Device(Word):

@@ -426,3 +426,11 @@ def test_demo_files_are_the_examples_users_read():
         twins = [p for p in (root / "examples" / demo.name, root / "examples" / "ops" / demo.name) if p.exists()]
         assert twins, f"{demo.name} has no copy in examples/"
         assert all(t.read_bytes() == demo.read_bytes() for t in twins), f"{demo.name} differs from examples/"
+
+
+def test_demo_offers_only_the_ops_it_has_code_for(runner):
+    """--op convolve ran the correlation's fixed file as a convolution and failed it: not offered."""
+    from corrcheck import demo
+    assert set(cli.DemoOp.__members__) == {"correlate", *demo.OP_DEMOS}
+    result = runner.invoke(cli.app, ["demo", "--op", "convolve"])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "'convolve' is not one of" in result.output
