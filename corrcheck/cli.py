@@ -72,7 +72,7 @@ Stride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
 Pad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",
                                     help="Padding: an int, per axis 1x2, before,after per axis 1,0x1,0, same or valid. Default: 1 when your functions take a pad, else 0 (pad 0 is always checked too).")]
 Dilation = Annotated[Optional[str], _opt("--dilation", panel=GEOMETRY, metavar="D",
-                                         help="Dilation: an int, or per axis like 2x1. Default: 1.")]
+                                         help="Dilation: an int, or per axis like 2x1. Default: 2 when your functions take a dilation (where dilation mistakes show), else 1.")]
 DemoStride = Annotated[Optional[str], _opt("--stride", panel=GEOMETRY, metavar="S",
                                            help="Stride, int or per axis like 2x1. Default: 2, as in the forum question.")]
 DemoPad = Annotated[Optional[str], _opt("--pad", panel=GEOMETRY, metavar="P",

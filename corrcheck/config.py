@@ -26,7 +26,7 @@ class RunConfig:
     layout: str = "auto"
     stride: object = None              # None: chosen after binding (see runner.default_geometry)
     pad: object = None
-    dilation: object = 1
+    dilation: object = None            # None: 2 when a bound function takes a dilation, else 1 (runner)
     input_size: object = None          # None: defaults chosen per layout (non-square)
     filter_size: object = None
     channels: int | None = None

@@ -18,6 +18,7 @@ from .checks.problem import Problem, build_problem, pad0_variant, probe_variants
 from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
 from .diagnosis.feed import diagnose_outcomes, explain_worst
+from .binding.conventions import has_named_role
 from .diagnosis.story import conclusion, reported_checks, summary_notes, unreceived_geometry_notes
 from .errors import BindError, ConfigError, CorrcheckError, UnreadableOutput
 from .geometry import format_axes, format_pad
@@ -51,6 +52,13 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
         notes.append(f"filter 3 per axis: {impl.square_kernel} takes one kernel_size (give --filter-size for another)")
     takes = getattr(impl, "takes", lambda role: True)
     notes += unreceived_geometry_notes(cfg.geometry_options, takes)
+    if cfg.dilation is None:
+        # like the stride: where dilation mistakes show, when a function is named to take one
+        dilated = has_named_role(impl, "dilation")
+        cfg = cfg.replace(dilation=2 if dilated else 1)
+        if dilated:
+            notes.append("no --dilation given: checked at dilation 2, where dilation mistakes show (give "
+                         "--dilation for your own setting)")
     if cfg.stride is not None and cfg.pad is not None:
         return cfg, notes
     chosen = {}

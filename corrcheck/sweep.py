@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .binding.conventions import has_named_role
 from .errors import ConfigError, UserCallError, UserTimeout
 from .geometry import Geometry, format_pad, pad_pairs
 from . import cpus, reference_threads
@@ -146,16 +147,7 @@ def _explicit_pad(pad, ndim: int):
 
 def takes_dilation(op) -> bool:
     """Whether any bound function has a parameter that receives the dilation."""
-    impl = op.impl
-    tables = [getattr(impl, "roles", None), getattr(impl, "fwd_roles", None)]
-    for table in tables:
-        if not isinstance(table, dict):
-            continue
-        for v in table.values():
-            roles = v.values() if isinstance(v, dict) else [v]
-            if "dilation" in roles:
-                return True
-    return False
+    return has_named_role(op.impl, "dilation")
 
 
 def takes_asymmetric_pad(op, main: Problem, cfg) -> tuple[bool, str | None]:

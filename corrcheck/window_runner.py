@@ -221,7 +221,8 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                               f"or --filters above 1")
         channels = filters = groups = 1
     geom_op = op if op != "grouped" else "correlate"
-    geom = window_geometry(stride, pad, cfg.dilation, geom_op, ndim, n, k, groups=groups,
+    dilation = cfg.dilation if cfg.dilation is not None else 1
+    geom = window_geometry(stride, pad, dilation, geom_op, ndim, n, k, groups=groups,
                          output_padding=cfg.output_padding or 0, ceil_mode=cfg.ceil_mode,
                          count_include_pad=cfg.count_include_pad)
     if channels % groups or filters % groups:
@@ -256,7 +257,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         sizes["k_spatial"] = k
         wop.settings.window = k
         if stride_is_window:
-            geom = window_geometry(k, pad, cfg.dilation, geom_op, ndim, n, k, ceil_mode=cfg.ceil_mode,
+            geom = window_geometry(k, pad, dilation, geom_op, ndim, n, k, ceil_mode=cfg.ceil_mode,
                                    count_include_pad=cfg.count_include_pad)
             wop.settings.stride = geom.stride
         geom.out_shape(n, k)

@@ -286,3 +286,36 @@ def test_a_layer_right_only_on_square_inputs_is_not_told_it_will_descend(cli, tm
     proc, doc = cli.run_json("run", path)
     assert proc.returncode == 1
     assert "right on square inputs" in doc["conclusion"] and "will descend" not in doc["conclusion"]
+
+
+DILATED = '''
+import numpy as np
+
+def atrous(x, w, stride, pad, dilation):
+    x = np.pad(np.asarray(x, float), pad)
+    kh, kw = w.shape
+    span_h, span_w = dilation * (kh - 1) + 1, dilation * (kw - 1) + 1
+    oh, ow = (x.shape[0] - span_h) // stride + 1, (x.shape[1] - span_w) // stride + 1
+    return np.array([[np.sum(x[i*stride:i*stride+span_h:dilation, j*stride:j*stride+span_w:dilation] * w)
+                      for j in range(ow)] for i in range(oh)])
+
+def atrous_grad_filter(dout, x, stride, pad, dilation, filter_size):
+    x = np.pad(np.asarray(x, float), pad)
+    dout = np.asarray(dout, float)
+    kh, kw = filter_size
+    return np.array([[np.sum(dout * x[a*TAP:a*TAP + stride*(dout.shape[0]-1) + 1:stride,
+                                       b*TAP:b*TAP + stride*(dout.shape[1]-1) + 1:stride])
+                      for b in range(kw)] for a in range(kh)])
+'''
+
+
+@pytest.mark.parametrize("tap,verdict", [("dilation", 0), ("1", 1)])
+def test_code_that_takes_a_dilation_is_checked_at_dilation_2(cli, tmp_path, tap, verdict):
+    """Like the stride: at dilation 1 a filter gradient that ignores the dilation cannot show."""
+    path = tmp_path / "atrous.py"
+    path.write_text(DILATED.replace("TAP", tap))
+    proc, doc = cli.run_json("run", path)
+    assert proc.returncode == verdict, doc.get("conclusion")
+    assert doc["config"]["dilation"] == [2, 2]
+    assert any("checked at dilation 2" in n for n in doc["notes"])
+    assert cli.run_json("run", path, "--dilation", "1")[0].returncode == 0      # what was asked, exactly

@@ -536,3 +536,15 @@ class HolbertonImpl:
                            self._bias(args), args=args)
         return split_by_shape(value, grad_shapes(args, True), list(GRADS),
                               self.backward_fn.name)
+
+
+def has_named_role(impl, role: str) -> bool:
+    """Whether a parameter of a bound function (or constructor) is named for `role` itself, not merely
+    reachable through a conv_param dict that may never read it (a dilation the code must take)."""
+    for table in (getattr(impl, "roles", None), getattr(impl, "fwd_roles", None)):
+        if not isinstance(table, dict):
+            continue
+        for v in table.values():
+            if role in (v.values() if isinstance(v, dict) else [v]):
+                return True
+    return False

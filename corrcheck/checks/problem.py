@@ -83,7 +83,8 @@ def build_problem(cfg, ndim: int, layout, *, square: bool = False, same_rule: st
     """The main problem for one layout, from the user's options (parsed once by the config) and
     the defaults above."""
     opts = cfg.geometry_options
-    geom_args = {"stride": opts.stride, "pad": opts.pad, "dilation": opts.dilation, "op": cfg.op,
+    geom_args = {"stride": opts.stride, "pad": opts.pad, "op": cfg.op,
+                 "dilation": opts.dilation if opts.dilation is not None else 1,
                  "same_rule": same_rule}
     k = opts.on_axes("filter_size", ndim) or (SQUARE_FILTER if square else DEFAULT_FILTER)[ndim]
     n = opts.on_axes("input_size", ndim)
