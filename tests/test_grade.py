@@ -128,6 +128,9 @@ def test_gradebook_csv_has_one_row_per_submission(graded):
     assert sum(int(r["score"]) for r in rows) == generated.count("pass")
     for row in rows:
         assert set(row["mistakes"].split()) == set(generated.expected[row["submission"]][1])
+        # the message is for staff: never how a comparison counted its entries
+        assert "group testing" not in row["message"] and "call budget" not in row["message"]
+        assert row["message"] == "" or row["verdict"] != "pass"
 
 
 def test_feedback_is_runs_report_with_the_rerun_command(graded):
@@ -355,3 +358,19 @@ def test_a_corrcheck_folder_where_grade_runs_does_not_break_the_children(small, 
     assert proc.returncode == 0, proc.stderr
     got = {s["submission"]: s["verdict"] for s in json.loads(proc.stdout)["submissions"]}
     assert got == {name: verdict for name, (verdict, _) in small.expected.items()}
+
+
+def test_the_gradebook_message_is_why_not_how_it_counted():
+    from types import SimpleNamespace
+    from corrcheck.report.grade import _row
+    counted = {"target": "grad_input", "against": "finite_differences", "status": "fail",
+               "message": "group testing stopped at its call budget, so every entry was then checked one by one"}
+    entry = SimpleNamespace(submission="bob", verdict="fail", failing_targets=("grad_input",), mistakes=(),
+                            location=None, seconds=1.0, cached=False,
+                            document={"checks": [counted], "conclusion": "conv_backward is not the gradient."})
+    assert _row(entry)["message"] == "conv_backward is not the gradient."
+    raised = dict(counted, status="error", message="conv_backward raised IndexError")
+    entry.document["checks"] = [counted, raised]
+    assert _row(entry)["message"] == "conv_backward raised IndexError"
+    named = SimpleNamespace(**{**vars(entry), "mistakes": ("bias-missing",), "document": {"checks": [counted]}})
+    assert _row(named)["message"] == ""

@@ -152,9 +152,11 @@ def _row(entry) -> dict:
         "seconds": round(entry.seconds, 3),
         "seconds_text": "cached" if entry.cached else f"{entry.seconds:.2f}",
         "cached": int(entry.cached),
-        # why it could not be checked, or what a failure with no catalogued mistake said (raised, hung...)
+        # why it could not be checked, what a call that raised or hung said, or for a failure with no
+        # catalogued mistake the conclusion (a failing comparison's message is a note on how it counted)
         "message": error.get("message") or next((c["message"] for c in entry.document.get("checks") or ()
-                                                 if c.get("status") in ("fail", "error") and c.get("message")), ""),
+                                                 if c.get("status") == "error" and c.get("message")), "")
+        or ("" if entry.mistakes or entry.verdict != "fail" else entry.document.get("conclusion") or ""),
     }
 
 
