@@ -51,7 +51,7 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
         cfg = cfg.replace(filter_size="3")
         notes.append(f"filter 3 per axis: {impl.square_kernel} takes one kernel_size (give --filter-size for another)")
     takes = getattr(impl, "takes", lambda role: True)
-    notes += unreceived_geometry_notes(cfg.geometry_options, takes)
+    notes += unreceived_geometry_notes(cfg.geometry_options, takes, pad=cfg.pad)
     if cfg.dilation is None:
         # like the stride: where dilation mistakes show, when a function is named to take one
         dilated = has_named_role(impl, "dilation")

@@ -265,7 +265,8 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                      f"{'x'.join(map(str, k))} one")
     notes += unreceived_geometry_notes(
         cfg.geometry_options, lambda role: _takes(fwd, role, pool) if role in ("stride", "pad") else
-        any(role_of(p.name, pool) == role for p in fwd.params))
+        any(role_of(p.name, pool) == role for p in fwd.params) or role in param_keys(fwd),
+        pad=cfg.pad, output_padding=cfg.output_padding)
     if stride_is_window:
         notes.append("your pooling takes no stride: checked with the window as the stride, the libraries' "
                      "default (give --stride for another)")

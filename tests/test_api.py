@@ -77,3 +77,5 @@ def test_a_stride_or_dilation_no_function_takes_is_said_before_the_verdict():
     strided = corrcheck.check(forward=_plain_corr, stride=2, pad=0, layout="hw")
     assert any("no bound function takes a stride" in n for n in strided.notes)
     assert corrcheck.check(forward=_plain_corr, stride=1, pad=0, layout="hw").passed
+    padded = corrcheck.check(forward=_plain_corr, stride=1, pad=1, layout="hw")
+    assert padded.verdict == "fail" and any("no bound function takes a pad" in n for n in padded.notes)

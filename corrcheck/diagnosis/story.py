@@ -209,11 +209,17 @@ def _join(names) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def unreceived_geometry_notes(opts, takes) -> list[str]:
-    """A stride or dilation asked for (GeometryOptions `opts`) that no bound function receives
-    (`takes(role)` is False): the code passes only if it builds that value in (a constant), so say so
-    before the verdict rather than leave the user guessing at a FAIL."""
-    asked = {"stride": opts.stride, "dilation": opts.dilation}
-    return [f"no bound function takes a {role}: checked at {role} {format_axes(value)} as asked, which the "
-            f"code computes only if it builds that {role} in"
-            for role, value in asked.items() if value is not None and any(v != 1 for v in value) and not takes(role)]
+def unreceived_geometry_notes(opts, takes, pad=None, output_padding=None) -> list[str]:
+    """A stride, dilation, pad or output padding asked for (GeometryOptions `opts`, the raw --pad and
+    --output-padding) that no bound function receives (`takes(role)` is False): the code passes only
+    if it builds that value in (a constant), so say so before the verdict rather than leave the user
+    guessing at a FAIL."""
+    asked = {role: format_axes(value) for role, value in (("stride", opts.stride), ("dilation", opts.dilation))
+             if value is not None and any(v != 1 for v in value)}
+    for role, value in (("pad", pad), ("output_padding", output_padding)):
+        if value is not None and str(value).strip().lower() not in ("0", "valid", "(0, 0)", "0x0"):
+            asked[role] = str(value)
+    words = {role: role.replace("_", " ") for role in asked}
+    return [f"no bound function takes {'an' if words[role][0] in 'aeiou' else 'a'} {words[role]}: checked at "
+            f"{words[role]} {value} as asked, which the code computes only if it builds that {words[role]} in"
+            for role, value in asked.items() if not takes(role)]
