@@ -347,8 +347,25 @@ def _crop_in_function(source, line, strides):
 FILE_RULES = {"pool-stride-as-window": (_window_as_stride,), "transpose-padding-added": (_crop_in_function,)}
 
 # catalogue id -> rewrites that undo it; tried first, in this order, for the diagnosed id
+FILTER_NAMES = r"(w|W|weight\w*|weights|kernel\w*|filt\w*|self\.\w+)"
+
+
+def _flip_filter_argument(line, body, ndim):
+    """`np.einsum('...', patch, w)` -> `..., w[..., ::-1, ::-1])`: the filter handed to a product whole
+    (einsum, tensordot, dot, matmul, @) read reversed on every spatial axis."""
+    reverse = "[..., " + ", ".join(["::-1"] * ndim) + "]"
+    out = []
+    for m in re.finditer(rf"(?<![\w.\[])({FILTER_NAMES})(?![\w\[(])", line):
+        before = line[:m.start()]
+        if not re.search(r"(einsum|tensordot|dot|matmul|convolve|correlate)\(|@\s*$", before):
+            continue
+        out.append((line[:m.end()] + reverse + line[m.end():], f"{m.group(1)} read reversed on every spatial axis"))
+    return out
+
+
 RULES = {
     "groups-channels-summed": (_whole_axis_to_index,),
+    "transpose-filter-not-flipped": (_flip_filter_argument,),
     "group-offset-wrong": (_rename_all,),
     "depth-multiplier-swapped": (_multiplier_order,),
     "transpose-stride-wrong-side": (_stride_to_position,),
