@@ -45,6 +45,11 @@ class CheckResult:
     mismatches_lower_bound: bool = False
     timed_out: bool = False         # the user's call hit the time limit (the story says so; no second opinions)
 
+    @property
+    def state_finding(self) -> bool:
+        """Found state, not wrong numbers: two calls that disagree, or inputs written in place."""
+        return bool(self.message) and self.status == "fail" and self.mismatches is None
+
     def to_dict(self) -> dict:
         d = {
             "target": self.target,

@@ -319,3 +319,17 @@ def test_code_that_takes_a_dilation_is_checked_at_dilation_2(cli, tmp_path, tap,
     assert doc["config"]["dilation"] == [2, 2]
     assert any("checked at dilation 2" in n for n in doc["notes"])
     assert cli.run_json("run", path, "--dilation", "1")[0].returncode == 0      # what was asked, exactly
+
+
+def test_a_gradient_accumulated_across_calls_is_said_so_not_called_a_scale_factor(cli, tmp_path):
+    path = tmp_path / "accumulates.py"
+    src = ONE_KERNEL_SIZE.replace("self.dW = np.zeros_like(self.weight)",
+                                  "self.dW = getattr(self, 'dW', np.zeros_like(self.weight))")
+    assert src != ONE_KERNEL_SIZE
+    path.write_text(src)
+    proc, doc = cli.run_json("run", path)
+    assert proc.returncode == 1
+    said = [d["explanation"] for d in doc["diagnoses"] if d["target"] == "grad_filter"]
+    assert said and "keeps state between calls" in said[0] and "scale factor" not in said[0]
+    assert "right on square inputs" not in doc["conclusion"]
+    assert not [e for e in doc.get("explanations", []) if e.get("target") == "grad_filter"]

@@ -255,17 +255,38 @@ def _pad_offset(op, target, outcome, cfg) -> list[Diagnosis]:
     return []
 
 
+def _stale(op, target, outcome) -> Diagnosis:
+    """A value from a function that keeps state between calls: say that, not an index pattern (a
+    gradient accumulated over k calls is k times the right one, which reads as a scale factor)."""
+    name = op.names.get(target, target)
+    t = outcome.targets.get(target)
+    times = ""
+    if t is not None and t.user and t.user[0] is not None and t.expected:
+        got, want = np.asarray(t.user[0], float), np.asarray(t.expected[0], float)
+        scale = float(np.vdot(got, want) / max(np.vdot(want, want), 1e-300))
+        k = round(scale)
+        if k >= 2 and abs(scale - k) < 1e-6 and np.allclose(got, k * want, rtol=1e-6, atol=1e-9):
+            times = f": it is {k} times the right one, a sum over {k} calls"
+    return Diagnosis(target, None, 0.0, f"{name} keeps state between calls (above), so this is not its first "
+                     f"answer{times}; reset the gradient at the start of each backward (dW = ..., not dW += ...) "
+                     f"and check again")
+
+
 def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
     """Diagnoses for every target that fails against the reference, on the first config where it fails."""
     out: list[Diagnosis] = []
     done = set()
+    stateful = {op.names.get(c.target) for o in outcomes for c in o.checks if c.state_finding}
     for outcome in outcomes:
         for c in outcome.checks:
             if c.against != Against.REFERENCE or c.status == Status.PASS or c.target in done:
                 continue
-            if c.message and c.status == Status.FAIL and c.mismatches is None:
+            if c.state_finding:
                 continue                     # repeatability / in-place findings: already one sentence
             done.add(c.target)
+            if op.names.get(c.target) in stateful:
+                out.append(_stale(op, c.target, outcome))
+                continue
             try:
                 found = _diagnose_target(op, c.target, outcome, cfg, rng)
                 if c.target != Target.FORWARD and not any(d.bug for d in found):
@@ -282,15 +303,18 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
 def explain_worst(op, outcomes, cfg) -> list:
     """Term-by-term explanation of the worst (or the requested) cell of the first failing target."""
     order = sorted(outcomes, key=lambda o: {"main": 0, "probe": 1}.get(o.problem.label, 2))
+    stateful = {op.names.get(c.target) for o in outcomes for c in o.checks if c.state_finding}
     for main in order:
-        found = _explain_first(explain, op, main, cfg)
+        found = _explain_first(explain, op, main, cfg, skip=stateful)
         if found:
             return found
     return []
 
 
-def _explain_first(explain, op, main, cfg) -> list:
+def _explain_first(explain, op, main, cfg, skip=()) -> list:
     for target in (Target.FORWARD, Target.GRAD_INPUT, Target.GRAD_FILTER):
+        if op.names.get(target) in skip:
+            continue                      # a later call's answer of a stateful function: no terms to list
         t = main.targets.get(target)
         if t is None or t.error is not None or not t.user or t.user[0] is None or not t.expected:
             continue                      # no result kept: it matched the reference (checks.suite trims those)
