@@ -506,11 +506,25 @@ def _diagnose(wop, geom, d, user, checks, cfg, sources, ns) -> list[Diagnosis]:
         else:
             fn = wop.forward_fn if target == "forward" else wop.backward_fns.get(target, wop.forward_fn)
         if m is None:
-            out.append(Diagnosis(target, None, 0.0, "no known pattern matched: compare the mismatching cells "
-                                 "listed above with the window each one reads", _locate(fn, (), sources, target)))
+            out.append(Diagnosis(target, None, 0.0, _unmatched(wop.op, target, d, geom, got),
+                                 _locate(fn, (), sources, target)))
             continue
         out.append(Diagnosis(target, m.id, 0.95, m.summary, _locate(fn, m.where, sources, target)))
     return out
+
+
+def _unmatched(op, target, d, geom, got) -> str:
+    """Where and how an unnamed mistake differs (the dense layer's pattern sentence: rows, a border,
+    every s-th position, a factor), else the advice to read the listed cells."""
+    from .checks.window_suite import expected
+    from .diagnosis import patterns
+    try:
+        said = patterns.describe(None, geom, expected(op, target, d, geom), got)
+    except (ValueError, IndexError, TypeError):
+        said = ""
+    if not said or said.startswith(("The result has shape", "No entry differs")):
+        return "no known pattern matched: compare the mismatching cells listed above with the window each one reads"
+    return "no known mistake matched; " + said[:1].lower() + said[1:]
 
 
 def _locate(fn, patterns, sources, target) -> Location | None:

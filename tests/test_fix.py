@@ -428,5 +428,7 @@ def test_window_fix_never_unbinds_the_failing_function(tmp_path):
     from corrcheck.runner import run
     res = run(RunConfig(files=(str(path),), fix=True))
     assert res.verdict == "fail"
+    said = [d.explanation for d in res.diagnoses if d.target == "grad_input"]
+    assert said and said[0].startswith("no known mistake matched; ") and "positions are affected" in said[0]
     assert not res.fix.verified or "def maxpool2d_backward" not in "".join(
         line for line in res.fix.diff.splitlines() if line.startswith("-"))
