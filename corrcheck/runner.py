@@ -80,7 +80,8 @@ def _explain_sweep_failure(cfg: RunConfig, result: RunResult, op, smallest: Prob
     detail = check_bound(sub, op, smallest, first=first_call(op, smallest, sub))
     g = smallest.geom
     shape = op.layout.x_shape(smallest.batch, smallest.channels, smallest.in_spatial)
-    where = f"stride {format_axes(g.stride)}, pad {format_pad(g.pad)}, input {'x'.join(map(str, shape))}"
+    dilated = f", dilation {format_axes(g.dilation)}" if any(d != 1 for d in g.dilation) else ""
+    where = f"stride {format_axes(g.stride)}, pad {format_pad(g.pad)}{dilated}, input {'x'.join(map(str, shape))}"
     extra = tuple(replace(d, explanation=f"{d.explanation} (at {where}, the smallest failing sweep config)")
                   for d in detail.diagnoses)
     sentence = (f"At the configuration checked in detail everything passes, but {result.sweep.failed} of "

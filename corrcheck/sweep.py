@@ -370,8 +370,9 @@ def sweep(op, main: Problem, cfg, *, language: str = "python",
 
 
 def _short(text: str, limit: int = 140) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+    """The reason without its source position, cut at a word (a NumPy message can run long)."""
+    text = " ".join(str(text).split()).split(" (at ")[0]
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def attach(result, op, main: Problem, cfg, *, language: str = "python", progress=None, t0: float | None = None):
