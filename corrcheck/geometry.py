@@ -245,7 +245,13 @@ def holberton_same_pad(n: int, k: int, s: int, d: int) -> tuple[int, int]:
     return p, p
 
 
-SAME_RULES = {"tf": same_pad, "holberton": holberton_same_pad}
+def holberton_same_pad_plus_one(n: int, k: int, s: int, d: int) -> tuple[int, int]:
+    """The other 'same' of Holberton solutions: ((n - 1)*s + k - n) // 2 + 1 on both sides."""
+    p = holberton_same_pad(n, k, s, d)[0] + 1
+    return p, p
+
+
+SAME_RULES = {"tf": same_pad, "holberton": holberton_same_pad, "holberton_plus_one": holberton_same_pad_plus_one}
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
     if cfg.stride is None:
         chosen["stride"] = 2 if takes("stride") else 1
     if cfg.pad is None:
-        chosen["pad"] = 1 if takes("pad") else 0
+        # Holberton's layers take their padding as 'same' or 'valid' only (a tuple reads as valid)
+        chosen["pad"] = ("same" if plan.convention == Convention.HOLBERTON else 1) if takes("pad") else 0
     said = ", ".join(f"{k} {v}" for k, v in chosen.items())
     flags = " / ".join(f"--{k}" for k in chosen)
     return cfg.replace(**chosen), notes + [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
@@ -224,7 +225,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     if value_failure and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
         try:
             square = build_problem(cfg, main.geom.ndim, op.layout, square=True,
-                                   same_rule="holberton" if op.convention == Convention.HOLBERTON else "tf")
+                                   same_rule=getattr(op, "same_rule", "tf"))
             outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False, second_draw=False))
         except ConfigError:
             pass

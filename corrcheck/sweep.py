@@ -30,7 +30,7 @@ import numpy as np
 
 from .binding.conventions import has_named_role
 from .errors import ConfigError, UserCallError, UserTimeout
-from .geometry import Geometry, format_pad, pad_pairs
+from .geometry import Geometry, format_pad, make_geometry, pad_pairs
 from . import cpus, reference_threads
 from .binding.discover import plan as bind_plan
 from .binding.probe import choose
@@ -39,7 +39,7 @@ from .checks.suite import check_problem, make_draw, user_result
 from .loader.files import load_namespace
 from .rerun import reproduce_command
 from .result import SweepResult
-from .vocab import FAILING, Verdict
+from .vocab import FAILING, Convention, Verdict
 
 STRIDES = (1, 2, 3)
 PADS = (0, 1, 2)
@@ -66,10 +66,11 @@ class Point:
     dilation: tuple[int, ...]
     in_spatial: tuple[int, ...]
     k_spatial: tuple[int, ...]
+    mode: str | None = None             # 'same' / 'valid': the pad was resolved from this mode (Holberton)
 
     def geometry(self, op: str) -> Geometry:
         """Rebuilt where it runs: Points stay plain tuples to pickle, and the op is the run's."""
-        return Geometry(self.stride, self.pad, self.dilation, op)
+        return Geometry(self.stride, self.pad, self.dilation, op, mode=self.mode)
 
 
 @dataclass(frozen=True)
@@ -92,12 +93,14 @@ class Row:
 
 # ---------------------------------------------------------------- the grid
 
-def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool, square_filters: bool = False) -> list[Point]:
+def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool, square_filters: bool = False,
+               same_rule: str | None = None) -> list[Point]:
     """Every valid Point for the main problem's dimensionality (filters too big are left out);
-    square_filters: code that takes one kernel size gets its non-square sizes as square filters."""
+    square_filters: code that takes one kernel size gets its non-square sizes as square filters;
+    same_rule: code that takes its padding as 'same' / 'valid' (Holberton) is swept over those."""
     ndim = main.geom.ndim
     strides = [(s,) * ndim for s in STRIDES]
-    pads = [((p, p),) * ndim for p in PADS]
+    pads = ["same", "valid"] if same_rule else [((p, p),) * ndim for p in PADS]
     if asymmetric:
         pads.append((ASYMMETRIC_PAD,) * ndim)
     dilations = [(d,) * ndim for d in (DILATIONS if dilation else DILATIONS[:1])]
@@ -105,15 +108,19 @@ def build_grid(main: Problem, cfg, *, dilation: bool, asymmetric: bool, square_f
     # What the user asked for is part of the sweep, whether or not the functions can take it.
     opts = cfg.geometry_options
     _add(strides, _explicit_axes(opts, "stride", ndim))
-    _add(pads, _explicit_pad(opts.pad, ndim))
+    _add(pads, _explicit_pad(opts.pad, ndim) if same_rule is None or not isinstance(opts.pad, str) else None)
     _add(dilations, _explicit_axes(opts, "dilation", ndim))
     points = []
     for s in strides:
         for p in pads:
             for d in dilations:
                 for n, k in sizes:
-                    point = Point(s, p, d, n, k)
                     try:
+                        if isinstance(p, str):         # a mode: its pad depends on the sizes
+                            g = make_geometry(s, p, d, cfg.op, ndim, n, k, same_rule=same_rule)
+                            point = Point(s, g.pad, d, n, k, mode=p)
+                        else:
+                            point = Point(s, p, d, n, k)
                         point.geometry(cfg.op).out_shape(n, k)
                     except ConfigError:
                         continue          # filter larger than the padded input: not a config at all
@@ -345,15 +352,19 @@ def sweep(op, main: Problem, cfg, *, language: str = "python",
     dilation = takes_dilation(op)
     if not dilation:
         notes.append("sweep: dilation 2 left out, no bound function takes a dilation")
-    asymmetric, why = takes_asymmetric_pad(op, main, cfg)
-    if not asymmetric:
+    modes = op.convention == Convention.HOLBERTON       # its padding is 'same' or 'valid'
+    asymmetric, why = (False, None) if modes else takes_asymmetric_pad(op, main, cfg)
+    if not asymmetric and not modes:
         notes.append(f"sweep: asymmetric pad {format_pad((ASYMMETRIC_PAD,) * main.geom.ndim)} left out, "
                      f"the functions could not take it ({_short(why)}); give --pad 1,0 to require it")
     calls = {t: n - before.get(t, 0) for t, n in op.calls.items() if n - before.get(t, 0)}
     square = getattr(getattr(op, "impl", None), "square_kernel", None)
     if square:
         notes.append(f"sweep: square filters only, {square} takes one kernel size")
-    points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric, square_filters=bool(square))
+    if modes:
+        notes.append("sweep: pads 'same' and 'valid', the Holberton convention's padding")
+    points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric and not modes,
+                        square_filters=bool(square), same_rule=getattr(op, "same_rule", "holberton") if modes else None)
     jobs = cfg.jobs if cfg.jobs else cpus.usable()
     rows = run_points(op, main, cfg, points, jobs=max(1, int(jobs)), language=language, progress=progress,
                       auto=not cfg.jobs)

@@ -333,3 +333,57 @@ def test_a_gradient_accumulated_across_calls_is_said_so_not_called_a_scale_facto
     assert said and "keeps state between calls" in said[0] and "scale factor" not in said[0]
     assert "right on square inputs" not in doc["conclusion"]
     assert not [e for e in doc.get("explanations", []) if e.get("target") == "grad_filter"]
+
+
+HOLBERTON_STRINGS = '''
+import numpy as np
+
+def conv_forward(A_prev, W, b, activation, padding="same", stride=(1, 1)):
+    m, h, w, c = A_prev.shape
+    kh, kw, _, nc = W.shape
+    sh, sw = stride
+    ph, pw = (((h - 1) * sh + kh - h) // 2, ((w - 1) * sw + kw - w) // 2) if padding == "same" else (0, 0)
+    A = np.pad(A_prev, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    Z = np.zeros((m, oh, ow, nc))
+    for i in range(oh):
+        for j in range(ow):
+            Z[:, i, j, :] = np.tensordot(A[:, i*sh:i*sh+kh, j*sw:j*sw+kw, :], W, axes=3)
+    return activation(Z + b)
+
+def conv_backward(dZ, A_prev, W, b, padding="same", stride=(1, 1)):
+    m, h, w, c = A_prev.shape
+    kh, kw, _, nc = W.shape
+    sh, sw = stride
+    ph, pw = (((h - 1) * sh + kh - h) // 2, ((w - 1) * sw + kw - w) // 2) if padding == "same" else (0, 0)
+    A = np.pad(A_prev, ((0, 0), (ph, ph), (pw, pw), (0, 0)))
+    dA, dW = np.zeros_like(A), np.zeros_like(W)
+    for i in range(dZ.shape[1]):
+        for j in range(dZ.shape[2]):
+            dW += np.tensordot(A[:, i*sh:i*sh+kh, j*sw:j*sw+kw, :], dZ[:, i, j, :], axes=([0], [0]))
+            dA[:, i*sh:i*sh+kh, j*sw:j*sw+kw, :] += np.tensordot(dZ[:, i, j, :], W, axes=([1], [3]))
+    return dA[:, ph:ph + h, pw:pw + w, :], dW, dZ.sum(axis=(0, 1, 2), keepdims=True)
+'''
+
+
+def test_holberton_padding_is_a_mode_by_default_and_in_the_sweep(cli, tmp_path):
+    """Holberton's CNN layers take 'same' or 'valid' only: a tuple reads as valid in correct code."""
+    path = tmp_path / "holberton_cnn.py"
+    path.write_text(HOLBERTON_STRINGS)
+    proc, doc = cli.run_json("run", path, "--convention", "holberton", "--sweep")
+    assert proc.returncode == 0, (doc.get("conclusion"), doc.get("sweep"))
+    assert doc["config"]["convention"] == "holberton" and doc["sweep"]["failed"] == 0
+    assert any("'same' and 'valid'" in n for n in doc["notes"])
+    pads = {str(row["config"]["pad"]) for row in doc["sweep"]["rows"]} if "rows" in doc["sweep"] else set()
+    assert len(pads) != 1
+
+
+def test_holberton_same_with_plus_one_is_recognised_not_accused(cli, tmp_path):
+    path = tmp_path / "holberton_plus_one.py"
+    src = HOLBERTON_STRINGS.replace("((h - 1) * sh + kh - h) // 2, ((w - 1) * sw + kw - w) // 2)",
+                                    "((h - 1) * sh + kh - h) // 2 + 1, ((w - 1) * sw + kw - w) // 2 + 1)")
+    assert src.count("// 2 + 1") == 4
+    path.write_text(src)
+    proc, doc = cli.run_json("run", path, "--convention", "holberton", "--sweep")
+    assert proc.returncode == 0, (doc.get("conclusion"), doc.get("sweep"))
+    assert any("one more than the other Holberton formula" in n for n in doc["notes"])

@@ -70,6 +70,7 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
         return Attempt(layout, container, square, str(exc), float("inf"))
     op = BoundOp(plan.make_impl(), L, convention=plan.convention, container=container, timeout=cfg.timeout,
                  user_files=user_files, language=language)
+    op.same_rule = same_rule                 # which 'same' this binding was checked with (runner, sweep)
     target = "forward" if "forward" in op.targets else op.targets[0]
     d = make_draw(problem, rng, op.has_bias)
     try:
@@ -110,6 +111,10 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         return None
 
     best = run(layouts)
+    if best is None and same_rule == "holberton" and str(cfg.pad).strip().lower() == "same":
+        # Holberton solutions write 'same' two ways (with and without + 1): the one the code uses
+        same_rule = "holberton_plus_one"
+        best = run(layouts)
     if best is None and not any(a.error is None or a.ran for a in attempts):
         _refuse_per_axis_values(plan, cfg, layouts, attempts, language, user_files, same_rule)
     unreadable = [a for a in attempts if a.unreadable]
@@ -133,6 +138,8 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         ran = [a for a in attempts if a.ran]
         best = min(ok, key=lambda a: a.rel_error) if ok else (
             ran[0] if ran else next((a for a in attempts if a.op), None))
+    if best is not None and best.op is not None:
+        same_rule = best.op.same_rule        # the rule of the attempt that is kept
     if best is None or best.op is None:
         if attempts and all(a.op is None for a in attempts):
             raise ConfigError(attempts[0].error)      # the config itself cannot work, in any layout
@@ -150,6 +157,9 @@ def choose(plan, cfg, rng, *, language: str, user_files):
                          f"square {'x'.join(map(str, best.problem.k_spatial))} filter (give --filter-size for "
                          f"another)")
     op = best.op
+    if same_rule == "holberton_plus_one":
+        notes.append("your 'same' pads ((n - 1)*s + k - n) // 2 + 1 on each side, one more than the other "
+                     "Holberton formula: checked with yours")
     if best.square:
         # keep the user's (non-square) main problem: the failure there is the finding
         op_main = build_problem(cfg, LAYOUTS[best.layout].spatial, LAYOUTS[best.layout], same_rule=same_rule)
