@@ -387,3 +387,19 @@ def test_holberton_same_with_plus_one_is_recognised_not_accused(cli, tmp_path):
     proc, doc = cli.run_json("run", path, "--convention", "holberton", "--sweep")
     assert proc.returncode == 0, (doc.get("conclusion"), doc.get("sweep"))
     assert any("one more than the other Holberton formula" in n for n in doc["notes"])
+
+
+def test_a_layer_keeping_its_weights_in_a_params_dict_is_bound(cli, tmp_path):
+    """tinynn style: self.params['w'] / self.params['b'] set, self.grads['w'] / ['b'] read."""
+    src = (ONE_KERNEL_SIZE.replace("self.weight = np.zeros", "self.params = {}\n        self.params['w'] = np.zeros")
+           .replace("self.bias = np.zeros(out_channels)", "self.params['b'] = np.zeros(out_channels)")
+           .replace("self.weight", "self.params['w']").replace("self.bias", "self.params['b']")
+           .replace("self.dW = np.zeros_like(self.params['w'])", "self.grads = {'w': np.zeros_like(self.params['w'])}")
+           .replace("self.dW +=", "self.grads['w'] +=").replace("self.db =", "self.grads['b'] ="))
+    assert "self.weight" not in src and "self.dW" not in src
+    path = tmp_path / "params_dict.py"
+    path.write_text(src)
+    proc, doc = cli.run_json("run", path)
+    assert proc.returncode == 0, (doc.get("error"), doc.get("conclusion"))
+    assert any("params['w']" in n and "grads['w']" in n for n in doc["notes"])
+    assert {c["target"] for c in doc["checks"]} >= {"grad_filter", "grad_bias"}

@@ -39,6 +39,7 @@ DW_WORDS = ("dw", "dweight", "dweights", "d_w", "d_weight", "d_weights", "grad_w
 DB_WORDS = ("db", "dbias", "d_bias", "grad_b", "grad_bias", "bias_grad", "b_grad", "dbiases", "d_biases",
             "biases_grad", "gb")
 GRAD_DICTS = ("grads", "gradients", "grad", "param_grads", "dparams", "d_params")
+PARAM_DICTS = ("params", "parameters", "param", "_params", "weights_dict", "vars")    # self.params["w"] (tinynn style)
 
 
 def find_method(cls: UserFunction, names) -> str | None:
@@ -144,8 +145,9 @@ class LayerImpl:
         return obj
 
     def _set_params(self, obj, args):
-        """Point the object's own weight/bias attributes at corrcheck's arrays."""
-        d = _attrs(obj)
+        """Point the object's own weight/bias attributes (or the entries of its params dict, written
+        `params['w']`) at corrcheck's arrays."""
+        d = _with_param_dicts(_attrs(obj))
         w_attr = self.attrs.get("weight") or _pick(d, WEIGHT_ATTRS, args.w_shape) or \
             next((n for n in WEIGHT_ATTRS if n in d and d[n] is None), None)   # made lazily on first forward
         if w_attr is None:
@@ -154,15 +156,15 @@ class LayerImpl:
                 f"{self.cls.name} made no weight attribute of shape {tuple(args.w_shape)} "
                 f"(array attributes: {shapes or 'none'}); try --layout or an adapter file")
         self.attrs["weight"] = w_attr
-        setattr(obj, w_attr, np.array(args.w, dtype=np.float64))
+        _set_slot(obj, w_attr, np.array(args.w, dtype=np.float64))
         f = args.filters
         b_attr = self.attrs.get("bias") or _pick(d, BIAS_ATTRS, None, size=f) or \
             next((n for n in BIAS_ATTRS if n in d and d[n] is None), None)
         if b_attr is not None:
             self.attrs["bias"] = b_attr
-            old = getattr(obj, b_attr)
+            old = d.get(b_attr)
             shape = np.shape(old) if old is not None else (f,)
-            setattr(obj, b_attr, np.asarray(args.b, dtype=np.float64).reshape(shape))
+            _set_slot(obj, b_attr, np.asarray(args.b, dtype=np.float64).reshape(shape))
 
     def _instance_for(self, args, caller, key, fresh):
         ident = _digest(np.asarray(args.w), None if args.b is None else np.asarray(args.b), args.geom)
@@ -268,6 +270,25 @@ def _named_array(obj, words):
             except UserCallError as err:
                 return name, None, err.message
     return None
+
+
+def _with_param_dicts(d: dict) -> dict:
+    """The attributes, plus each entry of a params dict under the name `params['w']` (found by its
+    shape, like any array attribute)."""
+    out = dict(d)
+    for name, value in d.items():
+        if name.lower() in PARAM_DICTS and isinstance(value, dict):
+            out.update({f"{name}[{k!r}]": v for k, v in value.items()})
+    return out
+
+
+def _set_slot(obj, slot: str, value) -> None:
+    """Set an attribute, or an entry `holder['key']` of a dict attribute."""
+    holder, _, key = slot.partition("[")
+    if key:
+        getattr(obj, holder)[key.rstrip("]").strip("'\"")] = value
+    else:
+        setattr(obj, slot, value)
 
 
 def _attrs(obj) -> dict:
