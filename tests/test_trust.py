@@ -403,3 +403,25 @@ def test_a_layer_keeping_its_weights_in_a_params_dict_is_bound(cli, tmp_path):
     assert proc.returncode == 0, (doc.get("error"), doc.get("conclusion"))
     assert any("params['w']" in n and "grads['w']" in n for n in doc["notes"])
     assert {c["target"] for c in doc["checks"]} >= {"grad_filter", "grad_bias"}
+
+
+def test_a_wrong_forward_does_not_make_the_probe_hand_lists_to_an_array_backward(cli, tmp_path):
+    """A true convolution checked as a correlation is wrong in any container; each attempt draws its
+    own inputs, so a smaller error on lists is luck, and the backward (arrays only) must still run."""
+    path = tmp_path / "true_convolution.py"
+    path.write_text("import numpy as np\n\n"
+                    "def convolve(image, kernel, stride, pad):\n"
+                    "    x, k = np.pad(np.asarray(image, float), pad), np.asarray(kernel, float)[::-1, ::-1]\n"
+                    "    oh, ow = (x.shape[0] - k.shape[0]) // stride + 1, (x.shape[1] - k.shape[1]) // stride + 1\n"
+                    "    return np.array([[np.sum(x[i*stride:i*stride+k.shape[0], j*stride:j*stride+k.shape[1]] * k)\n"
+                    "                      for j in range(ow)] for i in range(oh)])\n\n"
+                    "def convolve_grad_filter(dout, image, stride, pad, filter_size):\n"
+                    "    x, (kh, kw) = np.pad(np.asarray(image, float), pad), filter_size\n"
+                    "    oh, ow = dout.shape                       # arrays only\n"
+                    "    g = np.array([[np.sum(dout * x[a:a + stride*(oh-1) + 1:stride, b:b + stride*(ow-1) + 1:stride])\n"
+                    "                   for b in range(kw)] for a in range(kh)])\n"
+                    "    return g[::-1, ::-1]\n")
+    proc, doc = cli.run_json("run", path, "--seed", "3")
+    assert proc.returncode == 1
+    assert "is the exact gradient of your forward" in doc["conclusion"], doc["conclusion"]
+    assert cli.run_json("run", path, "--op", "convolve")[0].returncode == 0

@@ -136,7 +136,9 @@ def choose(plan, cfg, rng, *, language: str, user_files):
     if best is None:
         ok = [a for a in attempts if a.error is None]
         ran = [a for a in attempts if a.ran]
-        best = min(ok, key=lambda a: a.rel_error) if ok else (
+        # the first tried (arrays before nested lists), unless another is closer by far: each attempt
+        # has its own random draw, so errors of the same size say nothing about the container
+        best = min(ok, key=lambda a: (a.rel_error * 10 >= ok[0].rel_error, ok.index(a))) if ok else (
             ran[0] if ran else next((a for a in attempts if a.op), None))
     if best is not None and best.op is not None:
         same_rule = best.op.same_rule        # the rule of the attempt that is kept
