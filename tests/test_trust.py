@@ -425,3 +425,17 @@ def test_a_wrong_forward_does_not_make_the_probe_hand_lists_to_an_array_backward
     assert proc.returncode == 1
     assert "is the exact gradient of your forward" in doc["conclusion"], doc["conclusion"]
     assert cli.run_json("run", path, "--op", "convolve")[0].returncode == 0
+
+
+@pytest.mark.parametrize("flags", [[], ["--filter-size", "3"]])
+def test_a_layer_whose_weights_cannot_be_found_is_exit_2_not_a_fail(cli, tmp_path, flags):
+    path = tmp_path / "weights_in_a_list.py"
+    path.write_text("import numpy as np\n\nclass Conv2D:\n"
+                    "    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0):\n"
+                    "        self.store = [np.zeros((out_channels, in_channels, kernel_size, kernel_size))]\n"
+                    "        self.stride, self.padding = stride, padding\n\n"
+                    "    def forward(self, x):\n        return x\n\n"
+                    "    def backward(self, d):\n        return d\n")
+    proc, doc = cli.run_json("run", path, *flags)
+    assert proc.returncode == 2, doc.get("conclusion")
+    assert doc["error"]["kind"] == "bind" and "made no weight attribute" in doc["error"]["message"]

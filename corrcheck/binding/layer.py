@@ -11,7 +11,7 @@ import numpy as np
 from .arrays import to_float_array
 from .bound import _digest
 from .conventions import split_by_shape
-from ..errors import BindError, UnusableOutput, UserCallError
+from ..errors import BindError, UnreadableOutput, UnusableOutput, UserCallError
 from ..loader.functions import Param, UserFunction
 from ..vocab import Convention, Target
 
@@ -152,7 +152,9 @@ class LayerImpl:
             next((n for n in WEIGHT_ATTRS if n in d and d[n] is None), None)   # made lazily on first forward
         if w_attr is None:
             shapes = {k: tuple(v.shape) for k, v in d.items() if isinstance(v, np.ndarray)}
-            raise UnusableOutput(
+            # where to put the weights is corrcheck's question, not the user's mistake: exit 2 when
+            # no layout finds it (probe.choose), like an object it cannot read
+            raise UnreadableOutput(
                 f"{self.cls.name} made no weight attribute of shape {tuple(args.w_shape)} "
                 f"(array attributes: {shapes or 'none'}); try --layout or an adapter file")
         self.attrs["weight"] = w_attr

@@ -148,7 +148,7 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         reasons = "; ".join(dict.fromkeys(a.error for a in attempts if a.error))
         raise UsageError(f"could not run the functions in any layout ({reasons[:300]})")
     notes = []
-    if best.square and cfg.filter_size is None:
+    if (best.square or best.error) and cfg.filter_size is None:
         # the non-square filter was handed over as a size (a layer's kernel_size) and that raised:
         # code that takes one kernel size, not a slip; check a square filter on the user's input
         one = _one_kernel_size(plan, cfg, best, attempts, language, user_files, same_rule)
@@ -194,8 +194,8 @@ def _one_kernel_size(plan, cfg, best, attempts, language, user_files, same_rule)
     raised and only a kernel size is handed to the code (so a tuple met an int); else None."""
     impl = best.op.impl if hasattr(best.op, "impl") else None
     takes = getattr(impl, "takes", None)
-    if takes is None or not (takes("kernel_size") or takes("filter_size")):
-        return None
+    if takes is None or not takes("kernel_size"):      # a layer's constructor size, not a function's
+        return None                                     # filter_size (a raise there may be the slip)
     raised = [a for a in attempts if a.layout == best.layout and not a.square and a.error and not a.ran]
     if not raised:
         return None
@@ -203,6 +203,8 @@ def _one_kernel_size(plan, cfg, best, attempts, language, user_files, same_rule)
     one = cfg.replace(filter_size=str(side))
     a = _try(plan, one, best.layout, best.container, False, np.random.default_rng(cfg.seed), language,
              user_files, same_rule)
+    if a.unreadable:                 # built with one kernel size, but corrcheck cannot find its weights
+        raise BindError(a.error)
     return (a, one) if a.error is None else None
 
 
