@@ -439,3 +439,15 @@ def test_a_layer_whose_weights_cannot_be_found_is_exit_2_not_a_fail(cli, tmp_pat
     proc, doc = cli.run_json("run", path, *flags)
     assert proc.returncode == 2, doc.get("conclusion")
     assert doc["error"]["kind"] == "bind" and "made no weight attribute" in doc["error"]["message"]
+
+
+def test_a_stride_slip_is_fixed_with_each_axis_stride_when_the_code_unpacks_them(cli, tmp_path):
+    """sh, sw = stride: the fix multiplies i by sh and j by sw, not by the tuple."""
+    path = tmp_path / "holberton_stride_slip.py"
+    src = HOLBERTON_STRINGS.replace("dA[:, i*sh:i*sh+kh, j*sw:j*sw+kw, :] +=", "dA[:, i:i+kh, j:j+kw, :] +=")
+    assert src != HOLBERTON_STRINGS
+    path.write_text(src)
+    proc, doc = cli.run_json("run", path, "--convention", "holberton", "--fix")
+    assert proc.returncode == 1
+    assert "grad-input-stride-ignored" in [d["bug"] for d in doc["diagnoses"]]
+    assert doc["fix"]["verified"] and "i * sh" in doc["fix"]["diff"] and "j * sw" in doc["fix"]["diff"]

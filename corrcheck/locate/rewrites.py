@@ -334,15 +334,33 @@ def _lower_bound(facts, t, node):
 
 
 def _scale_output(facts, t, node):
-    """Multiply every output variable not yet under the stride by it: i:i + K -> i * s:i * s + K."""
+    """Multiply every output variable not yet under the stride by it: i:i + K -> i * s:i * s + K
+    (by its own axis's stride when the code unpacks one per axis: sh, sw = stride)."""
     stride = facts.role_name("stride")
     if not stride:
         return []
+    per_axis = _unpacked(facts.func, stride)
+    axis_of = {n: lp.axis for lp in facts.loops if lp.kind == "out" for n in lp.names}
     scaled = {id(o) for _, _, other in stride_products(facts, node) for o in loop_var_nodes(facts, other, "out")}
     parents = _parents(node)
-    edits = [t.replace(o, _scaled(t.seg(o), o, stride, parents.get(id(o))))
+
+    def factor(o):
+        axis = axis_of.get(getattr(o, "id", None))
+        return per_axis[axis] if per_axis and axis is not None and axis < len(per_axis) else stride
+
+    edits = [t.replace(o, _scaled(t.seg(o), o, factor(o), parents.get(id(o))))
              for o in loop_var_nodes(facts, node, "out") if id(o) not in scaled]
     return [edits] if edits else []
+
+
+def _unpacked(func, name: str) -> list[str] | None:
+    """The names a tuple is unpacked into, `sh, sw = stride`, in axis order; None when it is not."""
+    for n in ast.walk(func):
+        if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Tuple) \
+                and isinstance(n.value, ast.Name) and n.value.id == name \
+                and all(isinstance(e, ast.Name) for e in n.targets[0].elts):
+            return [e.id for e in n.targets[0].elts]
+    return None
 
 
 def _accumulate(facts, t, node):
