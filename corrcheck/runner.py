@@ -225,7 +225,7 @@ def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language
     if value_failure and len(set(main.in_spatial)) > 1 and cfg.input_size is None:
         try:
             square = build_problem(cfg, main.geom.ndim, op.layout, square=True,
-                                   same_rule=getattr(op, "same_rule", "tf"))
+                                   same_rule=op.same_rule)
             outcomes.append(check_problem(op, square, cfg, rng, draws=1, repeatability=False, second_draw=False))
         except ConfigError:
             pass

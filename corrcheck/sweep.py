@@ -363,8 +363,8 @@ def sweep(op, main: Problem, cfg, *, language: str = "python",
         notes.append(f"sweep: square filters only, {square} takes one kernel size")
     if modes:
         notes.append("sweep: pads 'same' and 'valid', the Holberton convention's padding")
-    points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric and not modes,
-                        square_filters=bool(square), same_rule=getattr(op, "same_rule", "holberton") if modes else None)
+    points = build_grid(main, cfg, dilation=dilation, asymmetric=asymmetric,
+                        square_filters=bool(square), same_rule=op.same_rule if modes else None)
     jobs = cfg.jobs if cfg.jobs else cpus.usable()
     rows = run_points(op, main, cfg, points, jobs=max(1, int(jobs)), language=language, progress=progress,
                       auto=not cfg.jobs)

@@ -111,10 +111,11 @@ class BoundOp:
     listed in docs/ARCHITECTURE.md, the impl protocol behind it in conventions.py."""
 
     def __init__(self, impl, layout: Layout, *, convention: str, container: str = "array",
-                 timeout: float | None = 5.0, user_files=(), language: str = "python"):
+                 timeout: float | None = 5.0, user_files=(), language: str = "python", same_rule: str = "tf"):
         self.impl = impl
         self.layout = layout
         self.convention = convention
+        self.same_rule = same_rule          # which 'same' padding rule this binding was checked with
         self.container = container
         self.timeout = timeout
         self.user_files = tuple(user_files)

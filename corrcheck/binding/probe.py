@@ -69,8 +69,7 @@ def _try(plan, cfg, layout, container, square, rng, language, user_files, same_r
     except ConfigError as exc:
         return Attempt(layout, container, square, str(exc), float("inf"))
     op = BoundOp(plan.make_impl(), L, convention=plan.convention, container=container, timeout=cfg.timeout,
-                 user_files=user_files, language=language)
-    op.same_rule = same_rule                 # which 'same' this binding was checked with (runner, sweep)
+                 user_files=user_files, language=language, same_rule=same_rule)
     target = "forward" if "forward" in op.targets else op.targets[0]
     d = make_draw(problem, rng, op.has_bias)
     try:
@@ -116,7 +115,7 @@ def choose(plan, cfg, rng, *, language: str, user_files):
         same_rule = "holberton_plus_one"
         best = run(layouts)
     if best is None and not any(a.error is None or a.ran for a in attempts):
-        _refuse_per_axis_values(plan, cfg, layouts, attempts, language, user_files, same_rule)
+        _refuse_per_axis_values(plan, cfg, layouts, containers, attempts, language, user_files, same_rule)
     unreadable = [a for a in attempts if a.unreadable]
     if unreadable and len(unreadable) == len([a for a in attempts if a.op is not None]):
         # every form returned an object corrcheck cannot read: corrcheck's failure, not the user's
@@ -208,7 +207,7 @@ def _one_kernel_size(plan, cfg, best, attempts, language, user_files, same_rule)
     return (a, one) if a.error is None else None
 
 
-def _refuse_per_axis_values(plan, cfg, layouts, attempts, language, user_files, same_rule) -> None:
+def _refuse_per_axis_values(plan, cfg, layouts, containers, attempts, language, user_files, same_rule) -> None:
     """Every call raised with a stride or dilation given per axis (2x1): when the code runs with one
     number instead, it takes one value for every axis, and the option is what cannot work (exit 2)."""
     opts = cfg.geometry_options
@@ -220,7 +219,7 @@ def _refuse_per_axis_values(plan, cfg, layouts, attempts, language, user_files, 
         for layout in layouts:
             if LAYOUTS[layout].spatial != len(values):
                 continue
-            for container in _containers(language) if not getattr(plan.make_impl(), "flat_first", False) else ("flat",):
+            for container in containers:
                 a = _try(plan, one, layout, container, False, rng, language, user_files, same_rule)
                 if a.error is None or a.ran:
                     first = next((t.error for t in attempts if t.error), "").split(" (at ")[0]
