@@ -14,6 +14,7 @@ import numpy as np
 
 from . import explain, patterns, relations, structure
 from .match import diagnose_shape, match
+from .story import stateful_functions
 from .. import reference
 from ..checks.suite import ProblemOutcome, TargetOutcome, expected_for, make_draw, user_result
 from ..checks.compare import wrong_mask
@@ -66,8 +67,7 @@ def _describe(op, bad, geom, expected, actual) -> str:
     axis (for channel layouts the canonical (n, c, ...) order is kept: spatial axes last)."""
     if not op.layout.channels:
         bad, expected, actual = (a.reshape(a.shape[2:]) for a in (bad, expected, actual))
-    said = patterns.describe(bad, geom, expected, actual)
-    return "no known mistake matched; " + said[:1].lower() + said[1:]
+    return patterns.unmatched(bad, geom, expected, actual)
 
 
 def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
@@ -261,12 +261,10 @@ def _stale(op, target, outcome) -> Diagnosis:
     name = op.names.get(target, target)
     t = outcome.targets.get(target)
     times = ""
-    if t is not None and t.user and t.user[0] is not None and t.expected:
-        got, want = np.asarray(t.user[0], float), np.asarray(t.expected[0], float)
-        scale = float(np.vdot(got, want) / max(np.vdot(want, want), 1e-300))
-        k = round(scale)
-        if k >= 2 and abs(scale - k) < 1e-6 and np.allclose(got, k * want, rtol=1e-6, atol=1e-9):
-            times = f": it is {k} times the right one, a sum over {k} calls"
+    scale = patterns.scale_factor(t.expected[0], t.user[0]) if t is not None and t.user and \
+        t.user[0] is not None and t.expected else None
+    if scale is not None and round(scale) >= 2 and abs(scale - round(scale)) < 1e-6:
+        times = f": it is {round(scale)} times the right one, a sum over {round(scale)} calls"
     return Diagnosis(target, None, 0.0, f"{name} keeps state between calls (above), so this is not its first "
                      f"answer{times}; reset the gradient at the start of each backward (dW = ..., not dW += ...) "
                      f"and check again")
@@ -276,7 +274,7 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
     """Diagnoses for every target that fails against the reference, on the first config where it fails."""
     out: list[Diagnosis] = []
     done = set()
-    stateful = {op.names.get(c.target) for o in outcomes for c in o.checks if c.state_finding}
+    stateful = stateful_functions(op.names, outcomes)
     for outcome in outcomes:
         for c in outcome.checks:
             if c.against != Against.REFERENCE or c.status == Status.PASS or c.target in done:
@@ -303,7 +301,7 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
 def explain_worst(op, outcomes, cfg) -> list:
     """Term-by-term explanation of the worst (or the requested) cell of the first failing target."""
     order = sorted(outcomes, key=lambda o: {"main": 0, "probe": 1}.get(o.problem.label, 2))
-    stateful = {op.names.get(c.target) for o in outcomes for c in o.checks if c.state_finding}
+    stateful = stateful_functions(op.names, outcomes)
     for main in order:
         found = _explain_first(explain, op, main, cfg, skip=stateful)
         if found:

@@ -51,12 +51,25 @@ def _close(a, b):
     return np.abs(a - b) <= ATOL + RTOL * np.abs(b)
 
 
-def _factor(expected, actual, nd, names):
+def unmatched(error_map, geom: Geometry, expected, actual, axis_names=None) -> str:
+    """The diagnosis sentence of a mistake no catalogue entry names: describe's sentence after it."""
+    said = describe(error_map, geom, expected, actual, axis_names)
+    return "no known mistake matched; " + said[:1].lower() + said[1:]
+
+
+def scale_factor(expected, actual) -> float | None:
+    """c when actual is c times expected in every entry (c by least squares), else None."""
+    expected, actual = np.asarray(expected, dtype=float), np.asarray(actual, dtype=float)
     denom = float(np.vdot(expected, expected))
-    if denom == 0.0:
+    if denom == 0.0 or expected.shape != actual.shape:
         return None
     c = float(np.vdot(expected, actual)) / denom
-    if abs(c - 1.0) < 1e-9 or not _close(actual, c * expected).all():
+    return c if _close(actual, c * expected).all() else None
+
+
+def _factor(expected, actual, nd, names):
+    c = scale_factor(expected, actual)
+    if c is None or abs(c - 1.0) < 1e-9:
         return None
     if abs(c) < 1e-12:
         return "Every entry is zero."

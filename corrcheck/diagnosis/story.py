@@ -21,7 +21,7 @@ def _status(checks, target, against):
 def conclusion(op, outcomes) -> str:
     """A few plain sentences; the seed's 'loss goes down, then up' story when it applies."""
     # a function with state passes a square re-check on a fresh object: its failures are not about shape
-    stateful = {op.names.get(c.target) for o in outcomes for c in o.checks if c.state_finding}
+    stateful = stateful_functions(op.names, outcomes)
     square_only = [t for t in _square_only(outcomes) if op.names.get(t) not in stateful]
     # a target that only fails on non-square shapes is judged on the square ones, and said so
     checks = [c for c in reported_checks(outcomes) if c.target not in square_only] + \
@@ -118,6 +118,12 @@ def blame(names: dict, checks, noun: str, square_sentence: str | None = None) ->
         parts.append("No forward was bound, so the gradients were compared with the reference only "
                      "(bind one with --forward NAME to also check them against your own forward).")
     return " ".join(parts)
+
+
+def stateful_functions(names: dict, outcomes) -> set:
+    """The user's functions a check found keeping state (two calls disagreeing, inputs written in
+    place): their other answers are later calls', not values to read index patterns from."""
+    return {names.get(c.target) for o in outcomes for c in o.checks if c.state_finding}
 
 
 def reported_checks(outcomes) -> list:
