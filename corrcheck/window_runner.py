@@ -17,12 +17,12 @@ from . import __version__
 from .binding.layouts import LAYOUTS, spatial_sizes
 from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
                                  groups_from_weight, own_weight_shape, param_keys, role_of)
-from .checks.window_suite import check, make_draw
+from .checks.window_suite import check, expected, make_draw
 from .checks.tolerances import tolerance_for
-from .diagnosis import catalogue_ops
+from .diagnosis import catalogue_ops, patterns
 from .diagnosis.story import blame, unreceived_geometry_notes
 from .errors import BindError, UserCallError, UserTimeout
-from .geometry import ConfigError, format_axes, format_pad, window_geometry, per_axis
+from .geometry import ConfigError, Geometry, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
 from .vocab import AUTO, FAILING, POOL_OPS, Against, Convention, Op, Verdict
 
@@ -110,7 +110,6 @@ def _bind(ns, cfg):
 
 def _runs_with(wop, op, geom, cfg, sizes) -> bool:
     """Does the forward run on a non-square window/filter (an error, NaN or a wrong shape says it takes one size)?"""
-    from .checks.window_suite import expected
     d = make_draw(np.random.default_rng(cfg.seed), op, geom, **sizes)
     try:
         got = wop.forward(d.x, d.w, d.b)
@@ -144,7 +143,7 @@ def _takes(fn, role, pool) -> bool:
     if fn.is_class:
         return False
     if any(role_of(p.name, pool) == "param" for p in fn.params):
-        keys = {"stride": ("stride",), "pad": ("pad", "padding")}[role]
+        keys = {"pad": ("pad", "padding")}.get(role, (role,))
         src = fn.source or ""
         return any(re.search(rf"""['"]{k}['"]""", src) for k in keys) if src else True
     return False
@@ -263,10 +262,8 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         geom.out_shape(n, k)
         notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "
                      f"{'x'.join(map(str, k))} one")
-    notes += unreceived_geometry_notes(
-        cfg.geometry_options, lambda role: _takes(fwd, role, pool) if role in ("stride", "pad") else
-        any(role_of(p.name, pool) == role for p in fwd.params) or role in param_keys(fwd),
-        pad=cfg.pad, output_padding=cfg.output_padding)
+    notes += unreceived_geometry_notes(cfg.geometry_options, lambda role: _takes(fwd, role, pool),
+                                       pad=cfg.pad, output_padding=cfg.output_padding)
     if stride_is_window:
         notes.append("your pooling takes no stride: checked with the window as the stride, the libraries' "
                      "default (give --stride for another)")
@@ -355,7 +352,6 @@ def _user_arrays(fwd, op, convention, language, cfg, groups_hint, spelled):
 def _probe_forms(fwd, op, convention, language, cfg, groups_hint, forms):
     """The first of `forms` on which the forward returns exactly the expected shape, else the first
     with the right rank, else None (see _user_arrays)."""
-    from .checks.window_suite import expected
     geom_op = Op.CORRELATE if op == "grouped" else op
     ranked = None
     for nd, layout in forms:
@@ -451,7 +447,6 @@ def _choose_parameterisation(wop, geom, cfg, sizes, takes_pad, notes):
     (out, in, *K) flipped and correlation padding d*(k-1) - p (CMU mytorch): whichever the forward
     agrees with. The layer is the same; only how its filter and padding are written differs."""
     from dataclasses import replace
-    from .checks.window_suite import expected
     user_pad = tuple(p for p, _ in geom.pad)
     flipped_pad = tuple(dd * (kk - 1) - (p if takes_pad else 0)
                         for dd, kk, p in zip(geom.dilation, sizes["k_spatial"], user_pad))
@@ -516,15 +511,13 @@ def _diagnose(wop, geom, d, user, checks, cfg, sources, ns) -> list[Diagnosis]:
 def _unmatched(op, target, d, geom, got) -> str:
     """Where and how an unnamed mistake differs (the dense layer's pattern sentence: rows, a border,
     every s-th position, a factor), else the advice to read the listed cells."""
-    from .checks.window_suite import expected
-    from .diagnosis import patterns
     try:
-        said = patterns.describe(None, geom, expected(op, target, d, geom), got)
+        said = patterns.unmatched(None, geom, expected(op, target, d, geom), got)
     except (ValueError, IndexError, TypeError):
         said = ""
-    if not said or said.startswith(("The result has shape", "No entry differs")):
+    if not said or said.partition("; ")[2].startswith(("the result has shape", "no entry differs")):
         return "no known pattern matched: compare the mismatching cells listed above with the window each one reads"
-    return "no known mistake matched; " + said[:1].lower() + said[1:]
+    return said
 
 
 def _locate(fn, patterns, sources, target) -> Location | None:
@@ -600,11 +593,11 @@ def _command(cfg, op, geom, n, k, channels, filters) -> str:
 
 
 def transposed_output(config: dict) -> tuple:
-    """The output size of a transposed convolution's config: (n-1)*s - pads + d*(k-1) + output_padding + 1."""
+    """The output size of a transposed convolution's result config, by geometry.py's one formula."""
     n, k = spatial_sizes(config)
-    extra = config.get("output_padding") or [0] * len(n)
-    return tuple((ni - 1) * s - pb - pa + d * (ki - 1) + e + 1 for ni, ki, s, (pb, pa), d, e
-                 in zip(n, k, config["stride"], config["pad"], config["dilation"], extra))
+    g = Geometry(tuple(config["stride"]), tuple(tuple(p) for p in config["pad"]), tuple(config["dilation"]),
+                 Op.TRANSPOSE, output_padding=tuple(config.get("output_padding") or ()))
+    return g.out_shape(n, k)
 
 
 def sweep_window(cfg, result, run_fn, ns) -> RunResult:

@@ -326,9 +326,10 @@ def _crop_in_function(source, line, strides):
     """`r = i * stride + ki` on every axis of the located function -> `... - pad`: the output position
     of a transposed convolution crops the padding, and each axis has its own line."""
     lines = source.splitlines(keepends=True)
-    if line not in [t.rstrip("\n") for t in lines]:
+    bare = [t.rstrip("\n") for t in lines]
+    if line not in bare:
         return []
-    span = _function_span(lines, [t.rstrip("\n") for t in lines].index(line))
+    span = _function_span(lines, bare.index(line))
     index = re.compile(rf"(\b[A-Za-z_]\w*\s*\*\s*(?:{'|'.join(map(re.escape, strides)) or 's'})\s*\+\s*[A-Za-z_]\w*)"
                        r"(?!\s*[-+]\s*[A-Za-z_(])(?=\s*(;|,|$|\)))", re.M)
     out = []
