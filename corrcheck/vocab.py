@@ -74,6 +74,8 @@ class LayoutName(Word):
     NHWC = "nhwc"
     DHW = "dhw"
     NCDHW = "ncdhw"
+    NCW = "ncw"          # 1-D with batch and channels (audio, sequences): torch's conv1d
+    NWC = "nwc"          # the same, channels last: Keras' Conv1D
 
 
 class Convention(Word):

@@ -66,6 +66,13 @@ def assign_roles(fn: UserFunction, kind: str, *, has_bias: bool | None = None) -
             role = None
         if role and role not in roles.values():
             roles[p.name] = role
+    for size, other in zip(params, params[1:]):
+        # (..., K, L): a filter size followed by a parameter no name explains is the filter's height and
+        # width, not a dilation by position
+        if roles.get(size.name) == "filter_size" and other.name not in roles and not other.has_default \
+                and param_role(other.name, in_grad) is None and len(params) == params.index(other) + 1:
+            roles[size.name], roles[other.name] = "k_h", "k_w"
+            flat = True
     if "conv_param" in roles.values():
         # stride and pad travel in the dict
         order = [r for r in ROLE_ORDER[kind] if r not in ("stride", "pad", "dilation")]

@@ -19,14 +19,14 @@ from ..vocab import Convention, GRADS, TARGETS, Target
 from . import volumes
 
 LAYOUT_CANDIDATES = {
-    "functional_plain": ("hw", "w", "dhw", "chw", "nchw", "nhwc", "ncdhw"),
-    "functional_batched": ("nchw", "nhwc", "chw", "ncdhw", "hw", "w"),
-    "cs231n": ("nchw", "ncdhw", "nhwc"),
+    "functional_plain": ("hw", "w", "dhw", "chw", "nchw", "nhwc", "ncdhw", "ncw", "nwc"),
+    "functional_batched": ("nchw", "nhwc", "chw", "ncdhw", "hw", "w", "ncw", "nwc"),
+    "cs231n": ("nchw", "ncdhw", "nhwc", "ncw"),
     "holberton": ("nhwc",),
-    "layer": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w"),
-    "torch-function": ("nchw", "ncdhw", "nhwc", "chw", "hw", "w"),
-    "torch-module": ("nchw", "ncdhw", "nhwc", "chw", "hw", "w"),
-    "jax": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w"),
+    "layer": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w", "ncw", "nwc"),
+    "torch-function": ("nchw", "ncdhw", "nhwc", "chw", "hw", "w", "ncw"),
+    "torch-module": ("nchw", "ncdhw", "nhwc", "chw", "hw", "w", "ncw"),
+    "jax": ("nchw", "nhwc", "ncdhw", "chw", "hw", "w", "ncw", "nwc"),
 }
 FRAMEWORKS = (Convention.TORCH_FUNCTION, Convention.TORCH_MODULE, Convention.JAX)
 
@@ -220,8 +220,7 @@ def plan(ns: dict[str, UserFunction], cfg) -> BindPlan:
         bound = _bound_functions(p.make_impl())
         if bound and not any(has_evidence(f) for f in bound):
             p.weak, p.seen = True, seen_functions(ns)
-    if p.convention == Convention.FUNCTIONAL:
-        p.notes.extend(_unbound_notes(ns, p))
+    p.notes.extend(_unbound_notes(ns, p))
     frameworks.check_device(_device(cfg), p.framework, p.convention)
     return p
 
@@ -310,6 +309,11 @@ def _rule_parts(cands) -> set[str]:
 def _unbound_notes(ns, p: BindPlan) -> list[str]:
     """A gradient nobody recognised is not silently skipped: name it and the flag that binds it."""
     impl = p.make_impl()
+    if p.convention != Convention.FUNCTIONAL:
+        # the other conventions bind one backward for every gradient, or none
+        return [] if Target.GRAD_INPUT in impl.targets else [
+            "not checked: no backward function found, so only the forward was checked (bind one with "
+            "--grad-input / --grad-filter NAME)"]
     bound = {getattr(f, "name", None) for f in [getattr(impl, "forward_fn", None), *getattr(impl, "grads", {}).values()]}
     others = [f.name for f in _free_functions(ns).values()
               if f.name not in bound and len([q for q in f.params if not q.has_default]) >= 2]

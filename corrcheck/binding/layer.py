@@ -30,14 +30,17 @@ CTOR_ROLES = {
                     "filter_shape", "fs", "window", "receptive_field", "f", "k", "kernel_dim", "filter_dim"},
 }
 FORWARD_METHODS = ("forward", "__call__", "fprop", "call", "forward_pass", "feed_forward", "feedforward")
+# a layer whose gradients accumulate until zero_grad() (torch's rule) gets it before each backward, as a step does
+ZERO_GRAD_METHODS = ("zero_grad", "zero_grads", "zerograd", "zero_gradients", "clear_grad", "clear_grads",
+                     "reset_grad", "reset_grads", "reset_gradients")
 BACKWARD_METHODS = ("backward", "backprop", "bprop", "backward_pass", "backpropagate", "back_propagation")
 WEIGHT_ATTRS = ("W", "w", "weight", "weights", "filters", "filter", "kernel", "kernels", "K", "params_W")
 BIAS_ATTRS = ("b", "bias", "biases", "B")
 DW_WORDS = ("dw", "dweight", "dweights", "d_w", "d_weight", "d_weights", "grad_w", "grad_weight", "grad_weights",
             "weight_grad", "weights_grad", "w_grad", "dfilters", "d_filters", "dfilter", "d_filter", "dkernel",
-            "d_kernel", "dk", "df", "grad_filters", "grad_kernel", "kernel_grad", "filters_grad", "dw_", "gw")
+            "d_kernel", "dk", "df", "grad_filters", "grad_kernel", "kernel_grad", "filters_grad", "dw_", "gw", "dldw")
 DB_WORDS = ("db", "dbias", "d_bias", "grad_b", "grad_bias", "bias_grad", "b_grad", "dbiases", "d_biases",
-            "biases_grad", "gb")
+            "biases_grad", "gb", "dldb")
 GRAD_DICTS = ("grads", "gradients", "grad", "param_grads", "dparams", "d_params")
 PARAM_DICTS = ("params", "parameters", "param", "_params", "weights_dict", "vars")    # self.params["w"] (tinynn style)
 
@@ -86,6 +89,7 @@ class LayerImpl:
         self.cls = cls
         self.fwd_name = find_method(cls, FORWARD_METHODS)
         self.bwd_name = find_method(cls, BACKWARD_METHODS)
+        self.zero_name = find_method(cls, ZERO_GRAD_METHODS)
         if self.fwd_name is None:
             raise BindError(f"class {cls.name} has no forward method (looked for {', '.join(FORWARD_METHODS[:3])}); "
                             f"bind one with --forward {cls.name}.METHOD")
@@ -97,7 +101,8 @@ class LayerImpl:
         self._instance = None
         self.attrs: dict[str, str] = {}
         self.binding_notes = [f"{cls.name}({', '.join(f'{p}={r}' for p, r in self.roles.items())}) "
-                              f"then .{self.fwd_name}(x)" + (f", .{self.bwd_name}(dout)" if self.bwd_name else "")]
+                              f"then .{self.fwd_name}(x)" + (f", .{self.bwd_name}(dout)" if self.bwd_name else "")
+                              + (f" after .{self.zero_name}()" if self.bwd_name and self.zero_name else "")]
 
     def takes(self, role: str) -> bool:
         """Whether the constructor has a parameter in this role (stride, pad, a size)."""
@@ -192,6 +197,9 @@ class LayerImpl:
         """Forward then backward on one instance: dx returned, dW and db read from attributes or the returned tuple."""
         obj = self._instance_for(args, caller, "forward", fresh=False)
         caller("forward")(self._method(obj, self.fwd_name), args.x)
+        if self.zero_name:
+            caller("grad_input")(UserFunction(name=f"{self.cls.name}.{self.zero_name}", params=(),
+                                              call=getattr(obj, self.zero_name), language="python", file=self.cls.file))
         before = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in _attrs(obj).items()}
         value = caller("grad_input")(self._method(obj, self.bwd_name), args.dout)
         out = {}
@@ -201,8 +209,7 @@ class LayerImpl:
         else:
             out["grad_input"] = value
         f = args.filters
-        dw, dw_name = self._read_grad(obj, before, args.w_shape, DW_WORDS, ("w", "weight", "weights", "filters",
-                                                                             "filter", "kernel", "dw", "k"))
+        dw, dw_name = self._read_grad(obj, before, args.w_shape, DW_WORDS, self._keys("weight", WEIGHT_ATTRS + ("k",)))
         if dw_name:
             self.attrs["grad_filter"] = dw_name
             out["grad_filter"] = dw
@@ -220,7 +227,7 @@ class LayerImpl:
                     f"after {self.names['grad_input']} no attribute holds a filter gradient of shape "
                     f"{tuple(args.w_shape)} (looked for {', '.join(DW_WORDS[:6])}, ... and a grads dict)")
         if self.has_bias:
-            db, db_name = self._read_grad(obj, before, None, DB_WORDS, ("b", "bias", "biases", "db"), size=f)
+            db, db_name = self._read_grad(obj, before, None, DB_WORDS, self._keys("bias", BIAS_ATTRS), size=f)
             if db_name:
                 self.attrs["grad_bias"] = db_name
                 out["grad_bias"] = db
@@ -229,6 +236,13 @@ class LayerImpl:
                     f"after {self.names['grad_input']} no attribute holds a bias gradient with {f} values "
                     f"(looked for {', '.join(DB_WORDS[:5])}, ... and a grads dict)")
         return out
+
+    def _keys(self, slot: str, names) -> tuple[str, ...]:
+        """The keys a grads dict may file this gradient under: the attribute the values live in
+        (grads['kernels'] beside self.kernels, grads['W'] beside params['W']), and the usual names."""
+        held = self.attrs.get(slot, "")
+        held = held.partition("[")[2].rstrip("]").strip("'\"") or held
+        return tuple(dict.fromkeys(n.lower() for n in (held, *names) if n))
 
     def _read_grad(self, obj, before, shape, words, dict_keys, size=None):
         d = _attrs(obj)

@@ -131,6 +131,8 @@ LAYOUTS = {layout.name: layout for layout in (
     Layout(LayoutName.NCHW, 2, True, True),
     Layout(LayoutName.NHWC, 2, True, True, channels_last=True),
     Layout(LayoutName.NCDHW, 3, True, True),
+    Layout(LayoutName.NCW, 1, True, True),
+    Layout(LayoutName.NWC, 1, True, True, channels_last=True),
 )}
 
 

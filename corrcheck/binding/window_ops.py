@@ -32,6 +32,7 @@ from ..errors import BindError, UnusableOutput, UserCallError, UserTimeout
 from ..loader.guard import call_user
 from ..vocab import POOL_OPS, Convention, Op
 from .arrays import to_float_array
+from .layer import BIAS_ATTRS, DB_WORDS, DW_WORDS, GRAD_DICTS, PARAM_DICTS, WEIGHT_ATTRS
 
 OP_WORDS = (
     (Op.TRANSPOSE, re.compile(r"deconv|conv_?transpose|transpose_?conv|transposed_?conv|upconv|up_conv", re.I)),
@@ -64,10 +65,6 @@ ALIASES = {
                     "num_channels", "in_planes"},
     "out_channels": {"out_channels", "out_ch", "c_out", "out_c", "channels_out", "cout", "n_filters", "num_filters"},
 }
-WEIGHT_ATTRS = ("W", "w", "weight", "weights", "kernel", "filters")
-BIAS_ATTRS = ("b", "bias", "biases")
-DW_ATTRS = ("dW", "dw", "dLdW", "dldw", "grad_W", "grad_w", "weight_grad", "dweight", "dweights", "dK")
-DB_ATTRS = ("db", "dLdb", "dldb", "grad_b", "bias_grad", "dbias")
 
 
 def role_of(name: str, pool: bool) -> str | None:
@@ -301,10 +298,10 @@ class WindowOp:
             raw = self._call(_method(layer, "backward", self.forward_fn), (self._act(dout),), {}, "grad_input")
             res["grad_input"] = self._act_back(to_float_array(raw[0] if isinstance(raw, tuple) else raw, "backward")[0])
             if not self.pool:
-                dw = _attr(layer, DW_ATTRS)
+                dw = _attr(layer, DW_WORDS, GRAD_DICTS, WEIGHT_ATTRS + DW_WORDS)
                 if dw is not None:
                     res["grad_filter"] = self._w_back(to_float_array(dw, "dW")[0])
-                db = _attr(layer, DB_ATTRS)
+                db = _attr(layer, DB_WORDS, GRAD_DICTS, BIAS_ATTRS + DB_WORDS)
                 if db is not None:
                     res["grad_bias"] = to_float_array(db, "db")[0].reshape(-1)
             return res
@@ -385,7 +382,7 @@ def own_weight_shape(layer_op: "WindowOp") -> tuple | None:
         return None
     finally:
         layer_op.calls.clear()
-    w = _attr(layer, WEIGHT_ATTRS)
+    w = _attr(layer, WEIGHT_ATTRS, PARAM_DICTS)
     return tuple(np.shape(w)) if isinstance(w, np.ndarray) else None
 
 
@@ -414,21 +411,50 @@ def _holders(obj):
             yield v
 
 
-def _attr(obj, names):
+def _slots(obj, names, dicts=(), keys=None):
+    """(container, name) of each slot that may hold the array, in order of preference: attributes named
+    in `names` (any case) on the object or on what it holds one level deep, then entries named in
+    `keys` (default `names`) of its dict attributes named in `dicts` (self.params['W'], self.grads['W'])."""
+    wanted = [n.lower() for n in names]
+    in_dicts = [n.lower() for n in (names if keys is None else keys)]
     for h in _holders(obj):
-        for n in names:
-            v = getattr(h, n, None)
-            if v is not None and not callable(v):
-                return v
+        attrs = vars(h) if hasattr(h, "__dict__") else {}
+        by_lower = {k.lower(): k for k in attrs}
+        for n, low in zip(names, wanted):
+            if hasattr(h, n) and not callable(getattr(h, n)):
+                yield h, n
+            elif low in by_lower:
+                yield h, by_lower[low]
+        for name, value in attrs.items():
+            if name.lower() in dicts and isinstance(value, dict):
+                by_key = {str(k).lower(): k for k in value}
+                for low in in_dicts:
+                    if low in by_key:
+                        yield value, by_key[low]
+
+
+def _get(container, name):
+    return container.get(name) if isinstance(container, dict) else getattr(container, name, None)
+
+
+def _attr(obj, names, dicts=(), keys=None):
+    """The first value (not None, not a method) in one of _slots' slots."""
+    for container, name in _slots(obj, names, dicts, keys):
+        v = _get(container, name)
+        if v is not None and not callable(v):
+            return v
     return None
 
 
-def _set_attr(obj, names, value):
-    for h in _holders(obj):
-        for n in names:
-            if isinstance(getattr(h, n, None), np.ndarray):
-                setattr(h, n, np.array(value))
-                return
+def _set_attr(obj, names, value, dicts=PARAM_DICTS):
+    """Replace the first array in one of _slots' slots (the layer's own filter) with `value`."""
+    for container, name in _slots(obj, names, dicts):
+        if isinstance(_get(container, name), np.ndarray):
+            if isinstance(container, dict):
+                container[name] = np.array(value)
+            else:
+                setattr(container, name, np.array(value))
+            return
 
 
 def param_keys(fn) -> set[str]:

@@ -1,7 +1,8 @@
 """Results cached by content: a submission is checked again only when its files, the flags or corrcheck change.
 
 The key is a SHA-256 of corrcheck's version, the check options, the report formats
-asked for, and each file's name and bytes. Entries are JSON files (never pickles: the
+asked for, and the name and bytes of each file checked and of every other source file in
+the submission's folder (a helper module the checked file imports changes the result too). Entries are JSON files (never pickles: the
 cache sits next to student folders), written atomically so an interrupted grade
 leaves no half entry.
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 from .. import __version__
 
 DEFAULT_DIR = ".corrcheck-cache"
+SOURCE_SUFFIXES = (".py", ".js", ".cjs", ".mjs", ".json")   # what a submission's code can import
+MAX_SOURCES = 2000                                          # a folder with more is hashed only this far
 
 
 def key(folder: Path, files: tuple[str, ...], options: dict, extra: dict | None = None) -> str:
@@ -23,11 +26,28 @@ def key(folder: Path, files: tuple[str, ...], options: dict, extra: dict | None 
     digest = hashlib.sha256()
     header = {"corrcheck": __version__, "options": options, "extra": extra or {}}
     digest.update(json.dumps(header, sort_keys=True, default=str).encode("utf-8"))
-    for name in files:
-        data = (folder / name).read_bytes()
+    for name in list(files) + [n for n in _sources(folder) if n not in files]:
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:
+            data = b"\0unreadable"
         digest.update(f"\0{name}\0{len(data)}\0".encode("utf-8"))
         digest.update(data)
     return digest.hexdigest()
+
+
+def _sources(folder: Path) -> list[str]:
+    """The submission's other source files (relative POSIX paths, sorted), outside hidden and cache folders."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts[:-1]):
+            continue
+        if path.suffix in SOURCE_SUFFIXES and path.is_file():
+            found.append(rel.as_posix())
+            if len(found) >= MAX_SOURCES:
+                break
+    return found
 
 
 class Cache:

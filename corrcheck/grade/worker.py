@@ -55,8 +55,24 @@ def check(task: dict) -> dict:
 
         result = RunResult(__version__, "error", tuple(task["files"]),
                            error=ErrorInfo(getattr(exc, "kind", "usage"), str(exc)))
+    result = _incomplete(result)
     reports = {kind: submission_report(result, kind) for kind in task.get("reports", ())}
     return {"document": result.to_dict(), "reports": reports}
+
+
+def _incomplete(result):
+    """A class hands in a forward and its gradients: a submission whose backward corrcheck found nowhere
+    did half the work, so the grade fails it with that sentence (`run` alone passes what it checked
+    and says in a note what it did not)."""
+    from dataclasses import replace
+
+    from ..vocab import GRADS, Verdict
+    if result.verdict != Verdict.PASS or any(g in (result.bound or {}) for g in GRADS):
+        return result
+    return replace(result, verdict=Verdict.FAIL,
+                   conclusion="Incomplete: no backward function was found, so only the forward was checked "
+                              "(if it has another name, bind it with --grad-input / --grad-filter). "
+                              + (result.conclusion or ""))
 
 
 def _checked(task: dict) -> dict:

@@ -32,9 +32,26 @@ def describe_callable(name: str, fn) -> UserFunction:
         if file is None:
             file, line = inspect.getsourcefile(target), inspect.getsourcelines(target)[1]
     except (OSError, TypeError, ValueError):
-        source = None
+        source = _methods_source(fn) if inspect.isclass(fn) else None
+    if inspect.isclass(fn) and file is None and source:
+        first = next((v for v in vars(fn).values() if inspect.isfunction(v)), None)
+        file, line = (first.__code__.co_filename, first.__code__.co_firstlineno) if first else (None, None)
     return UserFunction(name=name, params=params, call=fn, language="python", file=file, line=line,
                         is_class=inspect.isclass(fn), methods=methods, source=source)
+
+
+def _methods_source(cls) -> str | None:
+    """A class's source read from its methods: inspect finds a class only through sys.modules, which a
+    module loaded by importlib.util.spec_from_file_location (or exec) is not in; its functions carry
+    their file and line themselves."""
+    parts = []
+    for v in vars(cls).values():
+        if inspect.isfunction(v):
+            try:
+                parts.append(inspect.getsource(v))
+            except (OSError, TypeError):
+                continue
+    return "\n".join(parts) or None
 
 
 def from_callables(callables: dict) -> dict[str, UserFunction]:

@@ -384,14 +384,24 @@ def _js_args(args) -> str:
     return text
 
 
+_FLOAT32 = "__corrcheck_float32__"      # js_bridge.js wraps a Float32Array's numbers in {_FLOAT32: [...]}
+
+
+def _typed(obj: dict):
+    """A Float32Array as float32 NumPy (so its precision sets the tolerances), other objects as dicts."""
+    if len(obj) == 1 and _FLOAT32 in obj:
+        return np.asarray(obj[_FLOAT32], dtype=np.float32)
+    return obj
+
+
 def _answer(text: str, what: str, files, args=()) -> Any:
     if text.startswith("R"):
-        return json.loads(text[1:])
+        return json.loads(text[1:], object_hook=_typed)
     if text.startswith("P"):
         raise UnusableOutput(f"{what} returned a Promise (an async function or a .then chain); corrcheck "
                              "calls functions synchronously, so make it return the array itself")
     if text.startswith("M"):
-        value, changed = json.loads(text[1:])
+        value, changed = json.loads(text[1:], object_hook=_typed)
         for i, contents in changed:
             _write_back(args[i], contents)
         return value

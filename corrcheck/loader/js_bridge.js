@@ -13,6 +13,7 @@
   var modules = {};          // path -> {factory, module, state}
   var requireMaps = {};      // path -> {spec: path}
   var MAX_NAMESPACE_DEPTH = 4;
+  var FLOAT32 = '__corrcheck_float32__';   // a Float32Array's marker (javascript.py _FLOAT32)
 
   function register(value, owner) {
     objects.push(value);
@@ -38,6 +39,8 @@
     var parts = [], i;
     if (Array.isArray(v) || (ArrayBuffer.isView(v) && !(v instanceof DataView))) {
       for (i = 0; i < v.length; i++) parts.push(enc(v[i], depth + 1, false));
+      // single precision keeps its name, so the checks use float32 tolerances
+      if (v instanceof Float32Array) return '{"' + FLOAT32 + '":[' + parts.join(',') + ']}';
       return '[' + parts.join(',') + ']';
     }
     if (v instanceof Map) {
