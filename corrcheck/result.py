@@ -6,6 +6,7 @@ object's part of the --json document (docs/contract.md).
 """
 from __future__ import annotations
 
+from enum import Enum
 from dataclasses import dataclass, field
 from typing import Any
 from .vocab import Verdict
@@ -99,10 +100,13 @@ class Diagnosis:
     confidence: float
     explanation: str
     location: Location | None = None
+    follows: str | None = None      # "forward": no mistake of its own, the exact gradient of a wrong forward
 
     def to_dict(self) -> dict:
         d = {"target": self.target, "bug": self.bug, "confidence": round(float(self.confidence), 4),
              "explanation": self.explanation}
+        if self.follows is not None:
+            d["follows"] = self.follows
         if self.location is not None:
             d["location"] = self.location.to_dict()
         return d
@@ -229,7 +233,7 @@ class RunResult:
             d["error"] = self.error.to_dict()
             if self.config is not None:
                 d["config"] = self.config
-            return d
+            return _plain(d)
         d.update({
             "config": self.config,
             "bound": dict(self.bound),
@@ -248,4 +252,16 @@ class RunResult:
             d["conclusion"] = self.conclusion
         if self.explanations:
             d["explanations"] = [e.to_dict() for e in self.explanations]
-        return d
+        return _plain(d)
+
+
+def _plain(value):
+    """The document as plain JSON types: the vocabulary's str-enum members (Verdict.FAIL) become the
+    strings they stand for, so the API's dict is the --json document itself, not a look-alike."""
+    if isinstance(value, dict):
+        return {_plain(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value

@@ -20,8 +20,9 @@ from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settin
 from .checks.window_suite import check, expected, make_draw
 from .checks.tolerances import tolerance_for
 from .diagnosis import catalogue_ops, patterns
-from .diagnosis.story import blame, unreceived_geometry_notes
+from .diagnosis.story import blame, follows_forward, unreceived_geometry_notes
 from .errors import BindError, UserCallError, UserTimeout
+from .locate.find import locate_all
 from .geometry import ConfigError, Geometry, format_axes, format_pad, window_geometry, per_axis
 from .result import Diagnosis, Location, RunResult
 from .vocab import AUTO, FAILING, POOL_OPS, Against, Convention, Op, Verdict
@@ -404,8 +405,8 @@ def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim
 
     shape = made(filters)
     g = groups_from_weight(shape, channels)
-    if g is None or g == groups:
-        return None
+    if g is None or (g == groups and shape[0] == filters):
+        return None                # nothing new (a depthwise layer making C filters for 2C asked is new)
     if g == channels and shape[0] == channels:
         wider = made(2 * channels)
         if wider is not None and groups_from_weight(wider, channels) == g:
@@ -501,7 +502,13 @@ def _diagnose(wop, geom, d, user, checks, cfg, sources, ns) -> list[Diagnosis]:
         else:
             fn = wop.forward_fn if target == "forward" else wop.backward_fns.get(target, wop.forward_fn)
         if m is None:
-            out.append(Diagnosis(target, None, 0.0, _unmatched(wop.op, target, d, geom, got),
+            dense = catalogue_ops.dense_in_every_group(geom, target, d, got, tol)
+            if dense is not None:
+                out += locate_all([dense], wop.names, sources, {"layout": _form_name(geom.ndim, wop.layout)})
+                continue
+            sentence = follows_forward(wop.names, checks, target)
+            out.append(Diagnosis(target, None, 1.0, sentence, follows="forward") if sentence else
+                       Diagnosis(target, None, 0.0, _unmatched(wop.op, target, d, geom, got),
                                  _locate(fn, (), sources, target)))
             continue
         out.append(Diagnosis(target, m.id, 0.95, m.summary, _locate(fn, m.where, sources, target)))
@@ -569,7 +576,7 @@ def _conclusion(failed, diagnoses, words, names, checks) -> str:
     parts = [blame(names, checks, words.removeprefix("a "))]
     for (bug, text), targets in by_bug.items():
         who = targets[0] if len(targets) == 1 else ", ".join(targets[:-1]) + " and " + targets[-1]
-        parts.append(f"{who}: {bug} — {text}." + (" The gradients repeat the forward's slip, so the same edit "
+        parts.append(f"{who}: {bug} — {text.rstrip('.')}." + (" The gradients repeat the forward's slip, so the same edit "
                                                   "fixes them." if len(targets) > 1 and "forward" in targets else ""))
     if not by_bug:
         parts.append("No catalogued mistake matched.")

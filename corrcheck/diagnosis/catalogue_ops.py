@@ -15,8 +15,11 @@ from typing import Callable
 
 import numpy as np
 
+from .match import match as dense_match
 from .. import reference_ops as R
+from ..checks.draw import Draw
 from ..geometry import ConfigError, Geometry
+from ..result import Diagnosis
 from ..vocab import POOL_OPS, Op
 
 
@@ -408,6 +411,33 @@ def match(op: str, geom: Geometry, target: str, draw, user: np.ndarray, tol) -> 
         if np.allclose(user, got, rtol=tol.rtol, atol=tol.atol * scale):
             return m
     return None
+
+
+def dense_in_every_group(geom: Geometry, target: str, draw, user: np.ndarray, tol) -> Diagnosis | None:
+    """A grouped layer is G dense layers side by side, so a dense mistake made in the loop body they
+    share (the stride left out of the filter gradient, the padding ignored, ...) shows in every
+    group: each group's slice of the user's answer is matched with the dense catalogue, and an id
+    that every group's slice agrees on names the mistake. None when no id fits every group."""
+    groups = geom.groups
+    if groups == 1 or draw.w is None or target not in ("forward", "grad_input", "grad_filter"):
+        return None
+    cg, fg = draw.x.shape[1] // groups, draw.w.shape[0] // groups
+    dense = replace(geom, groups=1)
+    common, first = None, []
+    for k in range(groups):
+        cs, fs = slice(k * cg, (k + 1) * cg), slice(k * fg, (k + 1) * fg)
+        part = Draw(draw.x[:, cs], draw.w[fs], None if draw.b is None else draw.b[fs], draw.dout[:, fs])
+        mine = {"forward": user[:, fs], "grad_input": user[:, cs], "grad_filter": user[fs]}[target]
+        try:
+            found = dense_match(target, [part], [mine], dense, rtol=tol.rtol, atol=tol.atol,
+                                has_bias=draw.b is not None)
+        except (ConfigError, ValueError, IndexError):
+            return None
+        common = [d.bug for d in found] if common is None else [i for i in common if i in {d.bug for d in found}]
+        if not common:
+            return None
+        first = first or found
+    return next(d for d in first if d.bug == common[0])
 
 
 def ids() -> list[str]:

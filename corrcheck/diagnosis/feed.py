@@ -14,7 +14,7 @@ import numpy as np
 
 from . import explain, patterns, relations, structure
 from .match import diagnose_shape, match
-from .story import stateful_functions
+from .story import follows_forward, stateful_functions
 from .. import reference
 from ..checks.suite import ProblemOutcome, TargetOutcome, expected_for, make_draw, user_result
 from ..checks.compare import wrong_mask
@@ -291,9 +291,14 @@ def diagnose_outcomes(op, outcomes, cfg, rng) -> list[Diagnosis]:
                     found = _pad_offset(op, c.target, outcome, cfg) or found
             except UserCallError:
                 found = []
+            if not any(d.bug for d in found):
+                sentence = follows_forward(op.names, outcome.checks, c.target)
+                found = [Diagnosis(c.target, None, 1.0, sentence, follows="forward")] if sentence else found
+            seen = {"pad0": "pad 0", "even": outcome.problem.describe(),
+                    "stride1": "stride 1"}.get(outcome.problem.label)
             for d in found:
-                if outcome.problem.label == "pad0" and d.bug:
-                    d = Diagnosis(d.target, d.bug, d.confidence, d.explanation + " (seen at pad 0)", d.location)
+                if seen and d.bug:
+                    d = replace(d, explanation=f"{d.explanation} (seen at {seen})")
                 out.append(d)
     return out
 

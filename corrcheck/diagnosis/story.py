@@ -120,6 +120,22 @@ def blame(names: dict, checks, noun: str, square_sentence: str | None = None) ->
     return " ".join(parts)
 
 
+def follows_forward(names: dict, checks, target: str) -> str | None:
+    """The sentence for a gradient that fails against the reference only because the forward does:
+    it is the exact gradient of the user's (wrong) forward, so its differences from the reference
+    are the forward's mistake carried through, not an index pattern of its own. None otherwise."""
+    if target not in GRADS or _status(checks, Target.FORWARD, Against.REFERENCE) is not False:
+        return None
+    if _status(checks, target, Against.REFERENCE) is not False or not _status(checks, target, Against.FINITE_DIFFERENCES):
+        return None
+    who = names.get(target, target)
+    what = target.replace("_", " ")
+    label = who if who.endswith(what) or who == target else f"{who}'s {what}"
+    return (f"{label} is the exact gradient of your {names.get('forward', 'forward')} (its finite-difference check "
+            f"passes), so it differs from the reference only because the forward does: fix the forward, then "
+            f"derive this gradient again from it.")
+
+
 def stateful_functions(names: dict, outcomes) -> set:
     """The user's functions a check found keeping state (two calls disagreeing, inputs written in
     place): their other answers are later calls', not values to read index patterns from."""
@@ -160,13 +176,18 @@ def summary_notes(op, outcomes) -> list[str]:
     """One sentence each: failures seen only at pad 0 / only on non-square inputs, tolerance changes, FD mode."""
     notes = []
     main = outcomes[0]
+    stateful = stateful_functions(op.names, outcomes)
     for o in outcomes[1:]:
         if o.failed and not main.failed:
             where = {"pad0": "at pad 0 (besides the pad you asked for, corrcheck always checks pad 0)",
+                     "even": "where the stride divides the padded input exactly (corrcheck checks such a size "
+                             "besides one where it does not)",
+                     "stride1": "at stride 1 (no --stride was given, so corrcheck checks stride 1 besides 2)",
                      "square": "on non-square inputs"}.get(o.problem.label, o.problem.note)
-            targets = ", ".join(op.names.get(t, t) for t in o.failing_targets())
-            notes.append(f"{targets} fails only {where}: {o.problem.describe()}.")
-        if o.problem.label == "square" and main.failed and not o.failed:
+            who = list(dict.fromkeys(op.names.get(t, t) for t in o.failing_targets()))
+            notes.append(f"{_join(who)} {'fails' if len(who) == 1 else 'fail'} only {where}: {o.problem.describe()}.")
+        if o.problem.label == "square" and main.failed and not o.failed and \
+                not {op.names.get(t) for t in main.failing_targets()} <= stateful:
             notes.append(f"The checks fail only on non-square inputs ({main.problem.describe()}); on a square "
                          f"{'x'.join(map(str, o.problem.in_spatial))} input they pass: look for a swapped "
                          f"height/width (e.g. len(a) where len(a[0]) is meant).")
@@ -187,8 +208,9 @@ def summary_notes(op, outcomes) -> list[str]:
 
 
 UNSEEN_BY_EXTENT = {
-    "input": "input-transposed (rows and columns of the input swapped)",
-    "filter": "filter-transposed and grad-filter-transposed (the filter's axes swapped)",
+    # a transposed read (a[x][y], f[i][j]) still shows on square sizes; a size used for the wrong axis does not
+    "input": "the input's height used for its width (len(a) where len(a[0]) is meant)",
+    "filter": "the filter's height used for its width (range(KH) where KW is meant)",
     "output": "an output or gradient built with its two axes swapped (reshape(ow, oh))",
     "output at pad 0": "an output with its axes swapped at pad 0",
 }

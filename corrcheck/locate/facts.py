@@ -18,9 +18,10 @@ __all__ = ["V", "EMPTY", "Read", "Loop", "Facts", "IN_AXES", "FILTER_AXES", "axi
            "size_token", "role_value"]
 
 # Axis meaning per layout, for the input (and dout: c -> f) and for the filter.
-IN_AXES = {"w": "0", "hw": "01", "dhw": "012", "chw": "c01", "nchw": "nc01", "nhwc": "n01c", "ncdhw": "nc012"}
+IN_AXES = {"w": "0", "hw": "01", "dhw": "012", "chw": "c01", "nchw": "nc01", "nhwc": "n01c", "ncdhw": "nc012",
+           "ncw": "nc0", "nwc": "n0c"}
 FILTER_AXES = {"w": "0", "hw": "01", "dhw": "012", "chw": "fc01", "nchw": "fc01", "nhwc": "01cf",
-               "ncdhw": "fc012"}
+               "ncdhw": "fc012", "ncw": "fc0", "nwc": "0cf"}
 ARRAY_ROLES = ("input", "filter", "dout", "bias")
 
 
@@ -40,6 +41,15 @@ class V:
 
 
 EMPTY = V()
+
+
+def _int_constant(node) -> int | None:
+    """2 or -2 written in the source (a negative number is a unary minus on a constant), else None."""
+    try:
+        value = ast.literal_eval(node) if node is not None else None
+    except ValueError:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def size_token(role, axis):
@@ -238,6 +248,10 @@ class _Eval:
             if isinstance(key, ast.Constant) and isinstance(key.value, int):
                 ax = key.value if key.value < 0 else start + key.value
                 return size_token(role, ax)
+            lower = _int_constant(key.lower) if isinstance(key, ast.Slice) and key.step is None else None
+            if lower is not None and (lower < 0 or start >= 0):
+                # Ho, Wo = dout.shape[2:] (or [-2:]): the shape from that axis on
+                return V(shape_of=(role, lower if lower < 0 else start + lower))
             return V(self.value(key).toks | frozenset({f"D:{role}:{start}"}))
         if base.elems is not None and isinstance(key, ast.Constant) and isinstance(key.value, int):
             if -len(base.elems) <= key.value < len(base.elems):

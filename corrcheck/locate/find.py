@@ -15,6 +15,7 @@ a Location; the work is split by concept:
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 
 from .facts import EMPTY, Facts, Read
 from .javascript import is_js, js_module
@@ -164,6 +165,6 @@ def locate_all(diagnoses, bound: dict, sources: dict, config: dict | None = None
                 loc = locate(d, bound, sources, config)
             except Exception:                        # a rule tripping on odd code must not cost the report
                 loc = None
-        out.append(Diagnosis(d.target, d.bug, d.confidence, d.explanation, loc) if loc is not d.location else d)
+        out.append(replace(d, location=loc) if loc is not d.location else d)
     return tuple(out)
 

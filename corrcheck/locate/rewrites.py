@@ -512,6 +512,7 @@ def _add_bias(facts, t, node):
     if not b or not isinstance(node, ast.Return) or node.value is None:
         return []
     forms = {"nchw": [f"{b}.reshape(1, -1, 1, 1)"], "ncdhw": [f"{b}.reshape(1, -1, 1, 1, 1)"],
+             "ncw": [f"{b}.reshape(1, -1, 1)"],
              "chw": [f"{b}.reshape(-1, 1, 1)"]}.get(facts.layout, []) + [b]
     value = node.value.elts[0] if isinstance(node.value, ast.Tuple) and node.value.elts else node.value
     text = t.seg(value)                                # return out, cache: the output is the first item

@@ -101,14 +101,20 @@ def _position_assigns(facts):
 
 
 def _r_stride_ignored(facts, target):
-    hits = []
+    hits, seen = [], set()
     for e, _ in position_exprs(facts) + _position_assigns(facts):
         outs = loop_var_nodes(facts, e, "out")
         scaled = {id(o) for n, _, other in stride_products(facts, e) for o in loop_var_nodes(facts, other, "out")}
         # a name defined as a stride product (hs = i * stride; x[hs:hs + HH]) is scaled where it is used
         scaled |= {id(o) for o in outs if resolve(facts, o) is not o and any(stride_products(facts, resolve(facts, o)))}
-        if outs and any(id(o) not in scaled for o in outs):
-            hits.append(e)
+        for o in outs:
+            if id(o) in scaled:
+                continue
+            # a name defined without the stride (hs, ws = i, j; x[hs:hs + HH]): the slip is in its definition
+            where = resolve(facts, o) if o is not e and resolve(facts, o) is not o else e
+            if id(where) not in seen:
+                seen.add(id(where))
+                hits.append(where)
     return hits
 
 

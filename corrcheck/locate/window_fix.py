@@ -30,6 +30,7 @@ from ..binding.layouts import spatial_sizes
 from ..binding.window_ops import CONV_PARAM_KEYS, POOL_PARAM_KEYS
 from ..result import FixResult
 from .fix import passes_as_before, unified_diff
+from .rewrites import REWRITES, apply_edits, candidates_for
 
 MAX_CANDIDATES = 80
 SECONDS = 12.0
@@ -511,6 +512,21 @@ def _search(cfg, result, run_fn) -> FixResult:
                     if _passes(run_fn, cfg, result, copies, loc.file, patched, source):
                         return FixResult(True, unified_diff(loc.file, source, patched), tried,
                                          f"{what}: every check passes on the patched copy, also on a second shape")
+        # a dense mistake made in every group (catalogue_ops.dense_in_every_group): the dense rewrites
+        for d in result.diagnoses:
+            if d.location is None or d.bug not in REWRITES or d.location.file not in copies:
+                continue
+            source = Path(d.location.file).read_text(encoding="utf-8")
+            layout = (result.config or {}).get("layout", "nchw")
+            for cand in candidates_for(d.bug, d.target, result.bound.get(d.target, ""), d.location.file, source,
+                                       layout):
+                if tried >= MAX_CANDIDATES or time.perf_counter() - started > SECONDS:
+                    break
+                tried += 1
+                patched = apply_edits(source, cand.edits)
+                if _passes(run_fn, cfg, result, copies, d.location.file, patched, source):
+                    return FixResult(True, unified_diff(d.location.file, source, patched), tried,
+                                     f"{cand.what}: every check passes on the patched copy, also on a second shape")
         done = set()
         for bug, loc in located:
             if (loc.file, loc.line) in done or loc.file not in copies:

@@ -359,9 +359,11 @@ def _diagnoses(result) -> Group:
     parts: list = [Rule(Text("diagnosis", style="bold"), align="left")]
     shown: set = set()                  # (file, line) already on screen with its context
     for d in result.diagnoses:
-        bug = d.bug or "no known pattern matched"
-        parts.append(Text.assemble((f"{d.target}: ", "bold"), (bug, "bold magenta"),
-                                   (f"  (confidence {d.confidence:.0%})", "dim")))
+        if d.follows:
+            parts.append(Text.assemble((f"{d.target}: ", "bold"), (f"follows from the {d.follows}", "bold")))
+        else:
+            parts.append(Text.assemble((f"{d.target}: ", "bold"), (d.bug or "no known pattern matched", "bold magenta"),
+                                       (f"  (confidence {d.confidence:.0%})", "dim")))
         parts.append(Text(d.explanation))
         if d.location is not None:
             loc = d.location
