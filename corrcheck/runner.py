@@ -14,7 +14,7 @@ from . import __version__
 from .binding.discover import plan as bind_plan
 from .binding.layouts import LAYOUTS
 from .binding.probe import choose, first_call
-from .checks.problem import Problem, build_problem, pad0_variant, probe_variants
+from .checks.problem import Problem, build_problem, even_variant, pad0_variant, probe_variants, stride1_variant
 from .checks.suite import ProblemOutcome, check_problem
 from .config import RunConfig
 from .diagnosis.feed import diagnose_outcomes, explain_worst
@@ -26,7 +26,7 @@ from .loader.files import load_namespace
 from .locate.find import locate_all
 from .rerun import reproduce_command
 from .result import ErrorInfo, RunResult
-from .vocab import Convention, FAILING, Op, Status, Verdict
+from .vocab import Convention, FAILING, Op, Status, Target, Verdict
 
 
 def config_dict(cfg: RunConfig, op, problem) -> dict:
@@ -108,7 +108,7 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         ns, language, sources = load_namespace(cfg)
         from .window_runner import run_window, wants_window_path
         if wants_window_path(cfg, ns):      # grouped, transposed, pooling: their own binding and checks
-            return _finish_window(cfg, run_window(cfg, ns, language, sources, t0), ns, t0)
+            return _finish_window(cfg, _other_flag(cfg, run_window(cfg, ns, language, sources, t0)), ns, t0)
         plan = bind_plan(ns, cfg)
         cfg, geometry_note = default_geometry(cfg, plan)
         rng = np.random.default_rng(cfg.seed)
@@ -126,7 +126,7 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
     del first                # the probe's draw and output (100 MB at large shapes) live only as long as needed
     try:
         result = check_bound(cfg, op, main, plan_notes=plan.notes + geometry_note + layout_notes, sources=sources,
-                             t0=t0, language=language, first=handoff.pop())
+                             t0=t0, language=language, first=handoff.pop(), chosen_stride=given.stride is None)
     except CorrcheckError as exc:
         return error_result(cfg, exc, t0)
     if result.verdict == Verdict.FAIL and not any(c.timed_out for c in result.checks):
@@ -135,6 +135,8 @@ def run(cfg: RunConfig, progress=None) -> RunResult:
         if grouped is not None:
             return _finish_window(given, grouped, ns, t0)
         result = _as_transposed(given, ns, language, sources, t0) or result
+        result = _padded_same(given, op, result)
+        result = _other_flag(cfg, result)
     if cfg.sweep:
         from .sweep import attach             # lazy: multiprocessing and the pool load only with --sweep
         main_passed = result.verdict == Verdict.PASS
@@ -195,18 +197,75 @@ def _as_transposed(cfg, ns, language, sources, t0):
     return replace(res, notes=(note,) + tuple(res.notes))
 
 
+def _padded_same(given, op, result: RunResult) -> RunResult:
+    """Code that takes no padding but pads by TensorFlow's 'SAME' rule itself (output ceil(n / s)) was
+    checked at pad 0, where its output has the wrong shape: when its forward has the right shape at
+    --pad same, that is what the code pads, and the result is that run's (pass or fail), said in a note."""
+    if given.pad is not None or getattr(op.impl, "takes", lambda role: True)("pad") or \
+            not any(c.status == Status.ERROR for c in result.checks if c.target == Target.FORWARD):
+        return result
+    try:
+        again = run(given.replace(pad="same"))
+    except Exception:              # a second opinion only: whatever stops it, the result stands
+        return result
+    if again.verdict == Verdict.ERROR or any(c.status == Status.ERROR for c in again.checks
+                                             if c.target == Target.FORWARD):
+        return result
+    note = ("your functions take no padding, and their output is ceil(n / stride) per axis: they pad "
+            "'same' themselves, so they were checked at --pad same")
+    # the pad was corrcheck's choice here, not the user's: no 'as asked' note about it
+    return replace(again, notes=(note,) + tuple(n for n in again.notes if not n.startswith("no bound function takes a pad")))
+
+
+# A named mistake that is also what another flag asks for: (the changed options, the flag, what the code is)
+OTHER_FLAG = {
+    "filter-flipped": lambda cfg: ({"op": Op.CONVOLVE}, "--op convolve", "a true convolution (the filter flipped)")
+    if cfg.op == Op.CORRELATE else ({"op": Op.CORRELATE}, "--op correlate", "a correlation"),
+    "avgpool-wrong-divisor": lambda cfg: None if cfg.count_include_pad else (
+        {"count_include_pad": True}, "--count-include-pad", "an average pool that counts the padding (torch's "
+        "avg_pool2d default)"),
+}
+
+
+def _other_flag(cfg, result: RunResult) -> RunResult:
+    """A mistake that is what another flag describes (a filter read flipped is a true convolution, an
+    average over the whole window counts the padding) may be meant. When every check passes with that
+    flag, the conclusion says so: the verdict stays FAIL for what was asked, and the user learns the
+    flag that describes the code."""
+    for d in result.diagnoses:
+        other = OTHER_FLAG[d.bug](cfg) if d.bug in OTHER_FLAG else None
+        if other is None:
+            continue
+        changes, flag, what = other
+        try:
+            again = run(cfg.replace(**changes, fix=False, sweep=False))
+        except Exception:          # a second opinion only: whatever stops it, the result stands
+            return result
+        if again.verdict != Verdict.PASS:
+            return result
+        return replace(result, conclusion=f"{result.conclusion} Your functions agree with each other as {what}: "
+                       f"every check passes with {flag}. If that is what you meant, run with {flag}.")
+    return result
+
+
 def check_bound(cfg, op, main, *, plan_notes=(), sources=None, t0=None, language="python",
-                first=None) -> RunResult:
+                first=None, chosen_stride: bool = False) -> RunResult:
     """Everything after binding: checks on the main problem and its variants, diagnosis, story."""
     t0 = time.perf_counter() if t0 is None else t0
     rng = np.random.default_rng(cfg.seed + 1)
     handoff = [first]
     del first                # check_problem lets go of the probe's output once it has compared it
     outcomes: list[ProblemOutcome] = [check_problem(op, main, cfg, rng, first=handoff.pop())]
-    extra = pad0_variant(main)
-    if extra is not None:
-        outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,
-                                      finite_differences=False, second_draw=False))
+    # pad 0 too (un-padding with [p:-p] is empty there), when a function takes the padding: code that
+    # pads by its own fixed rule ('SAME' inside) computes another layer at pad 0
+    takes = getattr(op.impl, "takes", lambda role: True)
+    # an output size off by one where the stride divides evenly, and a stride-1 branch of its own
+    # when corrcheck chose the stride
+    for extra in (pad0_variant(main) if takes("pad") else None, even_variant(main),
+                  stride1_variant(main) if chosen_stride and takes("stride") else None):
+        if extra is not None:
+            outcomes.append(check_problem(op, extra, cfg, rng, draws=2, repeatability=False,
+                                          finite_differences=False, second_draw=False))
     unreadable = next((t.error for t in outcomes[0].targets.values() if isinstance(t.error, UnreadableOutput)), None)
     if unreadable is not None:
         # an object corrcheck cannot read is corrcheck not understanding the code: exit 2, never a FAIL

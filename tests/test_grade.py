@@ -374,3 +374,20 @@ def test_the_gradebook_message_is_why_not_how_it_counted():
     assert _row(entry)["message"] == "conv_backward raised IndexError"
     named = SimpleNamespace(**{**vars(entry), "mistakes": ("bias-missing",), "document": {"checks": [counted]}})
     assert _row(named)["message"] == ""
+
+
+def test_cache_key_covers_the_helpers_a_submission_imports(tmp_path):
+    """Two students with byte-identical checked files but different helper modules must not share a
+    cached result, and a fix made only in a helper must be checked again."""
+    from corrcheck.grade import cache
+    for student, helper in (("mia", "def pad(x, p):\n    return x\n"), ("noah", "def pad(x, p):\n    return 0\n")):
+        (tmp_path / student).mkdir()
+        (tmp_path / student / "layers.py").write_text("from helpers import pad\n")
+        (tmp_path / student / "helpers.py").write_text(helper)
+    keys = {s: cache.key(tmp_path / s, ("layers.py",), {"stride": 2}) for s in ("mia", "noah")}
+    assert keys["mia"] != keys["noah"]
+    (tmp_path / "noah" / "helpers.py").write_text("def pad(x, p):\n    return x\n")
+    assert cache.key(tmp_path / "noah", ("layers.py",), {"stride": 2}) == keys["mia"]
+    (tmp_path / "noah" / "__pycache__").mkdir()
+    (tmp_path / "noah" / "__pycache__" / "helpers.py").write_text("stale")   # never part of the key
+    assert cache.key(tmp_path / "noah", ("layers.py",), {"stride": 2}) == keys["mia"]

@@ -173,3 +173,154 @@ def test_stride_left_out_beside_hs_temporaries_is_located_and_fixed(tmp_path, cl
     top = doc["diagnoses"][0]
     assert top["bug"] == bug and top["location"]["line"] == wrong_line, doc["diagnoses"]
     assert doc["fix"]["verified"], doc["fix"]
+
+
+# ---------------------------------------------------------------- a true convolution checked as a correlation
+
+CONVOLUTION = """\
+import numpy as np
+
+def convolve2d(image, kernel, stride=1, padding=0):
+    img = np.pad(np.asarray(image, dtype=float), padding)
+    k = np.asarray(kernel, dtype=float)
+    kh, kw = k.shape
+    out = np.zeros(((img.shape[0] - kh) // stride + 1, (img.shape[1] - kw) // stride + 1))
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            for j in range(kh):
+                for i in range(kw):
+                    out[y, x] += img[y * stride + j, x * stride + i] * k[kh - 1 - j, kw - 1 - i]
+    return out
+
+def convolve2d_backward(dout, image, kernel, stride=1, padding=0):
+    image = np.asarray(image, dtype=float)
+    img = np.pad(image, padding)
+    k = np.asarray(kernel, dtype=float)
+    kh, kw = k.shape
+    d_img, d_k = np.zeros_like(img), np.zeros_like(k)
+    for y in range(dout.shape[0]):
+        for x in range(dout.shape[1]):
+            for j in range(kh):
+                for i in range(kw):
+                    d_img[y * stride + j, x * stride + i] += dout[y, x] * k[kh - 1 - j, kw - 1 - i]
+                    d_k[kh - 1 - j, kw - 1 - i] += dout[y, x] * img[y * stride + j, x * stride + i]
+    H, W = image.shape
+    return d_img[padding:padding + H, padding:padding + W], d_k
+"""
+
+
+def test_a_consistent_convolution_is_told_its_flag_and_its_gradients_follow_the_forward(tmp_path, cli):
+    path = write(tmp_path, "conv.py", CONVOLUTION)
+    proc, doc = cli.run_json("run", path, "--stride", "2", "--pad", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr       # asked: correlation; the filter is flipped
+    by_target = {d["target"]: d for d in doc["diagnoses"]}
+    assert by_target["forward"]["bug"] == "filter-flipped"
+    # the filter gradient is the exact gradient of the flipped forward: no mistake of its own
+    assert by_target["grad_filter"]["follows"] == "forward" and by_target["grad_filter"]["bug"] is None
+    assert "every check passes with --op convolve" in doc["conclusion"]
+    proc = cli.run_cli("run", path, "--stride", "2", "--pad", "1")
+    assert "grad_filter: follows from the forward" in proc.stdout
+    proc = cli.run_cli("run", path, "--stride", "2", "--pad", "1", "--op", "convolve")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_flipped_forward_whose_backward_disagrees_gets_no_other_flag(tmp_path, cli):
+    # the filter gradient left unflipped: not a convolution either, so no flag would make it pass
+    path = write(tmp_path, "conv.py", CONVOLUTION.replace("d_k[kh - 1 - j, kw - 1 - i] +=", "d_k[j, i] +="))
+    proc, doc = cli.run_json("run", path, "--stride", "2", "--pad", "1")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "--op convolve" not in doc["conclusion"]
+    assert not any(d.get("follows") for d in doc["diagnoses"] if d["target"] == "grad_filter")
+
+
+# ---------------------------------------------------------------- fourth new-user trial (files the trial wrote)
+
+TRIAL4 = Path(__file__).parent / "fixtures" / "trial4"
+
+
+def _trial(name, *flags):
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    options = dict(flags)
+    return run(RunConfig(files=(str(TRIAL4 / name),), **options))
+
+
+def _targets(result):
+    return {(d.target, d.bug) for d in result.diagnoses}
+
+
+@pytest.mark.parametrize("name, options", [
+    ("f25_border_param.py", [("stride", "2"), ("pad", "1")]),   # the pad named `border`
+    ("f22_layer_grads_dict.py", []),                             # grads['kernels'] beside self.kernels
+    ("f24_zero_grad.py", []),                                    # accumulates until zero_grad(), as torch does
+    ("f06_tf_same_nhwc.py", []),                                 # pads 'SAME' itself, takes no pad
+])
+def test_correct_code_the_trial_wrote_passes(name, options):
+    result = _trial(name, *options)
+    assert result.verdict == "pass", (result.conclusion, [c.to_dict() for c in result.checks if c.status != "pass"])
+
+
+def test_code_that_pads_same_itself_is_checked_at_same_and_its_slip_still_fails():
+    good = _trial("f06_tf_same_nhwc.py")
+    assert good.config["pad"] != [[0, 0], [0, 0]] and any("pad 'same' themselves" in n for n in good.notes)
+    bad = _trial("f07_tf_same_nhwc_buggy.py")          # the odd padding row put before instead of after
+    assert bad.verdict == "fail" and "returned shape" not in bad.conclusion
+
+
+def test_an_output_size_wrong_only_where_the_stride_divides_evenly_is_caught():
+    result = _trial("leo_layers.py", ("convention", "cs231n"), ("stride", "2"), ("pad", "1"))
+    assert result.verdict == "fail"
+    assert ("forward", "output-size") in _targets(result)
+    assert any("divides the padded input exactly" in n for n in result.notes)
+
+
+def test_a_wrong_stride_one_branch_is_caught_when_no_stride_was_given():
+    result = _trial("f23_fastpath.py")
+    assert result.verdict == "fail"
+    assert ("grad_input", "grad-input-filter-not-flipped") in _targets(result)
+    assert _trial("f23_fastpath.py", ("stride", "2"), ("pad", "1")).verdict == "pass"   # asked: stride 2 only
+
+
+def test_one_dimensional_batched_channels_layout_is_detected():
+    result = _trial("f04_conv1d_audio.py")
+    assert result.config["layout"] == "ncw"
+    assert ("grad_input", "grad-input-stride-ignored") in _targets(result)
+    assert _trial("f04_conv1d_audio.py", ("layout", "ncw")).config["layout"] == "ncw"
+
+
+def test_filter_extents_after_a_size_are_not_a_dilation():
+    result = _trial("f11_nested.js")          # convBackwardFilter(dout, img, stride, padding, K, L)
+    assert result.config["dilation"] == [1, 1]
+    assert _targets(result) == {("grad_filter", "grad-filter-stride-ignored")}
+
+
+def test_float32_typed_arrays_get_float32_tolerances():
+    result = _trial("f26_typed_f32.js")
+    assert result.verdict == "pass", [c.to_dict() for c in result.checks if c.status != "pass"]
+
+
+def test_a_missing_backward_is_said_and_fails_the_grade(tmp_path):
+    from corrcheck.grade.worker import _incomplete
+    result = _trial("judy_layers.py", ("convention", "cs231n"), ("stride", "2"), ("pad", "1"))
+    assert result.verdict == "pass"
+    assert any(n.startswith("not checked: no backward function found") for n in result.notes)
+    graded = _incomplete(result)
+    assert graded.verdict == "fail" and graded.conclusion.startswith("Incomplete: no backward function was found")
+    complete = _trial("f22_layer_grads_dict.py")
+    assert _incomplete(complete) is complete
+
+
+def test_api_module_class_from_a_module_outside_sys_modules_sets_its_bias():
+    import importlib.util
+    import json as _json
+
+    pytest.importorskip("torch")
+    import corrcheck
+    spec = importlib.util.spec_from_file_location("trial4_mod_unfold", TRIAL4 / "mod_unfold.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)                   # not in sys.modules: inspect cannot find the class
+    result = corrcheck.check(forward=module.UnfoldConv2d, stride=2, pad=1)
+    assert result.verdict == "pass" and "grad_bias" in result.bound
+    doc = result.to_dict()
+    assert type(doc["verdict"]) is str and type(doc["checks"][0]["status"]) is str
+    assert _json.loads(_json.dumps(doc)) == doc

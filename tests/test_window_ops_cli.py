@@ -426,3 +426,51 @@ def test_a_slip_in_one_per_channel_depthwise_is_still_found(tmp_path):
     path.write_text(source.replace("dw += np.einsum", "dw = np.einsum"))
     res = run(RunConfig(files=(str(path),)))
     assert res.verdict == "fail" and {c.target for c in res.checks if c.status == "fail"} == {"grad_filter"}
+
+
+def test_a_depthwise_layer_keeping_its_weights_in_a_params_dict_passes():
+    # self.params["W"] (C, 1, K, K) made for C channels: read there, so no channel multiplier is forced on it
+    result = _run("depthwise_params_dict.py")
+    assert result.verdict == "pass", [c.to_dict() for c in result.checks]
+    assert result.config["groups"] == result.config["input_shape"][1]
+
+
+def test_a_dense_mistake_in_every_group_is_named_located_and_fixed(tmp_path):
+    """A grouped layer is G dense layers: the dense catalogue's ids hold per group, and the dense
+    rewrites fix them (here the stride left out of the window corner, hs, ws = i, j)."""
+    fixed = window_file("grouped_einsum_fixed.py").read_text()
+    good = "                hs, ws = i * stride, j * stride\n"
+    assert good in fixed
+    path = tmp_path / "grouped.py"
+    path.write_text(fixed.replace(good, "                hs, ws = i, j\n"))
+    result = run(RunConfig(files=(str(path),), fix=True))
+    assert result.verdict == "fail"
+    named = {d.target: d for d in result.diagnoses}
+    assert named["grad_input"].bug == "grad-input-stride-ignored"
+    assert named["grad_filter"].bug == "grad-filter-stride-ignored"
+    assert named["grad_input"].location.code.strip() == "hs, ws = i, j"
+    assert result.fix.verified and "+                hs, ws = i * stride, j * stride" in result.fix.diff
+    assert _run("grouped_einsum_fixed.py").verdict == "pass"
+
+
+def test_a_dense_mistake_in_a_depthwise_params_dict_layer_is_fixed(tmp_path):
+    text = window_file("depthwise_params_dict.py").read_text()
+    good = "                win = xp[:, :, i * s:i * s + k, j * s:j * s + k]\n                g = dout"
+    assert good in text
+    path = tmp_path / "dw.py"
+    path.write_text(text.replace(good, "                win = xp[:, :, i:i + k, j:j + k]\n                g = dout"))
+    result = run(RunConfig(files=(str(path),), fix=True))
+    assert [(d.target, d.bug) for d in result.diagnoses] == [("grad_filter", "grad-filter-stride-ignored")]
+    assert result.fix.verified, result.fix.message
+
+
+def test_a_mistake_that_another_flag_describes_is_told_that_flag():
+    # torch's avg_pool2d default divides by k*k at the border too: under corrcheck's default that is
+    # avgpool-wrong-divisor, and the report says the flag with which every check passes
+    result = _run("avgpool_counts_padding.py")
+    assert result.verdict == "fail"
+    assert any(d.bug == "avgpool-wrong-divisor" for d in result.diagnoses)
+    assert "every check passes with --count-include-pad" in result.conclusion
+    assert _run("avgpool_counts_padding.py", count_include_pad=True).verdict == "pass"
+    # a mistake no flag describes gets no such sentence
+    assert "every check passes with" not in _run("cs231n_maxpool_buggy.py").conclusion

@@ -29,7 +29,7 @@ class Problem:
     batch: int
     channels: int
     filters: int
-    label: str = "main"            # main | pad0 | square | probe
+    label: str = "main"            # main | pad0 | even | stride1 | square | probe
 
     @property
     def out_spatial(self):
@@ -41,7 +41,8 @@ class Problem:
         """How a failure on this variant is labelled next to the main config's."""
         shape = "x".join(map(str, self.in_spatial))
         return {"main": None, "pad0": "at pad 0", "square": f"on a square {shape} input",
-                "probe": f"on {article(shape)} {shape} input"}.get(self.label, self.label)
+                "probe": f"on {article(shape)} {shape} input", "even": f"on {article(shape)} {shape} input",
+                "stride1": "at stride 1"}.get(self.label, self.label)
 
     def describe(self) -> str:
         """Sizes and geometry in words, for report headings."""
@@ -70,10 +71,14 @@ def _uneven(sizes, k_spatial, geom_args, ndim):
                 g = make_geometry(ndim=ndim, in_spatial=tuple(sizes), k_spatial=tuple(k_spatial), **geom_args)
             except ConfigError:
                 break
-            uneven = g.stride[axis] == 1 or g.leftover(sizes, k_spatial)[axis]
-            # 'same' padding: keep some padding before, or reads at negative indices go untested
-            padded_before = g.mode != "same" or g.pad[axis][0] > 0 or k_spatial[axis] == 1
-            if uneven and padded_before:
+            if g.mode == "same":
+                # 'same' padding: keep some padding before on the first axis, or reads at negative
+                # indices go untested; on the others an odd total, so a split with the extra row
+                # before instead of after (or halved evenly) shows
+                before, after = g.pad[axis]
+                if k_spatial[axis] == 1 or (before > 0 if axis == 0 else before != after):
+                    break
+            elif g.stride[axis] == 1 or g.leftover(sizes, k_spatial)[axis]:
                 break
             sizes[axis] += 1
     return tuple(sizes)
@@ -199,6 +204,31 @@ def pad0_variant(p: Problem) -> Problem | None:
     except ConfigError:
         return None
     return replace(p, geom=g, label="pad0")
+
+
+def even_variant(p: Problem) -> Problem | None:
+    """The same problem on the next larger input where the stride divides the padded span exactly:
+    the main problem's sizes leave a remainder (so a window past the end shows), and an output size
+    off by one only where nothing is left over ((H + p - K) // s + 1, a - 1 too many) shows here."""
+    if p.geom.mode is not None or all(s == 1 for s in p.geom.stride):
+        return None
+    grown = tuple(n + next(extra for extra in range(s) if not (left + extra) % s) if s > 1 else n
+                  for n, s, left in zip(p.in_spatial, p.geom.stride, p.geom.leftover(p.in_spatial, p.k_spatial)))
+    if grown == tuple(p.in_spatial):
+        return None
+    return replace(p, in_spatial=grown, label="even")
+
+
+def stride1_variant(p: Problem) -> Problem | None:
+    """The same problem at stride 1, for a stride nobody chose (code may take another path there)."""
+    if all(s == 1 for s in p.geom.stride) or p.geom.mode is not None:
+        return None
+    g = replace(p.geom, stride=(1,) * p.geom.ndim)
+    try:
+        g.out_shape(p.in_spatial, p.k_spatial)
+    except ConfigError:
+        return None
+    return replace(p, geom=g, label="stride1")
 
 
 def probe_variants(p: Problem) -> list[Problem]:
