@@ -63,6 +63,8 @@ class CheckResult:
         }
         if self.message:
             d["message"] = self.message
+        if self.timed_out:
+            d["timed_out"] = True
         if self.mode:
             d["mode"] = self.mode
         if self.config_note:

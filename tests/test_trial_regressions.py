@@ -324,3 +324,27 @@ def test_api_module_class_from_a_module_outside_sys_modules_sets_its_bias():
     doc = result.to_dict()
     assert type(doc["verdict"]) is str and type(doc["checks"][0]["status"]) is str
     assert _json.loads(_json.dumps(doc)) == doc
+
+
+def test_max_pool_reading_zero_outside_the_input_is_located_and_fixed():
+    result = _trial("f21_maxpool_pad.js", ("fix", True))
+    (d,) = result.diagnoses
+    assert d.bug == "ceil-mode-window-outside" and ": 0;" in d.location.code
+    assert result.fix.verified and "-Infinity" in result.fix.diff
+
+
+def test_a_wrong_output_shape_on_the_shape_where_the_forward_runs_is_named():
+    # the forward crashes on a non-square filter; on a square one it runs, one row short
+    result = _trial("f12_outsize.py")
+    (d,) = [d for d in result.diagnoses if d.target == "forward"]
+    assert d.bug == "output-size" and "diagnosed on" in d.explanation
+    assert d.location is not None and "// stride" in d.location.code
+
+
+def test_grade_summary_keeps_calls_that_hung_apart_from_unnamed_mistakes():
+    from corrcheck.grade.summary import summarize
+    hung = {"verdict": "fail", "checks": [{"target": "grad_input", "status": "error", "timed_out": True}],
+            "diagnoses": []}
+    unnamed = {"verdict": "fail", "checks": [{"target": "forward", "status": "fail"}], "diagnoses": []}
+    s = summarize([("ivan", hung), ("zoe", unnamed)])
+    assert s["timed_out"] == ["ivan"] and s["unexplained_failures"] == ["zoe"]

@@ -356,7 +356,8 @@ CATALOGUE: tuple[OpMistake, ...] = (
               "or its padding before", _ceil_ignored, (r"//", r"floor|int\(")),
     OpMistake("ceil-mode-window-outside", Op.MAXPOOL, "forward",
               "max pooling must ignore cells outside the input (pad with -inf); zeros win windows "
-              "whose input cells are all negative", _max_zero_padded, (r"np\.pad|pad\(", r"zeros")),
+              "whose input cells are all negative", _max_zero_padded,
+              (r"\?[^:?]*:\s*0(\.0*)?\b|\belse\s+0(\.0*)?\b", r"np\.pad|pad\(", r"zeros")),
 )
 
 

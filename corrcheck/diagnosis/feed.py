@@ -88,6 +88,17 @@ def _diagnose_target(op, target, outcome, cfg, rng) -> list[Diagnosis]:
             draws = [make_draw(variant, rng, op.has_bias) for _ in range(2)]
             try:
                 users = [user_result(op, target, d, variant.geom) for d in draws]
+            except UnusableOutput as err:
+                # it runs here but returns the wrong shape: that shape may name the mistake
+                d = None if err.got_shape is None else diagnose_shape(
+                    target, canonical_shape(op.layout, target, err.got_shape),
+                    expected_for(target, draws[0], variant.geom).shape, variant.in_spatial, variant.k_spatial,
+                    variant.geom)
+                if d is not None:
+                    shape = "x".join(map(str, variant.in_spatial))
+                    return [replace(d, explanation=f"{d.explanation} (diagnosed on {article(shape)} {shape} input, "
+                                                   f"where the function runs{_where_it_raises(p, t.error)})")]
+                continue
             except UserCallError:
                 continue
             vo = ProblemOutcome(variant, draws)

@@ -32,7 +32,8 @@ def conclusion(op, outcomes) -> str:
         who = list(dict.fromkeys(names.get(t, t) for t in square_only))
         square_sentence = (f"{_join(who)} {'is' if len(who) == 1 else 'are'} right on square inputs but not on "
                            f"non-square ones: one size is probably used for both axes (len(a) where len(a[0]) "
-                           f"is meant, or a single filter size).")
+                           f"is meant, or a single filter size). If your layer is only meant for square sizes, "
+                           f"--input-size 7 --filter-size 3 checks it on those.")
     if all(c.status == Status.PASS for c in checks) and square_sentence:
         return square_sentence             # right on square shapes only: that is the finding, not "descends"
     if all(c.status == Status.PASS for c in checks):

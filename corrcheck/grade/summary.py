@@ -36,6 +36,7 @@ def summarize(entries) -> dict:
     examples: dict[str, dict] = {}
     targets: Counter = Counter()
     unexplained = []
+    hung = []
     errors = []
     for folder, doc in entries:
         if doc.get("verdict") == "error":
@@ -45,7 +46,9 @@ def summarize(entries) -> dict:
             continue
         targets.update(failing_targets(doc))
         named = mistakes(doc)
-        if doc.get("verdict") == "fail" and not named:
+        if any(c.get("timed_out") for c in doc.get("checks") or ()):
+            hung.append(folder)               # an endless loop is its own finding, not an unnamed mistake
+        elif doc.get("verdict") == "fail" and not named:
             unexplained.append(folder)
         for bug in named:
             counts[bug] += 1
@@ -65,5 +68,6 @@ def summarize(entries) -> dict:
         "mistakes": [{"bug": bug, "submissions": n, "example": examples[bug]} for bug, n in ranked],
         "failing_targets": {t: targets[t] for t in sorted(targets, key=lambda t: (-targets[t], t))},
         "unexplained_failures": unexplained,
+        "timed_out": hung,
         "not_checked": errors,
     }

@@ -226,6 +226,13 @@ def _minus_infinity_padding(line, body, ndim):
                 break
     if re.search(r"\.fill\(\s*0\s*\)", line):
         out.append((re.sub(r"\.fill\(\s*0\s*\)", ".fill(-Infinity)", line), "padding filled with -Infinity"))
+    # a read outside the input that falls back to 0 (inside ? img[r][c] : 0, or x[r, c] if inside else 0)
+    if re.search(r"\?[^:?]*:\s*0(\.0*)?\b", line):
+        out.append((re.sub(r"(\?[^:?]*:\s*)0(\.0*)?\b", r"\1-Infinity", line, count=1),
+                    "a cell outside the input read as -Infinity, not 0"))
+    if re.search(r"\belse\s+0(\.0*)?\b", line):
+        out.append((re.sub(r"\belse\s+0(\.0*)?\b", "else float('-inf')", line, count=1),
+                    "a cell outside the input read as -inf, not 0"))
     return out
 
 
@@ -384,9 +391,9 @@ NOT_ONE_LINE = {
                              "with --count-include-pad",
     "pool-stride-as-window": "the window size and the step are separate: both the indices (i*stride + a, a < "
                              "kernel) and the output size (n + 2p - k) // stride + 1 change",
-    "ceil-mode-window-outside": "round the output size up (ceil), clip the last window to the input and drop a "
-                                "last window that would start in the padding after the input (torch's rule); a "
-                                "max pool pads with -inf",
+    "ceil-mode-window-outside": "a max pool pads with -inf (a cell outside the input never wins); with ceil_mode, "
+                                "round the output size up (ceil), clip the last window to the input and drop a "
+                                "last window that would start in the padding after the input (torch's rule)",
     "transpose-output-padding-missing": "add output_padding to the output size, (n - 1)*s - 2p + d*(k - 1) + "
                                         "output_padding + 1; a function without an output_padding parameter needs one",
 }

@@ -109,6 +109,10 @@ def summary_lines(result) -> list[Text]:
         names = s["unexplained_failures"]
         shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
         lines.append(Text(f"  {len(names):>4}  failing with no catalogued mistake ({shown})"))
+    if s.get("timed_out"):
+        names = s["timed_out"]
+        shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
+        lines.append(Text(f"  {len(names):>4}  a call that did not return within the time limit ({shown})"))
     if s["not_checked"]:
         lines.append(Text("could not be checked:", style="bold"))
         for e in s["not_checked"]:
