@@ -252,6 +252,10 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         else:
             wop.squeezed_filter, sizes["filters"] = False, filters
             wop.settings.out_channels = filters
+    if len(k) > 1 and len(set(k)) == 1 and not _runs_with(wop, op, geom, cfg, sizes):
+        # a square window given as one number where the code unpacks a pair (kh, kw = kernel_size)
+        wop.settings.window_pair = True
+        wop.settings.window_pair = _runs_with(wop, op, geom, cfg, sizes)
     if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
         k = (max(k),) * ndim
         sizes["k_spatial"] = k

@@ -71,6 +71,12 @@ CASES = [
      [("i * stride + r, j * stride + s]", "i + r, j + s]")], {}),
     ("pool-gradient-wrong-cell", "javascript", EXAMPLES / "maxpool_fixed.js",
      [("bi = i * s + a; bj = j * s + b;", "bi = i + a; bj = j + b;")], {}),
+    ("grad-input-overwrite-not-accumulate", "cs231n max pool", FILES / "cs231n_maxpool_fixed.py",
+     [("j * stride + s] += dout", "j * stride + s] = dout")], {"filter_size": "3x3", "stride": "2"}),
+    ("grad-input-overwrite-not-accumulate", "javascript max pool", EXAMPLES / "maxpool_fixed.js",
+     [("dx[n][c][bi][bj] += dout", "dx[n][c][bi][bj] = dout")], {"filter_size": "3x3", "stride": "2"}),
+    ("grad-input-overwrite-not-accumulate", "functional average pool", EXAMPLES / "avgpool_fixed.py",
+     [("dx[:, :, r0:r1, c0:c1] += dout", "dx[:, :, r0:r1, c0:c1] = dout")], {"filter_size": "3x3", "stride": "2"}),
     ("avgpool-wrong-divisor", "functional", EXAMPLES / "avgpool_fixed.py",
      [("count = (r1 - r0) * (c1 - c0)", "count = kh * kw")], {}),
     ("avgpool-wrong-divisor", "layer", FILES / "avgpool_layer_fixed.py",
@@ -152,6 +158,9 @@ FIXED_BY_EDIT = {("group-offset-wrong", "layer"), ("group-offset-wrong", "functi
                  ("avgpool-wrong-divisor", "javascript"), ("avgpool-wrong-divisor", "inline divisor"),
                  ("pool-stride-as-window", "cs231n"),
                  ("pool-stride-as-window", "javascript"),
+                 ("grad-input-overwrite-not-accumulate", "cs231n max pool"),
+                 ("grad-input-overwrite-not-accumulate", "javascript max pool"),
+                 ("grad-input-overwrite-not-accumulate", "functional average pool"),
                  ("ceil-mode-window-outside", "cs231n"), ("ceil-mode-window-outside", "functional"),
                  ("ceil-mode-window-outside", "functional, zero padding")}
 FIX_CASES = [c for c in CASES if (c[0], c[1]) in FIXED_BY_EDIT]

@@ -474,3 +474,9 @@ def test_a_mistake_that_another_flag_describes_is_told_that_flag():
     assert _run("avgpool_counts_padding.py", count_include_pad=True).verdict == "pass"
     # a mistake no flag describes gets no such sentence
     assert "every check passes with" not in _run("cs231n_maxpool_buggy.py").conclusion
+
+
+def test_a_square_window_reaches_code_that_unpacks_a_pair():
+    # kh, kw = kernel_size: a square --filter-size must not arrive as one int and crash correct code
+    assert _run("avgpool_fixed.py", filter_size="3x3").verdict == "pass"
+    assert _run("avgpool_fixed.py", filter_size="3").verdict == "pass"

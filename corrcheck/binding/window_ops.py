@@ -120,13 +120,14 @@ class Settings:
     count_include_pad: bool
     in_channels: int
     out_channels: int
+    window_pair: bool = False   # the window always as a tuple (kh, kw = kernel_size), even a square one
 
     def value(self, role, x_shape=None):
         one = (lambda t: t[0] if len(set(t)) == 1 else tuple(t))
         return {
             "stride": one(self.stride), "pad": one(self.pad), "dilation": one(self.dilation),
             "groups": self.groups, "output_padding": one(self.output_padding or (0,)),
-            "kernel": one(self.window), "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
+            "kernel": tuple(self.window) if self.window_pair else one(self.window), "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
             "multiplier": self.out_channels // max(1, self.in_channels),
             "x_shape": x_shape, "in_channels": self.in_channels, "out_channels": self.out_channels,
         }.get(role)

@@ -211,6 +211,41 @@ def _route(d, g, where):
     return dx
 
 
+def _overlapping(d, g) -> bool:
+    """Whether some input cell lies in two windows (a window wider than its stride on some axis)."""
+    return any(dd * (k - 1) + 1 > s for k, s, dd in zip(d.window, g.stride, g.dilation))
+
+
+def _max_overwritten(d, g):
+    """dx[cell] = dout (not +=): where windows overlap, a cell that is the maximum of two windows keeps
+    only the last one's gradient (outputs visited row-major, as nested loops do)."""
+    if not _overlapping(d, g):
+        return None
+    which, taps = _argmax_taps(d, g)
+    dx = np.zeros_like(d.x)
+    for idx in np.ndindex(*d.dout.shape):
+        cell = tuple(o * s + t * dd - pb for o, s, t, dd, (pb, _) in
+                     zip(idx[2:], g.stride, taps[which[idx]], g.dilation, g.pad))
+        if all(0 <= c < n for c, n in zip(cell, d.x.shape[2:])):
+            dx[idx[:2] + cell] = d.dout[idx]
+    return dx
+
+
+def _avg_overwritten(d, g):
+    """dx[window] = dout / count (not +=): where windows overlap, the last window's share replaces the others'."""
+    if not _overlapping(d, g):
+        return None
+    share = d.dout / R._divisor(d.x.shape[2:], d.dout.shape[2:], d.window, g)
+    dx = np.zeros_like(d.x)
+    for o in np.ndindex(*d.dout.shape[2:]):
+        cells = tuple(slice(max(0, oi * s - pb), min(n, oi * s - pb + dd * (k - 1) + 1), dd) if dd == 1 else None
+                      for oi, s, (pb, _), k, dd, n in zip(o, g.stride, g.pad, d.window, g.dilation, d.x.shape[2:]))
+        if any(c is None for c in cells):
+            return None                       # dilated average pooling: not a learner's loop
+        dx[(slice(None), slice(None)) + cells] = share[(slice(None), slice(None)) + o][(...,) + (None,) * len(o)]
+    return dx
+
+
 def _max_wrong_cell_first(d, g):
     """Every dout sent to the window's first (top-left) cell instead of its maximum."""
     return _route(d, g, lambda o, tap: tuple(oi * s - pb for oi, s, (pb, _) in zip(o, g.stride, g.pad)))
@@ -337,6 +372,12 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
               "the window's argmax is unravelled with the window's sizes swapped: use divmod(t, window width)",
               _max_wrong_cell_unravel, (r"(//|%|divmod|unravel)", r"argmax")),
+    OpMistake("grad-input-overwrite-not-accumulate", Op.MAXPOOL, "grad_input",
+              "the gradient is written with = where windows overlap: add it (+=), so a cell that is the maximum "
+              "of two windows gets both", _max_overwritten, (r"\b(d\w*|grad\w*)\s*\[.*\]\s*=(?!=)", r"\w\s*\[.*\]\s*=(?!=)")),
+    OpMistake("grad-input-overwrite-not-accumulate", Op.AVGPOOL, "grad_input",
+              "the gradient is written with = where windows overlap: add it (+=), so a cell in two windows gets "
+              "both shares", _avg_overwritten, (r"\b(d\w*|grad\w*)\s*\[.*\]\s*=(?!=)", r"\w\s*\[.*\]\s*=(?!=)")),
     OpMistake("avgpool-wrong-divisor", Op.AVGPOOL, "forward",
               "at the border the average divides by the wrong count: the cells inside the input "
               "(count_include_pad off) or the window clipped to the padded input (on)", _avg_divisor_flipped,
@@ -472,9 +513,12 @@ SNIPPETS = {
 
 def page() -> tuple:
     """Rows for `corrcheck mistakes` / docs/mistakes.md, one per id, after the dense catalogue's."""
-    from .catalogue import PageEntry
+    from .catalogue import CATALOGUE as DENSE, PageEntry
+    dense = {m.id for m in DENSE}
     rows, seen = [], {}
     for m in CATALOGUE:
+        if m.id in dense:
+            continue                        # the dense entry is the page's (the same slip, shown once)
         if m.id in seen:
             seen[m.id].append(m.summary)
             continue

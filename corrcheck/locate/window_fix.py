@@ -236,6 +236,12 @@ def _minus_infinity_padding(line, body, ndim):
     return out
 
 
+def _accumulated(line, body, ndim):
+    """dx[...] = g -> dx[...] += g: a gradient added where windows overlap, not overwritten."""
+    m = re.search(r"\]\s*=(?!=)", line)
+    return [(line[:m.start()] + "] +=" + line[m.end():], "the gradient added (+=), not assigned")] if m else []
+
+
 def _string_keys(line, body, ndim):
     """`pool_param['stride'], pool_param['stride']` -> `pool_param['pool_height'], pool_param['pool_width']`:
     a dictionary read with the wrong key (one occurrence, or two read with another pair of keys); the keys
@@ -373,6 +379,7 @@ def _flip_filter_argument(line, body, ndim):
 
 
 RULES = {
+    "grad-input-overwrite-not-accumulate": (_accumulated,),
     "groups-channels-summed": (_whole_axis_to_index,),
     "transpose-filter-not-flipped": (_flip_filter_argument,),
     "group-offset-wrong": (_rename_all,),
