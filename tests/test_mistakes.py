@@ -49,10 +49,10 @@ def test_every_contract_id_has_its_fix_and_both_snippets(runner):
 
 
 def test_every_window_op_id_is_on_the_page_with_both_snippets(runner):
-    """The 11 ids of the grouped, transposed and pooling catalogue, beside the dense ones."""
+    """The 12 ids of the grouped, transposed and pooling catalogue, beside the dense ones."""
     from corrcheck.diagnosis import catalogue_ops
     ids = set(catalogue_ops.ids())
-    assert len(ids) == 11
+    assert len(ids) == 12
     doc = json.loads(runner.invoke(cli.app, ["mistakes", "--json"]).stdout)
     rows = {m["id"]: m for m in doc["mistakes"]}
     page = (DOCS / "mistakes.md").read_text(encoding="utf-8")

@@ -62,8 +62,10 @@ def article(word: str) -> str:
     return "an" if vowel else "a"
 
 
-def _uneven(sizes, k_spatial, geom_args, ndim):
-    """Grow each input axis until the stride does not divide the span evenly (when stride > 1)."""
+def _uneven(sizes, k_spatial, geom_args, ndim, square: bool = False):
+    """Grow each input axis until the stride does not divide the span evenly (when stride > 1).
+    The square problem exists for code that takes one size and one pad, so there every axis keeps
+    the first axis' rule and 'same' stays one number."""
     sizes = list(sizes)
     for axis in range(ndim):
         for _ in range(4):
@@ -76,7 +78,7 @@ def _uneven(sizes, k_spatial, geom_args, ndim):
                 # indices go untested; on the others an odd total, so a split with the extra row
                 # before instead of after (or halved evenly) shows
                 before, after = g.pad[axis]
-                if k_spatial[axis] == 1 or (before > 0 if axis == 0 else before != after):
+                if k_spatial[axis] == 1 or (before > 0 if axis == 0 or square else before != after):
                     break
             elif g.stride[axis] == 1 or g.leftover(sizes, k_spatial)[axis]:
                 break
@@ -97,7 +99,7 @@ def build_problem(cfg, ndim: int, layout, *, square: bool = False, same_rule: st
         base = (SQUARE_INPUT if square else DEFAULT_INPUT)[ndim]
         dilation = opts.on_axes("dilation", ndim) or (1,) * ndim
         span = tuple(max(b, d * (kk - 1) + 2) for b, kk, d in zip(base, k, dilation))
-        n = _uneven(span, k, geom_args, ndim)
+        n = _uneven(span, k, geom_args, ndim, square)
     if not square and ndim > 1:
         n, k = distinct_sizes(n, k, geom_args, ndim, free_n=opts.on_axes("input_size", ndim) is None,
                               free_k=opts.on_axes("filter_size", ndim) is None)
