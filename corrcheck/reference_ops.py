@@ -182,14 +182,14 @@ def _by_samples(n: int, per_sample: int, work, flops_per_sample: float = 0.0) ->
 
     Blocks keep each run's columns in cache: memory traffic, not arithmetic, bounds most of
     these ops. A GEMM op whose columns all fit in ONE_GEMM_ELEMENTS runs as one block: one
-    larger GEMM, which OpenBLAS threads well, beats a few small ones. The thread pool pays for
-    a GEMM-bound op above reference.POOL_FLOPS (the dense layer's rule) and for an elementwise
-    one above SPREAD_ELEMENTS; below, one thread runs every block and BLAS threads its GEMMs.
+    larger GEMM, which OpenBLAS threads well, beats a few small ones. The thread pool pays once
+    the op moves SPREAD_ELEMENTS (the column copies are as much of a grouped GEMM's time as its
+    few flops, and only the pool shares them) or does reference.POOL_FLOPS of arithmetic;
+    below both, one thread runs every block and BLAS threads its GEMMs.
     """
     whole = flops_per_sample and n * per_sample <= ONE_GEMM_ELEMENTS
     blocks = reference_threads.sample_blocks(n, per_sample, n * per_sample if whole else BLOCK_ELEMENTS)
-    spread = (n * flops_per_sample >= reference.POOL_FLOPS if flops_per_sample
-              else n * per_sample >= SPREAD_ELEMENTS)
+    spread = n * per_sample >= SPREAD_ELEMENTS or n * flops_per_sample >= reference.POOL_FLOPS
     parts = reference_threads.each_block(blocks, lambda chunk: [work(lo, hi) for lo, hi in chunk], spread=spread)
     return [result for part in parts for result in part]
 
