@@ -15,7 +15,7 @@ import numpy as np
 
 from . import __version__
 from .binding.layouts import LAYOUTS, spatial_sizes
-from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, OP_WORDS, Settings, WindowOp, detect_op,
+from .binding.window_ops import (BACKWARD_WORDS, FORWARD_WORDS, Settings, WindowOp, detect_op, op_named,
                                  groups_from_weight, own_weight_shape, param_keys, role_of)
 from .checks.window_suite import check, expected, make_draw
 from .checks.tolerances import tolerance_for
@@ -52,13 +52,13 @@ def wants_window_path(cfg, ns) -> bool:
         return False
     # a library with a dense convolution beside its pooling layer keeps the dense check unless --op says
     dense = [f for f in ns.values() if re.search(r"conv|corr", _short(f), re.I)
-             and not any(p.search(_short(f)) for _, p in OP_WORDS)]
+             and op_named(_short(f)) is None]
     return not dense or op == Op.TRANSPOSE or (cfg.groups or 0) > 1 or _grouped_names(ns)
 
 
 def _grouped_names(ns) -> bool:
     return any(p.name.lower() in ("groups", "depth_multiplier") for f in ns.values() for p in f.params) or \
-        any(OP_WORDS[3][1].search(_short(f)) for f in ns.values()) or \
+        any(op_named(_short(f)) == "grouped" for f in ns.values()) or \
         any(k in ("groups", "depth_multiplier") for f in ns.values() for k in param_keys(f))
 
 
@@ -71,9 +71,9 @@ def _bind(ns, cfg):
         funcs = [f for f in ns.values() if not f.is_class and "." not in f.name]
         fwds = [f for f in funcs if not BACKWARD_WORDS.search(_short(f))]
         named = [f for f in fwds if FORWARD_WORDS.search(_short(f)) or
-                 any(p.search(_short(f)) for _, p in OP_WORDS)]
+                 op_named(_short(f)) is not None]
         if classes and not named:
-            fwd = next((c for c in classes if any(p.search(_short(c)) for _, p in OP_WORDS)), classes[0])
+            fwd = next((c for c in classes if op_named(_short(c)) is not None), classes[0])
             return fwd, _layer_targets(fwd), Convention.LAYER
         cands = named or fwds
         if not cands:

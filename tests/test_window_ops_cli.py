@@ -92,6 +92,12 @@ def test_groups_flag_on_a_plain_grouped_layer():
     assert res.verdict == "pass" and res.config["groups"] == 3
 
 
+def test_a_class_named_group_conv_is_grouped_not_an_up_convolution():
+    """'GroupConv2D' holds 'upConv': the name is read word by word, so it is a grouped layer."""
+    res = _run("group_conv_class_fixed.py")
+    assert res.verdict == "pass" and res.config["op"] == "correlate" and res.config["groups"] > 1
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1
@@ -191,6 +197,12 @@ def test_transposed_layer_found_by_shapes_when_names_say_nothing(tmp_path):
     (["forward"], ["x", "w", "output_padding"], (), ("transpose", None)),
     (["corre", "backprop_filter"], ["a", "f", "s", "p"], (), (None, None)),
     (["filter_transposed", "conv_forward"], ["x", "w"], (), (None, None)),
+    # 'up' inside a word is not an up-convolution: GroupConv2D and group_conv are grouped
+    (["GroupConv2D.forward"], ["x"], (), ("correlate", 2)),
+    (["group_conv_forward"], ["x", "w", "groups"], (), ("correlate", 2)),
+    (["Decoder.UpConv2d.forward"], ["x"], (), ("transpose", None)),
+    (["DWConv.forward"], ["x"], (), ("correlate", 0)),
+    (["backup_conv"], ["x", "w"], (), (None, None)),
 ])
 def test_op_read_from_names(names, params, keys, want):
     from corrcheck.binding.window_ops import detect_op

@@ -32,14 +32,30 @@ from ..errors import BindError, UnusableOutput, UserCallError, UserTimeout
 from ..loader.guard import call_user
 from ..vocab import POOL_OPS, Convention, Op
 from .arrays import to_float_array
+from .roles import words
 from .layer import BIAS_ATTRS, DB_WORDS, DW_WORDS, GRAD_DICTS, PARAM_DICTS, WEIGHT_ATTRS
 
+# matched against snake-cased names (roles.words joined by '_'), so 'GroupConv2D' reads
+# group_conv2_d: a word starting 'up' is needed for up-conv, not any 'up' inside one
 OP_WORDS = (
-    (Op.TRANSPOSE, re.compile(r"deconv|conv_?transpose|transpose_?conv|transposed_?conv|upconv|up_conv", re.I)),
-    (Op.MAXPOOL, re.compile(r"max_?pool", re.I)),
-    (Op.AVGPOOL, re.compile(r"(avg|average|mean)_?pool", re.I)),
-    ("grouped", re.compile(r"depthwise|depth_wise|grouped|group_conv|dwconv", re.I)),
+    (Op.TRANSPOSE, re.compile(r"deconv|conv_?transpose|transpose_?conv|transposed_?conv|(?:^|[_.])up_?conv")),
+    (Op.MAXPOOL, re.compile(r"max_?pool")),
+    (Op.AVGPOOL, re.compile(r"(avg|average|mean)_?pool")),
+    ("grouped", re.compile(r"depthwise|depth_wise|grouped|group_?conv|(?:^|[_.])dw_?conv")),
 )
+
+
+def op_named(name: str) -> str | None:
+    """The op a function or class name says (one of OP_WORDS' keys), None when it names none."""
+    snake = _snake(name)
+    return next((op for op, pattern in OP_WORDS if pattern.search(snake)), None)
+
+
+def _snake(name: str) -> str:
+    """'Decoder.UpConv2D' -> 'decoder.up_conv2_d': every dotted part (a class and its method)."""
+    return ".".join("_".join(words(part)) for part in name.split("."))
+
+
 FORWARD_WORDS = re.compile(r"forward|__call__", re.I)
 BACKWARD_WORDS = re.compile(r"backward|backprop|grad", re.I)
 
@@ -82,13 +98,13 @@ def role_of(name: str, pool: bool) -> str | None:
 def detect_op(names, params, param_keys=()) -> tuple[str | None, int | None]:
     """(op, groups hint) from function/class names, parameter names and the keys a *_param dict is
     read with (conv_param['groups']); (None, None) when silent."""
-    text = " ".join(names)
     low = {p.lower() for p in params} | {k.lower() for k in param_keys}
     grouped = 2 if low & {"groups", "n_groups", "num_groups"} else 0    # 0: depthwise (G = C)
-    for op, pattern in OP_WORDS:
-        if pattern.search(text):
-            if op == "grouped":
-                return "correlate", (0 if re.search("depth", text, re.I) else grouped or 2)
+    for name in names:
+        op = op_named(name)
+        if op == "grouped":
+            return "correlate", (0 if re.search(r"depth|(?:^|[_.])dw", _snake(name)) else grouped or 2)
+        if op is not None:
             return op, None
     if low & {"groups", "depth_multiplier", "n_groups", "num_groups"}:
         return "correlate", (0 if "depth_multiplier" in low else 2)
@@ -465,5 +481,5 @@ def param_keys(fn) -> set[str]:
     return set(re.findall(r"""(?:\[|get\()\s*['"](\w+)['"]""", fn.source))
 
 
-__all__ = ["WindowOp", "Settings", "POOL_PARAM_KEYS", "CONV_PARAM_KEYS", "detect_op", "groups_from_weight", "own_weight_shape", "param_keys", "role_of",
+__all__ = ["WindowOp", "Settings", "op_named", "POOL_PARAM_KEYS", "CONV_PARAM_KEYS", "detect_op", "groups_from_weight", "own_weight_shape", "param_keys", "role_of",
            "UserCallError", "UnusableOutput"]
