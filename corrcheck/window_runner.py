@@ -195,6 +195,15 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     pad = cfg.pad if cfg.pad is not None else (1 if takes_pad else 0)
     n = per_axis(cfg.input_size, ndim, "input size", 1) if cfg.input_size else \
         (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[ndim]
+    # a pooling told no window that returns one value per channel pools the whole input (global pooling)
+    global_form = _global_pool(fwd, op, convention, language, cfg, ndim, layout, n) \
+        if pool and cfg.filter_size is None and not _takes(fwd, "kernel", True) else None
+    if global_form:
+        k = tuple(n)
+        stride = k if stride_is_window else stride
+        stride_is_window = False
+        notes.append("your pooling takes no window and returns one value per channel: a global pooling, "
+                     "checked with the whole input as its window")
     # channels and groups: depthwise (hint 0) is G = C with a multiplier 2; grouped G = 2, C/G != F/G
     if groups_hint == 0 or (depthwise_named and not cfg.channels):
         # depthwise: G = C (--groups G then picks the channel count)
@@ -238,7 +247,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     has_bias = not pool and (convention == Convention.LAYER or any(role_of(p.name, False) == "b" for p in fwd.params))
     wop = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns=back, language=language,
                    timeout=cfg.timeout, user_files=tuple(cfg.files), settings=settings, has_bias=has_bias,
-                   layout=layout, hung=hung)
+                   layout=layout, hung=hung, squeezed_out=global_form == "squeezed")
     if hung is not None:
         wop.calls["forward"] += 1         # the probe's call that never returned
     sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
@@ -388,6 +397,25 @@ def _probe_forms(fwd, op, convention, language, cfg, groups_hint, forms):
         if ranked is None and got.ndim == nd + 2:
             ranked = nd, layout, None
     return ranked
+
+
+def _global_pool(fwd, op, convention, language, cfg, ndim, layout, n) -> str | None:
+    """'keepdims' when the pooling forward returns (N, C, 1, ...) on an input it is given no window
+    for, 'squeezed' for (N, C) (channels-first arrays only), else None."""
+    channels, geom = 3, window_geometry(n, 0, 1, op, ndim, n, n)
+    probe = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns={}, language=language,
+                     timeout=cfg.timeout, user_files=tuple(cfg.files), layout=layout,
+                     settings=replace(_probe_settings(op, channels, channels, 1, n, ndim), stride=geom.stride))
+    batch = 2 if layout is None or layout.batch else 1
+    d = make_draw(np.random.default_rng(cfg.seed), op, geom, batch=batch, channels=channels, filters=channels,
+                  in_spatial=n, k_spatial=n)
+    try:
+        got = probe.forward(d.x, None, None)
+    except (UserCallError, BindError):
+        return None
+    if got.shape == (batch, channels) + (1,) * ndim:
+        return "keepdims"
+    return "squeezed" if layout is None and got.shape == (batch, channels) else None
 
 
 def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:

@@ -14,6 +14,7 @@ import pytest
 
 from corrcheck.config import RunConfig
 from corrcheck.runner import run
+from corrcheck.vocab import Status
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = Path(__file__).resolve().parent / "window_files"   # learner files written for these tests
@@ -96,6 +97,24 @@ def test_a_class_named_group_conv_is_grouped_not_an_up_convolution():
     """'GroupConv2D' holds 'upConv': the name is read word by word, so it is a grouped layer."""
     res = _run("group_conv_class_fixed.py")
     assert res.verdict == "pass" and res.config["op"] == "correlate" and res.config["groups"] > 1
+
+
+@pytest.mark.parametrize("name,op", [("global_avgpool_fixed.py", "avgpool"),
+                                     ("global_avgpool_layer_fixed.py", "avgpool"),
+                                     ("global_maxpool_fixed.py", "maxpool")])
+def test_a_global_pooling_is_checked_with_the_whole_input_as_its_window(name, op):
+    """(N, C) or (N, C, 1, 1) back from a pooling told no window: the window is the input, not 3x3."""
+    res = _run(name)
+    assert res.verdict == "pass" and res.config["op"] == op
+    assert res.config["filter_shape"] == res.config["input_shape"][2:]
+
+
+def test_a_global_average_pooling_that_forgets_to_divide_fails_its_backward_only(tmp_path):
+    src = window_file("global_avgpool_fixed.py").read_text().replace(" / (H * W)", "")
+    (tmp_path / "gap.py").write_text(src)
+    res = run(RunConfig(files=(str(tmp_path / "gap.py"),)))
+    assert res.verdict == "fail"
+    assert {c.target for c in res.checks if c.status == Status.FAIL} == {"grad_input"}
 
 
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):

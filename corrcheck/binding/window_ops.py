@@ -177,6 +177,7 @@ class WindowOp:
     layout: object = None               # a binding.layouts.Layout when the user's arrays are not (N, C, *S)
     hung: object = None                 # the UserTimeout of a call that never returned: later calls repeat it
     squeezed_filter: bool = False       # depthwise filter stored (C, *K): the (F, 1, *K) axis of one left out
+    squeezed_out: bool = False          # a global pooling returning (N, C): its spatial axes of one left out
 
     @property
     def pool(self) -> bool:
@@ -304,7 +305,13 @@ class WindowOp:
             else:
                 self._state = None
         out, _ = to_float_array(raw, self.forward_fn.name)
+        if self.squeezed_out and out.ndim == 2:
+            out = out.reshape(out.shape + (1,) * len(self.settings.window))
         return self._act_back(out)
+
+    def _dout(self, dout):
+        """dout as the user's backward takes it: (N, C) after a global pooling that returns that."""
+        return self._act(dout.reshape(dout.shape[:2]) if self.squeezed_out else dout)
 
     def grads(self, dout, x, w, b) -> dict:
         """{target: canonical array} from the user's backward(s), after a forward on the same inputs."""
@@ -312,7 +319,7 @@ class WindowOp:
         res = {}
         if self.convention == Convention.LAYER:
             layer = self._state
-            raw = self._call(_method(layer, "backward", self.forward_fn), (self._act(dout),), {}, "grad_input")
+            raw = self._call(_method(layer, "backward", self.forward_fn), (self._dout(dout),), {}, "grad_input")
             res["grad_input"] = self._act_back(to_float_array(raw[0] if isinstance(raw, tuple) else raw, "backward")[0])
             if not self.pool:
                 dw = _attr(layer, DW_WORDS, GRAD_DICTS, WEIGHT_ATTRS + DW_WORDS)
@@ -323,7 +330,7 @@ class WindowOp:
                     res["grad_bias"] = to_float_array(db, "db")[0].reshape(-1)
             return res
         ux = self._act(x)
-        values = {"x": ux, "w": self._w(w), "b": self._b(b), "dout": self._act(dout),
+        values = {"x": ux, "w": self._w(w), "b": self._b(b), "dout": self._dout(dout),
                   "x_shape": tuple(np.shape(ux)), "cache": self._state}
         done = set()
         for target, fn in self.backward_fns.items():
