@@ -109,6 +109,21 @@ def _bind(ns, cfg):
     return fwd, back, Convention.CS231N if cs231n else Convention.FUNCTIONAL
 
 
+def _window_form(wop, sizes, k, squeezed, pair, filters, channels, stride_is_window, where, geom) -> Geometry:
+    """Set one form of the filter/window on wop and sizes; the geometry for it (a pooling that steps
+    by its window steps by this one)."""
+    pad, dilation, geom_op, ndim, n, cfg = where
+    wop.squeezed_filter, wop.settings.window_pair = squeezed, pair
+    sizes["filters"] = wop.settings.out_channels = channels if squeezed else filters
+    sizes["k_spatial"] = wop.settings.window = k
+    if stride_is_window:
+        geom = window_geometry(k, pad, dilation, geom_op, ndim, n, k, ceil_mode=cfg.ceil_mode,
+                               count_include_pad=cfg.count_include_pad)
+        wop.settings.stride = geom.stride
+    geom.out_shape(n, k)
+    return geom
+
+
 def _runs_with(wop, op, geom, cfg, sizes) -> bool:
     """Does the forward run on a non-square window/filter (an error, NaN or a wrong shape says it takes one size)?"""
     d = make_draw(np.random.default_rng(cfg.seed), op, geom, **sizes)
@@ -251,29 +266,27 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     if hung is not None:
         wop.calls["forward"] += 1         # the probe's call that never returned
     sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
-    if groups == channels > 1 and not cfg.filters and op != Op.TRANSPOSE and not _runs_with(wop, op, geom, cfg, sizes):
-        # depthwise with one filter per channel stored (C, *K), no multiplier axis: try that form
-        wop.squeezed_filter, sizes["filters"] = True, channels
-        wop.settings.out_channels = channels
+    # the first form of the filter/window the forward runs on: as drawn, else a depthwise filter
+    # stored (C, *K) with no multiplier axis, a square window given as one number where the code
+    # unpacks a pair (kh, kw = kernel_size), a square window where the code takes one size
+    squeezable = groups == channels > 1 and not cfg.filters and op != Op.TRANSPOSE
+    windows = [k] + ([(max(k),) * ndim] if cfg.filter_size is None and len(set(k)) > 1 else [])
+    forms = [(kk, squeezed, pair) for kk in windows for squeezed in ((False, True) if squeezable else (False,))
+             for pair in ((False, True) if len(kk) > 1 and len(set(kk)) == 1 else (False,))]
+    for kk, squeezed, pair in forms:
+        geom = _window_form(wop, sizes, kk, squeezed, pair, filters, channels, stride_is_window,
+                            (pad, dilation, geom_op, ndim, n, cfg), geom)
         if _runs_with(wop, op, geom, cfg, sizes):
-            filters = channels
-            notes.append("your filter is (C, *K), one per channel: checked with a channel multiplier of 1")
-        else:
-            wop.squeezed_filter, sizes["filters"] = False, filters
-            wop.settings.out_channels = filters
-    if len(k) > 1 and len(set(k)) == 1 and not _runs_with(wop, op, geom, cfg, sizes):
-        # a square window given as one number where the code unpacks a pair (kh, kw = kernel_size)
-        wop.settings.window_pair = True
-        wop.settings.window_pair = _runs_with(wop, op, geom, cfg, sizes)
-    if cfg.filter_size is None and len(set(k)) > 1 and not _runs_with(wop, op, geom, cfg, sizes):
-        k = (max(k),) * ndim
-        sizes["k_spatial"] = k
-        wop.settings.window = k
-        if stride_is_window:
-            geom = window_geometry(k, pad, dilation, geom_op, ndim, n, k, ceil_mode=cfg.ceil_mode,
-                                   count_include_pad=cfg.count_include_pad)
-            wop.settings.stride = geom.stride
-        geom.out_shape(n, k)
+            break
+    else:                                # none runs: check as drawn, and let the check say what broke
+        kk, squeezed, pair = forms[0]
+        geom = _window_form(wop, sizes, kk, squeezed, pair, filters, channels, stride_is_window,
+                            (pad, dilation, geom_op, ndim, n, cfg), geom)
+    if squeezed:
+        filters = channels
+        notes.append("your filter is (C, *K), one per channel: checked with a channel multiplier of 1")
+    if kk != k:
+        k = kk
         notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "
                      f"{'x'.join(map(str, k))} one")
     notes += unreceived_geometry_notes(cfg.geometry_options, lambda role: _takes(fwd, role, pool),

@@ -117,6 +117,22 @@ def test_a_global_average_pooling_that_forgets_to_divide_fails_its_backward_only
     assert {c.target for c in res.checks if c.status == Status.FAIL} == {"grad_input"}
 
 
+def test_a_suffixed_filter_name_one_per_channel_with_one_kernel_size_passes():
+    """w_dw (C, K, K), unpacked `_, K, _`: the name is a filter's, and the form that runs is found
+    among every combination (one per channel AND square), not one retry at a time."""
+    res = _run("depthwise_named_w_dw.py")
+    assert res.verdict == "pass" and res.config["groups"] == 3
+    assert any("one per channel" in n for n in res.notes) and any("square" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("name,role", [("w_dw", "w"), ("x_in", "x"), ("input_tensor", "x"), ("bias_pw", "b"),
+                                       ("weights_depthwise", "w"), ("w_shape", None), ("x_size", None),
+                                       ("w_grad", None), ("dw", None)])
+def test_array_names_with_a_qualifier_keep_their_role(name, role):
+    from corrcheck.binding.window_ops import role_of
+    assert role_of(name, False) == role
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

@@ -83,6 +83,14 @@ ALIASES = {
 }
 
 
+# an array name qualified by a suffix (w_dw, x_in, input_tensor, bias_pw) plays its stem's role,
+# unless a later word says it is a size, an index or a gradient
+QUALIFIED_STEMS = {"w": ("w", "weight", "weights", "filt"), "x": ("x", "inp", "input", "inputs"),
+                   "b": ("b", "bias", "biases")}
+NOT_THE_ARRAY = {"shape", "size", "sizes", "grad", "grads", "gradient", "h", "height", "width", "len", "dim",
+                 "dims", "idx", "index", "count", "num", "n"}
+
+
 def role_of(name: str, pool: bool) -> str | None:
     low = name.lower()
     if low.endswith("_param") or low.endswith("params") or low == "param":
@@ -92,6 +100,9 @@ def role_of(name: str, pool: bool) -> str | None:
             if role == "w" and pool and low in ("kernel", "filter"):
                 return "kernel"
             return role
+    ws = words(name)
+    if len(ws) > 1 and not set(ws[1:]) & NOT_THE_ARRAY:
+        return next((role for role, stems in QUALIFIED_STEMS.items() if ws[0] in stems), None)
     return None
 
 
