@@ -83,9 +83,9 @@ DemoOpOpt = Annotated[DemoOp, _opt("--op", panel=GEOMETRY, help="Which demo: cor
 Groups = Annotated[Optional[int], _opt("--groups", panel=GEOMETRY, metavar="G", min=1,
                                        help="Grouped convolution: channels split into G groups, filter (F, C/G, *K); depthwise is G = channels. Default: 1, or read from a groups/depth_multiplier parameter, or from the filter (F, C/G, *K) a layer class makes.")]
 OutputPadding = Annotated[Optional[str], _opt("--output-padding", panel=GEOMETRY, metavar="P",
-                                              help="--op transpose: extra output rows after the input's spread, int or per axis; smaller than the stride or the dilation. Default: 0.")]
-CeilMode = Annotated[bool, _opt("--ceil-mode", panel=GEOMETRY,
-                                help="Pooling: count windows with ceil instead of floor (a last partial window, never one starting in the padding after the input).")]
+                                              help="--op transpose: extra output rows after the input's spread, int or per axis; smaller than the stride or the dilation. Default: 1 when your function takes an output_padding and the stride is above 1 (where a size formula without it shows), else 0.")]
+CeilMode = Annotated[Optional[bool], _opt("--ceil-mode/--no-ceil-mode", panel=GEOMETRY,
+                                          help="Pooling: count windows with ceil instead of floor (a last partial window, never one starting in the padding after the input). Default: ceil when your pooling takes a ceil_mode (where its mistakes show), else floor.")]
 CountIncludePad = Annotated[bool, _opt("--count-include-pad", panel=GEOMETRY,
                                        help="--op avgpool: padded zeros count in each window's divisor. Default: divide by the input cells only.")]
 InputSize = Annotated[Optional[str], _opt("--input-size", panel=SHAPES, metavar="N",
@@ -225,7 +225,7 @@ def run(
     grad_bias: GradBias = None, convention: ConventionOpt = Convention.auto, layout: LayoutOpt = Layout.auto,
     device: DeviceOpt = Device.cpu,
     stride: Stride = None, pad: Pad = None, dilation: Dilation = None, op: OpOpt = None,
-    groups: Groups = None, output_padding: OutputPadding = None, ceil_mode: CeilMode = False,
+    groups: Groups = None, output_padding: OutputPadding = None, ceil_mode: CeilMode = None,
     count_include_pad: CountIncludePad = False,
     input_size: InputSize = None, filter_size: FilterSize = None, channels: Channels = None,
     filters: Filters = None, batch: Batch = None,
@@ -498,7 +498,7 @@ def _config(options: dict, **extra):
     from .config import RunConfig                           # lazy: keeps --help to the CLI module alone
 
     given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()
-             if v is not None and not (k in ("ceil_mode", "count_include_pad") and v is False)}
+             if v is not None and not (k == "count_include_pad" and v is False)}
     if "explain_cell" in given:
         given["explain_cell"] = parse_cell(given["explain_cell"])
     return RunConfig(**given, **extra).validate()

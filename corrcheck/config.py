@@ -35,7 +35,7 @@ class RunConfig:
     op: str = "correlate"
     groups: int | None = None          # None: 1, or what the user's names and filter shape say
     output_padding: object = None      # transpose only
-    ceil_mode: bool = False            # pooling only
+    ceil_mode: bool | None = None      # pooling only; None: ceil when the pooling takes a ceil_mode (runner)
     count_include_pad: bool = False    # avgpool only
     seed: int = 0
     rtol: float | None = None

@@ -245,9 +245,16 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                               f"or --filters above 1")
         channels = filters = groups = 1
     geom_op = op if op != "grouped" else "correlate"
-    dilation = cfg.dilation if cfg.dilation is not None else 1
+    # an option the code takes is checked where its mistakes show, as stride 2 and pad 1 are
+    takes_any = (lambda role: any(_takes(f, role, pool) for f in [fwd, *back.values()]))
+    dilation = cfg.dilation if cfg.dilation is not None else (2 if takes_any("dilation") else 1)
+    output_padding = cfg.output_padding if cfg.output_padding is not None else \
+        (1 if op == Op.TRANSPOSE and takes_any("output_padding") and
+         min(per_axis(stride, ndim, "stride", 1)) > 1 else 0)
+    ceil_mode = cfg.ceil_mode if cfg.ceil_mode is not None else (pool and takes_any("ceil_mode"))
+    cfg = cfg.replace(ceil_mode=ceil_mode)
     geom = window_geometry(stride, pad, dilation, geom_op, ndim, n, k, groups=groups,
-                         output_padding=cfg.output_padding or 0, ceil_mode=cfg.ceil_mode,
+                         output_padding=output_padding, ceil_mode=ceil_mode,
                          count_include_pad=cfg.count_include_pad)
     if channels % groups or filters % groups:
         raise ConfigError(f"groups {groups} must divide the channels ({channels}) and the filters ({filters})")
@@ -328,7 +335,8 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                      config=config, bound=wop.names, checks=checks, diagnoses=tuple(diagnoses),
                      calls=dict(wop.calls), seconds=time.perf_counter() - t0, notes=tuple(notes),
                      conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels), wop.names, checks),
-                     command=_command(cfg, op, geom, n, k, channels, filters),
+                     command=_command(cfg, op, geom, n, k, channels, filters)
+                     + (" --no-ceil-mode" if pool and not ceil_mode and takes_any("ceil_mode") else ""),
                      sources=sources or {})
 
 
@@ -634,6 +642,8 @@ def _command(cfg, op, geom, n, k, channels, filters) -> str:
     if geom.groups > 1:
         # the channel counts too: --groups alone picks its own, which a layer making its filter would not match
         parts += ["--groups", str(geom.groups), "--channels", str(channels), "--filters", str(filters)]
+    if any(d > 1 for d in geom.dilation):
+        parts += ["--dilation", format_axes(geom.dilation)]
     if any(geom.output_padding):
         parts += ["--output-padding", format_axes(geom.output_padding)]
     if geom.ceil_mode:

@@ -133,6 +133,34 @@ def test_array_names_with_a_qualifier_keep_their_role(name, role):
     assert role_of(name, False) == role
 
 
+def test_options_the_code_takes_are_checked_where_their_mistakes_show():
+    """A transposed layer taking dilation and output_padding is checked at 2 and 1 (stride 2), and
+    one whose size formula leaves output_padding out is named zero-config."""
+    res = _run("transpose_dilation_outpad_fixed.py")
+    assert res.verdict == "pass"
+    assert res.config["dilation"] == [2, 2] and res.config["output_padding"] == [1, 1]
+    assert "--dilation 2" in res.command and "--output-padding 1" in res.command
+
+
+def test_an_output_padding_left_out_of_the_size_is_named_zero_config(tmp_path):
+    src = window_file("transpose_dilation_outpad_fixed.py").read_text().replace(" + 1 + op\n", " + 1\n")
+    (tmp_path / "t.py").write_text(src)
+    res = run(RunConfig(files=(str(tmp_path / "t.py"),)))
+    assert [d.bug for d in res.diagnoses if d.target == "forward"] == ["transpose-output-padding-missing"]
+
+
+def test_a_ceil_mode_taken_but_ignored_is_named_and_fixed_only_when_asked():
+    """ceil_mode in the signature: checked in ceil mode; the fix keeps floor when ceil_mode is False."""
+    res = _run("maxpool_ceil_ignored.py", fix=True)
+    assert res.verdict == "fail" and res.config["ceil_mode"] is True
+    assert [d.bug for d in res.diagnoses if d.target == "forward"] == ["ceil-mode-window-outside"]
+    assert "No forward was bound" not in res.conclusion
+    added = [ln for ln in res.fix.diff.splitlines() if ln.startswith("+ ")]
+    assert res.fix.verified and added and all("if ceil_mode else" in ln for ln in added)
+    floor = _run("maxpool_ceil_ignored.py", ceil_mode=False)
+    assert floor.verdict == "pass" and "--no-ceil-mode" in floor.command
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

@@ -115,9 +115,12 @@ def blame(names: dict, checks, noun: str, square_sentence: str | None = None) ->
         sentence = f"{c.message}." if c.message else None
         if not _is_value_check(c) and sentence and sentence not in parts:
             parts.append(sentence)
-    if fwd_ok is None:
+    if fwd_ok is None and not names.get(Target.FORWARD):
         parts.append("No forward was bound, so the gradients were compared with the reference only "
                      "(bind one with --forward NAME to also check them against your own forward).")
+    elif fwd_ok is None and not hung and any(t in names for t in GRADS):
+        parts.append(f"{names[Target.FORWARD]} gave no output of the right shape, so the gradients were compared "
+                     f"with the reference only, not with finite differences of it.")
     return " ".join(parts)
 
 

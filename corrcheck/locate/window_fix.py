@@ -210,7 +210,21 @@ def _rounded_up(line, body, ndim):
     up = re.sub(r"\b(Math|math|np|numpy)\.floor\(", r"\1.ceil(", code)
     if up != code and "//" not in code.split("floor")[0][-3:]:
         out.append((up + sep + comment, "floor -> ceil"))
+    flag = re.search(r"\b(ceil_mode|ceilMode|ceil)\b", body)
+    if flag:        # code that takes the flag keeps floor without it: round up only when asked
+        out = [(_when(flag.group(1), new, code) + sep + comment, f"{what}, when {flag.group(1)}")
+               for new, what in ((n.partition("#")[0], w) for n, w in out)] + out
     return out
+
+
+def _when(flag: str, new: str, old: str) -> str:
+    """`size = NEW` only when `flag`, else the old right-hand side (Python or JavaScript)."""
+    (lhs, _, rhs_new), rhs_old = new.partition("="), old.partition("=")[2]
+    js = rhs_old.rstrip().endswith(";")
+    rhs_new, rhs_old = rhs_new.strip().rstrip(";"), rhs_old.strip().rstrip(";")
+    if js:
+        return f"{lhs}= {flag} ? {rhs_new} : {rhs_old};"
+    return f"{lhs}= {rhs_new} if {flag} else {rhs_old}"
 
 
 def _minus_infinity_padding(line, body, ndim):
