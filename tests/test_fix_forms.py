@@ -34,3 +34,24 @@ def test_named_located_and_fixed(cli, name, tree):
     assert doc["fix"]["verified"] is True, doc["fix"]
     added = [l[1:].strip() for l in doc["fix"]["diff"].splitlines() if l.startswith("+") and not l.startswith("+++")]
     assert CASES[name] in added, added
+
+
+@pytest.mark.parametrize("imports,added", [
+    ("correlate2d, convolve2d", "dx[n, c] += convolve2d(dout[n, f], self.weights[f, c], mode=\"full\")"),
+    ("correlate2d", "dx[n, c] += correlate2d(dout[n, f], self.weights[f, c][::-1, ::-1], mode=\"full\")"),
+])
+def test_a_library_correlation_in_a_layer_backward_is_located_and_mirrored(tmp_path, imports, added):
+    """scipy's correlate2d(dout, self.weights[f, c], 'full') for dx: the plane read of the layer's own
+    weight attribute is the filter (not the dweights line above it), and the fix is the call's
+    mirror when it is imported, else the plane rotated."""
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    src = (FIXTURES / "struct" / "scipy_layer_unflipped.py").read_text()
+    path = tmp_path / "layer.py"
+    path.write_text(src.replace("correlate2d, convolve2d", imports))
+    res = run(RunConfig(files=(str(path),), fix=True))
+    top = [d for d in res.diagnoses if d.target == "grad_input"][0]
+    assert top.bug == "grad-input-filter-not-flipped"
+    assert "self.weights[f, c]" in top.location.code and "dweights" not in top.location.code
+    assert res.fix.verified
+    assert added in [ln[1:].strip() for ln in res.fix.diff.splitlines() if ln.startswith("+ ")]

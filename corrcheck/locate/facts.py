@@ -25,6 +25,13 @@ FILTER_AXES = {"w": "0", "hw": "01", "dhw": "012", "chw": "fc01", "nchw": "fc01"
 ARRAY_ROLES = ("input", "filter", "dout", "bias")
 
 
+def whole_plane(facts, v) -> bool:
+    """A filter value that still holds all its spatial axes: w, or w[f, c] in (F, C, *K)."""
+    axes = FILTER_AXES.get(facts.layout, "01")
+    first = next((i for i, ch in enumerate(axes) if ch.isdigit()), 0)
+    return bool(v.arr) and v.arr[0] == "filter" and v.arr[1] <= first
+
+
 # ----------------------------------------------------------------------------- abstract values
 
 @dataclass(frozen=True)

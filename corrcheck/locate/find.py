@@ -17,7 +17,8 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 
-from .facts import EMPTY, Facts, Read
+from .facts import EMPTY, Facts, Read, V
+from ..binding.layer import BIAS_ATTRS, WEIGHT_ATTRS
 from .javascript import is_js, js_module
 from .rules import RULES
 from .walk import function_facts
@@ -57,6 +58,12 @@ def _attributes(tree, func, file, source, layout) -> dict:
         if isinstance(m, ast.FunctionDef) and m is not func:
             facts = function_facts(file, source, m, layout, tree)
             env.update({k: v for k, v in facts.env.items() if k.startswith("self.") and v != EMPTY})
+    # the attributes a layer's weights are bound to (binding.layer's one list) hold the filter and bias,
+    # whatever __init__ filled them with (np.random.randn(F, C, K, K) reads as a shape)
+    for role, names in (("filter", WEIGHT_ATTRS), ("bias", BIAS_ATTRS)):
+        for a in names:
+            if not env.get(f"self.{a}", EMPTY).arr:
+                env[f"self.{a}"] = V(arr=(role, 0, False))
     return env
 
 

@@ -10,11 +10,12 @@ made on both axes), then the rest of the catalogue.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 from .find import find_function, function_facts, python_candidates, source_tree
 from .find import functions_to_search
-from .facts import FILTER_AXES, IN_AXES, axis_kind
+from .facts import FILTER_AXES, IN_AXES, axis_kind, whole_plane
 from .queries import (has_token, resolve, loop_var_nodes, size_formulas, spatial_indices, stride_products,
                              strided_windows, upper_only_tests)
 from .rules import adds_one, einsum_spec, fixed_crop, is_neg_pad_slice
@@ -238,9 +239,10 @@ def _einsum_filter_taps(facts, t, node):
     return []
 
 
-def _rotation(facts, text) -> list[str]:
-    """The filter rotated by 180 degrees over its spatial axes, in the array's own layout."""
-    axes = FILTER_AXES.get(facts.layout, "01")
+def _rotation(facts, text, depth: int = 0) -> list[str]:
+    """The filter (after `depth` leading indices) rotated by 180 degrees over its spatial axes, in
+    the array's own layout."""
+    axes = FILTER_AXES.get(facts.layout, "01")[depth:]
     nd = sum(ch.isdigit() for ch in axes)
     if facts.language == "javascript":
         return [f"{text}.slice().reverse().map(row => row.slice().reverse())" if nd == 2 else
@@ -261,11 +263,20 @@ def _rotation(facts, text) -> list[str]:
 def _rotate_filter(facts, t, node):
     """Use the filter rotated by 180 degrees at this call (or read) instead of the filter itself."""
     out = []
-    args = node.args if isinstance(node, ast.Call) else []
-    for a in args:
+    if not isinstance(node, ast.Call):
+        # a plane read (w[f, c]) handed to a library call: that call's mirror (correlate2d ->
+        # convolve2d), then the plane rotated where it is read
+        parent = next((c for c, _ in facts.calls if any(a is node for a in c.args)), None)
+        if parent is not None and re.search(r"correlate|convolve", t.seg(parent.func)):
+            out += _swap_conv_corr(facts, t, parent)[:1]
+        v = facts.value(node)
+        if whole_plane(facts, v):
+            out += [[t.replace(node, form)] for form in _rotation(facts, t.seg(node), v.arr[1])]
+        return out
+    for a in node.args:
         v = facts.value(a)
-        if v.arr and v.arr[0] == "filter" and v.arr[1] == 0:
-            for form in _rotation(facts, t.seg(a)):
+        if whole_plane(facts, v):
+            for form in _rotation(facts, t.seg(a), v.arr[1]):
                 out.append([t.replace(a, form)])
     return out
 

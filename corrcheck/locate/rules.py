@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 
-from .facts import axis_kind
+from .facts import axis_kind, whole_plane
 from .queries import (accumulations, has_token, loop_var_nodes, position_exprs, resolve,
                              size_formulas, spatial_indices, stride_products, strided_windows, upper_only_tests)
 from ..vocab import Target
@@ -268,12 +268,12 @@ def _r_not_flipped(facts, target):
         fname = fn.attr if isinstance(fn, ast.Attribute) else getattr(fn, "id", "")
         if fname in ("len", "zeros", "zeros_like", "pad", "range", "reshape"):
             continue
-        if any(facts.value(a).arr and facts.value(a).arr[0] == "filter" and facts.value(a).arr[1] == 0
-               for a in call.args):
+        if any(whole_plane(facts, facts.value(a)) for a in call.args):
             hits.append(call)
     # an element read of the filter (filt[u][v]) is where the rotation goes; a call that takes the
     # whole filter (np.tensordot(g, w), or a user's own dims(w)) only when there is no such read
-    reads = [r.node for r in facts.reads if r.role == "filter"]
+    # (a read, not a store: dW[f, c] += ... writes a filter-shaped gradient, it reads no filter)
+    reads = [r.node for r in facts.reads if r.role == "filter" and not isinstance(getattr(r.node, "ctx", None), ast.Store)]
     return reads or hits
 
 
