@@ -109,12 +109,12 @@ def _bind(ns, cfg):
     return fwd, back, Convention.CS231N if cs231n else Convention.FUNCTIONAL
 
 
-def _window_form(wop, sizes, k, squeezed, pair, filters, channels, stride_is_window, where, geom) -> Geometry:
+def _window_form(wop, sizes, k, squeezed, filters, pair, stride_is_window, where, geom) -> Geometry:
     """Set one form of the filter/window on wop and sizes; the geometry for it (a pooling that steps
     by its window steps by this one)."""
     pad, dilation, geom_op, ndim, n, cfg = where
     wop.squeezed_filter, wop.settings.window_pair = squeezed, pair
-    sizes["filters"] = wop.settings.out_channels = channels if squeezed else filters
+    sizes["filters"] = wop.settings.out_channels = filters
     sizes["k_spatial"] = wop.settings.window = k
     if stride_is_window:
         geom = window_geometry(k, pad, dilation, geom_op, ndim, n, k, ceil_mode=cfg.ceil_mode,
@@ -124,21 +124,27 @@ def _window_form(wop, sizes, k, squeezed, pair, filters, channels, stride_is_win
     return geom
 
 
-def _runs_with(wop, op, geom, cfg, sizes) -> bool:
-    """Does the forward run on a non-square window/filter (an error, NaN or a wrong shape says it takes one size)?"""
+EXACT, RUNS = 2, 1
+
+
+def _runs_with(wop, op, geom, cfg, sizes) -> int:
+    """EXACT when the forward returns the expected shape on this form of the filter/window, RUNS when
+    it returns finite values of the right rank, else 0 (an error, NaN, an empty or rank-lost result)."""
     d = make_draw(np.random.default_rng(cfg.seed), op, geom, **sizes)
     try:
         got = wop.forward(d.x, d.w, d.b)
     except UserCallError:
-        return False
+        return 0
     finally:
         wop.calls.clear()
     if not np.isfinite(got).all():
-        return False
+        return 0
     # a window passed as a tuple where one int is expected breaks the shape itself (empty, axes lost);
     # a size that is merely off by one is the user's mistake, checked and named later
     want = expected(op, "forward", d, geom).shape
-    return got.size > 0 and got.ndim == len(want)
+    if got.shape == want:
+        return EXACT
+    return RUNS if got.size > 0 and got.ndim == len(want) else 0
 
 
 def _unbindable(fn) -> int:
@@ -273,25 +279,30 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     if hung is not None:
         wop.calls["forward"] += 1         # the probe's call that never returned
     sizes = dict(batch=batch, channels=channels, filters=filters, in_spatial=n, k_spatial=k, bias=has_bias)
-    # the first form of the filter/window the forward runs on: as drawn, else a depthwise filter
-    # stored (C, *K) with no multiplier axis, a square window given as one number where the code
-    # unpacks a pair (kh, kw = kernel_size), a square window where the code takes one size
+    # the form of the filter/window the forward returns the expected shape on (else the first it
+    # runs on): as drawn; a depthwise filter (C, 1, *K) with a multiplier of 1, or stored (C, *K)
+    # with no multiplier axis; each with a square window given as one number where the code unpacks a pair
+    # (kh, kw = kernel_size), or where the code takes one size
     squeezable = groups == channels > 1 and not cfg.filters and op != Op.TRANSPOSE
     windows = [k] + ([(max(k),) * ndim] if cfg.filter_size is None and len(set(k)) > 1 else [])
-    forms = [(kk, squeezed, pair) for kk in windows for squeezed in ((False, True) if squeezable else (False,))
+    per_channel = ((False, filters), (False, channels), (True, channels)) if squeezable else ((False, filters),)
+    forms = [(kk, squeezed, f, pair) for squeezed, f in per_channel for kk in windows
              for pair in ((False, True) if len(kk) > 1 and len(set(kk)) == 1 else (False,))]
-    for kk, squeezed, pair in forms:
-        geom = _window_form(wop, sizes, kk, squeezed, pair, filters, channels, stride_is_window,
-                            (pad, dilation, geom_op, ndim, n, cfg), geom)
-        if _runs_with(wop, op, geom, cfg, sizes):
+    where = (pad, dilation, geom_op, ndim, n, cfg)
+    chosen = None
+    for form in forms:
+        geom = _window_form(wop, sizes, *form, stride_is_window, where, geom)
+        fits = _runs_with(wop, op, geom, cfg, sizes)
+        chosen = chosen or (form if fits else None)
+        if fits == EXACT:
+            chosen = form
             break
-    else:                                # none runs: check as drawn, and let the check say what broke
-        kk, squeezed, pair = forms[0]
-        geom = _window_form(wop, sizes, kk, squeezed, pair, filters, channels, stride_is_window,
-                            (pad, dilation, geom_op, ndim, n, cfg), geom)
-    if squeezed:
-        filters = channels
-        notes.append("your filter is (C, *K), one per channel: checked with a channel multiplier of 1")
+    kk, squeezed, form_filters, pair = chosen or forms[0]   # none runs: as drawn, the check says what broke
+    geom = _window_form(wop, sizes, kk, squeezed, form_filters, pair, stride_is_window, where, geom)
+    if form_filters != filters:
+        filters = form_filters
+        notes.append(f"your filter is {'(C, *K)' if squeezed else '(C, 1, *K)'}, one per channel: checked with a "
+                     f"channel multiplier of 1")
     if kk != k:
         k = kk
         notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "

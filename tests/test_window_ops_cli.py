@@ -161,6 +161,15 @@ def test_a_ceil_mode_taken_but_ignored_is_named_and_fixed_only_when_asked():
     assert floor.verdict == "pass" and "--no-ceil-mode" in floor.command
 
 
+def test_depthwise_with_a_multiplier_of_one_passes_and_its_slip_is_named():
+    """w (C, 1, KH, KW): the form whose output has the expected shape wins over merely running ones."""
+    res = _run("depthwise_multiplier_one.py")
+    assert res.verdict == "pass" and res.config["filter_shape"][:2] == [3, 1]
+    bad = _run("depthwise_multiplier_one_summed.py")
+    assert [(d.bug, d.location.line) for d in bad.diagnoses if d.target == "forward"] == \
+        [("groups-channels-summed", 16)]
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1
