@@ -170,6 +170,17 @@ def test_depthwise_with_a_multiplier_of_one_passes_and_its_slip_is_named():
         [("groups-channels-summed", 16)]
 
 
+def test_a_ceil_window_starting_in_the_after_padding_is_caught_named_and_capped():
+    """Ceil mode that keeps a last window starting past n + p: the first sizes cannot show it, so a
+    size (and window) where torch drops that window is checked too; the mistake is named by shape."""
+    res = _run("maxpool_ceil_keeps_padding_window.py", fix=True)
+    assert res.verdict == "fail" and any("checked again" in n for n in res.notes)
+    assert [(d.bug, d.location.line) for d in res.diagnoses if d.target == "forward"] == \
+        [("ceil-mode-window-outside", 8)]
+    added = [ln for ln in res.fix.diff.splitlines() if ln.startswith("+ ")]
+    assert res.fix.verified and all("+ padding - 1) // stride + 1)" in ln for ln in added)
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

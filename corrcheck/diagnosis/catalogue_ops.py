@@ -31,6 +31,8 @@ class OpMistake:
     summary: str             # one sentence naming the code fix
     mutant: Callable         # (draw, geom) -> array or None (not applicable here)
     where: tuple[str, ...]   # regexes for the line that holds the mistake, most specific first
+    partial: bool = False    # NaN cells of the mutant are windows the mistake adds, their values the
+                             # user's padding fill: compared by shape only
 
 
 def _crop_or_nan(y: np.ndarray, shape) -> np.ndarray:
@@ -311,6 +313,21 @@ def _ceil_ignored(d, g):
     return R.pool_forward(d.x, d.window, geometry=floor)
 
 
+def _ceil_no_drop(d, g):
+    """Ceil mode without torch's rule: a last window starting in the after-padding is kept. Its cells
+    hold only padding (what the code fills it with), so they are NaN: not compared."""
+    if not g.ceil_mode:
+        return None
+    want = g.out_shape(d.x.shape[2:], d.window)
+    kept = tuple((n + pb + pa - (dd * (k - 1) + 1) + s - 1) // s + 1
+                 for n, k, s, (pb, pa), dd in zip(d.x.shape[2:], d.window, g.stride, g.pad, g.dilation))
+    if kept == want:
+        return None
+    out = np.full(d.x.shape[:2] + kept, np.nan)
+    out[(slice(None), slice(None)) + tuple(slice(0, o) for o in want)] = R.pool_forward(d.x, d.window, geometry=g)
+    return out
+
+
 def _max_zero_padded(d, g):
     """Max pooling over a zero-padded input: a window whose input cells are all negative gives 0."""
     if g.op != Op.MAXPOOL or (all(p == (0, 0) for p in g.pad) and not g.ceil_mode):
@@ -395,6 +412,9 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("ceil-mode-window-outside", "pool", "forward",
               "with ceil_mode the last partial window counts (ceil), as long as it starts inside the input "
               "or its padding before", _ceil_ignored, (r"//", r"floor|int\(")),
+    OpMistake("ceil-mode-window-outside", "pool", "forward",
+              "with ceil_mode a last window that would start in the padding after the input is dropped "
+              "(torch's rule): the count is at most (n + p - 1) // s + 1", _ceil_no_drop, (r"ceil\s*\(", r"//"), partial=True),
     OpMistake("ceil-mode-window-outside", Op.MAXPOOL, "forward",
               "max pooling must ignore cells outside the input (pad with -inf); zeros win windows "
               "whose input cells are all negative", _max_zero_padded,
@@ -447,10 +467,14 @@ def match(op: str, geom: Geometry, target: str, draw, user: np.ndarray, tol) -> 
             got = _adjoint(m, target, draw, geom) if mirrored else m.mutant(draw, geom)
         except (ConfigError, ValueError, IndexError):
             continue
-        if got is None or got.shape != user.shape or not np.isfinite(got).all():
+        if got is None or got.shape != user.shape:
             continue
+        compared = np.isfinite(got)
+        if not (compared.all() or (m.partial and compared.any())):
+            continue
+        got, mine = got[compared], user[compared]
         scale = max(1.0, float(np.abs(got).max()) if got.size else 1.0)
-        if np.allclose(user, got, rtol=tol.rtol, atol=tol.atol * scale):
+        if np.allclose(mine, got, rtol=tol.rtol, atol=tol.atol * scale):
             return m
     return None
 

@@ -210,8 +210,19 @@ def _rounded_up(line, body, ndim):
     up = re.sub(r"\b(Math|math|np|numpy)\.floor\(", r"\1.ceil(", code)
     if up != code and "//" not in code.split("floor")[0][-3:]:
         out.append((up + sep + comment, "floor -> ceil"))
+    # rounded up already, but keeping a last window that starts in the after-padding: cap the count
+    # at the windows starting before n + p, (n + p - 1) // s + 1
+    sizes = re.search(r"ceil\W*\(\s*\(?\s*([A-Za-z_]\w*)\s*\+\s*2\s*\*\s*([A-Za-z_]\w*)\s*-\s*[A-Za-z_]\w*\s*\)?"
+                      r"\s*/\s*([A-Za-z_]\w*)", code)
+    lhs, eq, rhs = code.partition("=")
+    if sizes and eq and "==" not in code:
+        n, p, s = sizes.groups()
+        js = rhs.rstrip().endswith(";")
+        capped = (f"Math.min({rhs.strip().rstrip(';')}, Math.floor(({n} + {p} - 1) / {s}) + 1);" if js
+                  else f"min({rhs.strip()}, ({n} + {p} - 1) // {s} + 1)")
+        out.append((f"{lhs}= {capped}" + sep + comment, "no last window that starts in the padding after the input"))
     flag = re.search(r"\b(ceil_mode|ceilMode|ceil)\b", body)
-    if flag:        # code that takes the flag keeps floor without it: round up only when asked
+    if flag and not re.search(r"ceil", code):   # a floor line in code that takes the flag: round up only when asked
         out = [(_when(flag.group(1), new, code) + sep + comment, f"{what}, when {flag.group(1)}")
                for new, what in ((n.partition("#")[0], w) for n, w in out)] + out
     return out
