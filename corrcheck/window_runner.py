@@ -235,7 +235,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         (TRANSPOSE_INPUT if op == Op.TRANSPOSE else DEFAULT_INPUT)[ndim]
     # a pooling told no window that returns one value per channel pools the whole input (global pooling)
     global_form = _global_pool(fwd, op, convention, language, cfg, ndim, layout, n) \
-        if pool and cfg.filter_size is None and not _takes(fwd, "kernel", True) else None
+        if pool and (cfg.filter_size is None or tuple(k) == tuple(n)) and not _takes(fwd, "kernel", True) else None
     if global_form:
         k = tuple(n)
         stride = k if stride_is_window else stride
@@ -300,9 +300,12 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     # runs on): as drawn; a depthwise filter (C, 1, *K) with a multiplier of 1, or stored (C, *K)
     # with no multiplier axis; each with a square window given as one number where the code unpacks a pair
     # (kh, kw = kernel_size), or where the code takes one size
-    squeezable = groups == channels > 1 and not cfg.filters and op != Op.TRANSPOSE
+    depthwise = groups == channels > 1 and op != Op.TRANSPOSE
     windows = [k] + ([(max(k),) * ndim] if cfg.filter_size is None and len(set(k)) > 1 else [])
-    per_channel = ((False, filters), (False, channels), (True, channels)) if squeezable else ((False, filters),)
+    per_channel = [(False, filters)]
+    if depthwise and cfg.filters in (None, channels):      # --filters C (a rerun's) keeps the (C, *K) form
+        per_channel += [(False, channels), (True, channels)]
+    per_channel = list(dict.fromkeys(per_channel))
     forms = [(kk, squeezed, f, pair) for squeezed, f in per_channel for kk in windows
              for pair in ((False, True) if len(kk) > 1 and len(set(kk)) == 1 else (False,))]
     where = (pad, dilation, geom_op, ndim, n, cfg)
@@ -382,6 +385,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                      calls=dict(wop.calls), seconds=time.perf_counter() - t0, notes=tuple(notes),
                      conclusion=_conclusion(failed, diagnoses, _op_words(op, groups, channels), wop.names, checks),
                      command=_command(cfg, op, geom, n, k, channels, filters)
+                     + (f" --layout {layout.name}" if layout is not None else "")
                      + (" --no-ceil-mode" if pool and not ceil_mode and takes_any("ceil_mode") else ""),
                      sources=sources or {})
 

@@ -181,6 +181,17 @@ def test_a_ceil_window_starting_in_the_after_padding_is_caught_named_and_capped(
     assert res.fix.verified and all("+ padding - 1) // stride + 1)" in ln for ln in added)
 
 
+@pytest.mark.parametrize("name", ["depthwise_kernels_chw.js", "depthwise_named_w_dw.py", "global_avgpool_fixed.py",
+                                  "maxpool_ceil_ignored.py", "transpose_dilation_outpad_fixed.py"])
+def test_the_rerun_command_reproduces_the_verdict(cli, name):
+    """The printed rerun line carries every choice made (layout, filter form, dilation, ceil mode)."""
+    import shlex
+    first = _run(name)
+    args = shlex.split(first.command)[2:]
+    proc, doc = cli.run_json("run", *args, timeout=300)
+    assert doc["verdict"] == first.verdict, (first.command, doc.get("conclusion"))
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

@@ -61,7 +61,7 @@ BACKWARD_WORDS = re.compile(r"backward|backprop|grad", re.I)
 
 ALIASES = {
     "x": {"x", "a", "inp", "input", "inputs", "img", "a_prev", "data", "z", "in_"},
-    "w": {"w", "f", "filt", "filter", "filters", "weight", "weights", "kernel", "k_w"},
+    "w": {"w", "f", "filt", "filter", "filters", "weight", "weights", "kernel", "kernels", "k_w"},
     "b": {"b", "bias", "biases"},
     "dout": {"dout", "do", "grad_out", "grad_output", "dy", "delta", "dz", "d_out", "upstream", "dldz", "dl_dy",
              "dloss", "dldy", "dldout"},
