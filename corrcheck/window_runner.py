@@ -329,6 +329,10 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
                      f"{'x'.join(map(str, k))} one")
     notes += unreceived_geometry_notes(cfg.geometry_options, lambda role: _takes(fwd, role, pool),
                                        pad=cfg.pad, output_padding=cfg.output_padding)
+    if pool and _takes(fwd, "mode", True):
+        other = Op.AVGPOOL if op == Op.MAXPOOL else Op.MAXPOOL
+        notes.append(f"your pooling takes a mode: checked with mode={wop.settings.value('mode')!r} "
+                     f"(--op {other} checks the other)")
     if stride_is_window:
         notes.append("your pooling takes no stride: checked with the window as the stride, the libraries' "
                      "default (give --stride for another)")

@@ -192,6 +192,16 @@ def test_the_rerun_command_reproduces_the_verdict(cli, name):
     assert doc["verdict"] == first.verdict, (first.command, doc.get("conclusion"))
 
 
+@pytest.mark.parametrize("op", [None, "avgpool"])
+def test_holberton_pooling_with_tuple_options_and_a_mode_passes(op):
+    """pool_forward(A_prev, kernel_shape, stride=(1, 1), mode='max'), NHWC: a bare 'pool' name is
+    pooling, stride is unpacked (sh, sw = stride) so every option goes as a tuple, mode follows --op."""
+    res = _run("holberton_pool_fixed.py", **({"op": op} if op else {}))
+    assert res.verdict == "pass" and res.config["layout"] == "nhwc"
+    assert res.config["op"] == (op or "maxpool")
+    assert any(f"mode={'avg' if op else 'max'!r}" in n for n in res.notes)
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

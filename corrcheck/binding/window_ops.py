@@ -41,6 +41,7 @@ OP_WORDS = (
     (Op.TRANSPOSE, re.compile(r"deconv|conv_?transpose|transpose_?conv|transposed_?conv|(?:^|[_.])up_?conv")),
     (Op.MAXPOOL, re.compile(r"max_?pool")),
     (Op.AVGPOOL, re.compile(r"(avg|average|mean)_?pool")),
+    (Op.MAXPOOL, re.compile(r"(?:^|[_.])pool(?:ing)?(?:$|[_.\d])")),      # pool_forward(..., mode='max')
     ("grouped", re.compile(r"depthwise|depth_wise|grouped|group_?conv|(?:^|[_.])dw_?conv")),
 )
 
@@ -56,6 +57,9 @@ def _snake(name: str) -> str:
     return ".".join("_".join(words(part)) for part in name.split("."))
 
 
+# what Python and JavaScript say when code unpacks a number it expected per axis (sh, sw = stride)
+PAIR_WANTED = re.compile(r"unpack non-iterable int|'int' object is not (subscriptable|iterable)|is not iterable"
+                         r"|object is not iterable")
 FORWARD_WORDS = re.compile(r"forward|__call__", re.I)
 BACKWARD_WORDS = re.compile(r"backward|backprop|grad", re.I)
 
@@ -63,7 +67,7 @@ ALIASES = {
     "x": {"x", "a", "inp", "input", "inputs", "img", "a_prev", "data", "z", "in_"},
     "w": {"w", "f", "filt", "filter", "filters", "weight", "weights", "kernel", "kernels", "k_w"},
     "b": {"b", "bias", "biases"},
-    "dout": {"dout", "do", "grad_out", "grad_output", "dy", "delta", "dz", "d_out", "upstream", "dldz", "dl_dy",
+    "dout": {"dout", "do", "da", "grad_out", "grad_output", "dy", "delta", "dz", "d_out", "upstream", "dldz", "dl_dy",
              "dloss", "dldy", "dldout"},
     "stride": {"s", "stride", "strides", "upsampling_factor", "upsample", "factor", "step"},
     "pad": {"p", "pad", "padding", "pads"},
@@ -74,6 +78,7 @@ ALIASES = {
     "kernel": {"kernel_size", "ksize", "k", "pool_size", "pool", "window", "window_size", "size", "fs",
                "filter_size", "kernel_shape"},
     "ceil_mode": {"ceil_mode", "ceil"},
+    "mode": {"mode", "pool_mode", "pool_type", "pooling_type"},
     "count_include_pad": {"count_include_pad", "include_pad"},
     "x_shape": {"input_shape", "x_shape", "in_shape", "shape"},
     "cache": {"cache"},
@@ -148,13 +153,16 @@ class Settings:
     in_channels: int
     out_channels: int
     window_pair: bool = False   # the window always as a tuple (kh, kw = kernel_size), even a square one
+    pairs: bool = False         # every per-axis option as a tuple (sh, sw = stride; Holberton's kernel_shape)
 
     def value(self, role, x_shape=None):
-        one = (lambda t: t[0] if len(set(t)) == 1 else tuple(t))
+        one = (lambda t: tuple(t) if self.pairs or len(set(t)) > 1 else t[0])
+        if role == "mode":          # one pooling function for both: mode='max' / 'avg' (Holberton)
+            return "max" if self.op == Op.MAXPOOL else "avg"
         return {
             "stride": one(self.stride), "pad": one(self.pad), "dilation": one(self.dilation),
             "groups": self.groups, "output_padding": one(self.output_padding or (0,)),
-            "kernel": tuple(self.window) if self.window_pair else one(self.window), "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
+            "kernel": tuple(self.window) if self.window_pair or self.pairs else one(self.window), "ceil_mode": self.ceil_mode, "count_include_pad": self.count_include_pad,
             "multiplier": self.out_channels // max(1, self.in_channels),
             "x_shape": x_shape, "in_channels": self.in_channels, "out_channels": self.out_channels,
         }.get(role)
@@ -300,8 +308,38 @@ class WindowOp:
         return args, kwargs
 
     # ---- canonical calls -------------------------------------------------------------------------
+    def _paired(self, call):
+        """call(), and once more with every per-axis option a tuple when the code unpacks one
+        (sh, sw = stride): from then on this layer is called so."""
+        try:
+            return call()
+        except UserTimeout:
+            raise
+        except UserCallError as err:
+            if self.settings is None or self.settings.pairs or not PAIR_WANTED.search(err.message):
+                raise
+            self.settings.pairs = True
+            try:
+                return call()
+            except UserTimeout:
+                raise
+            except UserCallError as again:
+                # tuples do not run either: back to numbers (a window alone as a pair is another
+                # form the runner tries); the error past the unpacking says more, when there is one
+                self.settings.pairs = False
+                if PAIR_WANTED.search(again.message):
+                    raise err from None
+                raise
+
     def forward(self, x, w, b):
         """Canonical out; keeps what a backward needs (cache, layer instance)."""
+        return self._paired(lambda: self._forward(x, w, b))
+
+    def grads(self, dout, x, w, b) -> dict:
+        """{target: canonical array} from the user's backward(s), after a forward on the same inputs."""
+        return self._paired(lambda: self._grads(dout, x, w, b))
+
+    def _forward(self, x, w, b):
         ux = self._act(x)
         values = {"x": ux, "w": self._w(w), "b": self._b(b), "x_shape": tuple(np.shape(ux))}
         if self.convention == Convention.LAYER:
@@ -324,9 +362,8 @@ class WindowOp:
         """dout as the user's backward takes it: (N, C) after a global pooling that returns that."""
         return self._act(dout.reshape(dout.shape[:2]) if self.squeezed_out else dout)
 
-    def grads(self, dout, x, w, b) -> dict:
-        """{target: canonical array} from the user's backward(s), after a forward on the same inputs."""
-        self.forward(x, w, b)
+    def _grads(self, dout, x, w, b) -> dict:
+        self._forward(x, w, b)
         res = {}
         if self.convention == Convention.LAYER:
             layer = self._state
