@@ -651,12 +651,71 @@ def _locate(fn, patterns, sources, target) -> Location | None:
             if re.match(rf"\s*def\s+{method}\b", lines[i]):
                 start, end = i, _block_end(lines, i)
                 break
+    own = _gradient_lines(sources[key], start, end, target)
+    order = range(start + 1, end)
+    if own is not None:
+        # the slice's own lines first, then those it shares with the other gradients (dw made from
+        # dflipped.transpose(...) before the flipped = w.transpose(...) that dx reads too)
+        shared = set().union(*(_gradient_lines(sources[key], start, end, t) or set()
+                               for t in RETURN_POSITION if t != target))
+        order = [j - 1 for j in sorted(own - shared)] + [j - 1 for j in sorted(own & shared)]
     for pat in patterns:
-        for i in range(start + 1, end):
+        for i in order:
             text = lines[i].split("#")[0]
-            if re.search(pat, text, re.I) and not re.match(r"\s*(def|class|return)\b", text):
+            if re.search(pat, text, re.I) and \
+                    not re.match(r"\s*(def|class|return)\b", text):
                 return Location(key, i + 1, lines[i].strip())
+    if own and patterns:                    # no line of the slice matches: where the result is made last
+        last = max(own)
+        return Location(key, last, lines[last - 1].strip())
     return Location(key, start + 1, lines[start].strip())
+
+
+RETURN_POSITION = {"grad_input": 0, "grad_filter": 1, "grad_bias": 2}
+
+
+def _gradient_lines(source: str, start: int, end: int, target: str) -> set | None:
+    """Lines of a Python forward or backward that the target's returned value depends on (its
+    assignments, then theirs, backwards; of (dx, dw[, db]) the target's element): a slip in dw is
+    looked for where dw is made, not in dx's loop above it. None when there is no one return
+    to follow (or the code is not Python)."""
+    import ast
+    try:
+        tree = ast.parse("\n".join(source.splitlines()[start:end]).replace("\t", "    "))
+    except SyntaxError:
+        try:
+            import textwrap
+            tree = ast.parse(textwrap.dedent("\n".join(source.splitlines()[start:end])))
+        except SyntaxError:
+            return None
+    func = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)), None)
+    rets = [n for n in ast.walk(func) if isinstance(n, ast.Return)] if func else []
+    if len(rets) != 1 or rets[0].value is None:
+        return None
+    value, pos = rets[0].value, RETURN_POSITION.get(target)
+    if isinstance(value, ast.Tuple):            # (dx, dw[, db]): the target's own element
+        if pos is None or len(value.elts) <= pos:
+            return None
+        value = value.elts[pos]
+    elif target != "forward" and target != "grad_input":
+        return None
+
+    def base(t):
+        while isinstance(t, (ast.Subscript, ast.Attribute, ast.Starred)):
+            t = t.value
+        return t.id if isinstance(t, ast.Name) else None
+
+    needed, lines = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}, set()
+    writes = [n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
+    for node in sorted(writes, key=lambda n: n.lineno, reverse=True):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = {base(e) for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])}
+        if names & needed:
+            lines.add(node.lineno + start)
+            # what the value reads, and what the written place is indexed by (dxp[:, c0:c0 + cg] += ...)
+            needed |= {n.id for part in [node.value, *targets] if part is not None
+                       for n in ast.walk(part) if isinstance(n, ast.Name)}
+    return lines or None
 
 
 def _block_end(lines, start) -> int:

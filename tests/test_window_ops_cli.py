@@ -202,6 +202,26 @@ def test_holberton_pooling_with_tuple_options_and_a_mode_passes(op):
     assert any(f"mode={'avg' if op else 'max'!r}" in n for n in res.notes)
 
 
+@pytest.mark.parametrize("name,target,line,added", [
+    ("upconv_grad_filter_unflipped.py", "grad_filter", 52, "dkernel = dflipped[..., ::-1, ::-1].transpose(1, 0, 2, 3)"),
+    ("upconv_forward_unflipped.py", "forward", 31, "flipped = kernel[..., ::-1, ::-1].transpose(1, 0, 2, 3)"),
+])
+def test_a_mistake_is_looked_for_where_its_result_is_made(name, target, line, added):
+    """One backward returning (dx, dw): dw's slip is found on the lines dw depends on (not on dx's
+    loop above), a forward's on the lines its result depends on; the fix flips where it swaps."""
+    res = _run(name, fix=True)
+    assert [(d.bug, d.location.line) for d in res.diagnoses if d.target == target] == \
+        [("transpose-filter-not-flipped", line)]
+    assert res.fix.verified and added in res.fix.diff
+
+
+def test_lines_shared_by_two_gradients_are_found_for_both():
+    """grad_input and grad_filter of one grouped backward both read the wrong group offset."""
+    res = _run("grouped_offset_functional_buggy.py")
+    assert {(d.target, d.location.line) for d in res.diagnoses} == \
+        {("forward", 16), ("grad_input", 35), ("grad_filter", 35)}
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

@@ -374,7 +374,8 @@ CATALOGUE: tuple[OpMistake, ...] = (
               "written as zero insertion then a correlation, the filter must be flipped (w[K-1-k]) "
               "relative to the scatter form; read it reversed or scatter instead", _not_flipped,
               (r"\[\s*\w+\s*\]\s*\[\s*\w+\s*\]\s*\*|\*\s*\w+\[",
-               r"(einsum|tensordot|dot|matmul)\(.*\b(w|W|weights?|kernel\w*|filt\w*)\s*\)", r"\+=")),
+               r"(einsum|tensordot|dot|matmul)\(.*\b(w|W|weights?|kernel\w*|filt\w*)\s*\)", r"\+=",
+               r"\.(transpose|swapaxes)\(")),
     OpMistake("transpose-output-padding-missing", Op.TRANSPOSE, "output",
               "the output size is (n-1)*s - 2p + d*(k-1) + output_padding + 1: the output_padding "
               "rows are missing", _output_padding_off, (r"-\s*2\s*\*\s*(p|pad|padding)\b", r"\*\s*(s|stride)\b")),

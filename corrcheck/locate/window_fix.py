@@ -403,10 +403,24 @@ def _flip_filter_argument(line, body, ndim):
     return out
 
 
+def _flip_before_transpose(line, body, ndim):
+    """`k.transpose(1, 0, 2, 3)` / `np.swapaxes(k, 0, 1)` in/out swapped but not reversed: the
+    mytorch form's filter is also flipped, so reverse its spatial axes where it is swapped."""
+    reverse = "[..., " + ", ".join(["::-1"] * ndim) + "]"
+    out = []
+    for m in re.finditer(r"([A-Za-z_][\w.]*)\.(transpose|swapaxes)\(", line):
+        out.append((line[:m.end(1)] + reverse + line[m.end(1):], f"{m.group(1)} reversed on every spatial axis "
+                    f"where it is swapped"))
+    for m in re.finditer(r"\bnp\.(transpose|swapaxes)\(\s*([A-Za-z_][\w.]*)", line):
+        out.append((line[:m.end(2)] + reverse + line[m.end(2):], f"{m.group(2)} reversed on every spatial axis "
+                    f"where it is swapped"))
+    return out
+
+
 RULES = {
     "grad-input-overwrite-not-accumulate": (_accumulated,),
     "groups-channels-summed": (_whole_axis_to_index,),
-    "transpose-filter-not-flipped": (_flip_filter_argument,),
+    "transpose-filter-not-flipped": (_flip_filter_argument, _flip_before_transpose),
     "group-offset-wrong": (_rename_all,),
     "depth-multiplier-swapped": (_multiplier_order,),
     "transpose-stride-wrong-side": (_stride_to_position,),
