@@ -145,8 +145,19 @@ def test_options_the_code_takes_are_checked_where_their_mistakes_show():
 def test_an_output_padding_left_out_of_the_size_is_named_zero_config(tmp_path):
     src = window_file("transpose_dilation_outpad_fixed.py").read_text().replace(" + 1 + op\n", " + 1\n")
     (tmp_path / "t.py").write_text(src)
-    res = run(RunConfig(files=(str(tmp_path / "t.py"),)))
+    res = run(RunConfig(files=(str(tmp_path / "t.py"),), fix=True))
     assert [d.bug for d in res.diagnoses if d.target == "forward"] == ["transpose-output-padding-missing"]
+    # the name the function reads output_padding into (s, p, op, d = stride, padding, output_padding, ...),
+    # not padding, which has the same value here
+    added = [ln for ln in res.fix.diff.splitlines() if ln.startswith("+ ")]
+    assert res.fix.verified and added and all(ln.endswith("+ 1 + op") for ln in added)
+
+
+def test_window_extents_read_from_the_stride_key_are_fixed_per_axis():
+    res = _run("avgpool_cs231n_stride_keys_buggy.py", fix=True)
+    assert {d.bug for d in res.diagnoses} == {"pool-stride-as-window"}
+    added = [ln[1:].strip() for ln in res.fix.diff.splitlines() if ln.startswith("+ ")]
+    assert res.fix.verified and "WW = pool_param['pool_width']" in added
 
 
 def test_a_ceil_mode_taken_but_ignored_is_named_and_fixed_only_when_asked():

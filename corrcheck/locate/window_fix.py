@@ -349,6 +349,47 @@ def _window_as_stride(source, line, strides):
     return out
 
 
+def _window_keys(source, line, strides):
+    """`HH = pool_param['stride']` (and WW, in forward and backward): each window extent read from
+    its own key, the height's from 'pool_height', the width's from 'pool_width' (named by the
+    variable it is stored in: h/H or w/W)."""
+    read = re.compile(r"^(\s*)([A-Za-z_]\w*)(\s*=\s*[A-Za-z_]\w*\[\s*['\"])stride(['\"]\s*\])", re.M)
+
+    def key(m):
+        name = m.group(2)
+        if re.fullmatch(r"s|S|stride\w*|step", name):
+            return m.group(0)
+        axis = "pool_height" if re.search(r"h|H", name) else "pool_width" if re.search(r"w|W", name) else None
+        return m.group(0) if axis is None else f"{m.group(1)}{name}{m.group(3)}{axis}{m.group(4)}"
+    new = read.sub(key, source)
+    return [(new, "each window extent read from its own key (pool_height, pool_width)")] if new != source else []
+
+
+def _output_padding_added(line, body, ndim):
+    """`H_out = (H - 1) * s - 2 * p + k` -> `... + k + op`, with op the name the function already
+    reads output_padding into (a parameter, or `op = conv_param['output_padding']`)."""
+    names = []
+    for m in re.finditer(r"^\s*([A-Za-z_][\w, ]*?)\s*=\s*([^=\n]+)$", body, re.M):   # op = ..., or s, op = a, b
+        left, right = [t.strip() for t in m.group(1).split(",")], [t.strip() for t in m.group(2).split(",")]
+        pairs = zip(left, right) if len(left) == len(right) else ((left[0], m.group(2)),) if len(left) == 1 else ()
+        names += [n for n, v in pairs if re.search(r"output_?padding", v) and n.isidentifier()]
+    names += ["output_padding"] if re.search(r"\boutput_padding\b", body) else []
+    code, sep, comment = line.partition("#")
+    lhs, eq, rhs = code.partition("=")
+    if not eq or "==" in code:
+        return []
+    out = []
+    for name in dict.fromkeys(names):
+        if re.search(rf"\b{re.escape(name)}\b", rhs):
+            continue
+        body_rhs = rhs.rstrip()
+        tail = ";" if body_rhs.endswith(";") else ""
+        body_rhs = body_rhs.rstrip(";")
+        out.append((f"{lhs}={body_rhs} + {name}{tail}" + (" " + sep + comment if sep else ""),
+                    f"+ {name} (output_padding) in the output size"))
+    return out
+
+
 def _function_span(lines, at):
     """(first, end) line indices of the def / function that holds line `at` (by indentation)."""
     indent = lambda t: len(t) - len(t.lstrip())
@@ -384,7 +425,7 @@ def _crop_in_function(source, line, strides):
 
 
 # catalogue id -> whole-file rewrites, for slips made in two places at once
-FILE_RULES = {"pool-stride-as-window": (_window_as_stride,), "transpose-padding-added": (_crop_in_function,)}
+FILE_RULES = {"pool-stride-as-window": (_window_as_stride, _window_keys), "transpose-padding-added": (_crop_in_function,)}
 
 # catalogue id -> rewrites that undo it; tried first, in this order, for the diagnosed id
 FILTER_NAMES = r"(w|W|weight\w*|weights|kernel\w*|filt\w*|self\.\w+)"
@@ -427,6 +468,7 @@ RULES = {
     "avgpool-wrong-divisor": (_window_size_divisor,),
     "pool-stride-as-window": (_string_keys,),
     "ceil-mode-window-outside": (_rounded_up, _minus_infinity_padding),
+    "transpose-output-padding-missing": (_output_padding_added,),
 }
 # what the edit is, said when no candidate passes (the catalogue's sentence says why)
 NOT_ONE_LINE = {
