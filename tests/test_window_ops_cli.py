@@ -233,6 +233,16 @@ def test_lines_shared_by_two_gradients_are_found_for_both():
         {("forward", 16), ("grad_input", 35), ("grad_filter", 35)}
 
 
+@pytest.mark.parametrize("name,line", [("maxpool_unravel_swapped.js", 30), ("maxpool_unravel_swapped.py", 12),
+                                       ("maxpool_layer_no_stride_cell.py", 32)])
+def test_a_max_routed_to_the_wrong_cell_is_named_located_and_fixed(name, line):
+    """The argmax's row and column swapped (JavaScript, Python), the window offset added to the output
+    index in a layer that keeps self.stride: one id, the unravel/routing line, a verified edit."""
+    res = _run(name, fix=True)
+    assert [(d.bug, d.location.line) for d in res.diagnoses] == [("pool-gradient-wrong-cell", line)]
+    assert res.fix.verified, res.fix
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

@@ -274,6 +274,14 @@ def _max_wrong_cell_unravel(d, g):
     return _route(d, g, where)
 
 
+def _max_wrong_cell_swapped(d, g):
+    """The window argmax's row and column swapped (r = t % k, c = t // k): dx[o*s + c, o*s + r]."""
+    if len(d.window) != 2:
+        return None
+    return _route(d, g, lambda o, tap: tuple(oi * s + t * dd - pb for oi, s, t, dd, (pb, _)
+                                             in zip(o, g.stride, tap[::-1], g.dilation, g.pad)))
+
+
 def _avg_divisor_flipped(d, g):
     if all(p == (0, 0) for p in g.pad) and not g.ceil_mode:
         return None
@@ -390,6 +398,9 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
               "the window's argmax is unravelled with the window's sizes swapped: use divmod(t, window width)",
               _max_wrong_cell_unravel, (r"(//|%|divmod|unravel)", r"argmax")),
+    OpMistake("pool-gradient-wrong-cell", Op.MAXPOOL, "grad_input",
+              "the window argmax's row and column are swapped: row = t // window width, column = t % window width",
+              _max_wrong_cell_swapped, (r"(%|//|divmod|unravel|Math\.floor)", r"argmax")),
     OpMistake("grad-input-overwrite-not-accumulate", Op.MAXPOOL, "grad_input",
               "the gradient is written with = where windows overlap: add it (+=), so a cell that is the maximum "
               "of two windows gets both", _max_overwritten, (r"\b(d\w*|grad\w*)\s*\[.*\]\s*=(?!=)", r"\w\s*\[.*\]\s*=(?!=)")),

@@ -330,6 +330,24 @@ def _rename_all(line, body, ndim):
     return out
 
 
+def _group_start_factor(source, line, strides):
+    """`c0 = g * Fg` (and `c0 = (f // Fg) * Fg` elsewhere): a group's first channel counted in filters
+    per group; the factor that multiplies the group index becomes a look-alike name (Cg), on every
+    line that assigns a group start with it, forward and backward together."""
+    m = re.search(r"=.*\*\s*([A-Za-z_]\w*)\s*(?:#.*)?$", line)
+    if m is None:
+        return []
+    factor = m.group(1)
+    starts = re.compile(rf"^(\s*[A-Za-z_]\w*\s*=.*\*\s*){re.escape(factor)}(\s*(?:#.*)?)$", re.M)
+    out = []
+    for other in sorted({n for n in IDENT.findall(source) if n not in SKIP and n != factor
+                         and _similar(factor, n) <= 1}):
+        new = starts.sub(lambda mm: f"{mm.group(1)}{other}{mm.group(2)}", source)
+        if new != source:
+            out.append((new, f"each group starts at g * {other}, not g * {factor}"))
+    return out
+
+
 def _window_as_stride(source, line, strides):
     """Windows stepped by their own size (`i * k + a` with `H / k` windows): step by the stride in the
     indices and count windows as (n - k) / s + 1, in the located function's file. A whole-file rewrite:
@@ -346,6 +364,35 @@ def _window_as_stride(source, line, strides):
         new = re.sub(rf"(?<![\w.])([A-Za-z_]\w*)\s*//\s*{re.escape(k)}\b", rf"((\1 - {k}) // {s} + 1)", new)
         if new != source:
             out.append((new, f"windows stepped by {s}, counted as (n - {k}) / {s} + 1"))
+    return out
+
+
+def _swap_pair(line, body, ndim):
+    """`r, c = t % k, t // k` / `const r = t % k, c = Math.floor(t / k)`: the two values swapped."""
+    js_comment = re.search(r";\s*(//.*)$", line)       # JavaScript's comment; Python's // is a division
+    code, sep, comment = (line[:js_comment.start(1)], "", js_comment.group(1)) if js_comment else line.partition("#")
+    out = []
+    m = re.match(r"^(\s*)([A-Za-z_]\w*)\s*,\s*([A-Za-z_]\w*)\s*=\s*(.+?),\s*(.+?)\s*$", code)
+    if m and m.group(4).count("(") == m.group(4).count(")"):
+        out.append((f"{m.group(1)}{m.group(2)}, {m.group(3)} = {m.group(5)}, {m.group(4)}" + sep + comment,
+                    f"{m.group(2)} and {m.group(3)} swapped"))
+    m = re.match(r"^(\s*(?:const|let|var)\s+)([A-Za-z_]\w*)\s*=\s*(.+?),\s*([A-Za-z_]\w*)\s*=\s*(.+?);(.*)$", code)
+    if m and m.group(3).count("(") == m.group(3).count(")"):
+        out.append((f"{m.group(1)}{m.group(2)} = {m.group(5)}, {m.group(4)} = {m.group(3)};{m.group(6)}" + sep + comment,
+                    f"{m.group(2)} and {m.group(4)} swapped"))
+    return out
+
+
+def _stride_on_position(line, body, ndim):
+    """`dx[n, c, y + r, x + q]`: the window offset added to the output index; start the window at
+    y * stride (each stride name the code has: s, stride, self.stride)."""
+    strides = list(dict.fromkeys(m.group(0) for m in re.finditer(r"\b(?:self\.|this\.)?(?:s|stride\w*|step)\b", body)))
+    out = []
+    plain = re.compile(r"(?<=[\[,])(\s*)([A-Za-z_]\w*)(\s*\+\s*)(?=[^,\]]+[\],])")
+    for s in strides:
+        new = plain.sub(lambda m: f"{m.group(1)}{m.group(2)} * {s}{m.group(3)}", line)
+        if new != line:
+            out.append((new, f"each window starts at the output index times {s}"))
     return out
 
 
@@ -425,7 +472,7 @@ def _crop_in_function(source, line, strides):
 
 
 # catalogue id -> whole-file rewrites, for slips made in two places at once
-FILE_RULES = {"pool-stride-as-window": (_window_as_stride, _window_keys), "transpose-padding-added": (_crop_in_function,)}
+FILE_RULES = {"pool-stride-as-window": (_window_as_stride, _window_keys), "group-offset-wrong": (_group_start_factor,), "transpose-padding-added": (_crop_in_function,)}
 
 # catalogue id -> rewrites that undo it; tried first, in this order, for the diagnosed id
 FILTER_NAMES = r"(w|W|weight\w*|weights|kernel\w*|filt\w*|self\.\w+)"
@@ -469,6 +516,7 @@ RULES = {
     "pool-stride-as-window": (_string_keys,),
     "ceil-mode-window-outside": (_rounded_up, _minus_infinity_padding),
     "transpose-output-padding-missing": (_output_padding_added,),
+    "pool-gradient-wrong-cell": (_swap_pair, _stride_on_position),
 }
 # what the edit is, said when no candidate passes (the catalogue's sentence says why)
 NOT_ONE_LINE = {
