@@ -243,6 +243,20 @@ def test_a_max_routed_to_the_wrong_cell_is_named_located_and_fixed(name, line):
     assert res.fix.verified, res.fix
 
 
+def test_flat_pooling_with_its_extents_is_refused_in_one_sentence_that_says_why(cli, tmp_path):
+    src = ("function maxPoolForward(input, width, height, size, stride) {\n"
+           "  const out = [];\n  for (let i = 0; i + size <= height; i += stride)\n"
+           "    for (let j = 0; j + size <= width; j += stride) {\n      let m = -Infinity;\n"
+           "      for (let a = 0; a < size; a++) for (let b = 0; b < size; b++)\n"
+           "        m = Math.max(m, input[(i + a) * width + j + b]);\n      out.push(m);\n    }\n"
+           "  return out;\n}\nmodule.exports = { maxPoolForward };\n")
+    (tmp_path / "flat.js").write_text(src)
+    proc, doc = cli.run_json("run", str(tmp_path / "flat.js"), timeout=120)
+    assert proc.returncode == 2
+    message = doc["error"]["message"]
+    assert "'width'" in message and "flat" in message and "name the parameters like" not in message
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

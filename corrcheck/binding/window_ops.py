@@ -298,6 +298,11 @@ class WindowOp:
                 value = self.settings.value(role, values.get("x_shape"))
             elif p.has_default:
                 break
+            elif re.fullmatch(r"(width|height|depth|rows|cols|columns|[hw]_?(in|out)?|n_?(rows|cols)|len\w*)",
+                              p.name.lower()):
+                raise BindError(f"{fn.name} takes {p.name!r}, an extent of a flat array: corrcheck checks flat "
+                                f"arrays with their sizes only for a dense convolution; pooling, grouped and "
+                                f"transposed layers need nested or (N, C, *S) arrays")
             else:
                 raise BindError(f"{fn.name}: cannot tell what to pass as its parameter {p.name!r}; "
                                 f"name the parameters like x, w, b, dout, stride, pad")
