@@ -289,6 +289,17 @@ def test_summary_ranks_by_count_then_id_and_prefers_a_located_example():
     assert s["failing_targets"] == {"forward": 4, "grad_input": 1}
 
 
+def test_a_stub_left_as_handed_out_is_unfinished_not_an_unexplained_failure():
+    from corrcheck.grade.summary import summarize
+    stub = {"verdict": "fail", "diagnoses": [],
+            "checks": [{"target": "forward", "status": "error",
+                        "message": "conv_forward raised NotImplementedError (at conv.py line 4: `raise NotImplementedError`)"}]}
+    wrong = {"verdict": "fail", "diagnoses": [],
+             "checks": [{"target": "forward", "status": "fail", "message": None}]}
+    s = summarize([("dave", stub), ("erin", wrong)])
+    assert s["unfinished"] == ["dave"] and s["unexplained_failures"] == ["erin"]
+
+
 def test_progress_bar_draws_on_a_terminal_only():
     import io
 

@@ -37,6 +37,7 @@ def summarize(entries) -> dict:
     targets: Counter = Counter()
     unexplained = []
     hung = []
+    unfinished = []
     errors = []
     for folder, doc in entries:
         if doc.get("verdict") == "error":
@@ -48,6 +49,9 @@ def summarize(entries) -> dict:
         named = mistakes(doc)
         if any(c.get("timed_out") for c in doc.get("checks") or ()):
             hung.append(folder)               # an endless loop is its own finding, not an unnamed mistake
+        elif doc.get("verdict") == "fail" and not named and any(
+                "NotImplementedError" in (c.get("message") or "") for c in doc.get("checks") or ()):
+            unfinished.append(folder)         # a stub left as handed out: not a mistake to catalogue
         elif doc.get("verdict") == "fail" and not named:
             unexplained.append(folder)
         for bug in named:
@@ -69,5 +73,6 @@ def summarize(entries) -> dict:
         "failing_targets": {t: targets[t] for t in sorted(targets, key=lambda t: (-targets[t], t))},
         "unexplained_failures": unexplained,
         "timed_out": hung,
+        "unfinished": unfinished,
         "not_checked": errors,
     }

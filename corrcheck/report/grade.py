@@ -113,6 +113,10 @@ def summary_lines(result) -> list[Text]:
         names = s["timed_out"]
         shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
         lines.append(Text(f"  {len(names):>4}  a call that did not return within the time limit ({shown})"))
+    if s.get("unfinished"):
+        names = s["unfinished"]
+        shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
+        lines.append(Text(f"  {len(names):>4}  left unfinished: a function still raises NotImplementedError ({shown})"))
     if s["not_checked"]:
         lines.append(Text("could not be checked:", style="bold"))
         for e in s["not_checked"]:
