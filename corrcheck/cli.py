@@ -499,6 +499,8 @@ def _config(options: dict, **extra):
 
     given = {k: (v.value if isinstance(v, Enum) else v) for k, v in options.items()
              if v is not None and not (k == "count_include_pad" and v is False)}
+    if "op" in given:
+        given["op_given"] = True
     if "explain_cell" in given:
         given["explain_cell"] = parse_cell(given["explain_cell"])
     return RunConfig(**given, **extra).validate()

@@ -33,6 +33,7 @@ class RunConfig:
     filters: int | None = None
     batch: int | None = None
     op: str = "correlate"
+    op_given: bool = False             # --op was spelled out: names in the files do not change it
     groups: int | None = None          # None: 1, or what the user's names and filter shape say
     output_padding: object = None      # transpose only
     ceil_mode: bool | None = None      # pooling only; None: ceil when the pooling takes a ceil_mode (runner)

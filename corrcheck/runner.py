@@ -178,7 +178,7 @@ def _as_grouped(cfg, ns, language, sources, t0):
 def _as_transposed(cfg, ns, language, sources, t0):
     """Shapes say transposed: nothing in the names did, the correlation checks fail, but every check of a
     transposed convolution (output larger than the input) passes. Then that is what the code is."""
-    if ns is None or cfg.op != Op.CORRELATE or cfg.groups or cfg.sweep:
+    if ns is None or cfg.op != Op.CORRELATE or cfg.op_given or cfg.groups or cfg.sweep:
         return None
     from .binding.layouts import spatial_sizes
     from .window_runner import run_window, transposed_output

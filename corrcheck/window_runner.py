@@ -50,6 +50,8 @@ def wants_window_path(cfg, ns) -> bool:
                       {k for f in ns.values() for k in param_keys(f)})
     if op is None:
         return False
+    if cfg.op_given:                # --op correlate said: a grouped layer still is one; pooling is refused
+        return _grouped_names(ns) or op in POOL_OPS
     # a library with a dense convolution beside its pooling layer keeps the dense check unless --op says
     dense = [f for f in ns.values() if re.search(r"conv|corr", _short(f), re.I)
              and op_named(_short(f)) is None]
@@ -198,6 +200,11 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     params = [p.name for f in [fwd, *back.values()] for p in f.params]
     if op == Op.CORRELATE:
         found, hint = detect_op(names, params, {k for f in [fwd, *back.values()] for k in param_keys(f)})
+        if found in POOL_OPS and cfg.op_given and not any(role_of(p.name, False) == "w" for p in fwd.params):
+            raise ConfigError(f"{fwd.name} is a pooling layer by its name and takes no filter: --op {cfg.op} "
+                              f"cannot apply (--op {found} checks it)")
+        if found and cfg.op_given and found != Op.CORRELATE:
+            found, hint = Op.CORRELATE, (2 if _grouped_names({f.name: f for f in [fwd, *back.values()]}) else None)
         if found:
             op = found          # with --groups too: a pooling file given --groups is refused, not checked as a conv
             depthwise_named = hint == 0

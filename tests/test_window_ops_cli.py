@@ -257,6 +257,16 @@ def test_flat_pooling_with_its_extents_is_refused_in_one_sentence_that_says_why(
     assert "'width'" in message and "flat" in message and "name the parameters like" not in message
 
 
+def test_an_op_spelled_out_wins_over_the_names(cli):
+    """--op correlate on a file whose names say transposed: checked as the correlation asked for (not
+    rerouted by names or shapes); on a pooling layer, which takes no filter: exit 2, one sentence."""
+    proc, doc = cli.run_json("run", str(window_file("transpose_dilation_outpad_fixed.py")), "--op", "correlate",
+                             timeout=300)
+    assert doc["config"].get("op", "correlate") == "correlate" and "transpose" not in json.dumps(doc["config"])
+    proc, doc = cli.run_json("run", str(window_file("global_maxpool_fixed.py")), "--op", "correlate", timeout=120)
+    assert proc.returncode == 2 and "--op maxpool" in doc["error"]["message"]
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1
