@@ -213,14 +213,22 @@ def test_holberton_pooling_with_tuple_options_and_a_mode_passes(op):
     assert any(f"mode={'avg' if op else 'max'!r}" in n for n in res.notes)
 
 
-@pytest.mark.parametrize("name,target,line,added", [
-    ("upconv_grad_filter_unflipped.py", "grad_filter", 52, "dkernel = dflipped[..., ::-1, ::-1].transpose(1, 0, 2, 3)"),
-    ("upconv_forward_unflipped.py", "forward", 31, "flipped = kernel[..., ::-1, ::-1].transpose(1, 0, 2, 3)"),
+@pytest.mark.parametrize("slip,target,line,added", [
+    (("dflipped.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]", "dflipped.transpose(1, 0, 2, 3)"), "grad_filter", 52,
+     "dkernel = dflipped[..., ::-1, ::-1].transpose(1, 0, 2, 3)"),
+    (("flipped = kernel[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)   #", "flipped = kernel.transpose(1, 0, 2, 3)   #"),
+     "forward", 31,
+     "flipped = kernel[..., ::-1, ::-1].transpose(1, 0, 2, 3)"),
 ])
-def test_a_mistake_is_looked_for_where_its_result_is_made(name, target, line, added):
+def test_a_mistake_is_looked_for_where_its_result_is_made(slip, target, line, added, tmp_path):
     """One backward returning (dx, dw): dw's slip is found on the lines dw depends on (not on dx's
     loop above), a forward's on the lines its result depends on; the fix flips where it swaps."""
-    res = _run(name, fix=True)
+    fixed = _run("upconv_zero_insertion_fixed.py")
+    assert fixed.verdict == "pass" and fixed.config["parameterisation"] == "torch"
+    src = window_file("upconv_zero_insertion_fixed.py").read_text()
+    assert src.count(slip[0]) == 1
+    (tmp_path / "upconv.py").write_text(src.replace(*slip))
+    res = run(RunConfig(files=(str(tmp_path / "upconv.py"),), fix=True))
     assert [(d.bug, d.location.line) for d in res.diagnoses if d.target == target] == \
         [("transpose-filter-not-flipped", line)]
     assert res.fix.verified and added in res.fix.diff

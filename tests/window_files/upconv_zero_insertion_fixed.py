@@ -49,5 +49,5 @@ def upconv_backward(dout, inp, kernel, stride, pad):
             dflipped[:, :, u, v] = np.einsum('nohw,nchw->oc', dout, up[:, :, u:u + dout.shape[2], v:v + dout.shape[3]])
     H, W = inp.shape[2], inp.shape[3]
     dinp = dup[:, :, qh:qh + (H - 1) * stride + 1:stride, qw:qw + (W - 1) * stride + 1:stride]
-    dkernel = dflipped.transpose(1, 0, 2, 3)
+    dkernel = dflipped.transpose(1, 0, 2, 3)[:, :, ::-1, ::-1]
     return dinp, dkernel
