@@ -69,7 +69,9 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
         chosen["pad"] = ("same" if plan.convention == Convention.HOLBERTON else 1) if takes("pad") else 0
     said = ", ".join(f"{k} {v}" for k, v in chosen.items())
     flags = " / ".join(f"--{k}" for k in chosen)
-    return cfg.replace(**chosen), notes + [f"no {flags} given: checked at {said}, where stride and padding mistakes show "
+    why = ("where stride and padding mistakes show" if any(takes(k) for k in chosen)
+           else "as your functions take neither")
+    return cfg.replace(**chosen), notes + [f"no {flags} given: checked at {said}, {why} "
                                    f"(give {flags} for your own setting)"]
 
 

@@ -58,6 +58,20 @@ def wants_window_path(cfg, ns) -> bool:
     return not dense or op == Op.TRANSPOSE or (cfg.groups or 0) > 1 or _grouped_names(ns)
 
 
+LAYER_WORDS = re.compile(r"conv|corr|pool|forward|backward|backprop|layer|deconv", re.I)
+
+
+def _unchecked_layers(ns, fwd, back) -> list[str]:
+    """Other layers in the files (a pointwise conv beside the depthwise one checked): named in a note,
+    so a file with two layers never passes on the strength of one."""
+    bound = {fwd.name, *(f.name for f in back.values())}
+    used = " ".join(f.source or "" for f in [fwd, *back.values()])     # helpers are checked through their callers
+    return [f.name for f in ns.values() if f.name not in bound and "." not in f.name and not f.name.startswith("_")
+            and not re.search(rf"\b{re.escape(f.name)}\b", used)
+            and (f.is_class and ("forward" in f.methods or "__call__" in f.methods) or not f.is_class)
+            and LAYER_WORDS.search(_short(f))]
+
+
 def _grouped_names(ns) -> bool:
     return any(p.name.lower() in ("groups", "depth_multiplier") for f in ns.values() for p in f.params) or \
         any(op_named(_short(f)) == "grouped" for f in ns.values()) or \
@@ -91,9 +105,11 @@ def _bind(ns, cfg):
         if name and name in ns:
             back[flag] = ns[name]
     if not back:
-        for f in ns.values():
-            if f.is_class or "." in f.name or not BACKWARD_WORDS.search(_short(f)):
-                continue
+        backs = [f for f in ns.values() if not f.is_class and "." not in f.name and BACKWARD_WORDS.search(_short(f))]
+        # a file with two layers (depthwise + pointwise): the backward named after this forward
+        stem = re.sub(r"_?(forward|fwd)$", "", _short(fwd), flags=re.I)
+        backs = [f for f in backs if _short(f).startswith(stem)] or backs
+        for f in backs:
             low = _short(f).lower()
             if re.search(r"input|_dx|dx_|data", low):
                 back["grad_input"] = f
@@ -215,6 +231,10 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         raise ConfigError(f"{fwd.name} takes a filter or bias ({weighted[0]}), so it is not a pooling layer: "
                           f"--op {op} cannot apply")
     notes = []
+    others = _unchecked_layers(ns, fwd, back)
+    if others:
+        notes.append(f"not checked: {', '.join(others[:6])}{' …' if len(others) > 6 else ''} (one layer per run: "
+                     f"--forward NAME checks another)")
     # a size spelled per axis (7x6) fixes the axis count; one number (7) is every axis, as on the dense path
     spelled = [v for v in (cfg.input_size, cfg.filter_size) if v is not None and _count(v) > 1]
     given_form = _given_form(cfg, spelled)

@@ -275,6 +275,19 @@ def test_an_op_spelled_out_wins_over_the_names(cli):
     assert proc.returncode == 2 and "--op maxpool" in doc["error"]["message"]
 
 
+def test_a_second_layer_in_the_file_is_named_as_not_checked(tmp_path):
+    """depthwise + pointwise in one file: one layer per run, and the other is said, never silently
+    passed over; the backward bound is the one named after the forward."""
+    pointwise = ("\n\ndef pointwise_conv(x, w):\n    return np.einsum('nchw,fc->nfhw', x, w)\n\n\n"
+                 "def pointwise_conv_backward(dout, x, w):\n    return np.einsum('nfhw,fc->nchw', dout, w), "
+                 "np.einsum('fhw,chw->fc', dout[0], x[0])\n")
+    src = window_file("depthwise_named_w_dw.py").read_text() + pointwise
+    (tmp_path / "block.py").write_text(src)
+    res = run(RunConfig(files=(str(tmp_path / "block.py"),)))
+    assert res.bound["grad_input"] == "depthwise_conv_backward"
+    assert any(n.startswith("not checked: pointwise_conv, pointwise_conv_backward") for n in res.notes)
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1
