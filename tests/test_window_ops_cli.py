@@ -288,6 +288,18 @@ def test_a_second_layer_in_the_file_is_named_as_not_checked(tmp_path):
     assert any(n.startswith("not checked: pointwise_conv, pointwise_conv_backward") for n in res.notes)
 
 
+def test_a_window_block_assigned_instead_of_added_is_named_located_and_fixed(tmp_path):
+    """A mask layer writing each window's block with =: zeros of a later window erase earlier maxima."""
+    assert _run("maxpool_mask_layer_fixed.py").verdict == "pass"
+    src = window_file("maxpool_mask_layer_fixed.py").read_text()
+    slip = ("dx[:, :, i * s:i * s + k, j * s:j * s + k] +=", "dx[:, :, i * s:i * s + k, j * s:j * s + k] =")
+    assert src.count(slip[0]) == 1
+    (tmp_path / "pool.py").write_text(src.replace(*slip))
+    res = run(RunConfig(files=(str(tmp_path / "pool.py"),), fix=True))
+    assert [(d.bug, d.location.line) for d in res.diagnoses] == [("grad-input-overwrite-not-accumulate", 33)]
+    assert res.fix.verified
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

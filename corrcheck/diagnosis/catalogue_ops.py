@@ -233,6 +233,24 @@ def _max_overwritten(d, g):
     return dx
 
 
+def _max_window_overwritten(d, g):
+    """dx[window] = mask * dout (not +=): each window's whole block, zeros and all, replaces what
+    earlier windows wrote where they overlap (outputs visited row-major)."""
+    if not _overlapping(d, g) or any(dd != 1 for dd in g.dilation):
+        return None
+    which, taps = _argmax_taps(d, g)
+    k = tuple(d.window)
+    dx = np.zeros_like(d.x)
+    for o in np.ndindex(*d.dout.shape[2:]):
+        at = (slice(None), slice(None)) + o
+        block = ((np.arange(len(taps)) == which[at][..., None]) * d.dout[at][..., None]).reshape(which.shape[:2] + k)
+        starts = [oi * s - pb for oi, s, (pb, _) in zip(o, g.stride, g.pad)]
+        cells = tuple(slice(max(0, a), min(n, a + kk)) for a, kk, n in zip(starts, k, d.x.shape[2:]))
+        part = tuple(slice(c.start - a, c.stop - a) for c, a in zip(cells, starts))
+        dx[(slice(None), slice(None)) + cells] = block[(slice(None), slice(None)) + part]
+    return dx
+
+
 def _avg_overwritten(d, g):
     """dx[window] = dout / count (not +=): where windows overlap, the last window's share replaces the others'."""
     if not _overlapping(d, g):
@@ -404,6 +422,10 @@ CATALOGUE: tuple[OpMistake, ...] = (
     OpMistake("grad-input-overwrite-not-accumulate", Op.MAXPOOL, "grad_input",
               "the gradient is written with = where windows overlap: add it (+=), so a cell that is the maximum "
               "of two windows gets both", _max_overwritten, (r"\b(d\w*|grad\w*)\s*\[.*\]\s*=(?!=)", r"\w\s*\[.*\]\s*=(?!=)")),
+    OpMistake("grad-input-overwrite-not-accumulate", Op.MAXPOOL, "grad_input",
+              "each window's gradient block (the mask times dout, zeros included) is assigned with = where windows "
+              "overlap, erasing what earlier windows wrote: add it (+=)", _max_window_overwritten,
+              (r"\b(d\w*|grad\w*)\s*\[.*\]\s*=(?!=)", r"\w\s*\[.*\]\s*=(?!=)")),
     OpMistake("grad-input-overwrite-not-accumulate", Op.AVGPOOL, "grad_input",
               "the gradient is written with = where windows overlap: add it (+=), so a cell in two windows gets "
               "both shares", _avg_overwritten, (r"\b(d\w*|grad\w*)\s*\[.*\]\s*=(?!=)", r"\w\s*\[.*\]\s*=(?!=)")),
