@@ -641,12 +641,34 @@ def _diagnose(wop, geom, d, user, checks, cfg, sources, ns) -> list[Diagnosis]:
                 out += locate_all([dense], wop.names, sources, {"layout": _form_name(geom.ndim, wop.layout)})
                 continue
             sentence = follows_forward(wop.names, checks, target)
+            want = expected(wop.op, target, d, geom).shape
+            if sentence is None and target == "forward" and got.shape[:2] == want[:2] and got.shape != want:
+                out.append(Diagnosis(target, "output-size", 0.8,
+                                     f"The output is {_extent(got.shape[2:])} but should be {_extent(want[2:])}: "
+                                     f"compute its size as {SIZE_RULE[wop.op if wop.op in SIZE_RULE else 'conv']}",
+                                     _locate(fn, SIZE_LINES, sources, target)))
+                continue
             out.append(Diagnosis(target, None, 1.0, sentence, follows="forward") if sentence else
                        Diagnosis(target, None, 0.0, _unmatched(wop.op, target, d, geom, got),
                                  _locate(fn, (), sources, target)))
             continue
         out.append(Diagnosis(target, m.id, 0.95, m.summary, _locate(fn, m.where, sources, target)))
     return out
+
+
+# the output-size formula of each op, and the lines that compute an output extent (Ho, W_out, out_h, oh, ...)
+SIZE_RULE = {"conv": "floor((n + 2p - d*(k - 1) - 1) / s) + 1 per axis.",
+             Op.TRANSPOSE: "(n - 1)*s - 2p + d*(k - 1) + output_padding + 1 per axis.",
+             Op.MAXPOOL: "floor((n + 2p - d*(k - 1) - 1) / s) + 1 per axis (ceil with ceil_mode, never a window "
+                         "starting in the padding after the input).",
+             Op.AVGPOOL: "floor((n + 2p - k) / s) + 1 per axis (ceil with ceil_mode, never a window starting in "
+                         "the padding after the input)."}
+SIZE_LINES = (r"^\s*(?:[hwdlHWDL]_?o(?:ut)?|o(?:ut)?_?[hwdlHWDL]|[hwdlHWDL]_?out|out_?[hwdlHWDL]|o[hwHW])\w*"
+              r"\s*(?:,\s*\w+\s*)*=(?!=)", r"//|floor|ceil")
+
+
+def _extent(shape) -> str:
+    return "x".join(map(str, shape))
 
 
 def _unmatched(op, target, d, geom, got) -> str:

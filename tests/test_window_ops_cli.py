@@ -300,6 +300,19 @@ def test_a_window_block_assigned_instead_of_added_is_named_located_and_fixed(tmp
     assert res.fix.verified
 
 
+def test_an_output_size_slip_no_entry_describes_is_output_size_on_its_line(tmp_path):
+    """A transposed layer cropping one padding instead of two: the shape says output-size, the line is
+    the one computing an output extent (not 'compare the cells', when there are no cells to compare)."""
+    assert _run("transpose_col2im_fixed.py").verdict == "pass"
+    src = window_file("transpose_col2im_fixed.py").read_text()
+    (tmp_path / "t.py").write_text(src.replace("full_h - 2 * padding", "full_h - padding")
+                                   .replace("full_w - 2 * padding", "full_w - padding"))
+    res = run(RunConfig(files=(str(tmp_path / "t.py"),)))
+    [d] = [d for d in res.diagnoses if d.target == "forward"]
+    assert d.bug == "output-size" and d.location.code.startswith("Ho =")
+    assert "(n - 1)*s - 2p" in d.explanation and "compare" not in d.explanation
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1
