@@ -55,3 +55,19 @@ def test_a_library_correlation_in_a_layer_backward_is_located_and_mirrored(tmp_p
     assert "self.weights[f, c]" in top.location.code and "dweights" not in top.location.code
     assert res.fix.verified
     assert added in [ln[1:].strip() for ln in res.fix.diff.splitlines() if ln.startswith("+ ")]
+
+
+def test_a_col2im_helper_writing_windows_with_assignment_is_located_and_fixed(tmp_path):
+    """col2im's xp[:, :, y*stride:y*stride + kh, ...] = cols[...] in a helper of the backward:
+    overlapping windows, so = keeps the last; the helper's line is found and += verified."""
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    src = (FIXTURES / "struct" / "im2col_window_writes.py").read_text()
+    assert run(RunConfig(files=(str(FIXTURES / "struct" / "im2col_window_writes.py"),))).verdict == "pass"
+    slip = ("x_ * stride + kw] += cols[:, y, x_]", "x_ * stride + kw] = cols[:, y, x_]")
+    assert src.count(slip[0]) == 1
+    (tmp_path / "conv.py").write_text(src.replace(*slip))
+    res = run(RunConfig(files=(str(tmp_path / "conv.py"),), fix=True))
+    top = [d for d in res.diagnoses if d.target == "grad_input"][0]
+    assert top.bug == "grad-input-overwrite-not-accumulate" and top.location.line == 26
+    assert res.fix.verified and "+= cols[:, y, x_]" in res.fix.diff

@@ -172,6 +172,12 @@ def _lattice_writes(facts):
         if any(isinstance(i, ast.Slice) and i.step is not None and "stride" in facts.toks(i.step)
                and isinstance(i.lower, ast.Name) and i.lower.id in names for i in idx):
             hits.append(stmt)
+        # or a window: xp[:, :, y*stride:y*stride + kh, ...] = col[...] in a loop over y; windows wider
+        # than the stride overlap, so = keeps the last one
+        elif any(isinstance(i, ast.Slice) and i.lower is not None and i.upper is not None and i.step is None
+                 and "stride" in facts.toks(i.lower)
+                 and any(isinstance(n, ast.Name) and n.id in names for n in ast.walk(i.lower)) for i in idx):
+            hits.append(stmt)
     return hits
 
 
