@@ -71,3 +71,21 @@ def test_a_col2im_helper_writing_windows_with_assignment_is_located_and_fixed(tm
     top = [d for d in res.diagnoses if d.target == "grad_input"][0]
     assert top.bug == "grad-input-overwrite-not-accumulate" and top.location.line == 26
     assert res.fix.verified and "+= cols[:, y, x_]" in res.fix.diff
+
+
+def test_an_add_through_an_index_array_is_located_explained_and_fixed_with_add_at(tmp_path):
+    """dxp[:, :, idx] += dframes with idx = arange(T)[:, None] * s + arange(K): += of fancy indexing
+    adds each repeated index once; the line is found, the sentence says why, np.add.at is verified."""
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    path = FIXTURES / "struct" / "conv1d_index_array_layer.py"
+    assert run(RunConfig(files=(str(path),))).verdict == "pass"
+    src = path.read_text()
+    assert "np.add.at(dxp, (slice(None), slice(None), idx), dframes)" in src
+    (tmp_path / "layer.py").write_text(src.replace("np.add.at(dxp, (slice(None), slice(None), idx), dframes)",
+                                                   "dxp[:, :, idx] += dframes"))
+    res = run(RunConfig(files=(str(tmp_path / "layer.py"),), fix=True))
+    top = [d for d in res.diagnoses if d.target == "grad_input"][0]
+    assert top.bug == "grad-input-overwrite-not-accumulate" and "+=" in top.location.code
+    assert "np.add.at" in top.explanation
+    assert res.fix.verified and "+        np.add.at(dxp, (slice(None), slice(None), idx), dframes)" in res.fix.diff

@@ -172,6 +172,11 @@ def locate_all(diagnoses, bound: dict, sources: dict, config: dict | None = None
                 loc = locate(d, bound, sources, config)
             except Exception:                        # a rule tripping on odd code must not cost the report
                 loc = None
+        if loc is not None and d.bug == "grad-input-overwrite-not-accumulate" and "+=" in loc.code:
+            # the located add already says +=: it is an index array's add, which NumPy buffers
+            d = replace(d, explanation="An add through an index array (dx[..., idx] += v) adds each distinct index "
+                                       "once: NumPy buffers it, so where windows overlap the repeated indices lose "
+                                       "their terms. Use np.add.at(dx, (..., idx), v).")
         out.append(replace(d, location=loc) if loc is not d.location else d)
     return tuple(out)
 

@@ -18,7 +18,7 @@ from .find import functions_to_search
 from .facts import FILTER_AXES, IN_AXES, axis_kind, whole_plane
 from .queries import (has_token, resolve, loop_var_nodes, size_formulas, spatial_indices, stride_products,
                              strided_windows, upper_only_tests)
-from .rules import adds_one, einsum_spec, fixed_crop, is_neg_pad_slice
+from .rules import adds_one, einsum_spec, fancy_adds, fixed_crop, is_neg_pad_slice
 from .rules import swapped_allocations, swapped_tap_reads
 
 __all__ = ["Edit", "Candidate", "REWRITES", "EINSUM_REWRITES", "candidates", "apply_edits"]
@@ -386,6 +386,25 @@ def _accumulate(facts, t, node):
     return [[Edit(i, i + 1, "+=")]]
 
 
+def _add_at(facts, t, node):
+    """`a[:, :, idx] += v` with an index array -> `np.add.at(a, (slice(None), slice(None), idx), v)`:
+    every repeated index adds its share (the += of fancy indexing adds each distinct index once)."""
+    if node not in fancy_adds(facts):
+        return []
+
+    def part(e):
+        if isinstance(e, ast.Slice):
+            bounds = [t.seg(b) if b is not None else "None" for b in (e.lower, e.upper, e.step)]
+            return "slice(None)" if bounds == ["None"] * 3 else f"slice({', '.join(bounds)})"
+        return t.seg(e)
+    sl = node.target.slice
+    idx = ", ".join(part(e) for e in (sl.elts if isinstance(sl, ast.Tuple) else [sl]))
+    numpy = next((a for a in ("np", "numpy") if re.search(rf"\b{a}\.", t.source)), "np")
+    many = isinstance(sl, ast.Tuple) and len(sl.elts) > 1
+    where = f"({idx})" if many else idx
+    return [[t.replace(node, f"{numpy}.add.at({t.seg(node.target.value)}, {where}, {t.seg(node.value)})")]]
+
+
 def _unswap_taps(facts, t, node):
     """In an input position on axis a, put the tap loop variable of axis a where another axis's is."""
     if node not in swapped_tap_reads(facts):
@@ -615,7 +634,7 @@ REWRITES = {
     "grad-input-filter-not-flipped": (_rotate_filter,),
     "grad-input-stride-ignored": (_scale_output,),
     "grad-input-padding-offset": (_pad_offset,),
-    "grad-input-overwrite-not-accumulate": (_accumulate, _hoist_reset),
+    "grad-input-overwrite-not-accumulate": (_accumulate, _hoist_reset, _add_at),
     "grad-input-wraparound": (_lower_bound,),
     "grad-input-unpad-empty-at-pad0": (_crop,),
     "grad-bias-not-summed": (_batch_sum,),

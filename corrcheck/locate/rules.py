@@ -154,7 +154,29 @@ def _r_overwrite(facts, target):
     if target == Target.FORWARD:
         return [s for s, free in accumulations(facts, ("tap", "chan"))] + _lattice_writes(facts)
     return ([s for s, free in accumulations(facts, ("fnum",), windows=True)] + _lattice_writes(facts)
-            + _reset_in_loop(facts))
+            + _reset_in_loop(facts) + fancy_adds(facts))
+
+
+INDEX_ARRAYS = {"arange", "array", "asarray", "indices", "meshgrid", "ravel_multi_index", "repeat", "tile"}
+
+
+def fancy_adds(facts):
+    """`dxp[:, :, idx] += dframes` with idx an index array (np.arange(T)[:, None] * s + ...): NumPy
+    buffers the add, so an index that repeats (overlapping windows) is added once, not summed."""
+    arrays = set()
+    for node in ast.walk(facts.func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and any(
+                isinstance(c, ast.Call) and (getattr(c.func, "attr", None) or getattr(c.func, "id", None)) in INDEX_ARRAYS
+                for c in ast.walk(node.value)):
+            arrays.add(node.targets[0].id)
+    hits = []
+    for node in ast.walk(facts.func):
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Subscript):
+            sl = node.target.slice
+            idx = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+            if any(isinstance(i, ast.Name) and i.id in arrays for i in idx):
+                hits.append(node)
+    return hits
 
 
 def _lattice_writes(facts):
