@@ -89,3 +89,19 @@ def test_an_add_through_an_index_array_is_located_explained_and_fixed_with_add_a
     assert top.bug == "grad-input-overwrite-not-accumulate" and "+=" in top.location.code
     assert "np.add.at" in top.explanation
     assert res.fix.verified and "+        np.add.at(dxp, (slice(None), slice(None), idx), dframes)" in res.fix.diff
+
+
+def test_flat_javascript_with_extents_is_located_and_fixed(tmp_path):
+    """conv2d(input, H, W, kernel, KH, KW, stride, pad) on flat Float32Arrays: W beside H is a width,
+    not the weights, so the position lines are found and the sign of the padding is fixed on both."""
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    path = FIXTURES / "struct" / "flat_f32_extents.js"
+    assert run(RunConfig(files=(str(path),))).verdict == "pass"
+    src = path.read_text()
+    # the forward's two position lines (the first of each; the backward has its own, left right)
+    (tmp_path / "conv.js").write_text(src.replace("ky - pad;", "ky + pad;", 1).replace("kx - pad;", "kx + pad;", 1))
+    res = run(RunConfig(files=(str(tmp_path / "conv.js"),), fix=True))
+    top = [d for d in res.diagnoses if d.target == "forward"][0]
+    assert top.bug == "padding-wrong-sign" and "+ pad" in top.location.code
+    assert res.fix.verified and res.fix.diff.count("- pad;") == 2
