@@ -107,7 +107,7 @@ Jobs = Annotated[Optional[int], _opt("--jobs", panel=CHECKING, metavar="N", min=
 Exhaustive = Annotated[bool, _opt("--exhaustive", panel=CHECKING,
                                   help="Compare every gradient entry with finite differences, whatever it costs.")]
 ExplainCell = Annotated[Optional[str], _opt("--explain-cell", panel=CHECKING, metavar="I,J",
-                                            help="Explain this output cell term by term. Default: the worst mismatch.")]
+                                            help="Explain this cell term by term: of the forward's output, or of the first failing gradient when the forward is right. Default: the worst mismatch.")]
 Fix = Annotated[bool, _opt("--fix", panel=CHECKING,
                            help="Search for a source edit that makes every check pass, verify it, print it as a diff (never writes your files).")]
 Timeout = Annotated[Optional[float], _opt("--timeout", panel=CHECKING, metavar="SECONDS",

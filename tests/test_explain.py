@@ -139,3 +139,21 @@ def test_filter_entry_used_many_times_is_not_lost_to_a_carry():
 def test_zero_cell_has_no_terms():
     terms, calls, note = bilinear_terms(lambda x, w: 0 * ref_fn(x, w), A_SHAPE, B_SHAPE, CELL)
     assert terms == [] and note is None and calls == 2
+
+
+def test_explain_cell_reaches_the_first_failing_gradient_when_the_forward_is_right(tmp_path):
+    """The default report explains a grad_input cell; --explain-cell with that index explains it too
+    (not 'not a cell of the forward's output')."""
+    from corrcheck.config import RunConfig
+    from corrcheck.runner import run
+    from pathlib import Path
+    fixture = Path(__file__).parent / "fixtures" / "struct" / "im2col_window_writes.py"
+    src = fixture.read_text().replace("x_ * stride + kw] += cols[:, y, x_]", "x_ * stride + kw] = cols[:, y, x_]")
+    (tmp_path / "conv.py").write_text(src)
+    default = run(RunConfig(files=(str(tmp_path / "conv.py"),)))
+    [shown] = [e for e in default.explanations if e.target == "grad_input"]
+    asked = run(RunConfig(files=(str(tmp_path / "conv.py"),), explain_cell=tuple(shown.cell)))
+    [again] = asked.explanations
+    assert again.target == "grad_input" and tuple(again.cell) == tuple(shown.cell) and not again.note
+    far = run(RunConfig(files=(str(tmp_path / "conv.py"),), explain_cell=(9, 9)))
+    assert "not a cell of grad input" in far.explanations[0].note

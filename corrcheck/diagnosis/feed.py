@@ -326,6 +326,7 @@ def explain_worst(op, outcomes, cfg) -> list:
 
 
 def _explain_first(explain, op, main, cfg, skip=()) -> list:
+    wrong = {}
     for target in (Target.FORWARD, Target.GRAD_INPUT, Target.GRAD_FILTER):
         if op.names.get(target) in skip:
             continue                      # a later call's answer of a stateful function: no terms to list
@@ -333,10 +334,14 @@ def _explain_first(explain, op, main, cfg, skip=()) -> list:
         if t is None or t.error is not None or not t.user or t.user[0] is None or not t.expected:
             continue                      # no result kept: it matched the reference (checks.suite trims those)
         tol = tolerance_for(op.dtype_notes.get(target), cfg.rtol, cfg.atol)
-        bad = wrong_mask(t.user[0], t.expected[0], tol)
-        if not bad.any() and not (cfg.explain_cell and target == Target.FORWARD):
+        wrong[target] = (t, wrong_mask(t.user[0], t.expected[0], tol))
+    # --explain-cell names a cell of the forward's output, or of the first failing gradient when the
+    # forward is right (the cell the default report explains is such a gradient's)
+    asked = next((tg for tg, (_, bad) in wrong.items() if bad.any()), Target.FORWARD) if cfg.explain_cell else None
+    for target, (t, bad) in wrong.items():
+        if not bad.any() and target != asked:
             continue
-        cell = _cell(op, target, t, bad, cfg)
+        cell = _cell(op, target, t, bad, cfg, asked)
         if isinstance(cell, CellExplanation):     # the requested cell is not in the output: say so
             return [cell]
         if cell is None:
@@ -349,7 +354,7 @@ def _explain_first(explain, op, main, cfg, skip=()) -> list:
     return []
 
 
-def _not_a_cell(want: tuple, user_shape: tuple) -> str:
+def _not_a_cell(want: tuple, user_shape: tuple, target: str = Target.FORWARD) -> str:
     """'--explain-cell 5,9 is not a cell of the forward's output, which is 3x4 in your layout:
     give 2 indices, each below its size (0,0 to 2,3)'."""
     asked = ",".join(map(str, want))
@@ -357,7 +362,8 @@ def _not_a_cell(want: tuple, user_shape: tuple) -> str:
     last = ",".join(str(n - 1) for n in user_shape)
     axes = f"{len(user_shape)} ind{'ex' if len(user_shape) == 1 else 'ices'}"
     why = "" if len(want) == len(user_shape) else f" (you gave {len(want)})"
-    return (f"--explain-cell {asked} is not a cell of the forward's output, which is "
+    what = "the forward's output" if target == Target.FORWARD else f"{target.replace('_', ' ')} (the first result that fails)"
+    return (f"--explain-cell {asked} is not a cell of {what}, which is "
             f"{'x'.join(map(str, user_shape))} in your layout: give {axes}{why}, "
             f"each below its axis size ({first} to {last})")
 
@@ -389,18 +395,18 @@ def _explain(explain, op, target, outcome, cell):
                    expected_terms=terms(ex.expected_terms))
 
 
-def _cell(op, target, t, bad, cfg):
-    """The canonical index to explain: the requested one, or the worst mismatch.
+def _cell(op, target, t, bad, cfg, asked=None):
+    """The canonical index to explain: the requested one (of the `asked` target), or the worst mismatch.
 
-    A requested index that is not in the forward's output comes back as a CellExplanation
-    with only a note (which shape the output has, what a valid index looks like)."""
+    A requested index that is not in that result comes back as a CellExplanation
+    with only a note (which shape the result has, what a valid index looks like)."""
     shape = t.expected[0].shape
-    if cfg.explain_cell and target == Target.FORWARD:
+    if cfg.explain_cell and target == asked:
         want = tuple(cfg.explain_cell)
         for idx in np.ndindex(*shape):
             if op.user_index(target, idx) == want:
                 return idx
-        return CellExplanation(target, want, (), (), note=_not_a_cell(want, op.user_shape(target, shape)))
+        return CellExplanation(target, want, (), (), note=_not_a_cell(want, op.user_shape(target, shape), target))
     with np.errstate(invalid="ignore"):
         diff = np.where(bad, np.abs(t.user[0] - t.expected[0]), -1.0)
     if np.isfinite(diff[bad]).any():          # a finite wrong cell shows its terms; a NaN one has none
