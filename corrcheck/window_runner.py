@@ -344,6 +344,14 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         if fits == EXACT:
             chosen = form
             break
+    if chosen is None and cfg.filter_size is not None and len(set(k)) > 1:
+        # a non-square size given to code that takes one: its design, not a mistake
+        square = (max(k),) * ndim
+        geom = _window_form(wop, sizes, square, False, filters, False, stride_is_window, where, geom)
+        if _runs_with(wop, op, geom, cfg, sizes) == EXACT:
+            raise ConfigError(f"{fwd.name} takes one {'window' if pool else 'filter'} size: it runs on a square "
+                              f"{_extent(square)} one but not on {_extent(k)}, so --filter-size {_extent(k)} cannot "
+                              f"apply (give one number, like --filter-size {max(k)})")
     kk, squeezed, form_filters, pair = chosen or forms[0]   # none runs: as drawn, the check says what broke
     geom = _window_form(wop, sizes, kk, squeezed, form_filters, pair, stride_is_window, where, geom)
     if form_filters != filters:

@@ -313,6 +313,24 @@ def test_an_output_size_slip_no_entry_describes_is_output_size_on_its_line(tmp_p
     assert "(n - 1)*s - 2p" in d.explanation and "compare" not in d.explanation
 
 
+def test_a_non_square_size_for_code_that_takes_one_is_refused_in_one_sentence(cli):
+    proc, doc = cli.run_json("run", str(window_file("maxpool_mask_layer_fixed.py")), "--filter-size", "3x2",
+                             timeout=120)
+    assert proc.returncode == 2 and "--filter-size 3" in doc["error"]["message"]
+
+
+def test_a_backward_that_needs_a_forward_which_raised_is_skipped_not_blamed(tmp_path):
+    """A layer whose forward raises: its backward never runs, so it is skipped, and the conclusion
+    blames the forward alone."""
+    src = window_file("maxpool_mask_layer_fixed.py").read_text()
+    (tmp_path / "pool.py").write_text(src.replace("        N, C, H, W = x.shape\n        k, s = self.pool_size",
+                                                  "        N, C, H, W = x.shape[5]\n        k, s = self.pool_size", 1))
+    res = run(RunConfig(files=(str(tmp_path / "pool.py"),)))
+    statuses = {c.target: c.status for c in res.checks}
+    assert statuses == {"forward": Status.ERROR, "grad_input": Status.SKIPPED}
+    assert "backward" not in res.conclusion
+
+
 def test_exit_codes_and_json_from_the_real_cli(cli, tmp_path):
     bad = cli.run_cli("run", window_file("depthwise_buggy.py"), "--json")
     assert bad.returncode == 1

@@ -203,6 +203,11 @@ class WindowOp:
         return self.op in POOL_OPS
 
     @property
+    def needs_forward(self) -> bool:
+        """A cs231n backward takes the forward's cache, a layer's reads its state; a functional one stands alone."""
+        return self.convention != Convention.FUNCTIONAL
+
+    @property
     def names(self) -> dict:
         d = {"forward": self.forward_fn.name}
         for t, fn in self.backward_fns.items():
@@ -368,7 +373,9 @@ class WindowOp:
         return self._act(dout.reshape(dout.shape[:2]) if self.squeezed_out else dout)
 
     def _grads(self, dout, x, w, b) -> dict:
-        self._forward(x, w, b)
+        self._state = None
+        if self.needs_forward:
+            self._forward(x, w, b)
         res = {}
         if self.convention == Convention.LAYER:
             layer = self._state

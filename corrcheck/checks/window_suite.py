@@ -82,17 +82,23 @@ def check(op_obj, geom: Geometry, d: WindowDraw, rng, cfg) -> tuple[list[CheckRe
     tol = tolerance_for(None, cfg.rtol, cfg.atol)
     checks, user = [], {}
     op = op_obj.op
-    hung = None
+    hung = raised = None
     try:
         user["forward"] = op_obj.forward(d.x, d.w, d.b)
     except UserCallError as err:
         user["forward"] = None
         hung = err if isinstance(err, UserTimeout) else None
+        raised = err
         checks.append(CheckResult(target="forward", against=Against.REFERENCE, status=Status.ERROR, message=err.message,
                                   traceback=err.traceback, timed_out=hung is not None))
+    skipped = None
     try:
         if hung is not None:               # a backward runs the forward first: it would hang again
             raise UserTimeout(f"not run: the forward it needs first did not return ({hung.message})")
+        if raised is not None and op_obj.needs_forward:
+            # a cache or a layer's state comes from the forward: the backward never runs, so it is not judged
+            skipped = f"not run: the backward needs the forward's cache or state, and {raised.message}"
+            raise UserCallError(skipped)
         grads = op_obj.grads(d.dout, d.x, d.w, d.b) if len(op_obj.targets) > 1 else {}
         grad_error = None
     except UserCallError as err:
@@ -107,7 +113,8 @@ def check(op_obj, geom: Geometry, d: WindowDraw, rng, cfg) -> tuple[list[CheckRe
                 continue            # this layer keeps no such gradient attribute: nothing to check
             if got is None:
                 msg = grad_error.message if grad_error else f"the backward returned no {target.replace('_', ' ')}"
-                checks.append(CheckResult(target=target, against=Against.REFERENCE, status=Status.ERROR, message=msg,
+                checks.append(CheckResult(target=target, against=Against.REFERENCE,
+                                          status=Status.SKIPPED if skipped else Status.ERROR, message=msg,
                                           traceback=getattr(grad_error, "traceback", None),
                                           timed_out=isinstance(grad_error, UserTimeout)))
                 continue
