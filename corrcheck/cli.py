@@ -342,13 +342,21 @@ def grade(**options) -> None:
 @app.command(epilog=SCHEMA_EXAMPLES)
 def schema(
     grade_doc: Annotated[bool, typer.Option("--grade", help="The schema of `corrcheck grade --json` instead "
-                                                            "(it refers to report.schema.json for each submission).")] = False,
+                                                            "(self-contained: report.schema.json is embedded for each submission).")] = False,
 ) -> None:
     """Print the JSON Schema of the --json document (validate your CI against it)."""
     from importlib.resources import files                   # lazy: only `corrcheck schema` reads it
 
-    name = "grade.schema.json" if grade_doc else "report.schema.json"
-    typer.echo(files("corrcheck").joinpath(name).read_text(encoding="utf-8").rstrip())
+    report = files("corrcheck").joinpath("report.schema.json").read_text(encoding="utf-8")
+    if not grade_doc:
+        typer.echo(report.rstrip())
+        return
+    # one self-contained document: the report schema it refers to is embedded under its own $id,
+    # so any validator resolves "report.schema.json" without a registry
+    import json
+    grade = json.loads(files("corrcheck").joinpath("grade.schema.json").read_text(encoding="utf-8"))
+    grade.setdefault("$defs", {})["report"] = {"$id": "report.schema.json", **json.loads(report)}
+    typer.echo(json.dumps(grade, indent=2))
 
 
 MISTAKES_EXAMPLES = """\

@@ -121,6 +121,17 @@ def test_json_is_valid_against_the_shipped_schemas(graded):
     assert list(validator.iter_errors(broken))
 
 
+def test_the_printed_grade_schema_validates_on_its_own(cli, graded):
+    """`corrcheck schema --grade` is self-contained: a plain validator, no registry, checks the document."""
+    _, doc, *_ = graded
+    printed = json.loads(cli.run_cli("schema", "--grade").stdout)
+    jsonschema.validate(doc, printed)
+    broken = json.loads(json.dumps(doc))
+    broken["submissions"][0]["verdict"] = "maybe"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(broken, printed)
+
+
 def test_gradebook_csv_has_one_row_per_submission(graded):
     generated, doc, out, *_ = graded
     rows = list(csv.DictReader((out / "grades.csv").open()))
