@@ -361,7 +361,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
     if kk != k:
         k = kk
         notes.append(f"your code takes one {'window' if pool else 'filter'} size: checked with a square "
-                     f"{'x'.join(map(str, k))} one")
+                     f"{_extent(k)} one")
     notes += unreceived_geometry_notes(cfg.geometry_options, lambda role: _takes(fwd, role, pool),
                                        pad=cfg.pad, output_padding=cfg.output_padding)
     if pool and _takes(fwd, "mode", True):
@@ -393,7 +393,7 @@ def run_window(cfg, ns, language, sources, t0) -> RunResult:
         checks2, user2 = check(wop, g2, d2, rng2, cfg)
         if any(c.status in FAILING for c in checks2):
             checks, user, geom, d, n, k = checks2, user2, g2, d2, n2, k2
-            notes.append(f"checked again at input {'x'.join(map(str, n2))}, window {'x'.join(map(str, k2))}, where "
+            notes.append(f"checked again at input {_extent(n2)}, window {_extent(k2)}, where "
                          f"a last ceil-mode window would start in the padding after the input (torch drops it): "
                          f"it fails there")
         else:
@@ -490,10 +490,8 @@ def _probe_forms(fwd, op, convention, language, cfg, groups_hint, forms):
             geom = window_geometry(stride, 0, 1, geom_op, nd, n, k, groups=groups)
         except ConfigError:
             continue
-        probe = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns={}, language=language,
-                         timeout=cfg.timeout, user_files=tuple(cfg.files), layout=layout,
-                         settings=replace(_probe_settings(op, channels, filters, groups, k, nd),
-                                          stride=geom.stride))
+        probe = _probe(fwd, op, convention, language, cfg, layout,
+                       _probe_settings(op, channels, filters, groups, k, nd, stride=geom.stride))
         d = make_draw(np.random.default_rng(cfg.seed), op, geom, batch=1, channels=channels, filters=filters,
                       in_spatial=n, k_spatial=k)
         try:
@@ -513,9 +511,8 @@ def _global_pool(fwd, op, convention, language, cfg, ndim, layout, n) -> str | N
     """'keepdims' when the pooling forward returns (N, C, 1, ...) on an input it is given no window
     for, 'squeezed' for (N, C) (channels-first arrays only), else None."""
     channels, geom = 3, window_geometry(n, 0, 1, op, ndim, n, n)
-    probe = WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns={}, language=language,
-                     timeout=cfg.timeout, user_files=tuple(cfg.files), layout=layout,
-                     settings=replace(_probe_settings(op, channels, channels, 1, n, ndim), stride=geom.stride))
+    probe = _probe(fwd, op, convention, language, cfg, layout,
+                   _probe_settings(op, channels, channels, 1, n, ndim, stride=geom.stride))
     batch = 2 if layout is None or layout.batch else 1
     d = make_draw(np.random.default_rng(cfg.seed), op, geom, batch=batch, channels=channels, filters=channels,
                   in_spatial=n, k_spatial=n)
@@ -528,10 +525,16 @@ def _global_pool(fwd, op, convention, language, cfg, ndim, layout, n) -> str | N
     return "squeezed" if layout is None and got.shape == (batch, channels) else None
 
 
-def _probe_settings(op, channels, filters, groups, k, ndim) -> Settings:
-    return Settings(op=op, stride=(1,) * ndim, pad=(0,) * ndim, dilation=(1,) * ndim, groups=groups,
-                    output_padding=(), window=tuple(k), ceil_mode=False, count_include_pad=False,
-                    in_channels=channels, out_channels=filters)
+def _probe(fwd, op, convention, language, cfg, layout, settings) -> WindowOp:
+    """The user's layer behind one probing call (no backward): which arrays, filter or window it takes."""
+    return WindowOp(op=op, convention=convention, forward_fn=fwd, backward_fns={}, language=language,
+                    timeout=cfg.timeout, user_files=tuple(cfg.files), layout=layout, settings=settings)
+
+
+def _probe_settings(op, channels, filters, groups, k, ndim, stride=None) -> Settings:
+    return Settings(op=op, stride=tuple(stride) if stride is not None else (1,) * ndim, pad=(0,) * ndim,
+                    dilation=(1,) * ndim, groups=groups, output_padding=(), window=tuple(k), ceil_mode=False,
+                    count_include_pad=False, in_channels=channels, out_channels=filters)
 
 
 def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim, layout=None):
@@ -539,9 +542,8 @@ def _groups_by_weight(cls, op, language, cfg, channels, filters, groups, k, ndim
     (F, C/G, *K) says grouped; a depthwise layer (C/G = 1) is asked again for twice the channels
     as filters, so a channel multiplier is exercised. None when the shape says nothing new."""
     def made(out_channels):
-        probe = WindowOp(op=op, convention=Convention.LAYER, forward_fn=cls, backward_fns={}, language=language,
-                         timeout=cfg.timeout, user_files=tuple(cfg.files), layout=layout,
-                         settings=_probe_settings(op, channels, out_channels, groups, k, ndim))
+        probe = _probe(cls, op, Convention.LAYER, language, cfg, layout,
+                       _probe_settings(op, channels, out_channels, groups, k, ndim))
         shape = own_weight_shape(probe)
         return shape if shape is not None and len(shape) == ndim + 2 else None
 
@@ -708,13 +710,13 @@ def _locate(fn, patterns, sources, target) -> Location | None:
             if re.match(rf"\s*def\s+{method}\b", lines[i]):
                 start, end = i, _block_end(lines, i)
                 break
-    own = _gradient_lines(sources[key], start, end, target)
+    slices = _result_slices(sources[key], start, end)
+    own = slices.get(target)
     order = range(start + 1, end)
     if own is not None:
-        # the slice's own lines first, then those it shares with the other gradients (dw made from
+        # the slice's own lines first, then those it shares with the other results (dw made from
         # dflipped.transpose(...) before the flipped = w.transpose(...) that dx reads too)
-        shared = set().union(*(_gradient_lines(sources[key], start, end, t) or set()
-                               for t in RETURN_POSITION if t != target))
+        shared = set().union(*(lines for t, lines in slices.items() if t != target))
         order = [j - 1 for j in sorted(own - shared)] + [j - 1 for j in sorted(own & shared)]
     for pat in patterns:
         for i in order:
@@ -731,48 +733,48 @@ def _locate(fn, patterns, sources, target) -> Location | None:
 RETURN_POSITION = {"grad_input": 0, "grad_filter": 1, "grad_bias": 2}
 
 
-def _gradient_lines(source: str, start: int, end: int, target: str) -> set | None:
-    """Lines of a Python forward or backward that the target's returned value depends on (its
-    assignments, then theirs, backwards; of (dx, dw[, db]) the target's element): a slip in dw is
-    looked for where dw is made, not in dx's loop above it. None when there is no one return
-    to follow (or the code is not Python)."""
+def _result_slices(source: str, start: int, end: int) -> dict:
+    """{target: lines} of a Python forward or backward: the lines each returned value depends on (its
+    assignments, then theirs, backwards). Of (dx, dw[, db]) each element is its target's; one value
+    is the forward's (and a lone dx's). A slip in dw is looked for where dw is made, not in dx's
+    loop above it. Empty when there is no one return to follow (or the code is not Python)."""
     import ast
+    import textwrap
     try:
-        tree = ast.parse("\n".join(source.splitlines()[start:end]).replace("\t", "    "))
+        tree = ast.parse(textwrap.dedent("\n".join(source.splitlines()[start:end])))
     except SyntaxError:
-        try:
-            import textwrap
-            tree = ast.parse(textwrap.dedent("\n".join(source.splitlines()[start:end])))
-        except SyntaxError:
-            return None
+        return {}
     func = next((n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)), None)
     rets = [n for n in ast.walk(func) if isinstance(n, ast.Return)] if func else []
     if len(rets) != 1 or rets[0].value is None:
-        return None
-    value, pos = rets[0].value, RETURN_POSITION.get(target)
-    if isinstance(value, ast.Tuple):            # (dx, dw[, db]): the target's own element
-        if pos is None or len(value.elts) <= pos:
-            return None
-        value = value.elts[pos]
-    elif target != "forward" and target != "grad_input":
-        return None
+        return {}
+    value = rets[0].value
+    if isinstance(value, ast.Tuple):            # (dx, dw[, db]): each target its own element
+        values = {t: value.elts[pos] for t, pos in RETURN_POSITION.items() if pos < len(value.elts)}
+    else:
+        values = {"forward": value, "grad_input": value}
 
     def base(t):
         while isinstance(t, (ast.Subscript, ast.Attribute, ast.Starred)):
             t = t.value
         return t.id if isinstance(t, ast.Name) else None
 
-    needed, lines = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}, set()
-    writes = [n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))]
-    for node in sorted(writes, key=lambda n: n.lineno, reverse=True):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-        names = {base(e) for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])}
-        if names & needed:
-            lines.add(node.lineno + start)
-            # what the value reads, and what the written place is indexed by (dxp[:, c0:c0 + cg] += ...)
-            needed |= {n.id for part in [node.value, *targets] if part is not None
-                       for n in ast.walk(part) if isinstance(n, ast.Name)}
-    return lines or None
+    writes = sorted((n for n in ast.walk(func) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign))),
+                    key=lambda n: n.lineno, reverse=True)
+    slices = {}
+    for target, returned in values.items():
+        needed, lines = {n.id for n in ast.walk(returned) if isinstance(n, ast.Name)}, set()
+        for node in writes:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {base(e) for t in targets for e in (t.elts if isinstance(t, ast.Tuple) else [t])}
+            if names & needed:
+                lines.add(node.lineno + start)
+                # what the value reads, and what the written place is indexed by (dxp[:, c0:c0 + cg] += ...)
+                needed |= {n.id for part in [node.value, *targets] if part is not None
+                           for n in ast.walk(part) if isinstance(n, ast.Name)}
+        if lines:
+            slices[target] = lines
+    return slices
 
 
 def _block_end(lines, start) -> int:
