@@ -214,13 +214,12 @@ def _rounded_up(line, body, ndim):
     # at the windows starting before n + p, (n + p - 1) // s + 1
     sizes = re.search(r"ceil\W*\(\s*\(?\s*([A-Za-z_]\w*)\s*\+\s*2\s*\*\s*([A-Za-z_]\w*)\s*-\s*[A-Za-z_]\w*\s*\)?"
                       r"\s*/\s*([A-Za-z_]\w*)", code)
-    lhs, eq, rhs = code.partition("=")
-    if sizes and eq and "==" not in code:
-        n, p, s = sizes.groups()
-        js = rhs.rstrip().endswith(";")
-        capped = (f"Math.min({rhs.strip().rstrip(';')}, Math.floor(({n} + {p} - 1) / {s}) + 1);" if js
-                  else f"min({rhs.strip()}, ({n} + {p} - 1) // {s} + 1)")
-        out.append((f"{lhs}= {capped}" + sep + comment, "no last window that starts in the padding after the input"))
+    assigned = _assignment(code)
+    if sizes and assigned:
+        (n, p, s), (lhs, rhs, end) = sizes.groups(), assigned
+        capped = (f"Math.min({rhs}, Math.floor(({n} + {p} - 1) / {s}) + 1)" if end
+                  else f"min({rhs}, ({n} + {p} - 1) // {s} + 1)")
+        out.append((f"{lhs}= {capped}{end}" + sep + comment, "no last window that starts in the padding after the input"))
     flag = re.search(r"\b(ceil_mode|ceilMode|ceil)\b", body)
     if flag and not re.search(r"ceil", code):   # a floor line in code that takes the flag: round up only when asked
         out = [(_when(flag.group(1), new, code) + sep + comment, f"{what}, when {flag.group(1)}")
@@ -228,12 +227,20 @@ def _rounded_up(line, body, ndim):
     return out
 
 
+def _assignment(code: str) -> tuple[str, str, str] | None:
+    """`lhs = rhs;` -> (lhs, rhs without its ';', the ';' or ''): one split for the size-line rewrites
+    (Python or JavaScript); None for a line that assigns nothing or compares (==)."""
+    lhs, eq, rhs = code.partition("=")
+    if not eq or "==" in code:
+        return None
+    rhs = rhs.strip()
+    return lhs, rhs.rstrip(";").rstrip(), ";" if rhs.endswith(";") else ""
+
+
 def _when(flag: str, new: str, old: str) -> str:
     """`size = NEW` only when `flag`, else the old right-hand side (Python or JavaScript)."""
-    (lhs, _, rhs_new), rhs_old = new.partition("="), old.partition("=")[2]
-    js = rhs_old.rstrip().endswith(";")
-    rhs_new, rhs_old = rhs_new.strip().rstrip(";"), rhs_old.strip().rstrip(";")
-    if js:
+    (lhs, rhs_new, _), (_, rhs_old, end) = _assignment(new), _assignment(old)
+    if end:
         return f"{lhs}= {flag} ? {rhs_new} : {rhs_old};"
     return f"{lhs}= {rhs_new} if {flag} else {rhs_old}"
 
@@ -422,19 +429,13 @@ def _output_padding_added(line, body, ndim):
         names += [n for n, v in pairs if re.search(r"output_?padding", v) and n.isidentifier()]
     names += ["output_padding"] if re.search(r"\boutput_padding\b", body) else []
     code, sep, comment = line.partition("#")
-    lhs, eq, rhs = code.partition("=")
-    if not eq or "==" in code:
+    assigned = _assignment(code)
+    if assigned is None:
         return []
-    out = []
-    for name in dict.fromkeys(names):
-        if re.search(rf"\b{re.escape(name)}\b", rhs):
-            continue
-        body_rhs = rhs.rstrip()
-        tail = ";" if body_rhs.endswith(";") else ""
-        body_rhs = body_rhs.rstrip(";")
-        out.append((f"{lhs}={body_rhs} + {name}{tail}" + (" " + sep + comment if sep else ""),
-                    f"+ {name} (output_padding) in the output size"))
-    return out
+    lhs, rhs, end = assigned
+    return [(f"{lhs}= {rhs} + {name}{end}" + (" " + sep + comment if sep else ""),
+             f"+ {name} (output_padding) in the output size")
+            for name in dict.fromkeys(names) if not re.search(rf"\b{re.escape(name)}\b", rhs)]
 
 
 def _function_span(lines, at):
