@@ -10,6 +10,7 @@ import ast
 
 from .facts import EMPTY, Facts, Loop, Read, V, classify_bound, role_value, size_token
 from .javascript import Block, is_js
+from ..binding.roles import extent_roles
 
 __all__ = ["function_facts"]
 
@@ -23,8 +24,8 @@ def function_facts(file: str, source: str, func: ast.AST, layout: str, module=No
     return facts
 
 
-FLAT_FILTER_EXTENT = {"kh": 0, "kw": 1, "k_h": 0, "k_w": 1, "fh": 0, "fw": 1, "kernel_h": 0, "kernel_w": 1,
-                      "filter_h": 0, "filter_w": 1, "hh": 0, "ww": 1}
+# a flat array's extent role (binding.roles.EXTENT_ALIASES) -> the (array, axis) whose size it is
+EXTENT_SIZES = {"in_h": ("input", 0), "in_w": ("input", 1), "k_h": ("filter", 0), "k_w": ("filter", 1)}
 
 
 class _Walker:
@@ -39,16 +40,14 @@ class _Walker:
         self.f.params = tuple(params)
         for a in params:
             self.f.env[a] = role_value(a, self.f)
-        # (input, H, W, kernel, KH, KW, ...) on flat arrays: W beside H is a width, not the weights, and
-        # the extents passed are the sizes of the input's and the filter's axes
-        for h, w in (("H", "W"), ("h", "w")):
-            if h in params and w in params and any(self.f.env[a].arr and self.f.env[a].arr[0] == "filter"
-                                                   for a in params if a != w):
-                self.f.env[h], self.f.env[w] = size_token("input", 0), size_token("input", 1)
-                for name in params:
-                    axis = FLAT_FILTER_EXTENT.get(name.lower())
-                    if axis is not None and not self.f.env[name].toks and not self.f.env[name].arr:
-                        self.f.env[name] = size_token("filter", axis)
+        # (input, H, W, kernel, KH, KW, ...) on flat arrays (the binding's extent_roles): W beside H is a
+        # width, not the weights, and the extents passed are the sizes of the input's and the filter's axes
+        extents = extent_roles(params)
+        if {"in_h", "in_w"} <= set(extents.values()) and any(
+                self.f.env[a].arr and self.f.env[a].arr[0] == "filter" for a in params if a not in extents):
+            for name, role in extents.items():
+                if role in EXTENT_SIZES and (role.startswith("in_") or not (self.f.env[name].toks or self.f.env[name].arr)):
+                    self.f.env[name] = size_token(*EXTENT_SIZES[role])
         self.unnamed_arrays(params)
         for stmt in fn.body:
             self.stmt(stmt)
