@@ -70,7 +70,7 @@ def default_geometry(cfg: RunConfig, plan) -> tuple[RunConfig, list[str]]:
     said = ", ".join(f"{k} {v}" for k, v in chosen.items())
     flags = " / ".join(f"--{k}" for k in chosen)
     why = ("where stride and padding mistakes show" if any(takes(k) for k in chosen)
-           else "as your functions take neither")
+           else f"as your functions take no {' or '.join(chosen)}")
     return cfg.replace(**chosen), notes + [f"no {flags} given: checked at {said}, {why} "
                                    f"(give {flags} for your own setting)"]
 

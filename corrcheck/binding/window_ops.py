@@ -58,8 +58,7 @@ def _snake(name: str) -> str:
 
 
 # what Python and JavaScript say when code unpacks a number it expected per axis (sh, sw = stride)
-PAIR_WANTED = re.compile(r"unpack non-iterable int|'int' object is not (subscriptable|iterable)|is not iterable"
-                         r"|object is not iterable")
+PAIR_WANTED = re.compile(r"unpack non-iterable int|'int' object is not subscriptable|is not iterable")
 FORWARD_WORDS = re.compile(r"forward|__call__", re.I)
 BACKWARD_WORDS = re.compile(r"backward|backprop|grad", re.I)
 

@@ -105,18 +105,13 @@ def summary_lines(result) -> list[Text]:
                 loc = ex["location"]
                 where = f" at {Path(loc['file']).name}:{loc['line']} `{loc['code'].strip()}`"
             lines.append(Text(f"  {m['submissions']:>4}  {m['bug']}  (e.g. {ex['submission']}{where})"))
-    if s["unexplained_failures"]:
-        names = s["unexplained_failures"]
-        shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
-        lines.append(Text(f"  {len(names):>4}  failing with no catalogued mistake ({shown})"))
-    if s.get("timed_out"):
-        names = s["timed_out"]
-        shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
-        lines.append(Text(f"  {len(names):>4}  a call that did not return within the time limit ({shown})"))
-    if s.get("unfinished"):
-        names = s["unfinished"]
-        shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
-        lines.append(Text(f"  {len(names):>4}  left unfinished: a function still raises NotImplementedError ({shown})"))
+    for key, what in (("unexplained_failures", "failing with no catalogued mistake"),
+                      ("timed_out", "a call that did not return within the time limit"),
+                      ("unfinished", "left unfinished: a function still raises NotImplementedError")):
+        names = s.get(key) or []
+        if names:
+            shown = ", ".join(names[:5]) + (f", … {len(names) - 5} more" if len(names) > 5 else "")
+            lines.append(Text(f"  {len(names):>4}  {what} ({shown})"))
     if s["not_checked"]:
         lines.append(Text("could not be checked:", style="bold"))
         for e in s["not_checked"]:
