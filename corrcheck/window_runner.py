@@ -9,7 +9,6 @@ import re
 import shlex
 import time
 
-from dataclasses import replace
 
 import numpy as np
 
